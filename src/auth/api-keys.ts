@@ -1,0 +1,26 @@
+// API keys: random UUIDs handed out once, stored only as SHA-256 hashes.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { ApiKeyRecord, ConfigStore, Role } from '../store/config-store.ts';
+import type { Actor } from './actor.ts';
+
+/**
+ * A key has 122 random bits, so a fast unsalted hash is enough: it cannot be brute-forced, and
+ * looking the key up by its hash never compares secrets byte by byte.
+ */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Creates a key and answers it in clear text: the only time it exists outside the caller's hands. */
+export async function createApiKey(store: ConfigStore, orgId: string, role: Role): Promise<{ record: ApiKeyRecord; key: string }> {
+  const key = randomUUID();
+  const record = await store.createApiKey({ id: `key_${randomBytes(6).toString('hex')}`, orgId, role, keyHash: hashApiKey(key) });
+  return { record, key };
+}
+
+/** The actor of a request's x-api-key value; null when absent, unknown or revoked. */
+export async function authenticate(store: ConfigStore, key: string | null | undefined): Promise<Actor | null> {
+  if (!key) return null;
+  const record = await store.findApiKeyByHash(hashApiKey(key.trim()));
+  return record ? { kind: 'apiKey', keyId: record.id, orgId: record.orgId, role: record.role } : null;
+}

@@ -1,0 +1,49 @@
+// The expected failures of the domain service; each door turns them into its own protocol.
+import type { Problem } from './problems.ts';
+
+export class UnauthenticatedError extends Error {
+  constructor(message = 'a valid API key is required in the x-api-key header') {
+    super(message);
+    this.name = 'UnauthenticatedError';
+  }
+}
+
+export class ForbiddenError extends Error {
+  constructor(message = 'this API key may read the configuration but not change it (role adviser)') {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** Unknown organisation, or one the caller may not see: the two are indistinguishable on purpose. */
+export class OrgNotFoundError extends Error {
+  constructor(readonly orgId: string) {
+    super(`organisation "${orgId}" not found`);
+    this.name = 'OrgNotFoundError';
+  }
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: readonly Problem[]) {
+    super(`the configuration is not valid: ${problems.map((p) => `${p.path.join('.') || '(root)'}: ${p.message}`).join('; ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+export class VersionConflictError extends Error {
+  constructor(
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(`expected version ${expectedVersion} but the current version is ${currentVersion}`);
+    this.name = 'VersionConflictError';
+  }
+}
+
+/** An organisation id that is already taken (CLI `org create`). */
+export class OrgExistsError extends Error {
+  constructor(readonly orgId: string) {
+    super(`organisation "${orgId}" already exists`);
+    this.name = 'OrgExistsError';
+  }
+}

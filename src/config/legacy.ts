@@ -1,0 +1,39 @@
+// The legacy flat JSON of the REST API <-> the nested model, through one table read both ways.
+import { getPath, setPath } from './catalogue.ts';
+import { settingsLeaves, type OrgConfigPatch, type OrgConfigSettings } from './model.ts';
+import type { Problem, ProblemPath } from './problems.ts';
+import { ProblemCode } from './rules.ts';
+
+export type LegacyConfig = Record<string, unknown>;
+
+/** legacy key -> path in the nested model, in the order of the catalogue. */
+export const legacyKeyPaths: ReadonlyMap<string, readonly string[]> = new Map(
+  settingsLeaves.map(({ setting, path }) => [setting.legacyKey, path]),
+);
+
+export function toLegacy(settings: OrgConfigSettings): LegacyConfig {
+  return Object.fromEntries([...legacyKeyPaths].map(([key, path]) => [key, getPath(settings, path)]));
+}
+
+/**
+ * A nested patch from a (possibly partial) legacy object. Keys that are not settings are problems;
+ * values are passed on as they are, for the model's rules to judge.
+ */
+export function fromLegacy(body: LegacyConfig): { patch: OrgConfigPatch; unknownKeys: Problem[] } {
+  const patch: Record<string, unknown> = {};
+  const unknownKeys: Problem[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    const path = legacyKeyPaths.get(key);
+    if (path) setPath(patch, path, value);
+    else unknownKeys.push({ path: [key], message: `unknown setting "${key}"`, code: ProblemCode.UNKNOWN_SETTING });
+  }
+  return { patch: patch as OrgConfigPatch, unknownKeys };
+}
+
+/** The legacy key path of a problem found in the nested model: ["sla","openedConversations","range","lowerBound"] -> ["openedConversationsSlaRangeLowerBound"]. */
+export function toLegacyPath(path: ProblemPath): ProblemPath {
+  for (const [key, settingPath] of legacyKeyPaths) {
+    if (settingPath.every((part, index) => path[index] === part)) return [key, ...path.slice(settingPath.length)];
+  }
+  return path;
+}

@@ -1,0 +1,55 @@
+// The SQLite tables, in drizzle: one typed column per setting, derived from the catalogue.
+import { index, integer, sqliteTable, text, type SQLiteColumnBuilderBase } from 'drizzle-orm/sqlite-core';
+import type { SettingKind } from '../../config/catalogue.ts';
+import { settingsLeaves } from '../../config/model.ts';
+import { adviserStatuses } from '../../config/rules.ts';
+
+/** Column name of a setting: its legacy key in snake_case (maximumAttachmentSizeBytes -> maximum_attachment_size_bytes). */
+export function settingColumnName(legacyKey: string): string {
+  return legacyKey.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+function settingColumn(kind: SettingKind, name: string): SQLiteColumnBuilderBase {
+  switch (kind) {
+    case 'string':
+      return text(name).notNull();
+    case 'int':
+      return integer(name).notNull();
+    case 'boolean':
+      return integer(name, { mode: 'boolean' }).notNull();
+    case 'adviserStatus':
+      return text(name, { enum: adviserStatuses }).notNull();
+    case 'stringList':
+    case 'workingHours':
+      return text(name, { mode: 'json' }).notNull();
+  }
+}
+
+/** Setting columns keyed by legacy key, so a row maps to the legacy table and back. */
+const settingColumns = Object.fromEntries(
+  settingsLeaves.map(({ setting }) => [setting.legacyKey, settingColumn(setting.kind, settingColumnName(setting.legacyKey))]),
+);
+
+export const orgConfigs = sqliteTable('org_configs', {
+  orgId: text('org_id').primaryKey(),
+  version: integer('version').notNull(),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  ...settingColumns,
+});
+
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgConfigs.orgId),
+    role: text('role', { enum: ['admin', 'adviser'] }).notNull(),
+    /** SHA-256 of the key; the key itself is never stored. */
+    keyHash: text('key_hash').notNull().unique(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+  },
+  (table) => [index('api_keys_org_id_idx').on(table.orgId)],
+);
