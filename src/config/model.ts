@@ -23,10 +23,10 @@ const localizedText = (legacyPrefix: string, maxLength: number, description: str
   group({
     typeName: 'LocalizedText',
     typeDescription: 'A text shown to customers, in each language the widget speaks.',
-    description,
+    description: `${description} At most ${maxLength} characters per language.`,
     fields: {
-      pl: setting('string', `${legacyPrefix}Pl`, text(maxLength), `Polish text, at most ${maxLength} characters.`),
-      en: setting('string', `${legacyPrefix}En`, text(maxLength), `English text, at most ${maxLength} characters.`),
+      pl: setting('string', `${legacyPrefix}Pl`, text(maxLength), 'The text in Polish.'),
+      en: setting('string', `${legacyPrefix}En`, text(maxLength), 'The text in English.'),
     },
   });
 
@@ -41,11 +41,11 @@ const slaMetric = (legacyPrefix: string, unit: string, max: number, description:
       range: group({
         typeName: 'SlaRange',
         typeDescription: 'The warning range of an SLA, in the unit of its metric. The lower bound never exceeds the upper one.',
-        description: `The SLA warning range, in ${unit}.`,
+        description: 'The SLA warning range, in the unit of the metric (see the metric in SlaSettings).',
         check: checkRange,
         fields: {
-          lowerBound: setting('int', `${legacyPrefix}SlaRangeLowerBound`, nonNegativeInt(max), `Lower bound, in ${unit}; not above the upper bound.`),
-          upperBound: setting('int', `${legacyPrefix}SlaRangeUpperBound`, nonNegativeInt(max), `Upper bound, in ${unit}; not below the lower bound.`),
+          lowerBound: setting('int', `${legacyPrefix}SlaRangeLowerBound`, nonNegativeInt(max), 'Lower bound; not above the upper bound.'),
+          upperBound: setting('int', `${legacyPrefix}SlaRangeUpperBound`, nonNegativeInt(max), 'Upper bound; not below the lower bound.'),
         },
       }),
     },

@@ -1,0 +1,24 @@
+// The demo organisation of a first start: the documented example configuration and an admin key.
+import { readFileSync } from 'node:fs';
+import { operator } from './auth/actor.ts';
+import { createApiKey } from './auth/api-keys.ts';
+import { fromLegacy } from './config/legacy.ts';
+import type { OrgConfigSettings } from './config/model.ts';
+import type { ConfigService } from './config/service.ts';
+import type { ConfigStore } from './store/config-store.ts';
+
+export const demoOrgId = 'demo';
+
+/** The documented example object (spec/org-config.example.json), as settings. */
+export function exampleSettings(): OrgConfigSettings {
+  const example = JSON.parse(readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  return fromLegacy(example).patch as OrgConfigSettings;
+}
+
+/** Creates the demo organisation and its admin key when the database holds no organisation; answers the key. */
+export async function seedDemoIfEmpty(store: ConfigStore, service: ConfigService): Promise<string | null> {
+  if ((await store.listOrgs()).length > 0) return null;
+  await service.createOrg(operator, demoOrgId, exampleSettings());
+  const { key } = await createApiKey(store, demoOrgId, 'admin');
+  return key;
+}

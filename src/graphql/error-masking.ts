@@ -1,0 +1,29 @@
+// Expected domain failures become coded GraphQL errors; anything else is masked by yoga.
+import { GraphQLError } from 'graphql';
+import { maskError as yogaMaskError, type YogaServerOptions } from 'graphql-yoga';
+import { ForbiddenError, OrgNotFoundError, UnauthenticatedError } from '../config/errors.ts';
+
+const codes = new Map<Function, string>([
+  [UnauthenticatedError, 'UNAUTHENTICATED'],
+  [ForbiddenError, 'FORBIDDEN'],
+  [OrgNotFoundError, 'NOT_FOUND'],
+]);
+
+export const maskError: NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean>>['maskError'] = (
+  error,
+  message,
+  isDev,
+) => {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  const code = original instanceof Error ? codes.get(original.constructor) : undefined;
+  if (code && original instanceof Error && error instanceof GraphQLError) {
+    return new GraphQLError(original.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      extensions: { ...error.extensions, code },
+    });
+  }
+  return yogaMaskError(error, message, isDev);
+};

@@ -1,0 +1,83 @@
+// OrgConfig and its nested object types, derived from the settings catalogue, with the orgConfig query.
+import type { GroupNode } from '../config/catalogue.ts';
+import { orgConfigCatalogue, type OrgConfig } from '../config/model.ts';
+import { adviserStatuses } from '../config/rules.ts';
+import { builder } from './builder.ts';
+
+type Group = Record<string, unknown>;
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type FieldBuilder<Parent> = PothosSchemaTypes.ObjectFieldBuilder<Types, Parent>;
+
+export const AdviserStatusEnum = builder.enumType('AdviserStatus', {
+  description: 'Status of an adviser.',
+  values: Object.fromEntries(adviserStatuses.map((status) => [status.toUpperCase(), { value: status }])),
+});
+
+export const WorkingHoursSlotRef = builder
+  .objectRef<{ offsetSeconds: number; durationSeconds: number }>('WorkingHoursSlot')
+  .implement({
+    description:
+      'A weekly opening slot. The week starts on Monday 00:00 UTC; an opening in the previous UTC day has a negative offset (-7200 is Monday 00:00 at UTC+2).',
+    fields: (t) => ({
+      offsetSeconds: t.exposeInt('offsetSeconds', { description: 'Start, in seconds from the start of the week (-604800 to 604800).' }),
+      durationSeconds: t.exposeInt('durationSeconds', { description: 'Length in seconds (0 to 604800); 0 is an empty slot.' }),
+    }),
+  });
+
+type GroupTypeRef = ReturnType<typeof builder.objectRef<Group>>;
+const groupTypes = new Map<string, GroupTypeRef>();
+
+/** The object type of a group, created once per type name (the three SLA metrics share SlaMetric). */
+function groupTypeFor(group: GroupNode): GroupTypeRef {
+  const existing = groupTypes.get(group.typeName);
+  if (existing) return existing;
+  const ref = builder.objectRef<Group>(group.typeName);
+  groupTypes.set(group.typeName, ref);
+  ref.implement({ description: group.typeDescription, fields: (t) => groupFields(t, group, (parent) => parent) });
+  return ref;
+}
+
+/** The fields of a group; `values` finds the group's values in the parent object. */
+function groupFields<Parent>(t: FieldBuilder<Parent>, group: GroupNode, values: (parent: Parent) => Group) {
+  return Object.fromEntries(
+    Object.entries(group.fields).map(([name, node]) => {
+      const resolve = (parent: Parent) => values(parent)[name] as never;
+      if (node.node === 'group') return [name, t.field({ type: groupTypeFor(node), description: node.description, resolve })];
+      const options = { description: node.description, resolve };
+      switch (node.kind) {
+        case 'string':
+          return [name, t.string(options)];
+        case 'int':
+          return [name, t.int(options)];
+        case 'boolean':
+          return [name, t.boolean(options)];
+        case 'adviserStatus':
+          return [name, t.field({ type: AdviserStatusEnum, ...options })];
+        case 'stringList':
+          return [name, t.stringList(options)];
+        case 'workingHours':
+          return [name, t.field({ type: [WorkingHoursSlotRef], ...options })];
+      }
+    }),
+  );
+}
+
+export const OrgConfigRef = builder.objectRef<OrgConfig>('OrgConfig').implement({
+  description: orgConfigCatalogue.typeDescription,
+  fields: (t) => ({
+    orgId: t.exposeID('orgId', { description: 'The organisation this configuration belongs to.' }),
+    version: t.exposeInt('version', { description: 'Starts at 1 and grows by 1 with every committed change.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the last change was committed.' }),
+    ...groupFields(t, orgConfigCatalogue, (config) => config.settings as unknown as Group),
+  }),
+});
+
+builder.queryField('orgConfig', (t) =>
+  t.field({
+    type: OrgConfigRef,
+    nullable: true,
+    description: 'The configuration of an organisation. Null, with a NOT_FOUND error, for an organisation the API key does not belong to.',
+    args: { orgId: t.arg.id({ required: true }) },
+    resolve: (_, { orgId }, { actor, service }) => service.get(actor, String(orgId)),
+  }),
+);

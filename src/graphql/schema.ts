@@ -1,0 +1,7 @@
+// The GraphQL schema: imports every type module, then builds.
+import { builder } from './builder.ts';
+import './errors.ts';
+import './org-config.ts';
+import './update-org-config.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

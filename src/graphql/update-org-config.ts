@@ -1,0 +1,99 @@
+// The updateOrgConfig mutation: its patch input types (derived from the catalogue) and its result union.
+import type { GroupNode } from '../config/catalogue.ts';
+import { ConfigValidationError, OrgNotFoundError, VersionConflictError } from '../config/errors.ts';
+import { orgConfigCatalogue, orgConfigPatchSchema } from '../config/model.ts';
+import { builder } from './builder.ts';
+import { AdviserStatusEnum, OrgConfigRef } from './org-config.ts';
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type PatchGroup = Record<string, unknown>;
+type InputFieldBuilder = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
+
+const WorkingHoursSlotInput = builder.inputType('WorkingHoursSlotInput', {
+  description: 'A weekly opening slot; see WorkingHoursSlot.',
+  fields: (t) => ({
+    offsetSeconds: t.int({ required: true, description: 'Start, in seconds from Monday 00:00 UTC (-604800 to 604800).' }),
+    durationSeconds: t.int({ required: true, description: 'Length in seconds (0 to 604800).' }),
+  }),
+});
+
+type PatchInputRef = ReturnType<typeof builder.inputRef<PatchGroup>>;
+const patchInputs = new Map<string, PatchInputRef>();
+
+/** Every field of a patch input is optional: absent keeps the stored value; null is refused. */
+function patchFields(t: InputFieldBuilder, group: GroupNode) {
+  return Object.fromEntries(
+    Object.entries(group.fields).map(([name, node]) => {
+      if (node.node === 'group') return [name, t.field({ type: patchInputFor(node), required: false, description: node.description })];
+      const options = { required: false, description: node.description } as const;
+      switch (node.kind) {
+        case 'string':
+          return [name, t.string(options)];
+        case 'int':
+          return [name, t.int(options)];
+        case 'boolean':
+          return [name, t.boolean(options)];
+        case 'adviserStatus':
+          return [name, t.field({ type: AdviserStatusEnum, ...options })];
+        case 'stringList':
+          return [name, t.stringList({ ...options, description: `${node.description} Replaced whole.` })];
+        case 'workingHours':
+          return [name, t.field({ type: [WorkingHoursSlotInput], ...options, description: `${node.description} Replaced whole.` })];
+      }
+    }),
+  );
+}
+
+/** One patch input per group type (SlaMetricPatchInput serves all three metrics). */
+function patchInputFor(group: GroupNode): PatchInputRef {
+  const existing = patchInputs.get(group.typeName);
+  if (existing) return existing;
+  const ref = builder.inputRef<PatchGroup>(`${group.typeName}PatchInput`);
+  patchInputs.set(group.typeName, ref);
+  ref.implement({
+    description: `A partial change of ${group.typeName}: only the fields given change.`,
+    fields: (t) => patchFields(t, group),
+  });
+  return ref;
+}
+
+const OrgConfigPatchInput = builder.inputRef<PatchGroup>('OrgConfigPatchInput').implement({
+  description:
+    'A partial change of OrgConfig: settings left out stay as they are, groups may be given partly, lists are replaced whole, and null is refused.',
+  // The whole patch is checked at once, so every problem is reported, not just the first.
+  validate: orgConfigPatchSchema,
+  fields: (t) => patchFields(t, orgConfigCatalogue),
+});
+
+const UpdateOrgConfigInput = builder.inputType('UpdateOrgConfigInput', {
+  fields: (t) => ({
+    orgId: t.id({ required: true }),
+    patch: t.field({ type: OrgConfigPatchInput, required: true }),
+    expectedVersion: t.int({
+      required: false,
+      description: 'Apply only if the configuration is still at this version; otherwise the result is VersionConflict.',
+    }),
+  }),
+});
+
+builder.mutationField('updateOrgConfig', (t) =>
+  t.field({
+    type: OrgConfigRef,
+    description: 'Changes some settings of an organisation (admin keys only). A rejected change writes nothing and keeps the version.',
+    args: { input: t.arg({ type: UpdateOrgConfigInput, required: true }) },
+    errors: {
+      types: [ConfigValidationError, VersionConflictError, OrgNotFoundError],
+      union: { name: 'UpdateOrgConfigResult' },
+      result: { name: 'UpdateOrgConfigSuccess' },
+      dataField: { name: 'config', description: 'The configuration as committed.' },
+    },
+    resolve: (_, { input }, { actor, service }) =>
+      service.update(actor, {
+        orgId: String(input.orgId),
+        patch: input.patch,
+        expectedVersion: input.expectedVersion,
+        door: 'graphql',
+      }),
+  }),
+);
+

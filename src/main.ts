@@ -1,0 +1,56 @@
+// Starts the gateway: reads settings, opens the store, serves HTTP, shuts down cleanly on SIGINT/SIGTERM.
+import { createServer } from 'node:http';
+import { ConfigService } from './config/service.ts';
+import { demoOrgId, seedDemoIfEmpty } from './demo.ts';
+import { createGateway } from './gateway.ts';
+import { loadSettings, SettingsError } from './settings.ts';
+import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
+
+function printDemoKey(key: string, baseUrl: string): void {
+  console.log(`
+Created the organisation "${demoOrgId}" with the documented example configuration.
+Its admin API key (shown this once; create more with \`npm run cli -- key create --org ${demoOrgId} --role admin\`):
+
+  ${key}
+
+GraphiQL: ${baseUrl}/graphql  - paste into its Headers tab:
+  {"x-api-key": "${key}"}
+
+curl:
+  curl -s ${baseUrl}/graphql -H 'content-type: application/json' -H 'x-api-key: ${key}' \\
+    -d '{"query":"{ orgConfig(orgId: \\"${demoOrgId}\\") { version branding { name color } } }"}'
+`);
+}
+
+async function main(): Promise<void> {
+  const settings = loadSettings();
+  const store = openSqliteStore(settings.sqlitePath);
+  const gateway = createGateway({ store, logging: settings.logLevel === 'silent' ? false : settings.logLevel });
+  const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store)) : null;
+
+  const server = createServer(gateway);
+  await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  const baseUrl = `http://${settings.host === '0.0.0.0' || settings.host === '127.0.0.1' ? 'localhost' : settings.host}:${port}`;
+  console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${settings.databaseUrl})`);
+  if (demoKey) printDemoKey(demoKey, baseUrl);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    server.close(() => {
+      void store.close().then(() => process.exit(0));
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof SettingsError ? error.message : error);
+  process.exit(1);
+});
