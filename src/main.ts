@@ -33,8 +33,9 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const baseUrl = `http://${settings.host === '0.0.0.0' || settings.host === '127.0.0.1' ? 'localhost' : settings.host}:${port}`;
-  console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${settings.databaseUrl})`);
   if (demoKey) printDemoKey(demoKey, baseUrl);
+  // Printed last: scripts and tests wait for this line.
+  console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${settings.databaseUrl})`);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,7 +1,7 @@
 // The legacy flat JSON of the REST API <-> the nested model, through one table read both ways.
 import { getPath, setPath } from './catalogue.ts';
-import { settingsLeaves, type OrgConfigPatch, type OrgConfigSettings } from './model.ts';
-import type { Problem, ProblemPath } from './problems.ts';
+import { orgConfigPatchSchema, settingsLeaves, type OrgConfigPatch, type OrgConfigSettings } from './model.ts';
+import { check, type Problem, type ProblemPath } from './problems.ts';
 import { ProblemCode } from './rules.ts';
 
 export type LegacyConfig = Record<string, unknown>;
@@ -28,6 +28,18 @@ export function fromLegacy(body: LegacyConfig): { patch: OrgConfigPatch; unknown
     else unknownKeys.push({ path: [key], message: `unknown setting "${key}"`, code: ProblemCode.UNKNOWN_SETTING });
   }
   return { patch: patch as OrgConfigPatch, unknownKeys };
+}
+
+/**
+ * A nested patch from a legacy body, or every problem of it at once: unknown keys and the broken
+ * rules of the known ones. The service validates the patch again; this only lets the REST and CLI
+ * doors report unknown keys together with the rest.
+ */
+export function parseLegacyPatch(body: LegacyConfig): { ok: true; patch: OrgConfigPatch } | { ok: false; problems: Problem[] } {
+  const { patch, unknownKeys } = fromLegacy(body);
+  if (unknownKeys.length === 0) return { ok: true, patch };
+  const known = check(orgConfigPatchSchema, patch);
+  return { ok: false, problems: [...unknownKeys, ...(known.ok ? [] : known.problems)] };
 }
 
 /** The legacy key path of a problem found in the nested model: ["sla","openedConversations","range","lowerBound"] -> ["openedConversationsSlaRangeLowerBound"]. */

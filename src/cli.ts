@@ -1,0 +1,199 @@
+// Admin commands on the gateway's database: organisations, API keys, config export/import, migrate.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { operator } from './auth/actor.ts';
+import { createApiKey } from './auth/api-keys.ts';
+import { ConfigValidationError, OrgExistsError, OrgNotFoundError, VersionConflictError } from './config/errors.ts';
+import { parseLegacyPatch, toLegacy, toLegacyPath } from './config/legacy.ts';
+import { defaultSettings } from './config/model.ts';
+import { ConfigService } from './config/service.ts';
+import { loadSettings, SettingsError } from './settings.ts';
+import { roles, type ConfigStore, type Role } from './store/config-store.ts';
+import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
+
+export const usage = `Usage: npm run cli -- <command> [options]    (or: org-config <command>)
+
+Commands:
+  org create <orgId> [--name NAME]          create an organisation with the documented default settings
+  org list                                  list organisations
+  key create --org <orgId> --role admin|adviser
+                                            create an API key; the key alone is the last line of output
+  key list --org <orgId>                    list an organisation's keys (ids and roles, never the keys)
+  key revoke <keyId>                        revoke a key at once
+  config export <orgId>                     print the configuration as the legacy flat JSON
+  config import <orgId> <file> [--expected-version N]
+                                            apply a legacy flat JSON file (whole or partial), validated
+  migrate                                   create or migrate the database, then exit
+
+The database is DATABASE_URL (default file:./data/org-config.db), as for the server.
+Exit codes: 0 done, 1 refused (not found, invalid configuration, conflict), 2 bad arguments.`;
+
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+class UsageError extends Error {}
+
+function parse(args: string[], options: Record<string, { type: 'string' }>, positionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (parsed.positionals.length !== positionals) {
+    throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}: ${parsed.positionals.join(' ') || '(none)'}`);
+  }
+  return { values: parsed.values as Record<string, string | undefined>, positionals: parsed.positionals };
+}
+
+function required(values: Record<string, string | undefined>, name: string): string {
+  const value = values[name];
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function roleOf(value: string): Role {
+  if (!(roles as readonly string[]).includes(value)) throw new UsageError(`--role must be one of ${roles.join(', ')}, not "${value}"`);
+  return value as Role;
+}
+
+async function orgMustExist(store: ConfigStore, orgId: string): Promise<void> {
+  if (!(await store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
+}
+
+type Command = (args: string[], store: ConfigStore, io: CliIo) => Promise<void>;
+
+const commands: Record<string, Command> = {
+  async 'org create'(args, store, io) {
+    const { values, positionals } = parse(args, { name: { type: 'string' } }, 1);
+    const orgId = positionals[0] as string;
+    const config = await new ConfigService(store).createOrg(operator, orgId, defaultSettings(values.name ?? orgId));
+    io.out(`created organisation ${config.orgId} (version ${config.version})`);
+  },
+  async 'org list'(args, store, io) {
+    parse(args, {}, 0);
+    for (const org of await new ConfigService(store).listOrgs(operator)) {
+      io.out(`${org.orgId}\tversion ${org.version}\tupdated ${org.updatedAt.toISOString()}\t${org.name}`);
+    }
+  },
+  async 'key create'(args, store, io) {
+    const { values } = parse(args, { org: { type: 'string' }, role: { type: 'string' } }, 0);
+    const orgId = required(values, 'org');
+    const role = roleOf(required(values, 'role'));
+    await orgMustExist(store, orgId);
+    const { record, key } = await createApiKey(store, orgId, role);
+    io.out(`created ${record.role} key ${record.id} for ${record.orgId}; it is shown this once:`);
+    io.out(key);
+  },
+  async 'key list'(args, store, io) {
+    const { values } = parse(args, { org: { type: 'string' } }, 0);
+    const orgId = required(values, 'org');
+    await orgMustExist(store, orgId);
+    for (const key of await store.listApiKeys(orgId)) {
+      const state = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active';
+      io.out(`${key.id}\t${key.role}\tcreated ${key.createdAt.toISOString()}\t${state}`);
+    }
+  },
+  async 'key revoke'(args, store, io) {
+    const { positionals } = parse(args, {}, 1);
+    const keyId = positionals[0] as string;
+    if (!(await store.revokeApiKey(keyId))) throw new CliRefusal(`no active key ${keyId}`);
+    io.out(`revoked ${keyId}`);
+  },
+  async 'config export'(args, store, io) {
+    const { positionals } = parse(args, {}, 1);
+    const config = await new ConfigService(store).get(operator, positionals[0] as string);
+    io.out(JSON.stringify(toLegacy(config.settings), null, 2));
+  },
+  async 'config import'(args, store, io) {
+    const { values, positionals } = parse(args, { 'expected-version': { type: 'string' } }, 2);
+    const [orgId, file] = positionals as [string, string];
+    const expected = values['expected-version'];
+    if (expected !== undefined && !/^\d+$/.test(expected)) throw new UsageError('--expected-version must be a whole number');
+    let body: unknown;
+    try {
+      body = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new CliRefusal(`cannot read ${file} as JSON: ${(error as Error).message}`);
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new CliRefusal(`${file} must hold a JSON object`);
+    const parsed = parseLegacyPatch(body as Record<string, unknown>);
+    if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
+    const config = await new ConfigService(store).update(operator, {
+      orgId,
+      patch: parsed.patch,
+      expectedVersion: expected === undefined ? null : Number(expected),
+      door: 'cli',
+    });
+    io.out(`imported; ${orgId} is at version ${config.version}`);
+  },
+  async migrate(args, _store, io) {
+    parse(args, {}, 0);
+    io.out('database is migrated');
+  },
+};
+
+/** A command that understood its arguments but could not be carried out (exit code 1). */
+class CliRefusal extends Error {}
+
+function refusalMessage(error: unknown): string | null {
+  if (error instanceof ConfigValidationError) {
+    const lines = error.problems.map((problem) => `  ${toLegacyPath(problem.path).join('/') || '(root)'}: ${problem.message} [${problem.code}]`);
+    return `invalid configuration, nothing written:\n${lines.join('\n')}`;
+  }
+  if (error instanceof OrgNotFoundError || error instanceof OrgExistsError || error instanceof VersionConflictError || error instanceof CliRefusal) {
+    return error.message;
+  }
+  return null;
+}
+
+/** Runs one command; answers the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
+    (argv.length === 0 ? io.err : io.out)(usage);
+    return argv.length === 0 ? 2 : 0;
+  }
+  const name = argv[0] === 'migrate' ? 'migrate' : `${argv[0]} ${argv[1] ?? ''}`;
+  const command = commands[name];
+  if (!command) {
+    io.err(`unknown command "${argv.slice(0, 2).join(' ')}"\n\n${usage}`);
+    return 2;
+  }
+  let store: ConfigStore | undefined;
+  try {
+    const settings = loadSettings(io.env);
+    store = openSqliteStore(settings.sqlitePath);
+    await command(argv.slice(name.split(' ').length), store, io);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof SettingsError) {
+      io.err(`${error.message}\n\n${usage}`);
+      return 2;
+    }
+    const message = refusalMessage(error);
+    if (message === null) throw error;
+    io.err(message);
+    return 1;
+  } finally {
+    await store?.close();
+  }
+}
+
+/** The process entry: runs the command of `argv` with the real environment and exits with its code. */
+export async function main(argv: readonly string[]): Promise<never> {
+  const io: CliIo = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
+  try {
+    process.exit(await runCli(argv, io));
+  } catch (error) {
+    console.error(error);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv.slice(2));
+}

@@ -1,0 +1,93 @@
+// `npm start` as a newcomer runs it: a real process on a new database, the demo org, a printed key, real HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Starts the gateway and resolves once it listens, with everything it printed until then. */
+function startGateway(env: Record<string, string>): Promise<{ child: ChildProcess; output: string; baseUrl: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${stderr}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      // The listening line comes last, after the demo key block of a first start.
+      const baseUrl = /listening on (http:\/\/\S+)\/graphql/.exec(line)?.[1];
+      if (baseUrl) resolve({ child, output: lines.join('\n'), baseUrl });
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('npm start', () => {
+  it('creates and migrates the database, seeds the demo org once, prints a working key, and stops on SIGTERM', async () => {
+    const dir = tempDir();
+    try {
+      const env = { DATABASE_URL: `file:${join(dir.path, 'data', 'org-config.db')}` };
+      const first = await startGateway(env);
+      const key = /^ {2}([0-9a-f-]{36})$/m.exec(first.output)?.[1];
+      expect(key).toBeDefined();
+      expect(first.output).toContain(`{"x-api-key": "${key}"}`);
+      expect(first.output).toContain(`curl -s ${first.baseUrl}/graphql`);
+
+      const response = await fetch(`${first.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key! },
+        body: JSON.stringify({ query: '{ orgConfig(orgId: "demo") { version branding { name } } }' }),
+      });
+      expect(await response.json()).toEqual({ data: { orgConfig: { version: 1, branding: { name: 'Wody Aqua Polska' } } } });
+
+      const graphiql = await fetch(`${first.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
+      expect(graphiql.status).toBe(200);
+      expect(await graphiql.text()).toContain('GraphiQL');
+
+      first.child.kill('SIGTERM');
+      expect(await exited(first.child)).toBe(0);
+
+      const second = await startGateway(env);
+      expect(second.output).not.toContain('Created the organisation');
+      const again = await fetch(`${second.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key! },
+        body: JSON.stringify({ query: '{ orgConfig(orgId: "demo") { version } }' }),
+      });
+      expect(await again.json()).toEqual({ data: { orgConfig: { version: 1 } } });
+      second.child.kill('SIGTERM');
+      expect(await exited(second.child)).toBe(0);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it('refuses a bad setting with a clear message', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: 'eighty', DATABASE_URL: 'postgres://x' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    expect(await exited(child)).toBe(1);
+    expect(stderr).toContain('PORT="eighty"');
+    expect(stderr).toContain('DATABASE_URL="postgres://x": must be file:PATH');
+  });
+});
