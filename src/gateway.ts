@@ -1,14 +1,25 @@
-// createGateway: the GraphQL endpoint (and, beside it, the REST routes) as one fetch handler. Never listens.
-import { createYoga } from 'graphql-yoga';
+// createGateway: the GraphQL endpoint and the REST routes as one fetch handler. Never listens.
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { ConfigService } from './config/service.ts';
 import { contextFactory } from './graphql/context.ts';
 import { maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
+import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
 import type { ConfigStore } from './store/config-store.ts';
 
 export interface GatewayDeps {
   readonly store: ConfigStore;
   readonly logging?: 'debug' | 'info' | 'warn' | 'error' | false;
+}
+
+/** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
+function useRestRoutes(deps: RestDeps): Plugin {
+  return {
+    async onRequest({ request, url, endResponse }) {
+      const response = await handleRestRequest(request, url, deps);
+      if (response) endResponse(response);
+    },
+  };
 }
 
 export function createGateway({ store, logging = 'info' }: GatewayDeps) {
@@ -18,6 +29,7 @@ export function createGateway({ store, logging = 'info' }: GatewayDeps) {
     context: contextFactory({ store, service }),
     maskedErrors: { maskError },
     logging,
+    plugins: [useRestRoutes({ store, service })],
     graphiql: {
       title: 'Org config gateway',
       headers: JSON.stringify({ 'x-api-key': '<your API key>' }),

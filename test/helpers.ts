@@ -56,3 +56,19 @@ export async function createTestGateway() {
 }
 
 export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
+
+/** Serves a gateway on a real HTTP server on a free loopback port. */
+export async function listen(handler: import('node:http').RequestListener): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as import('node:net').AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

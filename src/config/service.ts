@@ -40,9 +40,7 @@ export class ConfigService {
    * the version. A patch that changes nothing writes nothing and keeps the version.
    */
   async update(actor: Actor | null, request: UpdateRequest): Promise<OrgConfig> {
-    const caller = this.authenticated(actor);
-    if (!canSeeOrg(caller, request.orgId)) throw new OrgNotFoundError(request.orgId);
-    if (!canWrite(caller)) throw new ForbiddenError();
+    this.authorizeWrite(actor, request.orgId);
     const patch = check(orgConfigPatchSchema, request.patch);
     if (!patch.ok) throw new ConfigValidationError(patch.problems);
 
@@ -57,6 +55,16 @@ export class ConfigService {
     });
     if (!updated) throw new OrgNotFoundError(request.orgId);
     return updated;
+  }
+
+  /**
+   * Throws unless the actor may change the organisation's configuration. `update` calls it first;
+   * a door calls it too when it must refuse an unauthorised caller before reading the request body.
+   */
+  authorizeWrite(actor: Actor | null, orgId: string): void {
+    const caller = this.authenticated(actor);
+    if (!canSeeOrg(caller, orgId)) throw new OrgNotFoundError(orgId);
+    if (!canWrite(caller)) throw new ForbiddenError();
   }
 
   /** Creates an organisation with the documented defaults, or with the given (validated) settings. */

@@ -1,0 +1,31 @@
+// Reads a JSON request body under a size limit, telling apart too large, unreadable and not JSON.
+export type BodyResult =
+  | { ok: true; value: unknown }
+  | { ok: false; reason: 'too-large' | 'invalid-json' | 'empty'; detail: string };
+
+export async function readJsonBody(request: Request, limitBytes: number): Promise<BodyResult> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > limitBytes) return { ok: false, reason: 'too-large', detail: `the body is ${declared} bytes; the limit is ${limitBytes}` };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limitBytes) {
+        await reader.cancel();
+        return { ok: false, reason: 'too-large', detail: `the body exceeds the limit of ${limitBytes} bytes` };
+      }
+      chunks.push(value);
+    }
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return { ok: false, reason: 'empty', detail: 'the body is empty; send the settings to change as a JSON object' };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, reason: 'invalid-json', detail: `the body is not valid JSON: ${(error as Error).message}` };
+  }
+}

@@ -1,0 +1,104 @@
+// The OpenAPI 3.1 description of the REST API, derived from the same catalogue as everything else.
+import { z } from 'zod';
+import { legacyConfigSchema } from '../config/legacy.ts';
+import { ProblemCode } from '../config/rules.ts';
+import { bodyLimitBytes } from './limits.ts';
+
+function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+  return rest;
+}
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+const etagHeader = {
+  ETag: { description: 'The version of the configuration, e.g. "v3"; send it back in If-None-Match or If-Match.', schema: { type: 'string' } },
+};
+
+const configResponse = (description: string) => ({
+  description,
+  headers: etagHeader,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/OrgConfig' } } },
+});
+
+const writeOperation = (summary: string, mediaType: string) => ({
+  summary,
+  description: 'Keys present are updated, keys absent stay as they are; lists are replaced whole. Admin keys only. A refused body writes nothing.',
+  parameters: [
+    { name: 'If-Match', in: 'header', required: false, description: 'Apply only if the configuration is still at this ETag; otherwise 412.', schema: { type: 'string' } },
+  ],
+  requestBody: { required: true, content: { [mediaType]: { schema: { $ref: '#/components/schemas/OrgConfigPatch' } } } },
+  responses: {
+    200: configResponse('The whole configuration as committed.'),
+    400: problem('The body is empty, not JSON, or not a JSON object.'),
+    401: problem('No API key, or an unknown one.'),
+    403: problem('The key is an adviser key: it may read, not write.'),
+    404: problem('No such organisation for this key.'),
+    412: problem('If-Match no longer matches the current version.'),
+    413: problem(`The body is over ${bodyLimitBytes} bytes.`),
+    415: problem(`The content type is not ${mediaType}.`),
+    422: problem('The body breaks rules: every problem is listed, with a JSON pointer to its key and a stable code.'),
+  },
+});
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Org configuration API',
+    version: '1.0.0',
+    description: 'The documented REST API of the organisation configuration, served by the org-config gateway beside GraphQL.',
+  },
+  security: [{ apiKey: [] }],
+  paths: {
+    '/api/orgs/{orgId}/config': {
+      parameters: [{ name: 'orgId', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: 'Read the configuration (adviser or admin key)',
+        parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+        responses: {
+          200: configResponse('The whole configuration as one flat object.'),
+          304: { description: 'Unchanged since the ETag in If-None-Match.', headers: etagHeader },
+          401: problem('No API key, or an unknown one.'),
+          404: problem('No such organisation for this key.'),
+        },
+      },
+      put: writeOperation('Update the configuration', 'application/json'),
+      post: writeOperation('Update the configuration (same as PUT)', 'application/json'),
+      patch: writeOperation('Update the configuration with a JSON merge patch (RFC 7396)', 'application/merge-patch+json'),
+    },
+  },
+  components: {
+    securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
+    schemas: {
+      OrgConfig: jsonSchema(legacyConfigSchema),
+      OrgConfigPatch: jsonSchema(legacyConfigSchema.partial()),
+      Problem: {
+        type: 'object',
+        description: 'RFC 9457 problem details.',
+        required: ['type', 'title', 'status', 'code', 'detail'],
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          code: { type: 'string', description: 'Stable code of the failure, e.g. VALIDATION_FAILED, UNAUTHENTICATED, VERSION_MISMATCH.' },
+          detail: { type: 'string' },
+          problems: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['pointer', 'message', 'code'],
+              properties: {
+                pointer: { type: 'string', description: 'JSON pointer to the key, e.g. /workingHours/1.' },
+                message: { type: 'string' },
+                code: { type: 'string', enum: Object.values(ProblemCode) },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

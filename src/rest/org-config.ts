@@ -1,0 +1,145 @@
+// The REST shim: the documented /api/orgs/{orgId}/config endpoints, translated to the config service.
+import type { Actor } from '../auth/actor.ts';
+import { authenticate } from '../auth/api-keys.ts';
+import {
+  ConfigValidationError,
+  ForbiddenError,
+  OrgNotFoundError,
+  UnauthenticatedError,
+  VersionConflictError,
+} from '../config/errors.ts';
+import { parseLegacyPatch, toLegacy } from '../config/legacy.ts';
+import type { OrgConfig } from '../config/model.ts';
+import type { ConfigService } from '../config/service.ts';
+import type { ConfigStore } from '../store/config-store.ts';
+import { readJsonBody } from './body.ts';
+import { encodedResponse } from './encoding.ts';
+import { bodyLimitBytes } from './limits.ts';
+import { openApiDocument } from './openapi.ts';
+import { problemResponse, toRestProblem } from './problem.ts';
+
+const configPath = /^\/api\/orgs\/([^/]+)\/config\/?$/;
+const allowedMethods = 'GET, HEAD, PUT, POST, PATCH';
+/** The media type each write method takes. PATCH is a JSON merge patch (RFC 7396); on a flat object it is a partial PUT. */
+const writeMediaTypes: Record<string, readonly string[]> = {
+  PUT: ['application/json'],
+  POST: ['application/json'],
+  PATCH: ['application/merge-patch+json', 'application/json'],
+};
+
+export interface RestDeps {
+  readonly store: ConfigStore;
+  readonly service: ConfigService;
+}
+
+const etagOf = (config: OrgConfig) => `"v${config.version}"`;
+
+/** The versions named by an If-Match or If-None-Match header; "*" is any version. */
+function taggedVersions(header: string): { any: boolean; versions: number[] } {
+  const tags = header.split(',').map((tag) => tag.trim());
+  const versions = tags.flatMap((tag) => {
+    const match = /^(?:W\/)?"v(\d+)"$/.exec(tag);
+    return match ? [Number(match[1])] : [];
+  });
+  return { any: tags.includes('*'), versions };
+}
+
+function configResponse(request: Request, config: OrgConfig, status = 200): Response {
+  const headers = { 'content-type': 'application/json; charset=utf-8', etag: etagOf(config), 'cache-control': 'private, no-cache' };
+  const body = request.method === 'HEAD' ? '' : JSON.stringify(toLegacy(config.settings));
+  return encodedResponse(request, status, body, headers);
+}
+
+/** The domain's expected failures as HTTP answers; anything else is rethrown for yoga to mask and log. */
+function failureResponse(error: unknown, ifMatchGiven: boolean): Response {
+  if (error instanceof UnauthenticatedError) {
+    return problemResponse(401, 'UNAUTHENTICATED', error.message, { headers: { 'www-authenticate': 'ApiKey header="x-api-key"' } });
+  }
+  if (error instanceof ForbiddenError) return problemResponse(403, 'FORBIDDEN', error.message);
+  if (error instanceof OrgNotFoundError) return problemResponse(404, 'NOT_FOUND', error.message);
+  if (error instanceof ConfigValidationError) {
+    return problemResponse(422, 'VALIDATION_FAILED', 'the body breaks the rules below; nothing was written', {
+      problems: error.problems.map(toRestProblem),
+    });
+  }
+  if (error instanceof VersionConflictError && ifMatchGiven) {
+    return problemResponse(412, 'VERSION_MISMATCH', `If-Match does not match the current version "v${error.currentVersion}"; nothing was written`);
+  }
+  throw error;
+}
+
+async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
+  const config = await deps.service.get(actor, orgId);
+  const ifNoneMatch = request.headers.get('if-none-match');
+  if (ifNoneMatch) {
+    const { any, versions } = taggedVersions(ifNoneMatch);
+    if (any || versions.includes(config.version)) {
+      return new Response(null, { status: 304, headers: { etag: etagOf(config), 'cache-control': 'private, no-cache', vary: 'accept-encoding' } });
+    }
+  }
+  return configResponse(request, config);
+}
+
+/** The version If-Match requires, null for none (absent or "*"); a header naming no current version is a conflict. */
+async function expectedVersionOf(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<number | null> {
+  const ifMatch = request.headers.get('if-match');
+  if (!ifMatch) return null;
+  const { any, versions } = taggedVersions(ifMatch);
+  if (any) return null;
+  if (versions.length === 1) return versions[0]!;
+  const current = await deps.service.get(actor, orgId);
+  if (versions.includes(current.version)) return current.version;
+  throw new VersionConflictError(versions[0] ?? 0, current.version);
+}
+
+async function write(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
+  // Refuse callers who may not write before looking at what they sent.
+  deps.service.authorizeWrite(actor, orgId);
+  const mediaTypes = writeMediaTypes[request.method]!;
+  const contentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!mediaTypes.includes(contentType)) {
+    return problemResponse(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as ${mediaTypes.join(' or ')}, not "${contentType || 'no content type'}"`, {
+      headers: { 'accept-patch': 'application/merge-patch+json' },
+    });
+  }
+  const body = await readJsonBody(request, bodyLimitBytes);
+  if (!body.ok) {
+    return body.reason === 'too-large'
+      ? problemResponse(413, 'PAYLOAD_TOO_LARGE', body.detail)
+      : problemResponse(400, body.reason === 'empty' ? 'EMPTY_BODY' : 'INVALID_JSON', body.detail);
+  }
+  if (body.value === null || typeof body.value !== 'object' || Array.isArray(body.value)) {
+    return problemResponse(400, 'NOT_AN_OBJECT', 'the body must be a JSON object of settings, the shape GET returns');
+  }
+  const parsed = parseLegacyPatch(body.value as Record<string, unknown>);
+  if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
+  const expectedVersion = await expectedVersionOf(request, deps, actor, orgId);
+  const config = await deps.service.update(actor, { orgId, patch: parsed.patch, expectedVersion, door: 'rest' });
+  return configResponse(request, config);
+}
+
+/** Answers a request under /api/, or null when the path is not the REST API's. */
+export async function handleRestRequest(request: Request, url: URL, deps: RestDeps): Promise<Response | null> {
+  if (url.pathname === '/api/openapi.json') {
+    return encodedResponse(request, 200, JSON.stringify(openApiDocument), { 'content-type': 'application/json; charset=utf-8' });
+  }
+  const match = configPath.exec(url.pathname);
+  if (!match) return url.pathname.startsWith('/api/') ? problemResponse(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`) : null;
+  let orgId: string;
+  try {
+    orgId = decodeURIComponent(match[1]!);
+  } catch {
+    return problemResponse(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`);
+  }
+  const method = request.method.toUpperCase();
+  if (!['GET', 'HEAD', ...Object.keys(writeMediaTypes)].includes(method)) {
+    return problemResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here; use ${allowedMethods}`, { headers: { allow: allowedMethods } });
+  }
+  const ifMatchGiven = request.headers.has('if-match');
+  try {
+    const actor = await authenticate(deps.store, request.headers.get('x-api-key'));
+    return method === 'GET' || method === 'HEAD' ? await read(request, deps, actor, orgId) : await write(request, deps, actor, orgId);
+  } catch (error) {
+    return failureResponse(error, ifMatchGiven);
+  }
+}

@@ -1,0 +1,40 @@
+// Error answers of the REST API: application/problem+json (RFC 9457) with our stable codes.
+import { STATUS_CODES } from 'node:http';
+import { toLegacyPath } from '../config/legacy.ts';
+import type { Problem } from '../config/problems.ts';
+
+export interface RestProblem {
+  /** JSON pointer (RFC 6901) to the key of the flat body, e.g. "/workingHours/1". */
+  readonly pointer: string;
+  readonly message: string;
+  readonly code: string;
+}
+
+export function jsonPointer(path: readonly (string | number)[]): string {
+  return path.map((part) => `/${String(part).replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/** A domain problem, located by its legacy key rather than its path in the nested model. */
+export function toRestProblem(problem: Problem): RestProblem {
+  return { pointer: jsonPointer(toLegacyPath(problem.path)), message: problem.message, code: problem.code };
+}
+
+export function problemResponse(
+  status: number,
+  code: string,
+  detail: string,
+  options: { problems?: readonly RestProblem[]; headers?: Record<string, string> } = {},
+): Response {
+  const body = {
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    ...(options.problems ? { problems: options.problems } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...options.headers },
+  });
+}

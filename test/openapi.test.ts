@@ -1,0 +1,72 @@
+// /api/openapi.json is a valid OpenAPI 3.1 document, and the real responses match what it declares.
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+
+let gw: TestGateway;
+let server: Awaited<ReturnType<typeof listen>>;
+let document: any;
+beforeAll(async () => {
+  gw = await createTestGateway();
+  server = await listen(gw.gateway);
+  document = await (await fetch(`${server.baseUrl}/api/openapi.json`)).json();
+});
+afterAll(async () => {
+  await server.close();
+  await gw.close();
+});
+
+describe('/api/openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(document.openapi).toBe('3.1.0');
+    const result = await new Validator().validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('describes the responses the server really gives', async () => {
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema(document, 'openapi');
+    const operations = document.paths['/api/orgs/{orgId}/config'];
+    const url = `${server.baseUrl}/api/orgs/demo/config`;
+    const admin = { 'x-api-key': gw.keys.admin };
+    const calls: [string, RequestInit][] = [
+      ['get', { headers: admin }],
+      ['get', {}],
+      ['get', { headers: { ...admin, 'if-none-match': '"v1"' } }],
+      ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: '{"color":"#fff"}' }],
+      ['post', { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: '{"color":"bad","nope":1}' }],
+      ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: '[' }],
+      ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'text/plain' }, body: '{}' }],
+      ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json', 'if-match': '"v1"' }, body: '{"color":"#eee"}' }],
+      ['patch', { method: 'PATCH', headers: { 'x-api-key': gw.keys.adviser, 'content-type': 'application/merge-patch+json' }, body: '{}' }],
+      ['patch', { method: 'PATCH', headers: { ...admin, 'content-type': 'application/merge-patch+json' }, body: '{"cobrowseEnabled":false}' }],
+    ];
+    const seen = new Set<number>();
+    for (const [operation, init] of calls) {
+      const response = await fetch(url, init);
+      seen.add(response.status);
+      const declared = operations[operation].responses[String(response.status)];
+      expect(declared, `${operation} ${response.status} is declared`).toBeDefined();
+      const mediaType = response.headers.get('content-type')?.split(';')[0];
+      if (response.status === 304) continue;
+      const schema = declared.content[mediaType!]?.schema;
+      expect(schema, `${operation} ${response.status} ${mediaType} has a schema`).toBeDefined();
+      const validate = ajv.compile({ $ref: `openapi${schema.$ref}` });
+      const valid = validate(await response.json());
+      expect(validate.errors ?? [], `${operation} ${response.status}`).toEqual([]);
+      expect(valid).toBe(true);
+    }
+    expect([...seen].sort()).toEqual([200, 304, 400, 401, 403, 412, 415, 422]);
+
+    // The schemas are strict enough to notice a renamed, missing or mistyped key.
+    const config = ajv.compile({ $ref: 'openapi#/components/schemas/OrgConfig' });
+    const body = await (await fetch(url, { headers: admin })).json();
+    expect(config(body)).toBe(true);
+    const { color, ...missingColor } = body;
+    expect(config(missingColor)).toBe(false);
+    expect(config({ ...missingColor, colour: color })).toBe(false);
+    expect(config({ ...body, autoAssignedLimit: '4' })).toBe(false);
+  });
+});
