@@ -1,5 +1,5 @@
 // OrgConfig and its nested object types, derived from the settings catalogue, with the orgConfig query.
-import type { GroupNode } from '../config/catalogue.ts';
+import type { GroupNode, SettingKind } from '../config/catalogue.ts';
 import { orgConfigCatalogue, type OrgConfig } from '../config/model.ts';
 import { adviserStatuses } from '../config/rules.ts';
 import { builder } from './builder.ts';
@@ -24,6 +24,16 @@ export const WorkingHoursSlotRef = builder
     }),
   });
 
+/** The GraphQL type of each kind of setting (the catalogue is walked untyped, so fields take it as 'String' for TypeScript). */
+const settingOutputTypes = {
+  string: 'String',
+  int: 'Int',
+  boolean: 'Boolean',
+  adviserStatus: AdviserStatusEnum,
+  stringList: ['String'],
+  workingHours: [WorkingHoursSlotRef],
+} satisfies Record<SettingKind, unknown>;
+
 type GroupTypeRef = ReturnType<typeof builder.objectRef<Group>>;
 const groupTypes = new Map<string, GroupTypeRef>();
 
@@ -43,21 +53,7 @@ function groupFields<Parent>(t: FieldBuilder<Parent>, group: GroupNode, values: 
     Object.entries(group.fields).map(([name, node]) => {
       const resolve = (parent: Parent) => values(parent)[name] as never;
       if (node.node === 'group') return [name, t.field({ type: groupTypeFor(node), description: node.description, resolve })];
-      const options = { description: node.description, resolve };
-      switch (node.kind) {
-        case 'string':
-          return [name, t.string(options)];
-        case 'int':
-          return [name, t.int(options)];
-        case 'boolean':
-          return [name, t.boolean(options)];
-        case 'adviserStatus':
-          return [name, t.field({ type: AdviserStatusEnum, ...options })];
-        case 'stringList':
-          return [name, t.stringList(options)];
-        case 'workingHours':
-          return [name, t.field({ type: [WorkingHoursSlotRef], ...options })];
-      }
+      return [name, t.field({ type: settingOutputTypes[node.kind] as 'String', description: node.description, resolve })];
     }),
   );
 }

@@ -1,5 +1,5 @@
 // The updateOrgConfig mutation: its patch input types (derived from the catalogue) and its result union.
-import type { GroupNode } from '../config/catalogue.ts';
+import type { GroupNode, SettingKind } from '../config/catalogue.ts';
 import { ConfigValidationError, OrgNotFoundError, VersionConflictError } from '../config/errors.ts';
 import { orgConfigCatalogue, orgConfigPatchSchema } from '../config/model.ts';
 import { builder } from './builder.ts';
@@ -17,6 +17,16 @@ const WorkingHoursSlotInput = builder.inputType('WorkingHoursSlotInput', {
   }),
 });
 
+/** The GraphQL input type of each kind of setting (the catalogue is walked untyped, so fields take it as 'String' for TypeScript). */
+const settingInputTypes = {
+  string: 'String',
+  int: 'Int',
+  boolean: 'Boolean',
+  adviserStatus: AdviserStatusEnum,
+  stringList: ['String'],
+  workingHours: [WorkingHoursSlotInput],
+} satisfies Record<SettingKind, unknown>;
+
 type PatchInputRef = ReturnType<typeof builder.inputRef<PatchGroup>>;
 const patchInputs = new Map<string, PatchInputRef>();
 
@@ -25,21 +35,9 @@ function patchFields(t: InputFieldBuilder, group: GroupNode) {
   return Object.fromEntries(
     Object.entries(group.fields).map(([name, node]) => {
       if (node.node === 'group') return [name, t.field({ type: patchInputFor(node), required: false, description: node.description })];
-      const options = { required: false, description: node.description } as const;
-      switch (node.kind) {
-        case 'string':
-          return [name, t.string(options)];
-        case 'int':
-          return [name, t.int(options)];
-        case 'boolean':
-          return [name, t.boolean(options)];
-        case 'adviserStatus':
-          return [name, t.field({ type: AdviserStatusEnum, ...options })];
-        case 'stringList':
-          return [name, t.stringList({ ...options, description: `${node.description} Replaced whole.` })];
-        case 'workingHours':
-          return [name, t.field({ type: [WorkingHoursSlotInput], ...options, description: `${node.description} Replaced whole.` })];
-      }
+      const replacedWhole = node.kind === 'stringList' || node.kind === 'workingHours';
+      const description = replacedWhole ? `${node.description} Replaced whole.` : node.description;
+      return [name, t.field({ type: settingInputTypes[node.kind] as 'String', required: false, description })];
     }),
   );
 }
