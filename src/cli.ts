@@ -123,13 +123,13 @@ const commands: Record<string, Command> = {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new CliRefusal(`${file} must hold a JSON object`);
     const parsed = parseLegacyPatch(body as Record<string, unknown>);
     if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
-    const config = await new ConfigService(store).update(operator, {
+    const { config, changes } = await new ConfigService(store).update(operator, {
       orgId,
       patch: parsed.patch,
       expectedVersion: expected === undefined ? null : Number(expected),
       door: 'cli',
     });
-    io.out(`imported; ${orgId} is at version ${config.version}`);
+    io.out(changes.length > 0 ? `imported ${changes.length} changed setting(s); ${orgId} is at version ${config.version}` : `nothing changed; ${orgId} stays at version ${config.version}`);
   },
   async migrate(args, _store, io) {
     parse(args, {}, 0);

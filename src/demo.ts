@@ -18,7 +18,7 @@ export function exampleSettings(): OrgConfigSettings {
 /** Creates the demo organisation and its admin key when the database holds no organisation; answers the key. */
 export async function seedDemoIfEmpty(store: ConfigStore, service: ConfigService): Promise<string | null> {
   if ((await store.listOrgs()).length > 0) return null;
-  await service.createOrg(operator, demoOrgId, exampleSettings());
+  await service.createOrg(operator, demoOrgId, exampleSettings(), 'seed');
   const { key } = await createApiKey(store, demoOrgId, 'admin');
   return key;
 }

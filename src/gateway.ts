@@ -5,10 +5,14 @@ import { contextFactory } from './graphql/context.ts';
 import { maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
 import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
+import type { ChangeEvents } from './events/change-feed.ts';
+import { useSseEventIds } from './graphql/sse-event-ids.ts';
 import type { ConfigStore } from './store/config-store.ts';
 
 export interface GatewayDeps {
   readonly store: ConfigStore;
+  /** The change feed that subscriptions follow and that local commits wake. */
+  readonly events: ChangeEvents;
   readonly logging?: 'debug' | 'info' | 'warn' | 'error' | false;
 }
 
@@ -22,14 +26,14 @@ function useRestRoutes(deps: RestDeps): Plugin {
   };
 }
 
-export function createGateway({ store, logging = 'info' }: GatewayDeps) {
-  const service = new ConfigService(store);
+export function createGateway({ store, events, logging = 'info' }: GatewayDeps) {
+  const service = new ConfigService(store, events);
   return createYoga({
     schema,
     context: contextFactory({ store, service }),
     maskedErrors: { maskError },
     logging,
-    plugins: [useRestRoutes({ store, service })],
+    plugins: [useRestRoutes({ store, service }), useSseEventIds()],
     graphiql: {
       title: 'Org config gateway',
       headers: JSON.stringify({ 'x-api-key': '<your API key>' }),

@@ -2,7 +2,9 @@
 import { createServer } from 'node:http';
 import { ConfigService } from './config/service.ts';
 import { demoOrgId, seedDemoIfEmpty } from './demo.ts';
+import { RevisionLogTailer } from './events/change-feed.ts';
 import { createGateway } from './gateway.ts';
+import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
 import { loadSettings, SettingsError } from './settings.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 
@@ -25,10 +27,12 @@ curl:
 async function main(): Promise<void> {
   const settings = loadSettings();
   const store = openSqliteStore(settings.sqlitePath);
-  const gateway = createGateway({ store, logging: settings.logLevel === 'silent' ? false : settings.logLevel });
-  const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store)) : null;
+  const events = new RevisionLogTailer(store);
+  const gateway = createGateway({ store, events, logging: settings.logLevel === 'silent' ? false : settings.logLevel });
+  const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store, events)) : null;
 
   const server = createServer(gateway);
+  const webSockets = serveGraphQLOverWebSocket(server, gateway);
   await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
@@ -43,9 +47,13 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: stopping`);
     server.close(() => {
-      void store.close().then(() => process.exit(0));
+      void events
+        .close()
+        .then(() => store.close())
+        .then(() => process.exit(0));
     });
     server.closeIdleConnections();
+    void webSockets.close();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -6,6 +6,7 @@ import { operator } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { exampleSettings } from '../src/demo.ts';
+import { RevisionLogTailer } from '../src/events/change-feed.ts';
 import { createGateway } from '../src/gateway.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 
@@ -24,7 +25,8 @@ export async function createTestGateway() {
   const dir = tempDir();
   const databasePath = join(dir.path, 'test.db');
   const store = openSqliteStore(databasePath);
-  const service = new ConfigService(store);
+  const events = new RevisionLogTailer(store, { pollIntervalMs: 20 });
+  const service = new ConfigService(store, events);
   await service.createOrg(operator, 'demo', exampleSettings());
   await service.createOrg(operator, 'other');
   const keys = {
@@ -32,7 +34,7 @@ export async function createTestGateway() {
     adviser: (await createApiKey(store, 'demo', 'adviser')).key,
     otherAdmin: (await createApiKey(store, 'other', 'admin')).key,
   };
-  const gateway = createGateway({ store, logging: false });
+  const gateway = createGateway({ store, events, logging: false });
 
   async function graphql(query: string, variables?: Record<string, unknown>, key: string | null = keys.admin): Promise<GraphQLResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
@@ -43,12 +45,14 @@ export async function createTestGateway() {
 
   return {
     store,
+    events,
     service,
     gateway,
     keys,
     databasePath,
     graphql,
     async close() {
+      await events.close();
       await store.close();
       dir.remove();
     },

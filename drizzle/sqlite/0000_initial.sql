@@ -67,3 +67,19 @@ CREATE TABLE `org_configs` (
 	`contact_enquiry_action_enabled` integer NOT NULL,
 	`meeting_action_enabled` integer NOT NULL
 );
+--> statement-breakpoint
+CREATE TABLE `revisions` (
+	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`org_id` text NOT NULL,
+	`version` integer NOT NULL,
+	`changed_at` integer NOT NULL,
+	`actor_key_id` text,
+	`actor_role` text NOT NULL,
+	`door` text NOT NULL,
+	`reverted_to_version` integer,
+	`changes` text NOT NULL,
+	`settings` text NOT NULL,
+	FOREIGN KEY (`org_id`) REFERENCES `org_configs`(`org_id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `revisions_org_id_version_idx` ON `revisions` (`org_id`,`version`);

@@ -47,3 +47,15 @@ export class OrgExistsError extends Error {
     this.name = 'OrgExistsError';
   }
 }
+
+/** A version the organisation never had (orgConfigAt, revert). */
+export class VersionNotFoundError extends OrgNotFoundError {
+  constructor(
+    orgId: string,
+    readonly version: number,
+  ) {
+    super(orgId);
+    this.message = `version ${version} of organisation "${orgId}" not found`;
+    this.name = 'VersionNotFoundError';
+  }
+}

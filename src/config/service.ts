@@ -1,14 +1,23 @@
-// The one way in: every door reads and changes configurations through this service.
+// The one way in: every door reads, changes, audits and follows configurations through this service.
 import { z } from 'zod';
 import { canSeeOrg, canWrite, type Actor } from '../auth/actor.ts';
+import type { ChangeEvents } from '../events/change-feed.ts';
 import type { ConfigStore, OrgSummary } from '../store/config-store.ts';
-import { ConfigValidationError, ForbiddenError, OrgNotFoundError, UnauthenticatedError, VersionConflictError } from './errors.ts';
-import { defaultSettings, orgConfigPatchSchema, orgConfigSchema, type OrgConfig, type OrgConfigSettings } from './model.ts';
-import { applyPatch, diffSettings } from './patch.ts';
-import { check } from './problems.ts';
+import {
+  ConfigValidationError,
+  ForbiddenError,
+  OrgNotFoundError,
+  UnauthenticatedError,
+  VersionConflictError,
+  VersionNotFoundError,
+} from './errors.ts';
+import { defaultSettings, orgConfigPatchSchema, orgConfigSchema, settingsLeaves, type OrgConfig, type OrgConfigSettings } from './model.ts';
+import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
+import { check, type Problem } from './problems.ts';
+import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
+import { ProblemCode } from './rules.ts';
 
-/** The protocol a change came through, kept with it for the audit trail. */
-export type Door = 'graphql' | 'rest' | 'cli';
+export type { Door } from './revision.ts';
 
 export interface UpdateRequest {
   readonly orgId: string;
@@ -17,18 +26,60 @@ export interface UpdateRequest {
   /** When given, the update applies only if the config is still at this version. */
   readonly expectedVersion?: number | null;
   readonly door: Door;
+  /** Validate and report the would-be changes; write and publish nothing. */
+  readonly dryRun?: boolean;
+}
+
+export interface UpdateResult {
+  /** The configuration as committed (for a dry run: as it would be, at the current version). */
+  readonly config: OrgConfig;
+  /** The settings that changed (or would change), with before and after values. */
+  readonly changes: readonly SettingChange[];
+  readonly dryRun: boolean;
+}
+
+export interface RevertRequest {
+  readonly orgId: string;
+  readonly toVersion: number;
+  readonly expectedVersion?: number | null;
+  readonly door: Door;
+}
+
+export interface HistoryPage {
+  readonly revisions: readonly Revision[];
+  readonly hasMore: boolean;
 }
 
 export const orgIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an organisation id is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
 
+export const maxHistoryPage = 100;
+
+/** Setting paths ("branding.color") and group paths ("sla", "sla.openedConversations") a subscriber may name. */
+const followablePaths = new Set(settingsLeaves.flatMap(({ path }) => path.map((_, index) => path.slice(0, index + 1).join('.'))));
+
+function touches(revision: Revision, fields: readonly string[]): boolean {
+  return revision.changes.some((change) => fields.some((field) => change.path === field || change.path.startsWith(`${field}.`)));
+}
+
+async function* onlyTouching(revisions: AsyncIterable<Revision>, fields: readonly string[]): AsyncIterable<Revision> {
+  for await (const revision of revisions) if (touches(revision, fields)) yield revision;
+}
+
+function revisionActor(actor: Actor): RevisionActor {
+  return actor.kind === 'apiKey' ? { keyId: actor.keyId, role: actor.role } : { keyId: null, role: 'operator' };
+}
+
 export class ConfigService {
-  constructor(private readonly store: ConfigStore) {}
+  constructor(
+    private readonly store: ConfigStore,
+    /** Told of each local commit so subscribers hear of it at once; absent where nobody subscribes (the CLI). */
+    private readonly events?: ChangeEvents,
+  ) {}
 
   async get(actor: Actor | null, orgId: string): Promise<OrgConfig> {
-    const caller = this.authenticated(actor);
-    if (!canSeeOrg(caller, orgId)) throw new OrgNotFoundError(orgId);
+    this.authorizeRead(actor, orgId);
     const config = await this.store.getConfig(orgId);
     if (!config) throw new OrgNotFoundError(orgId);
     return config;
@@ -36,52 +87,132 @@ export class ConfigService {
 
   /**
    * Validates the patch, then in one store transaction: checks the expected version, merges,
-   * validates the whole result (rules across settings see the stored values), writes and bumps
-   * the version. A patch that changes nothing writes nothing and keeps the version.
+   * validates the whole result (rules across settings see the stored values), writes, bumps the
+   * version and appends the revision. A patch that changes nothing writes nothing and keeps the version.
    */
-  async update(actor: Actor | null, request: UpdateRequest): Promise<OrgConfig> {
-    this.authorizeWrite(actor, request.orgId);
+  async update(actor: Actor | null, request: UpdateRequest): Promise<UpdateResult> {
+    const caller = this.authorizeAdmin(actor, request.orgId);
     const patch = check(orgConfigPatchSchema, request.patch);
     if (!patch.ok) throw new ConfigValidationError(patch.problems);
+    return this.change(caller, request, (settings) => applyPatch(settings, patch.value));
+  }
 
-    const updated = await this.store.updateConfig(request.orgId, (current) => {
+  /** Restores the settings of an earlier version, as a new revision of its own. */
+  async revert(actor: Actor | null, request: RevertRequest): Promise<UpdateResult> {
+    const caller = this.authorizeAdmin(actor, request.orgId);
+    const target = await this.store.getRevision(request.orgId, request.toVersion);
+    if (!target) {
+      if (!(await this.store.getConfig(request.orgId))) throw new OrgNotFoundError(request.orgId);
+      throw new VersionNotFoundError(request.orgId, request.toVersion);
+    }
+    return this.change(caller, { ...request, revertedToVersion: request.toVersion }, () => target.settings);
+  }
+
+  private async change(
+    caller: Actor,
+    request: { orgId: string; expectedVersion?: number | null; door: Door; dryRun?: boolean; revertedToVersion?: number },
+    next: (current: OrgConfigSettings) => OrgConfigSettings,
+  ): Promise<UpdateResult> {
+    let changes: SettingChange[] = [];
+    const decide = (current: OrgConfig) => {
       const { expectedVersion } = request;
       if (expectedVersion != null && expectedVersion !== current.version) {
         throw new VersionConflictError(expectedVersion, current.version);
       }
-      const merged = check(orgConfigSchema, applyPatch(current.settings, patch.value));
+      const merged = check(orgConfigSchema, next(current.settings));
       if (!merged.ok) throw new ConfigValidationError(merged.problems);
-      return diffSettings(current.settings, merged.value).length > 0 ? merged.value : null;
-    });
-    if (!updated) throw new OrgNotFoundError(request.orgId);
-    return updated;
+      changes = diffSettings(current.settings, merged.value);
+      return { settings: merged.value, changes };
+    };
+
+    if (request.dryRun) {
+      const current = await this.store.getConfig(request.orgId);
+      if (!current) throw new OrgNotFoundError(request.orgId);
+      const { settings } = decide(current);
+      return { config: { ...current, settings }, changes, dryRun: true };
+    }
+
+    const meta: RevisionMeta = { actor: revisionActor(caller), door: request.door, revertedToVersion: request.revertedToVersion ?? null };
+    const config = await this.store.updateConfig(
+      request.orgId,
+      (current) => {
+        const decided = decide(current);
+        return decided.changes.length > 0 ? decided : null;
+      },
+      meta,
+    );
+    if (!config) throw new OrgNotFoundError(request.orgId);
+    if (changes.length > 0) this.events?.notifyCommitted();
+    return { config, changes, dryRun: false };
+  }
+
+  /** The organisation's revisions, newest first, `first` at a time, below version `beforeVersion`. Admin keys only. */
+  async history(actor: Actor | null, orgId: string, page: { first: number; beforeVersion?: number | null }): Promise<HistoryPage> {
+    this.authorizeAdmin(actor, orgId);
+    if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
+    const first = Math.min(Math.max(page.first, 0), maxHistoryPage);
+    const revisions = await this.store.listRevisions(orgId, { beforeVersion: page.beforeVersion, limit: first + 1 });
+    return { revisions: revisions.slice(0, first), hasMore: revisions.length > first };
+  }
+
+  /** The whole configuration as it was at `version`. */
+  async configAt(actor: Actor | null, orgId: string, version: number): Promise<OrgConfig> {
+    this.authorizeRead(actor, orgId);
+    const revision = await this.store.getRevision(orgId, version);
+    if (revision) return configAt(revision);
+    if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
+    throw new VersionNotFoundError(orgId, version);
   }
 
   /**
-   * Throws unless the actor may change the organisation's configuration. `update` calls it first;
-   * a door calls it too when it must refuse an unauthorised caller before reading the request body.
+   * Revisions of the organisation as they are committed, after `sinceVersion` when given (the
+   * missed ones first), only those touching `fields` (setting or group paths) when given.
    */
-  authorizeWrite(actor: Actor | null, orgId: string): void {
-    const caller = this.authenticated(actor);
-    if (!canSeeOrg(caller, orgId)) throw new OrgNotFoundError(orgId);
-    if (!canWrite(caller)) throw new ForbiddenError();
+  async subscribe(actor: Actor | null, orgId: string, options: { sinceVersion?: number | null; fields?: readonly string[] | null }): Promise<AsyncIterable<Revision>> {
+    if (!this.events) throw new Error('this service was created without a change feed');
+    this.authorizeRead(actor, orgId);
+    const unknown: Problem[] = (options.fields ?? []).flatMap((field, index) =>
+      followablePaths.has(field) ? [] : [{ path: ['fields', index], message: `"${field}" is not a setting or group path of OrgConfig`, code: ProblemCode.UNKNOWN_SETTING }],
+    );
+    if (unknown.length > 0) throw new ConfigValidationError(unknown);
+    if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
+    const revisions = this.events.subscribe(orgId, options.sinceVersion ?? null);
+    return options.fields?.length ? onlyTouching(revisions, options.fields) : revisions;
   }
 
   /** Creates an organisation with the documented defaults, or with the given (validated) settings. */
-  async createOrg(actor: Actor | null, orgId: string, settings?: OrgConfigSettings): Promise<OrgConfig> {
+  async createOrg(actor: Actor | null, orgId: string, settings?: OrgConfigSettings, door: Door = 'cli'): Promise<OrgConfig> {
     const caller = this.authenticated(actor);
     if (caller.kind !== 'operator') throw new ForbiddenError('only an operator may create organisations');
     const id = check(orgIdSchema, orgId);
     if (!id.ok) throw new ConfigValidationError(id.problems.map((problem) => ({ ...problem, path: ['orgId'] })));
     const initial = check(orgConfigSchema, settings ?? defaultSettings(orgId));
     if (!initial.ok) throw new ConfigValidationError(initial.problems);
-    return this.store.createOrg(id.value, initial.value);
+    const config = await this.store.createOrg(id.value, initial.value, { actor: revisionActor(caller), door });
+    this.events?.notifyCommitted();
+    return config;
   }
 
   async listOrgs(actor: Actor | null): Promise<OrgSummary[]> {
     const caller = this.authenticated(actor);
     const orgs = await this.store.listOrgs();
     return orgs.filter((org) => canSeeOrg(caller, org.orgId));
+  }
+
+  /**
+   * Throws unless the actor may change the organisation's configuration and read its history.
+   * Doors call it too when they must refuse a caller before reading the request body.
+   */
+  authorizeAdmin(actor: Actor | null, orgId: string): Actor {
+    const caller = this.authorizeRead(actor, orgId);
+    if (!canWrite(caller)) throw new ForbiddenError();
+    return caller;
+  }
+
+  private authorizeRead(actor: Actor | null, orgId: string): Actor {
+    const caller = this.authenticated(actor);
+    if (!canSeeOrg(caller, orgId)) throw new OrgNotFoundError(orgId);
+    return caller;
   }
 
   private authenticated(actor: Actor | null): Actor {

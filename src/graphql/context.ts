@@ -9,11 +9,25 @@ export interface Context {
   /** Null when the request has no key, or one that is unknown or revoked. */
   readonly actor: Actor | null;
   readonly service: ConfigService;
+  /** The HTTP request; absent for operations over WebSocket. */
+  readonly request?: Request;
+}
+
+/** Over WebSocket the key travels in the connection_init payload, since browsers cannot set headers there. */
+interface WebSocketInitialContext {
+  readonly connectionParams?: Readonly<Record<string, unknown>>;
+}
+
+function apiKeyOf(initial: Partial<YogaInitialContext> & WebSocketInitialContext): string | null {
+  const fromParams = initial.connectionParams?.['x-api-key'];
+  if (typeof fromParams === 'string') return fromParams;
+  return initial.request?.headers.get('x-api-key') ?? null;
 }
 
 export function contextFactory(deps: { store: ConfigStore; service: ConfigService }) {
-  return async ({ request }: YogaInitialContext): Promise<Context> => ({
-    actor: await authenticate(deps.store, request.headers.get('x-api-key')),
+  return async (initial: Partial<YogaInitialContext> & WebSocketInitialContext): Promise<Context> => ({
+    actor: await authenticate(deps.store, apiKeyOf(initial)),
     service: deps.service,
+    request: initial.request,
   });
 }

@@ -1,13 +1,21 @@
 // Expected domain failures become coded GraphQL errors; anything else is masked by yoga.
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError, type YogaServerOptions } from 'graphql-yoga';
-import { ForbiddenError, OrgNotFoundError, UnauthenticatedError } from '../config/errors.ts';
+import { ConfigValidationError, ForbiddenError, OrgNotFoundError, UnauthenticatedError } from '../config/errors.ts';
 
 const codes = new Map<Function, string>([
   [UnauthenticatedError, 'UNAUTHENTICATED'],
   [ForbiddenError, 'FORBIDDEN'],
   [OrgNotFoundError, 'NOT_FOUND'],
+  // Outside mutations (which answer ValidationError), bad arguments are top-level errors.
+  [ConfigValidationError, 'BAD_USER_INPUT'],
 ]);
+
+/** The code of a domain error, its subclasses included (VersionNotFoundError is a NOT_FOUND). */
+function codeOf(error: Error): string | undefined {
+  for (const [type, code] of codes) if (error instanceof type) return code;
+  return undefined;
+}
 
 export const maskError: NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean>>['maskError'] = (
   error,
@@ -15,7 +23,7 @@ export const maskError: NonNullable<Exclude<YogaServerOptions<object, object>['m
   isDev,
 ) => {
   const original = error instanceof GraphQLError ? error.originalError : error;
-  const code = original instanceof Error ? codes.get(original.constructor) : undefined;
+  const code = original instanceof Error ? codeOf(original) : undefined;
   if (code && original instanceof Error && error instanceof GraphQLError) {
     return new GraphQLError(original.message, {
       nodes: error.nodes,

@@ -2,6 +2,8 @@
 import { builder } from './builder.ts';
 import './errors.ts';
 import './org-config.ts';
+import './org-config-history.ts';
+import './org-config-changed.ts';
 import './update-org-config.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

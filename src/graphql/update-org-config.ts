@@ -3,7 +3,8 @@ import type { GroupNode, SettingKind } from '../config/catalogue.ts';
 import { ConfigValidationError, OrgNotFoundError, VersionConflictError } from '../config/errors.ts';
 import { orgConfigCatalogue, orgConfigPatchSchema } from '../config/model.ts';
 import { builder } from './builder.ts';
-import { AdviserStatusEnum, OrgConfigRef } from './org-config.ts';
+import { changeSuccessType } from './org-config-history.ts';
+import { AdviserStatusEnum } from './org-config.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type PatchGroup = Record<string, unknown>;
@@ -71,19 +72,23 @@ const UpdateOrgConfigInput = builder.inputType('UpdateOrgConfigInput', {
       required: false,
       description: 'Apply only if the configuration is still at this version; otherwise the result is VersionConflict.',
     }),
+    dryRun: t.boolean({
+      required: false,
+      defaultValue: false,
+      description: 'Validate and answer the would-be changes, writing and publishing nothing.',
+    }),
   }),
 });
 
 builder.mutationField('updateOrgConfig', (t) =>
   t.field({
-    type: OrgConfigRef,
+    type: changeSuccessType('UpdateOrgConfigSuccess', 'The change is committed (or, for a dry run, would be valid).'),
     description: 'Changes some settings of an organisation (admin keys only). A rejected change writes nothing and keeps the version.',
     args: { input: t.arg({ type: UpdateOrgConfigInput, required: true }) },
     errors: {
       types: [ConfigValidationError, VersionConflictError, OrgNotFoundError],
       union: { name: 'UpdateOrgConfigResult' },
-      result: { name: 'UpdateOrgConfigSuccess' },
-      dataField: { name: 'config', description: 'The configuration as committed.' },
+      directResult: true,
     },
     resolve: (_, { input }, { actor, service }) =>
       service.update(actor, {
@@ -91,7 +96,7 @@ builder.mutationField('updateOrgConfig', (t) =>
         patch: input.patch,
         expectedVersion: input.expectedVersion,
         door: 'graphql',
+        dryRun: input.dryRun ?? false,
       }),
   }),
 );
-

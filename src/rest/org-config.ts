@@ -94,7 +94,7 @@ async function expectedVersionOf(request: Request, deps: RestDeps, actor: Actor 
 
 async function write(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
   // Refuse callers who may not write before looking at what they sent.
-  deps.service.authorizeWrite(actor, orgId);
+  deps.service.authorizeAdmin(actor, orgId);
   const mediaTypes = writeMediaTypes[request.method]!;
   const contentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!mediaTypes.includes(contentType)) {
@@ -114,7 +114,7 @@ async function write(request: Request, deps: RestDeps, actor: Actor | null, orgI
   const parsed = parseLegacyPatch(body.value as Record<string, unknown>);
   if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
   const expectedVersion = await expectedVersionOf(request, deps, actor, orgId);
-  const config = await deps.service.update(actor, { orgId, patch: parsed.patch, expectedVersion, door: 'rest' });
+  const { config } = await deps.service.update(actor, { orgId, patch: parsed.patch, expectedVersion, door: 'rest' });
   return configResponse(request, config);
 }
 

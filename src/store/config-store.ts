@@ -1,5 +1,7 @@
 // What the domain needs from storage; SQLite implements it today, PostgreSQL can beside it.
 import type { OrgConfig, OrgConfigSettings } from '../config/model.ts';
+import type { SettingChange } from '../config/patch.ts';
+import type { Revision, RevisionMeta } from '../config/revision.ts';
 
 export type Role = 'admin' | 'adviser';
 export const roles: readonly Role[] = ['admin', 'adviser'];
@@ -21,21 +23,37 @@ export interface OrgSummary {
 }
 
 /**
- * Decides, inside the store's write transaction, what the new settings are.
+ * Decides, inside the store's write transaction, what the new settings are and what changed.
  * Answer null to write nothing; throw to abort the transaction (nothing is written).
  */
-export type UpdateDecision = (current: OrgConfig) => OrgConfigSettings | null;
+export type UpdateDecision = (current: OrgConfig) => { settings: OrgConfigSettings; changes: SettingChange[] } | null;
 
 export interface ConfigStore {
-  /** Creates an organisation at version 1; throws OrgExistsError when the id is taken. */
-  createOrg(orgId: string, settings: OrgConfigSettings): Promise<OrgConfig>;
+  /** Creates an organisation at version 1, with its first revision; throws OrgExistsError when the id is taken. */
+  createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig>;
   listOrgs(): Promise<OrgSummary[]>;
   getConfig(orgId: string): Promise<OrgConfig | undefined>;
   /**
-   * One transaction: read the current config, let `decide` merge and validate, write and bump the
-   * version. Concurrent updates of one organisation are serialised. Undefined when the org does not exist.
+   * One transaction: read the current config, let `decide` merge and validate, write, bump the
+   * version and append the revision. Concurrent updates of one organisation are serialised.
+   * Undefined when the org does not exist.
    */
-  updateConfig(orgId: string, decide: UpdateDecision): Promise<OrgConfig | undefined>;
+  updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined>;
+
+  /** An organisation's revisions, newest first, below `beforeVersion` when given. */
+  listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]>;
+  getRevision(orgId: string, version: number): Promise<Revision | undefined>;
+  /** An organisation's revisions with a version above `version`, oldest first. */
+  revisionsSince(orgId: string, version: number): Promise<Revision[]>;
+  /** Revisions of every organisation after log position `seq`, in commit order: the change feed. */
+  revisionsAfter(seq: number, limit: number): Promise<Revision[]>;
+  /** The log position of the newest revision (0 when none). */
+  latestRevisionSeq(): Promise<number>;
+  /**
+   * A value that changes when another process commits to the database (SQLite's data_version);
+   * the change feed polls it to learn of commits it did not make.
+   */
+  externalCommitMarker(): Promise<number>;
 
   createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord>;
   /** The live (not revoked) key with this hash. */

@@ -1,7 +1,9 @@
 // The SQLite tables, in drizzle: one typed column per setting, derived from the catalogue.
-import { index, integer, sqliteTable, text, type SQLiteColumnBuilderBase } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex, type SQLiteColumnBuilderBase } from 'drizzle-orm/sqlite-core';
 import type { SettingKind } from '../../config/catalogue.ts';
 import { settingsLeaves } from '../../config/model.ts';
+import type { SettingChange } from '../../config/patch.ts';
+import type { OrgConfigSettings } from '../../config/model.ts';
 import { adviserStatuses } from '../../config/rules.ts';
 
 /** Column name of a setting: its legacy key in snake_case (maximumAttachmentSizeBytes -> maximum_attachment_size_bytes). */
@@ -52,4 +54,25 @@ export const apiKeys = sqliteTable(
     revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
   },
   (table) => [index('api_keys_org_id_idx').on(table.orgId)],
+);
+
+/** The revision log: one row per committed change, in commit order (seq); the change feed tails it. */
+export const revisions = sqliteTable(
+  'revisions',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgConfigs.orgId),
+    version: integer('version').notNull(),
+    changedAt: integer('changed_at', { mode: 'timestamp_ms' }).notNull(),
+    actorKeyId: text('actor_key_id'),
+    actorRole: text('actor_role', { enum: ['admin', 'adviser', 'operator'] }).notNull(),
+    door: text('door', { enum: ['graphql', 'rest', 'cli', 'seed'] }).notNull(),
+    revertedToVersion: integer('reverted_to_version'),
+    changes: text('changes', { mode: 'json' }).$type<SettingChange[]>().notNull(),
+    /** The whole settings as of this version, so any version can be read or restored. */
+    settings: text('settings', { mode: 'json' }).$type<OrgConfigSettings>().notNull(),
+  },
+  (table) => [uniqueIndex('revisions_org_id_version_idx').on(table.orgId, table.version)],
 );

@@ -3,14 +3,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { getPath, setPath } from '../../config/catalogue.ts';
 import { OrgExistsError } from '../../config/errors.ts';
 import { settingsLeaves, type OrgConfig, type OrgConfigSettings } from '../../config/model.ts';
+import type { SettingChange } from '../../config/patch.ts';
+import type { Revision, RevisionMeta } from '../../config/revision.ts';
 import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, UpdateDecision } from '../config-store.ts';
-import { apiKeys, orgConfigs } from './schema.ts';
+import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
 
@@ -26,6 +28,34 @@ function settingsToColumns(settings: OrgConfigSettings): Record<string, unknown>
   return Object.fromEntries(settingsLeaves.map(({ path, setting }) => [setting.legacyKey, getPath(settings, path)]));
 }
 
+function rowToRevision(row: typeof revisions.$inferSelect): Revision {
+  return {
+    seq: row.seq,
+    orgId: row.orgId,
+    version: row.version,
+    changedAt: row.changedAt,
+    actor: { keyId: row.actorKeyId, role: row.actorRole },
+    door: row.door,
+    revertedToVersion: row.revertedToVersion,
+    changes: row.changes,
+    settings: row.settings,
+  };
+}
+
+function revisionRow(config: OrgConfig, changes: readonly SettingChange[], meta: RevisionMeta): typeof revisions.$inferInsert {
+  return {
+    orgId: config.orgId,
+    version: config.version,
+    changedAt: config.updatedAt,
+    actorKeyId: meta.actor.keyId,
+    actorRole: meta.actor.role,
+    door: meta.door,
+    revertedToVersion: meta.revertedToVersion ?? null,
+    changes: [...changes],
+    settings: config.settings,
+  };
+}
+
 function rowToApiKey(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
   return { id: row.id, orgId: row.orgId, role: row.role, createdAt: row.createdAt, revokedAt: row.revokedAt };
 }
@@ -37,17 +67,23 @@ export class SqliteConfigStore implements ConfigStore {
     this.db = drizzle(sqlite);
   }
 
-  async createOrg(orgId: string, settings: OrgConfigSettings): Promise<OrgConfig> {
+  async createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig> {
     const now = new Date();
     const row = { orgId, version: 1, createdAt: now, updatedAt: now, ...settingsToColumns(settings) };
-    const inserted = this.db
-      .insert(orgConfigs)
-      .values(row as typeof orgConfigs.$inferInsert)
-      .onConflictDoNothing()
-      .returning()
-      .all();
-    if (inserted.length === 0) throw new OrgExistsError(orgId);
-    return rowToConfig(inserted[0] as OrgConfigRow);
+    const created = this.db.transaction((tx) => {
+      const inserted = tx
+        .insert(orgConfigs)
+        .values(row as typeof orgConfigs.$inferInsert)
+        .onConflictDoNothing()
+        .returning()
+        .all();
+      if (inserted.length === 0) throw new OrgExistsError(orgId);
+      const config = rowToConfig(inserted[0] as OrgConfigRow);
+      const changes = settingsLeaves.map(({ path, setting }) => ({ path: path.join('.'), legacyKey: setting.legacyKey, before: null, after: getPath(settings, path) }));
+      tx.insert(revisions).values(revisionRow(config, changes, meta)).run();
+      return config;
+    });
+    return created;
   }
 
   async listOrgs(): Promise<OrgSummary[]> {
@@ -69,7 +105,7 @@ export class SqliteConfigStore implements ConfigStore {
     return row ? rowToConfig(row as OrgConfigRow) : undefined;
   }
 
-  async updateConfig(orgId: string, decide: UpdateDecision): Promise<OrgConfig | undefined> {
+  async updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined> {
     // IMMEDIATE takes the write lock before the read, so writers in other processes cannot
     // interleave between our read and our write.
     return this.db.transaction(
@@ -81,14 +117,61 @@ export class SqliteConfigStore implements ConfigStore {
         if (next === null) return current;
         const updated = tx
           .update(orgConfigs)
-          .set({ ...settingsToColumns(next), version: current.version + 1, updatedAt: new Date() })
+          .set({ ...settingsToColumns(next.settings), version: current.version + 1, updatedAt: new Date() })
           .where(eq(orgConfigs.orgId, orgId))
           .returning()
           .get();
-        return rowToConfig(updated as OrgConfigRow);
+        const config = rowToConfig(updated as OrgConfigRow);
+        tx.insert(revisions).values(revisionRow(config, next.changes, meta)).run();
+        return config;
       },
       { behavior: 'immediate' },
     );
+  }
+
+  async listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
+    const before = options.beforeVersion == null ? undefined : lt(revisions.version, options.beforeVersion);
+    const rows = this.db
+      .select()
+      .from(revisions)
+      .where(and(eq(revisions.orgId, orgId), before))
+      .orderBy(desc(revisions.version))
+      .limit(options.limit)
+      .all();
+    return rows.map(rowToRevision);
+  }
+
+  async getRevision(orgId: string, version: number): Promise<Revision | undefined> {
+    const row = this.db
+      .select()
+      .from(revisions)
+      .where(and(eq(revisions.orgId, orgId), eq(revisions.version, version)))
+      .get();
+    return row ? rowToRevision(row) : undefined;
+  }
+
+  async revisionsSince(orgId: string, version: number): Promise<Revision[]> {
+    const rows = this.db
+      .select()
+      .from(revisions)
+      .where(and(eq(revisions.orgId, orgId), gt(revisions.version, version)))
+      .orderBy(asc(revisions.version))
+      .all();
+    return rows.map(rowToRevision);
+  }
+
+  async revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
+    const rows = this.db.select().from(revisions).where(gt(revisions.seq, seq)).orderBy(asc(revisions.seq)).limit(limit).all();
+    return rows.map(rowToRevision);
+  }
+
+  async latestRevisionSeq(): Promise<number> {
+    const row = this.db.select({ seq: sql<number | null>`max(${revisions.seq})` }).from(revisions).get();
+    return row?.seq ?? 0;
+  }
+
+  async externalCommitMarker(): Promise<number> {
+    return this.sqlite.pragma('data_version', { simple: true }) as number;
   }
 
   async createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord> {

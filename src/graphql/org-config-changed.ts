@@ -1,0 +1,41 @@
+// The orgConfigChanged subscription: every committed change of an organisation, as it happens.
+import type { Revision } from '../config/revision.ts';
+import { configAt } from '../config/revision.ts';
+import { builder } from './builder.ts';
+import { DoorEnum, RevisionActorRef, SettingChangeRef } from './org-config-history.ts';
+import { OrgConfigRef } from './org-config.ts';
+
+const OrgConfigChangedEventRef = builder.objectRef<Revision>('OrgConfigChangedEvent').implement({
+  description: 'A committed change of a configuration. Over SSE its event id is the version.',
+  fields: (t) => ({
+    version: t.exposeInt('version', { description: 'The version the change made.' }),
+    changedFields: t.stringList({ description: 'Paths in OrgConfig of the settings that changed.', resolve: (revision) => revision.changes.map((change) => change.path) }),
+    changes: t.field({ type: [SettingChangeRef], resolve: (revision) => [...revision.changes] }),
+    actor: t.field({ type: RevisionActorRef, resolve: (revision) => revision.actor }),
+    door: t.field({ type: DoorEnum, resolve: (revision) => revision.door }),
+    changedAt: t.expose('changedAt', { type: 'DateTime' }),
+    config: t.field({ type: OrgConfigRef, description: 'The whole configuration as of this version: select what you need.', resolve: configAt }),
+  }),
+});
+
+/** SSE clients that reconnect send the id of the last event they had: our version. */
+function lastEventVersion(request: Request | undefined): number | null {
+  const id = request?.headers.get('last-event-id');
+  return id && /^\d+$/.test(id) ? Number(id) : null;
+}
+
+builder.subscriptionField('orgConfigChanged', (t) =>
+  t.field({
+    type: OrgConfigChangedEventRef,
+    description:
+      'Every committed change of the organisation, in version order, each once. With sinceVersion (or, over SSE, Last-Event-ID) the changes after that version come first. With fields (setting or group paths such as "branding.color" or "sla"), only the changes touching them.',
+    args: {
+      orgId: t.arg.id({ required: true }),
+      fields: t.arg.stringList({ required: false }),
+      sinceVersion: t.arg.int({ required: false, description: 'Deliver first every change after this version: the version the client last saw.' }),
+    },
+    subscribe: (_, { orgId, fields, sinceVersion }, { actor, service, request }) =>
+      service.subscribe(actor, String(orgId), { sinceVersion: sinceVersion ?? lastEventVersion(request), fields }),
+    resolve: (revision) => revision,
+  }),
+);

@@ -1,0 +1,71 @@
+// Server-sent events with ids: yoga writes none, so subscriptions over SSE get this result processor,
+// which sets each event's id to the version it carries, for EventSource's Last-Event-ID on reconnect.
+import type { ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+const pingIntervalMs = 12_000;
+
+/** The `version` of the first root field of a result, if it has one. */
+function versionOf(result: ExecutionResult): number | undefined {
+  const root = result.data ? Object.values(result.data)[0] : undefined;
+  const version = root && typeof root === 'object' ? (root as { version?: unknown }).version : undefined;
+  return typeof version === 'number' ? version : undefined;
+}
+
+/** Errors as GraphQL over HTTP serialises them, without yoga's internal `http` extension. */
+function stringify(result: ExecutionResult): string {
+  return JSON.stringify(result, (key, value) => (key === 'http' ? undefined : value));
+}
+
+function eventStream(results: AsyncIterable<ExecutionResult>): Response {
+  const encoder = new TextEncoder();
+  const iterator = results[Symbol.asyncIterator]();
+  let ping: NodeJS.Timeout | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      // A comment first, so that proxies and browsers see the response start at once.
+      controller.enqueue(encoder.encode(':\n\n'));
+      ping = setInterval(() => {
+        if (controller.desiredSize === null) clearInterval(ping);
+        else if (controller.desiredSize > 0) controller.enqueue(encoder.encode(':\n\n'));
+      }, pingIntervalMs);
+    },
+    async pull(controller) {
+      try {
+        const { done, value } = await iterator.next();
+        if (value != null) {
+          const version = versionOf(value);
+          const id = version === undefined ? '' : `id: ${version}\n`;
+          controller.enqueue(encoder.encode(`event: next\n${id}data: ${stringify(value)}\n\n`));
+        }
+        if (done) {
+          controller.enqueue(encoder.encode('event: complete\ndata:\n\n'));
+          clearInterval(ping);
+          controller.close();
+        }
+      } catch (error) {
+        clearInterval(ping);
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      clearInterval(ping);
+      await iterator.return?.();
+    },
+  });
+  return new Response(stream, {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' },
+  });
+}
+
+export function useSseEventIds(): Plugin {
+  return {
+    onResultProcess({ result, setResultProcessor, request }) {
+      const accepts = request.headers.get('accept') ?? '';
+      if (Symbol.asyncIterator in Object(result) && accepts.includes('text/event-stream')) {
+        setResultProcessor((results) => eventStream(results as AsyncIterable<ExecutionResult>), 'text/event-stream');
+      }
+    },
+  };
+}
