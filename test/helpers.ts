@@ -76,3 +76,61 @@ export async function listen(handler: import('node:http').RequestListener): Prom
       }),
   };
 }
+
+export interface SseEvent {
+  event: string;
+  id?: string;
+  data: string;
+}
+
+/** Opens a GraphQL subscription over SSE (yoga's own, distinct connections) and reads its events one by one. */
+export async function sseSubscribe(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown>,
+  headers: Record<string, string>,
+): Promise<{ status: number; next: (timeoutMs?: number) => Promise<SseEvent>; close: () => void }> {
+  const controller = new AbortController();
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: controller.signal,
+  });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  const queued: SseEvent[] = [];
+
+  async function next(timeoutMs = 5_000): Promise<SseEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const event = queued.shift();
+      if (event) return event;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error('no SSE event in time');
+      let timer: NodeJS.Timeout | undefined;
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no SSE event within ${timeoutMs} ms`)), remaining);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (chunk.done) throw new Error('the event stream ended');
+      buffer += chunk.value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = Object.fromEntries(
+          frame
+            .split('\n')
+            .filter((line) => line && !line.startsWith(':'))
+            .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trimStart()]),
+        );
+        if (fields.event) queued.push({ event: fields.event, id: fields.id, data: fields.data ?? '' });
+      }
+    }
+  }
+
+  return { status: response.status, next, close: () => controller.abort() };
+}

@@ -175,8 +175,11 @@ export class ConfigService {
       followablePaths.has(field) ? [] : [{ path: ['fields', index], message: `"${field}" is not a setting or group path of OrgConfig`, code: ProblemCode.UNKNOWN_SETTING }],
     );
     if (unknown.length > 0) throw new ConfigValidationError(unknown);
-    if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
-    const revisions = this.events.subscribe(orgId, options.sinceVersion ?? null);
+    const current = await this.store.getConfig(orgId);
+    if (!current) throw new OrgNotFoundError(orgId);
+    // Without sinceVersion, follow from the version current now, so that nothing committed between
+    // this call and the first read of the stream is missed.
+    const revisions = this.events.subscribe(orgId, options.sinceVersion ?? current.version);
     return options.fields?.length ? onlyTouching(revisions, options.fields) : revisions;
   }
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { legacyConfigSchema } from '../config/legacy.ts';
 import { ProblemCode } from '../config/rules.ts';
+import { maxHistoryPage } from '../config/service.ts';
 import { bodyLimitBytes } from './limits.ts';
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
@@ -69,12 +70,62 @@ export const openApiDocument = {
       post: writeOperation('Update the configuration (same as PUT)', 'application/json'),
       patch: writeOperation('Update the configuration with a JSON merge patch (RFC 7396)', 'application/merge-patch+json'),
     },
+    '/api/orgs/{orgId}/config/history': {
+      parameters: [{ name: 'orgId', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: 'The changes of the configuration, newest first (admin key)',
+        parameters: [
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: maxHistoryPage, default: 20 } },
+          { name: 'before', in: 'query', required: false, description: 'Only versions below this one: nextBefore of the previous page.', schema: { type: 'integer' } },
+        ],
+        responses: {
+          200: { description: 'A page of revisions.', content: { 'application/json': { schema: { $ref: '#/components/schemas/History' } } } },
+          400: problem('limit or before is not a whole number.'),
+          401: problem('No API key, or an unknown one.'),
+          403: problem('The key is an adviser key.'),
+          404: problem('No such organisation for this key.'),
+        },
+      },
+    },
   },
   components: {
     securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
     schemas: {
       OrgConfig: jsonSchema(legacyConfigSchema),
       OrgConfigPatch: jsonSchema(legacyConfigSchema.partial()),
+      History: {
+        type: 'object',
+        required: ['revisions', 'nextBefore'],
+        properties: {
+          nextBefore: { type: ['integer', 'null'], description: 'Pass as before for the next page; null on the last page.' },
+          revisions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['version', 'changedAt', 'actor', 'door', 'revertedToVersion', 'changes'],
+              properties: {
+                version: { type: 'integer' },
+                changedAt: { type: 'string', format: 'date-time' },
+                actor: {
+                  type: 'object',
+                  required: ['keyId', 'role'],
+                  properties: { keyId: { type: ['string', 'null'] }, role: { type: 'string', enum: ['admin', 'adviser', 'operator'] } },
+                },
+                door: { type: 'string', enum: ['graphql', 'rest', 'cli', 'seed'] },
+                revertedToVersion: { type: ['integer', 'null'] },
+                changes: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['key', 'path', 'before', 'after'],
+                    properties: { key: { type: 'string' }, path: { type: 'string' }, before: {}, after: {} },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
       Problem: {
         type: 'object',
         description: 'RFC 9457 problem details.',

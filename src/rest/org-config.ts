@@ -18,7 +18,7 @@ import { bodyLimitBytes } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
 import { problemResponse, toRestProblem } from './problem.ts';
 
-const configPath = /^\/api\/orgs\/([^/]+)\/config\/?$/;
+const configPath = /^\/api\/orgs\/([^/]+)\/config(\/history)?\/?$/;
 const allowedMethods = 'GET, HEAD, PUT, POST, PATCH';
 /** The media type each write method takes. PATCH is a JSON merge patch (RFC 7396); on a flat object it is a partial PUT. */
 const writeMediaTypes: Record<string, readonly string[]> = {
@@ -66,6 +66,29 @@ function failureResponse(error: unknown, ifMatchGiven: boolean): Response {
     return problemResponse(412, 'VERSION_MISMATCH', `If-Match does not match the current version "v${error.currentVersion}"; nothing was written`);
   }
   throw error;
+}
+
+/** GET .../config/history?limit=N&before=V: revisions newest first, for admin keys. */
+async function history(request: Request, url: URL, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
+  const limit = url.searchParams.get('limit') ?? '20';
+  const before = url.searchParams.get('before');
+  if (!/^\d+$/.test(limit) || (before !== null && !/^\d+$/.test(before))) {
+    deps.service.authorizeAdmin(actor, orgId);
+    return problemResponse(400, 'INVALID_QUERY', 'limit and before must be whole numbers');
+  }
+  const page = await deps.service.history(actor, orgId, { first: Number(limit), beforeVersion: before === null ? null : Number(before) });
+  const body = {
+    revisions: page.revisions.map(({ version, changedAt, actor: author, door, revertedToVersion, changes }) => ({
+      version,
+      changedAt: changedAt.toISOString(),
+      actor: author,
+      door,
+      revertedToVersion: revertedToVersion ?? null,
+      changes: changes.map(({ legacyKey, path, before: old, after }) => ({ key: legacyKey, path, before: old, after })),
+    })),
+    nextBefore: page.hasMore ? page.revisions.at(-1)!.version : null,
+  };
+  return encodedResponse(request, 200, JSON.stringify(body), { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'private, no-cache' });
 }
 
 async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
@@ -132,12 +155,15 @@ export async function handleRestRequest(request: Request, url: URL, deps: RestDe
     return problemResponse(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`);
   }
   const method = request.method.toUpperCase();
-  if (!['GET', 'HEAD', ...Object.keys(writeMediaTypes)].includes(method)) {
-    return problemResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here; use ${allowedMethods}`, { headers: { allow: allowedMethods } });
+  const isHistory = match[2] !== undefined;
+  const allowed = isHistory ? 'GET, HEAD' : allowedMethods;
+  if (!allowed.split(', ').includes(method)) {
+    return problemResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here; use ${allowed}`, { headers: { allow: allowed } });
   }
   const ifMatchGiven = request.headers.has('if-match');
   try {
     const actor = await authenticate(deps.store, request.headers.get('x-api-key'));
+    if (isHistory) return await history(request, url, deps, actor, orgId);
     return method === 'GET' || method === 'HEAD' ? await read(request, deps, actor, orgId) : await write(request, deps, actor, orgId);
   } catch (error) {
     return failureResponse(error, ifMatchGiven);

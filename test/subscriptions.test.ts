@@ -1,0 +1,183 @@
+// orgConfigChanged over SSE (yoga's own and the graphql-sse client) and WebSocket (graphql-ws), over a real server.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { serveGraphQLOverWebSocket } from '../src/graphql/websocket.ts';
+import { createTestGateway, sseSubscribe, tempDir, type TestGateway } from './helpers.ts';
+
+const CHANGED = `subscription ($orgId: ID!, $fields: [String!], $sinceVersion: Int) {
+  orgConfigChanged(orgId: $orgId, fields: $fields, sinceVersion: $sinceVersion) {
+    version changedFields changedAt door actor { role } config { version branding { color } }
+  }
+}`;
+
+let gw: TestGateway;
+let baseUrl: string;
+let closeServer: () => Promise<void>;
+const wsClients: WsClient[] = [];
+
+beforeEach(async () => {
+  gw = await createTestGateway();
+  const server = createServer(gw.gateway);
+  const webSockets = serveGraphQLOverWebSocket(server, gw.gateway);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  closeServer = async () => {
+    for (const client of wsClients.splice(0)) await client.dispose();
+    await webSockets.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+});
+afterEach(async () => {
+  await closeServer();
+  await gw.close();
+});
+
+const restPut = (body: Record<string, unknown>, orgId = 'demo', key = gw.keys.admin) =>
+  fetch(`${baseUrl}/api/orgs/${orgId}/config`, { method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+const subscribe = (variables: Record<string, unknown>, key = gw.keys.adviser) => sseSubscribe(baseUrl, CHANGED, { orgId: 'demo', ...variables }, { 'x-api-key': key });
+
+/** A graphql-ws subscription whose events are read one by one. */
+function wsSubscribe(variables: Record<string, unknown>, key: string) {
+  const client = createWsClient({ url: `${baseUrl.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { 'x-api-key': key }, lazy: false, retryAttempts: 0 });
+  wsClients.push(client);
+  const iterator = client.iterate({ query: CHANGED, variables: { orgId: 'demo', ...variables } });
+  return {
+    next: async () => (await iterator.next()).value,
+    /** Resolves once the server has acknowledged the connection. */
+    connected: new Promise<void>((resolve) => client.on('connected', () => resolve())),
+  };
+}
+
+describe('orgConfigChanged', () => {
+  it('delivers a REST change to an SSE subscriber and a WebSocket subscriber, with the version as the SSE event id', async () => {
+    const sse = await subscribe({ sinceVersion: 1 });
+    expect(sse.status).toBe(200);
+    const ws = wsSubscribe({ sinceVersion: 1 }, gw.keys.adviser);
+    await ws.connected;
+
+    expect((await restPut({ color: '#abcdef' })).status).toBe(200);
+
+    const event = await sse.next();
+    expect(event.event).toBe('next');
+    expect(event.id).toBe('2');
+    const expected = {
+      version: 2,
+      changedFields: ['branding.color'],
+      changedAt: expect.any(String),
+      door: 'REST',
+      actor: { role: 'admin' },
+      config: { version: 2, branding: { color: '#abcdef' } },
+    };
+    expect(JSON.parse(event.data).data.orgConfigChanged).toEqual(expected);
+    expect((await ws.next()).data.orgConfigChanged).toEqual(expected);
+    sse.close();
+  });
+
+  it('delivers only the changes touching the fields asked for', async () => {
+    const sse = await subscribe({ fields: ['sla', 'branding.color'] });
+    await restPut({ autoAssignedLimit: 9 });
+    await restPut({ waitingConversationsSlaRangeUpperBound: 31 });
+    await restPut({ name: 'Renamed' });
+    await restPut({ color: '#010203', name: 'Renamed again' });
+    const first = JSON.parse((await sse.next()).data).data.orgConfigChanged;
+    const second = JSON.parse((await sse.next()).data).data.orgConfigChanged;
+    expect([first.version, first.changedFields]).toEqual([3, ['sla.waitingConversations.range.upperBound']]);
+    expect([second.version, second.changedFields]).toEqual([5, ['branding.name', 'branding.color']]);
+    sse.close();
+  });
+
+  it('refuses unknown field paths', async () => {
+    const sse = await subscribe({ fields: ['branding.colour'] });
+    const event = await sse.next();
+    expect(JSON.parse(event.data).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    sse.close();
+  });
+
+  it('never shows a subscriber of one organisation the changes of another', async () => {
+    const demo = await subscribe({});
+    await restPut({ color: '#999999' }, 'other', gw.keys.otherAdmin);
+    await restPut({ color: '#888888' });
+    const event = JSON.parse((await demo.next()).data).data.orgConfigChanged;
+    expect(event.config.branding.color).toBe('#888888');
+    demo.close();
+
+    const foreign = await subscribe({}, gw.keys.otherAdmin);
+    expect(JSON.parse((await foreign.next()).data).errors[0].extensions.code).toBe('NOT_FOUND');
+    foreign.close();
+    const anonymous = await sseSubscribe(baseUrl, CHANGED, { orgId: 'demo' }, {});
+    expect(JSON.parse((await anonymous.next()).data).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    anonymous.close();
+  });
+
+  it('gives a reconnecting subscriber the missed revisions first, in order, then the live ones', async () => {
+    for (const color of ['#000001', '#000002', '#000003']) await restPut({ color });
+    const resumed = await subscribe({ sinceVersion: 2 });
+    const versions = [];
+    for (let i = 0; i < 2; i++) versions.push(JSON.parse((await resumed.next()).data).data.orgConfigChanged.version);
+    expect(versions).toEqual([3, 4]);
+    await restPut({ color: '#000005' });
+    expect(JSON.parse((await resumed.next()).data).data.orgConfigChanged.version).toBe(5);
+    resumed.close();
+
+    // EventSource sends the id of the last event it had as Last-Event-ID.
+    const viaLastEventId = await sseSubscribe(baseUrl, CHANGED, { orgId: 'demo' }, { 'x-api-key': gw.keys.adviser, 'last-event-id': '4' });
+    const event = await viaLastEventId.next();
+    expect([event.id, JSON.parse(event.data).data.orgConfigChanged.version]).toEqual(['5', 5]);
+    viaLastEventId.close();
+  });
+
+  it('works with the fetch-based graphql-sse client, the way for browsers to send the key as a header', async () => {
+    const client = createSseClient({ url: `${baseUrl}/graphql`, headers: { 'x-api-key': gw.keys.adviser }, retryAttempts: 0 });
+    const iterator = client.iterate({ query: CHANGED, variables: { orgId: 'demo', sinceVersion: 1 } });
+    const received = iterator.next();
+    await restPut({ color: '#fedcba' });
+    expect((await received).value?.data?.orgConfigChanged).toMatchObject({ version: 2, config: { branding: { color: '#fedcba' } } });
+    await iterator.return?.();
+    client.dispose();
+  });
+
+  it('reaches a subscriber with a change committed by the CLI in another process', async () => {
+    const sse = await subscribe({});
+    const dir = tempDir();
+    try {
+      const file = join(dir.path, 'patch.json');
+      writeFileSync(file, JSON.stringify({ color: '#c0ffee' }));
+      const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'config', 'import', 'demo', file], {
+        cwd: new URL('..', import.meta.url).pathname,
+        env: { ...process.env, DATABASE_URL: `file:${gw.databasePath}` },
+        stdio: 'ignore',
+      });
+      expect(await new Promise((resolve) => cli.once('exit', resolve))).toBe(0);
+      const event = JSON.parse((await sse.next(2_000)).data).data.orgConfigChanged;
+      expect(event).toMatchObject({ version: 2, door: 'CLI', actor: { role: 'operator' }, config: { branding: { color: '#c0ffee' } } });
+    } finally {
+      sse.close();
+      dir.remove();
+    }
+  });
+
+  it('publishes nothing for a dry run or a rejected change, and each revision once', async () => {
+    const sse = await subscribe({});
+    const mutate = (patch: unknown, dryRun = false) =>
+      gw.graphql('mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }', { input: { orgId: 'demo', patch, dryRun } });
+    await mutate({ branding: { color: '#101010' } }, true);
+    await mutate({ branding: { color: 'nope' } });
+    await restPut({ color: 'nope' });
+    await mutate({ branding: { color: '#202020' } });
+    await mutate({ branding: { color: '#303030' } });
+    const versions = [];
+    for (let i = 0; i < 2; i++) versions.push(JSON.parse((await sse.next()).data).data.orgConfigChanged.version);
+    expect(versions).toEqual([2, 3]);
+    await expect(sse.next(300)).rejects.toThrow('no SSE event');
+    sse.close();
+  });
+});
