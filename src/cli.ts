@@ -114,11 +114,17 @@ const commands: Record<string, Command> = {
     const [orgId, file] = positionals as [string, string];
     const expected = values['expected-version'];
     if (expected !== undefined && !/^\d+$/.test(expected)) throw new UsageError('--expected-version must be a whole number');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    }
     let body: unknown;
     try {
-      body = JSON.parse(readFileSync(file, 'utf8'));
+      body = JSON.parse(text);
     } catch (error) {
-      throw new CliRefusal(`cannot read ${file} as JSON: ${(error as Error).message}`);
+      throw new CliRefusal(`${file} is not JSON: ${(error as Error).message}`);
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new CliRefusal(`${file} must hold a JSON object`);
     const parsed = parseLegacyPatch(body as Record<string, unknown>);

@@ -24,19 +24,28 @@ curl:
 `);
 }
 
+/** How to reach the server from this machine: localhost for the wildcard and loopback addresses. */
+function publicHost(host: string): string {
+  if (['0.0.0.0', '127.0.0.1', '::', '::1'].includes(host)) return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 async function main(): Promise<void> {
   const settings = loadSettings();
   const store = openSqliteStore(settings.sqlitePath);
   const events = new RevisionLogTailer(store);
   const gateway = createGateway({ store, events, logging: settings.logLevel === 'silent' ? false : settings.logLevel });
-  const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store, events)) : null;
-
   const server = createServer(gateway);
   const webSockets = serveGraphQLOverWebSocket(server, gateway);
-  await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, resolve);
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  const baseUrl = `http://${settings.host === '0.0.0.0' || settings.host === '127.0.0.1' ? 'localhost' : settings.host}:${port}`;
+  const baseUrl = `http://${publicHost(settings.host)}:${port}`;
+  // Seeded only once listening: a start that cannot listen must not swallow the one-time key.
+  const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store, events)) : null;
   if (demoKey) printDemoKey(demoKey, baseUrl);
   // Printed last: scripts and tests wait for this line.
   console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${settings.databaseUrl})`);
@@ -60,6 +69,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof SettingsError ? error.message : error);
+  const listenFailure = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES';
+  console.error(error instanceof SettingsError || listenFailure ? `cannot start: ${(error as Error).message}` : error);
   process.exit(1);
 });

@@ -5,12 +5,17 @@ export const defaultDatabaseUrl = 'file:./data/org-config.db';
 
 const databaseUrl = z
   .string()
-  .refine((value) => value.startsWith('file:') && value.length > 'file:'.length, {
-    message: 'must be file:PATH, a SQLite database file (e.g. file:./data/org-config.db), or file::memory:',
+  .refine((value) => /^file:[^?#]+$/.test(value), {
+    message: 'must be file:PATH, a SQLite database file (e.g. file:./data/org-config.db), without ?options, or file::memory:',
   });
 
 const environmentSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
+  PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a port number, 0 to 65535')
+    .transform(Number)
+    .refine((port) => port <= 65_535, 'must be a port number, 0 to 65535')
+    .default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: databaseUrl.default(defaultDatabaseUrl),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),

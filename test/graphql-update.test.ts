@@ -181,7 +181,8 @@ describe('updateOrgConfig', () => {
     ]);
     const upperBelowStoredLower = await update({ patch: { sla: { averageResponseTime: { range: { upperBound: 59_999 } } } } });
     expect(upperBelowStoredLower.data?.updateOrgConfig.problems).toEqual([
-      expect.objectContaining({ field: 'sla.averageResponseTime.range.lowerBound', code: 'SLA_RANGE_INVERTED' }),
+      // reported on the bound the patch sent
+      expect.objectContaining({ field: 'sla.averageResponseTime.range.upperBound', code: 'SLA_RANGE_INVERTED' }),
     ]);
     const equalBounds = await update({ patch: { sla: { openedConversations: { range: { lowerBound: 3 } } } } });
     expect(equalBounds.data?.updateOrgConfig.config.sla.openedConversations.range).toEqual({ lowerBound: 3, upperBound: 3 });

@@ -142,28 +142,54 @@ export const workingHoursSlot = z.object({
 });
 export type WorkingHoursSlot = z.infer<typeof workingHoursSlot>;
 
-/** Slots may touch and may be empty, but no two may share a second. */
+interface WeekSegment {
+  readonly slot: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Where a slot falls in the weekly cycle: one or, when it crosses the week's end, two segments of [0, week). */
+function weekSegments(slot: WorkingHoursSlot, index: number): WeekSegment[] {
+  const week = limits.weekSeconds;
+  if (slot.durationSeconds <= 0) return [];
+  if (slot.durationSeconds >= week) return [{ slot: index, start: 0, end: week }];
+  const start = ((slot.offsetSeconds % week) + week) % week;
+  const end = start + slot.durationSeconds;
+  return end <= week
+    ? [{ slot: index, start, end }]
+    : [
+        { slot: index, start, end: week },
+        { slot: index, start: 0, end: end - week },
+      ];
+}
+
+/**
+ * Slots may touch and may be empty, but no two may share a second of the week. The week is a
+ * cycle: -7200 is the same moment as 597600, so both ends of the week are compared too.
+ */
 export const workingHoursList = z
   .array(workingHoursSlot)
   .max(limits.listItems, `must have at most ${limits.listItems} slots`)
   .superRefine((slots, ctx) => {
-    const byStart = slots
-      .map((slot, index) => ({ ...slot, index }))
-      .filter((slot) => Number.isInteger(slot.offsetSeconds) && Number.isInteger(slot.durationSeconds))
-      .sort((a, b) => a.offsetSeconds - b.offsetSeconds);
-    let latest: (typeof byStart)[number] | undefined;
-    for (const slot of byStart) {
-      if (latest && slot.durationSeconds > 0 && slot.offsetSeconds < latest.offsetSeconds + latest.durationSeconds) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [slot.index],
-          message: `overlaps the slot at index ${latest.index}`,
-          params: { code: ProblemCode.WORKING_HOURS_OVERLAP },
-        });
+    const segments = slots
+      .flatMap((slot, index) => (Number.isInteger(slot.offsetSeconds) && Number.isInteger(slot.durationSeconds) ? weekSegments(slot, index) : []))
+      .sort((a, b) => a.start - b.start || a.slot - b.slot);
+    const reported = new Set<number>();
+    let latest: WeekSegment | undefined;
+    for (const segment of segments) {
+      if (latest && latest.slot !== segment.slot && segment.start < latest.end) {
+        const [earlier, later] = latest.slot < segment.slot ? [latest.slot, segment.slot] : [segment.slot, latest.slot];
+        if (!reported.has(later)) {
+          reported.add(later);
+          ctx.addIssue({
+            code: 'custom',
+            path: [later],
+            message: `overlaps the slot at index ${earlier} in the weekly cycle`,
+            params: { code: ProblemCode.WORKING_HOURS_OVERLAP },
+          });
+        }
       }
-      if (!latest || slot.offsetSeconds + slot.durationSeconds > latest.offsetSeconds + latest.durationSeconds) {
-        latest = slot;
-      }
+      if (!latest || segment.end > latest.end) latest = segment;
     }
   });
 

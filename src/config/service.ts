@@ -14,6 +14,7 @@ import {
 import { defaultSettings, orgConfigPatchSchema, orgConfigSchema, settingsLeaves, type OrgConfig, type OrgConfigSettings } from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
+import { getPath } from './catalogue.ts';
 import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
 import { ProblemCode } from './rules.ts';
 
@@ -67,6 +68,19 @@ async function* onlyTouching(revisions: AsyncIterable<Revision>, fields: readonl
   for await (const revision of revisions) if (touches(revision, fields)) yield revision;
 }
 
+/**
+ * A rule across settings (an SLA range) reports on one of them; when the patch left that one out
+ * but named a sibling, the problem belongs to what the client sent.
+ */
+function pointAtPatched(problem: Problem, patch: unknown): Problem {
+  if (getPath(patch, problem.path) !== undefined) return problem;
+  const parent = problem.path.slice(0, -1);
+  const siblings = getPath(patch, parent);
+  if (siblings === null || typeof siblings !== 'object') return problem;
+  const sent = Object.keys(siblings);
+  return sent.length === 1 ? { ...problem, path: [...parent, sent[0]!] } : problem;
+}
+
 function revisionActor(actor: Actor): RevisionActor {
   return actor.kind === 'apiKey' ? { keyId: actor.keyId, role: actor.role } : { keyId: null, role: 'operator' };
 }
@@ -94,7 +108,7 @@ export class ConfigService {
     const caller = this.authorizeAdmin(actor, request.orgId);
     const patch = check(orgConfigPatchSchema, request.patch);
     if (!patch.ok) throw new ConfigValidationError(patch.problems);
-    return this.change(caller, request, (settings) => applyPatch(settings, patch.value));
+    return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
   }
 
   /** Restores the settings of an earlier version, as a new revision of its own. */
@@ -112,6 +126,7 @@ export class ConfigService {
     caller: Actor,
     request: { orgId: string; expectedVersion?: number | null; door: Door; dryRun?: boolean; revertedToVersion?: number },
     next: (current: OrgConfigSettings) => OrgConfigSettings,
+    patch?: unknown,
   ): Promise<UpdateResult> {
     let changes: SettingChange[] = [];
     const decide = (current: OrgConfig) => {
@@ -120,7 +135,7 @@ export class ConfigService {
         throw new VersionConflictError(expectedVersion, current.version);
       }
       const merged = check(orgConfigSchema, next(current.settings));
-      if (!merged.ok) throw new ConfigValidationError(merged.problems);
+      if (!merged.ok) throw new ConfigValidationError(patch === undefined ? merged.problems : merged.problems.map((problem) => pointAtPatched(problem, patch)));
       changes = diffSettings(current.settings, merged.value);
       return { settings: merged.value, changes };
     };

@@ -28,8 +28,15 @@ export const builder = new SchemaBuilder<{
   },
   validation: {
     validationError: (failure, args, context) => {
-      // Validation runs before the resolver: an anonymous caller hears about its key, not its input.
-      if (!context.actor) return new UnauthenticatedError();
+      // Validation runs before the resolver: a caller who may not make the change hears that
+      // (UNAUTHENTICATED, FORBIDDEN, NotFound), not what is wrong with its input.
+      const orgId = (args.input as { orgId?: unknown } | undefined)?.orgId;
+      try {
+        if (!context.actor) throw new UnauthenticatedError();
+        if (orgId !== undefined) context.service.authorizeAdmin(context.actor, String(orgId));
+      } catch (refusal) {
+        return refusal as Error;
+      }
       const problems = toProblems(failure.issues as readonly IssueLike[], args).map((problem) => ({
         ...problem,
         path: relativeToPatch(problem.path),

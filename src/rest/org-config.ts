@@ -16,6 +16,7 @@ import { readJsonBody } from './body.ts';
 import { encodedResponse } from './encoding.ts';
 import { bodyLimitBytes } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
+import { etagOf, ifMatchFails, noneMatchFails } from './preconditions.ts';
 import { problemResponse, toRestProblem } from './problem.ts';
 
 const configPath = /^\/api\/orgs\/([^/]+)\/config(\/history)?\/?$/;
@@ -30,28 +31,18 @@ const writeMediaTypes: Record<string, readonly string[]> = {
 export interface RestDeps {
   readonly store: ConfigStore;
   readonly service: ConfigService;
-}
-
-const etagOf = (config: OrgConfig) => `"v${config.version}"`;
-
-/** The versions named by an If-Match or If-None-Match header; "*" is any version. */
-function taggedVersions(header: string): { any: boolean; versions: number[] } {
-  const tags = header.split(',').map((tag) => tag.trim());
-  const versions = tags.flatMap((tag) => {
-    const match = /^(?:W\/)?"v(\d+)"$/.exec(tag);
-    return match ? [Number(match[1])] : [];
-  });
-  return { any: tags.includes('*'), versions };
+  /** Where unexpected failures go; the client only hears "Unexpected error.". */
+  readonly logError: (error: unknown) => void;
 }
 
 function configResponse(request: Request, config: OrgConfig, status = 200): Response {
-  const headers = { 'content-type': 'application/json; charset=utf-8', etag: etagOf(config), 'cache-control': 'private, no-cache' };
+  const headers = { 'content-type': 'application/json; charset=utf-8', etag: etagOf(config.version), 'cache-control': 'private, no-cache' };
   const body = request.method === 'HEAD' ? '' : JSON.stringify(toLegacy(config.settings));
   return encodedResponse(request, status, body, headers);
 }
 
-/** The domain's expected failures as HTTP answers; anything else is rethrown for yoga to mask and log. */
-function failureResponse(error: unknown, ifMatchGiven: boolean): Response {
+/** The domain's expected failures as HTTP answers; anything else is logged and answered 500, masked. */
+function failureResponse(error: unknown, logError: RestDeps['logError']): Response {
   if (error instanceof UnauthenticatedError) {
     return problemResponse(401, 'UNAUTHENTICATED', error.message, { headers: { 'www-authenticate': 'ApiKey header="x-api-key"' } });
   }
@@ -62,10 +53,16 @@ function failureResponse(error: unknown, ifMatchGiven: boolean): Response {
       problems: error.problems.map(toRestProblem),
     });
   }
-  if (error instanceof VersionConflictError && ifMatchGiven) {
-    return problemResponse(412, 'VERSION_MISMATCH', `If-Match does not match the current version "v${error.currentVersion}"; nothing was written`);
-  }
-  throw error;
+  // The REST door only ever names a version through If-Match or If-None-Match.
+  if (error instanceof VersionConflictError) return preconditionFailed(error.currentVersion);
+  logError(error);
+  return problemResponse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+}
+
+function preconditionFailed(currentVersion: number): Response {
+  return problemResponse(412, 'VERSION_MISMATCH', `the precondition does not hold for the current version ${etagOf(currentVersion)}; nothing was written`, {
+    headers: { etag: etagOf(currentVersion) },
+  });
 }
 
 /** GET .../config/history?limit=N&before=V: revisions newest first, for admin keys. */
@@ -93,26 +90,25 @@ async function history(request: Request, url: URL, deps: RestDeps, actor: Actor 
 
 async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
   const config = await deps.service.get(actor, orgId);
-  const ifNoneMatch = request.headers.get('if-none-match');
-  if (ifNoneMatch) {
-    const { any, versions } = taggedVersions(ifNoneMatch);
-    if (any || versions.includes(config.version)) {
-      return new Response(null, { status: 304, headers: { etag: etagOf(config), 'cache-control': 'private, no-cache', vary: 'accept-encoding' } });
-    }
+  if (noneMatchFails(request.headers.get('if-none-match'), config.version)) {
+    return new Response(null, { status: 304, headers: { etag: etagOf(config.version), 'cache-control': 'private, no-cache', vary: 'accept-encoding' } });
   }
   return configResponse(request, config);
 }
 
-/** The version If-Match requires, null for none (absent or "*"); a header naming no current version is a conflict. */
-async function expectedVersionOf(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<number | null> {
+/**
+ * Checks If-Match and If-None-Match before the body is read; answers the version the write must
+ * still find (the store checks it again in its transaction), or null when the request names none.
+ */
+async function requiredVersion(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<number | null> {
   const ifMatch = request.headers.get('if-match');
-  if (!ifMatch) return null;
-  const { any, versions } = taggedVersions(ifMatch);
-  if (any) return null;
-  if (versions.length === 1) return versions[0]!;
+  const ifNoneMatch = request.headers.get('if-none-match');
+  if (ifMatch === null && ifNoneMatch === null) return null;
   const current = await deps.service.get(actor, orgId);
-  if (versions.includes(current.version)) return current.version;
-  throw new VersionConflictError(versions[0] ?? 0, current.version);
+  if (ifMatchFails(ifMatch, current.version) || noneMatchFails(ifNoneMatch, current.version)) {
+    throw new VersionConflictError(current.version, current.version);
+  }
+  return current.version;
 }
 
 async function write(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
@@ -125,6 +121,7 @@ async function write(request: Request, deps: RestDeps, actor: Actor | null, orgI
       headers: { 'accept-patch': 'application/merge-patch+json' },
     });
   }
+  const expectedVersion = await requiredVersion(request, deps, actor, orgId);
   const body = await readJsonBody(request, bodyLimitBytes);
   if (!body.ok) {
     return body.reason === 'too-large'
@@ -136,7 +133,6 @@ async function write(request: Request, deps: RestDeps, actor: Actor | null, orgI
   }
   const parsed = parseLegacyPatch(body.value as Record<string, unknown>);
   if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
-  const expectedVersion = await expectedVersionOf(request, deps, actor, orgId);
   const { config } = await deps.service.update(actor, { orgId, patch: parsed.patch, expectedVersion, door: 'rest' });
   return configResponse(request, config);
 }
@@ -144,6 +140,9 @@ async function write(request: Request, deps: RestDeps, actor: Actor | null, orgI
 /** Answers a request under /api/, or null when the path is not the REST API's. */
 export async function handleRestRequest(request: Request, url: URL, deps: RestDeps): Promise<Response | null> {
   if (url.pathname === '/api/openapi.json') {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return problemResponse(405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported here; use GET, HEAD`, { headers: { allow: 'GET, HEAD' } });
+    }
     return encodedResponse(request, 200, JSON.stringify(openApiDocument), { 'content-type': 'application/json; charset=utf-8' });
   }
   const match = configPath.exec(url.pathname);
@@ -160,12 +159,11 @@ export async function handleRestRequest(request: Request, url: URL, deps: RestDe
   if (!allowed.split(', ').includes(method)) {
     return problemResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here; use ${allowed}`, { headers: { allow: allowed } });
   }
-  const ifMatchGiven = request.headers.has('if-match');
   try {
     const actor = await authenticate(deps.store, request.headers.get('x-api-key'));
     if (isHistory) return await history(request, url, deps, actor, orgId);
     return method === 'GET' || method === 'HEAD' ? await read(request, deps, actor, orgId) : await write(request, deps, actor, orgId);
   } catch (error) {
-    return failureResponse(error, ifMatchGiven);
+    return failureResponse(error, deps.logError);
   }
 }
