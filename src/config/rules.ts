@@ -22,6 +22,25 @@ export const ProblemCode = {
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
+/** What each code means, for the GraphQL enum and the README. */
+export const problemCodeDescriptions: Record<ProblemCode, string> = {
+  INVALID_TYPE: 'A value of the wrong type, e.g. a string for a number.',
+  NOT_NULLABLE: 'null for a setting: leave it out to keep the current value.',
+  UNKNOWN_SETTING: 'A key that is not a setting.',
+  OUT_OF_RANGE: 'A number outside its documented range.',
+  TOO_LONG: 'A text over its documented maximum length.',
+  TOO_MANY_ITEMS: 'A list over its maximum number of items.',
+  INVALID_ENUM_VALUE: 'Not one of the allowed values.',
+  INVALID_COLOR: 'Not a hex colour #rgb or #rrggbb.',
+  INVALID_URL: 'Not an http or https URL.',
+  INVALID_COUNTRY_CODE: 'Not an ISO 3166-1 alpha-2 country code in capitals.',
+  INVALID_ORIGIN: 'Not * nor an origin scheme://host[:port] as a browser sends it.',
+  INVALID_EXTENSION: 'Not a lowercase file extension with a leading dot.',
+  DUPLICATE_VALUE: 'The same item twice in a list.',
+  SLA_RANGE_INVERTED: 'An SLA lower bound above its upper bound.',
+  WORKING_HOURS_OVERLAP: 'Two working-hours slots share a second of the week.',
+};
+
 /** Upper limits of the settings, documented in the README and in the GraphQL descriptions. */
 export const limits = {
   nameLength: 200,

@@ -48,6 +48,6 @@ export const builder = new SchemaBuilder<{
 
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSON', JSONResolver);
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({ description: 'Reading configurations and their history.' });
+builder.mutationType({ description: 'Changing configurations: every change is validated, versioned and audited.' });
+builder.subscriptionType({ description: 'Following configurations as they change.' });

@@ -1,7 +1,7 @@
 // The typed error results that mutations list in their result unions.
 import { ConfigValidationError, OrgNotFoundError, VersionConflictError } from '../config/errors.ts';
 import type { Problem } from '../config/problems.ts';
-import { ProblemCode } from '../config/rules.ts';
+import { ProblemCode, problemCodeDescriptions } from '../config/rules.ts';
 import { builder } from './builder.ts';
 
 export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
@@ -11,7 +11,7 @@ export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
 
 export const ProblemCodeEnum = builder.enumType('ProblemCode', {
   description: 'Stable codes of the problems a configuration can have; the REST API uses the same codes.',
-  values: Object.values(ProblemCode),
+  values: Object.fromEntries(Object.values(ProblemCode).map((code) => [code, { value: code, description: problemCodeDescriptions[code] }])),
 });
 
 const ProblemRef = builder.objectRef<Problem>('Problem').implement({
@@ -25,8 +25,8 @@ const ProblemRef = builder.objectRef<Problem>('Problem').implement({
       description: 'The same path, dotted: "sla.openedConversations.range.lowerBound".',
       resolve: (problem) => problem.path.join('.'),
     }),
-    message: t.exposeString('message'),
-    code: t.field({ type: ProblemCodeEnum, resolve: (problem) => problem.code }),
+    message: t.exposeString('message', { description: 'What is wrong, for people.' }),
+    code: t.field({ type: ProblemCodeEnum, description: 'What is wrong, for programs: stable.', resolve: (problem) => problem.code }),
   }),
 });
 
@@ -34,7 +34,7 @@ builder.objectType(ConfigValidationError, {
   name: 'ValidationError',
   description: 'The change breaks one or more rules; every problem is listed. Nothing was written.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ problems: t.field({ type: [ProblemRef], resolve: (error) => [...error.problems] }) }),
+  fields: (t) => ({ problems: t.field({ type: [ProblemRef], description: 'Every problem found.', resolve: (error) => [...error.problems] }) }),
 });
 
 builder.objectType(VersionConflictError, {
@@ -42,7 +42,7 @@ builder.objectType(VersionConflictError, {
   description: 'The configuration changed since the version the client expected. Nothing was written.',
   interfaces: [ErrorInterface],
   fields: (t) => ({
-    expectedVersion: t.exposeInt('expectedVersion'),
+    expectedVersion: t.exposeInt('expectedVersion', { description: 'The version the client named.' }),
     currentVersion: t.exposeInt('currentVersion', { description: 'Read the config at this version and retry.' }),
   }),
 });
@@ -51,5 +51,5 @@ builder.objectType(OrgNotFoundError, {
   name: 'NotFound',
   description: 'No such organisation, or not one this API key belongs to.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ orgId: t.exposeString('orgId') }),
+  fields: (t) => ({ orgId: t.exposeString('orgId', { description: 'The organisation asked for.' }) }),
 });

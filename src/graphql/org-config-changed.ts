@@ -10,10 +10,10 @@ const OrgConfigChangedEventRef = builder.objectRef<Revision>('OrgConfigChangedEv
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The version the change made.' }),
     changedFields: t.stringList({ description: 'Paths in OrgConfig of the settings that changed.', resolve: (revision) => revision.changes.map((change) => change.path) }),
-    changes: t.field({ type: [SettingChangeRef], resolve: (revision) => [...revision.changes] }),
-    actor: t.field({ type: RevisionActorRef, resolve: (revision) => revision.actor }),
-    door: t.field({ type: DoorEnum, resolve: (revision) => revision.door }),
-    changedAt: t.expose('changedAt', { type: 'DateTime' }),
+    changes: t.field({ type: [SettingChangeRef], description: 'The settings that changed, with before and after values.', resolve: (revision) => [...revision.changes] }),
+    actor: t.field({ type: RevisionActorRef, description: 'Who made the change.', resolve: (revision) => revision.actor }),
+    door: t.field({ type: DoorEnum, description: 'How the change came in.', resolve: (revision) => revision.door }),
+    changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When the change was committed.' }),
     config: t.field({ type: OrgConfigRef, description: 'The whole configuration as of this version: select what you need.', resolve: configAt }),
   }),
 });
@@ -30,8 +30,8 @@ builder.subscriptionField('orgConfigChanged', (t) =>
     description:
       'Every committed change of the organisation, in version order, each once. With sinceVersion (or, over SSE, Last-Event-ID) the changes after that version come first. With fields (setting or group paths such as "branding.color" or "sla"), only the changes touching them.',
     args: {
-      orgId: t.arg.id({ required: true }),
-      fields: t.arg.stringList({ required: false }),
+      orgId: t.arg.id({ required: true, description: 'The organisation to follow.' }),
+      fields: t.arg.stringList({ required: false, description: 'Only changes touching these setting or group paths, e.g. ["branding.color", "sla"].' }),
       sinceVersion: t.arg.int({ required: false, description: 'Deliver first every change after this version: the version the client last saw.' }),
     },
     subscribe: (_, { orgId, fields, sinceVersion }, { actor, service, request }) =>

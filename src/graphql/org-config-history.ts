@@ -38,15 +38,15 @@ export const OrgConfigRevisionRef = builder.objectRef<Revision>('OrgConfigRevisi
   description: 'A committed change of a configuration.',
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The version this change made.' }),
-    changedAt: t.expose('changedAt', { type: 'DateTime' }),
-    actor: t.field({ type: RevisionActorRef, resolve: (revision) => revision.actor }),
-    door: t.field({ type: DoorEnum, resolve: (revision) => revision.door }),
+    changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When the change was committed.' }),
+    actor: t.field({ type: RevisionActorRef, description: 'Who made the change.', resolve: (revision) => revision.actor }),
+    door: t.field({ type: DoorEnum, description: 'How the change came in.', resolve: (revision) => revision.door }),
     revertedToVersion: t.int({
       nullable: true,
       description: 'Set when this change restored the settings of that earlier version.',
       resolve: (revision) => revision.revertedToVersion ?? null,
     }),
-    changes: t.field({ type: [SettingChangeRef], resolve: (revision) => [...revision.changes] }),
+    changes: t.field({ type: [SettingChangeRef], description: 'The settings that changed; at creation, all of them.', resolve: (revision) => [...revision.changes] }),
   }),
 });
 
@@ -62,25 +62,27 @@ interface HistoryConnection {
 }
 
 const EdgeRef = builder.objectRef<Revision>('OrgConfigRevisionEdge').implement({
+  description: 'A revision in a page of history.',
   fields: (t) => ({
-    cursor: t.string({ resolve: (revision) => cursorOf(revision.version) }),
-    node: t.field({ type: OrgConfigRevisionRef, resolve: (revision) => revision }),
+    cursor: t.string({ description: 'Pass as after to continue after this revision.', resolve: (revision) => cursorOf(revision.version) }),
+    node: t.field({ type: OrgConfigRevisionRef, description: 'The revision.', resolve: (revision) => revision }),
   }),
 });
 
 const PageInfoRef = builder.objectRef<HistoryConnection>('PageInfo').implement({
   description: 'Where a page of a connection ends (Relay cursor connections); history pages go backwards in time only.',
   fields: (t) => ({
-    hasNextPage: t.boolean({ resolve: (page) => page.hasMore }),
-    endCursor: t.string({ nullable: true, resolve: (page) => (page.revisions.length > 0 ? cursorOf(page.revisions.at(-1)!.version) : null) }),
+    hasNextPage: t.boolean({ description: 'Whether older revisions follow.', resolve: (page) => page.hasMore }),
+    endCursor: t.string({ nullable: true, description: 'Pass as after for the next page.', resolve: (page) => (page.revisions.length > 0 ? cursorOf(page.revisions.at(-1)!.version) : null) }),
   }),
 });
 
 const ConnectionRef = builder.objectRef<HistoryConnection>('OrgConfigRevisionConnection').implement({
+  description: 'A page of revisions, newest first.',
   fields: (t) => ({
-    edges: t.field({ type: [EdgeRef], resolve: (page) => [...page.revisions] }),
-    nodes: t.field({ type: [OrgConfigRevisionRef], resolve: (page) => [...page.revisions] }),
-    pageInfo: t.field({ type: PageInfoRef, resolve: (page) => page }),
+    edges: t.field({ type: [EdgeRef], description: 'The revisions with their cursors.', resolve: (page) => [...page.revisions] }),
+    nodes: t.field({ type: [OrgConfigRevisionRef], description: 'The revisions alone.', resolve: (page) => [...page.revisions] }),
+    pageInfo: t.field({ type: PageInfoRef, description: 'Whether and where the next page starts.', resolve: (page) => page }),
   }),
 });
 
@@ -90,7 +92,7 @@ builder.queryField('orgConfigHistory', (t) =>
     nullable: true,
     description: `The changes of an organisation's configuration, newest first (admin keys only). At most ${maxHistoryPage} per page.`,
     args: {
-      orgId: t.arg.id({ required: true }),
+      orgId: t.arg.id({ required: true, description: 'The organisation.' }),
       first: t.arg.int({ required: false, defaultValue: 20, description: `Page size, 0 to ${maxHistoryPage}.` }),
       after: t.arg.string({ required: false, description: 'endCursor of the previous page.' }),
     },
@@ -107,7 +109,10 @@ builder.queryField('orgConfigAt', (t) =>
     type: OrgConfigRef,
     nullable: true,
     description: 'The whole configuration as it was at a version. Null, with a NOT_FOUND error, for a version or organisation the key cannot see.',
-    args: { orgId: t.arg.id({ required: true }), version: t.arg.int({ required: true }) },
+    args: {
+      orgId: t.arg.id({ required: true, description: 'The organisation.' }),
+      version: t.arg.int({ required: true, description: 'The version to read.' }),
+    },
     resolve: (_, { orgId, version }, { actor, service }) => service.configAt(actor, String(orgId), version),
   }),
 );
@@ -125,8 +130,9 @@ export function changeSuccessType(name: string, description: string) {
 }
 
 const RevertOrgConfigInput = builder.inputType('RevertOrgConfigInput', {
+  description: 'Which earlier version of an organisation to restore.',
   fields: (t) => ({
-    orgId: t.id({ required: true }),
+    orgId: t.id({ required: true, description: 'The organisation to change.' }),
     toVersion: t.int({ required: true, description: 'The version whose settings to restore.' }),
     expectedVersion: t.int({ required: false, description: 'Apply only if the configuration is still at this version.' }),
   }),
@@ -136,10 +142,10 @@ builder.mutationField('revertOrgConfig', (t) =>
   t.field({
     type: changeSuccessType('RevertOrgConfigSuccess', 'The settings of the earlier version are restored, as a new version.'),
     description: 'Restores the settings of an earlier version as a new revision (admin keys only). NotFound for a version the organisation never had.',
-    args: { input: t.arg({ type: RevertOrgConfigInput, required: true }) },
+    args: { input: t.arg({ type: RevertOrgConfigInput, required: true, description: 'What to restore.' }) },
     errors: {
       types: [ConfigValidationError, VersionConflictError, OrgNotFoundError],
-      union: { name: 'RevertOrgConfigResult' },
+      union: { name: 'RevertOrgConfigResult', description: 'The committed revert, or why nothing was written.' },
       directResult: true,
     },
     resolve: (_, { input }, { actor, service }) =>

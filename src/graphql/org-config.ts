@@ -10,7 +10,7 @@ type FieldBuilder<Parent> = PothosSchemaTypes.ObjectFieldBuilder<Types, Parent>;
 
 export const AdviserStatusEnum = builder.enumType('AdviserStatus', {
   description: 'Status of an adviser.',
-  values: Object.fromEntries(adviserStatuses.map((status) => [status.toUpperCase(), { value: status }])),
+  values: Object.fromEntries(adviserStatuses.map((status) => [status.toUpperCase(), { value: status, description: `"${status}" in the REST API.` }])),
 });
 
 export const WorkingHoursSlotRef = builder
@@ -73,7 +73,7 @@ builder.queryField('orgConfig', (t) =>
     type: OrgConfigRef,
     nullable: true,
     description: 'The configuration of an organisation. Null, with a NOT_FOUND error, for an organisation the API key does not belong to.',
-    args: { orgId: t.arg.id({ required: true }) },
+    args: { orgId: t.arg.id({ required: true, description: 'The organisation, e.g. "demo".' }) },
     resolve: (_, { orgId }, { actor, service }) => service.get(actor, String(orgId)),
   }),
 );

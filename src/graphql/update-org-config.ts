@@ -65,9 +65,10 @@ const OrgConfigPatchInput = builder.inputRef<PatchGroup>('OrgConfigPatchInput').
 });
 
 const UpdateOrgConfigInput = builder.inputType('UpdateOrgConfigInput', {
+  description: 'A change of some settings of one organisation.',
   fields: (t) => ({
-    orgId: t.id({ required: true }),
-    patch: t.field({ type: OrgConfigPatchInput, required: true }),
+    orgId: t.id({ required: true, description: 'The organisation to change.' }),
+    patch: t.field({ type: OrgConfigPatchInput, required: true, description: 'The settings to change; the others stay as they are.' }),
     expectedVersion: t.int({
       required: false,
       description: 'Apply only if the configuration is still at this version; otherwise the result is VersionConflict.',
@@ -84,10 +85,10 @@ builder.mutationField('updateOrgConfig', (t) =>
   t.field({
     type: changeSuccessType('UpdateOrgConfigSuccess', 'The change is committed (or, for a dry run, would be valid).'),
     description: 'Changes some settings of an organisation (admin keys only). A rejected change writes nothing and keeps the version.',
-    args: { input: t.arg({ type: UpdateOrgConfigInput, required: true }) },
+    args: { input: t.arg({ type: UpdateOrgConfigInput, required: true, description: 'What to change.' }) },
     errors: {
       types: [ConfigValidationError, VersionConflictError, OrgNotFoundError],
-      union: { name: 'UpdateOrgConfigResult' },
+      union: { name: 'UpdateOrgConfigResult', description: 'The committed change, or why nothing was written.' },
       directResult: true,
     },
     resolve: (_, { input }, { actor, service }) =>
