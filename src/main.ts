@@ -33,7 +33,7 @@ function publicHost(host: string): string {
 async function main(): Promise<void> {
   const settings = loadSettings();
   const store = openSqliteStore(settings.sqlitePath);
-  const events = new RevisionLogTailer(store);
+  const events = new RevisionLogTailer(store, { onError: (error) => console.error('change feed: cannot read the revision log:', error) });
   const gateway = createGateway({ store, events, logging: settings.logLevel === 'silent' ? false : settings.logLevel });
   const server = createServer(gateway);
   const webSockets = serveGraphQLOverWebSocket(server, gateway);

@@ -50,6 +50,13 @@ describe('API keys', () => {
     expect(await version()).toBe(1);
   });
 
+  it('settles who may write before looking at the input', async () => {
+    const adviser = await gw.graphql(INVALID_WRITE, undefined, gw.keys.adviser);
+    expect(adviser.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+    const foreign = await gw.graphql(INVALID_WRITE.replace('__typename', '__typename ... on NotFound { orgId }'), undefined, gw.keys.otherAdmin);
+    expect(foreign.data?.updateOrgConfig).toEqual({ __typename: 'NotFound', orgId: 'demo' });
+  });
+
   it('lets an adviser read but not write', async () => {
     const read = await gw.graphql(READ, undefined, gw.keys.adviser);
     expect(read).toEqual({ data: { orgConfig: { version: 1 } } });

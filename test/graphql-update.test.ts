@@ -128,6 +128,16 @@ describe('updateOrgConfig', () => {
     ['an inverted SLA range', { sla: { openedConversations: { range: { lowerBound: 5, upperBound: 2 } } } }, 'sla.openedConversations.range.lowerBound', 'SLA_RANGE_INVERTED'],
     ['overlapping slots', { workingHours: [{ offsetSeconds: 0, durationSeconds: 3600 }, { offsetSeconds: 1800, durationSeconds: 60 }] }, 'workingHours.1', 'WORKING_HOURS_OVERLAP'],
     ['a slot beyond one week', { workingHours: [{ offsetSeconds: 604_801, durationSeconds: 0 }] }, 'workingHours.0.offsetSeconds', 'OUT_OF_RANGE'],
+    ['an extension over 16 characters', { attachments: { allowedExtensions: ['.abcdefghijklmnop'] } }, 'attachments.allowedExtensions.0', 'INVALID_EXTENSION'],
+    ['101 origins', { website: { allowedOrigins: Array.from({ length: 101 }, (_, i) => `https://site${i}.example.com`) } }, 'website.allowedOrigins', 'TOO_MANY_ITEMS'],
+    ['101 working-hours slots', { workingHours: Array.from({ length: 101 }, (_, i) => ({ offsetSeconds: i * 10, durationSeconds: 1 })) }, 'workingHours', 'TOO_MANY_ITEMS'],
+    ['a URL over 2048 characters', { website: { baseUrl: `https://example.com/${'a'.repeat(2030)}` } }, 'website.baseUrl', 'TOO_LONG'],
+    ['a header text over 200 characters', { messages: { header: { en: longText(201) } } }, 'messages.header.en', 'TOO_LONG'],
+    ['a count SLA bound over 100000', { sla: { openedConversations: { range: { upperBound: 100_001 } } } }, 'sla.openedConversations.range.upperBound', 'OUT_OF_RANGE'],
+    ['a response-time SLA bound over 24 h', { sla: { averageResponseTime: { range: { upperBound: 86_400_001 } } } }, 'sla.averageResponseTime.range.upperBound', 'OUT_OF_RANGE'],
+    ['a timeout over 30 days', { lifecycle: { autoSnoozeTimeoutSeconds: 2_592_001 } }, 'lifecycle.autoSnoozeTimeoutSeconds', 'OUT_OF_RANGE'],
+    ['a character limit over 100000', { messages: { maxCharactersForAdviser: 100_001 } }, 'messages.maxCharactersForAdviser', 'OUT_OF_RANGE'],
+    ['slots overlapping across the end of the week', { workingHours: [{ offsetSeconds: -3600, durationSeconds: 7200 }, { offsetSeconds: 604_000, durationSeconds: 100 }] }, 'workingHours.1', 'WORKING_HOURS_OVERLAP'],
     ['a slot of negative length', { workingHours: [{ offsetSeconds: 0, durationSeconds: -1 }] }, 'workingHours.0.durationSeconds', 'OUT_OF_RANGE'],
   ];
 

@@ -42,6 +42,8 @@ describe('/api/openapi.json', () => {
       ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json', 'if-match': '"v1"' }, body: '{"color":"#eee"}' }],
       ['patch', { method: 'PATCH', headers: { 'x-api-key': gw.keys.adviser, 'content-type': 'application/merge-patch+json' }, body: '{}' }],
       ['patch', { method: 'PATCH', headers: { ...admin, 'content-type': 'application/merge-patch+json' }, body: '{"cobrowseEnabled":false}' }],
+      ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ agreement: 'x'.repeat(1_100_000) }) }],
+      ['get', { method: 'DELETE', headers: admin }],
     ];
     const seen = new Set<number>();
     for (const [operation, init] of calls) {
@@ -58,7 +60,17 @@ describe('/api/openapi.json', () => {
       expect(validate.errors ?? [], `${operation} ${response.status}`).toEqual([]);
       expect(valid).toBe(true);
     }
-    expect([...seen].sort()).toEqual([200, 304, 400, 401, 403, 412, 415, 422]);
+    const foreign = await fetch(`${server.baseUrl}/api/orgs/other/config`, { headers: admin });
+    expect(foreign.status).toBe(404);
+    const problemSchema = ajv.compile({ $ref: 'openapi#/components/schemas/Problem' });
+    expect(problemSchema(await foreign.json())).toBe(true);
+    expect(operations.get.responses['404']).toBeDefined();
+
+    const history = await fetch(`${url}/history?limit=1`, { headers: admin });
+    const historySchema = ajv.compile({ $ref: 'openapi#/components/schemas/History' });
+    expect(historySchema(await history.json())).toBe(true);
+
+    expect([...seen].sort()).toEqual([200, 304, 400, 401, 403, 405, 412, 413, 415, 422]);
 
     // The schemas are strict enough to notice a renamed, missing or mistyped key.
     const config = ajv.compile({ $ref: 'openapi#/components/schemas/OrgConfig' });

@@ -50,6 +50,23 @@ const get = (key: string | null = gw.keys.adviser, headers: Record<string, strin
   send('GET', path, { ...(key ? { 'x-api-key': key } : {}), ...headers });
 const put = (body: unknown, headers: Record<string, string> = {}, method = 'PUT') =>
   send(method, path, { 'x-api-key': gw.keys.admin, ...json, ...headers }, typeof body === 'string' ? body : JSON.stringify(body));
+/** A PUT whose body goes in chunks without a content-length, so the limit is found while reading. */
+function sendChunked(chunks: string[]): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${server.baseUrl}${path}`, { method: 'PUT', headers: { 'x-api-key': gw.keys.admin, ...json } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => parts.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        resolve({ status: res.statusCode!, headers: res.headers, text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
 const storedVersion = async () => (await gw.store.getConfig('demo'))!.version;
 
 describe('GET /api/orgs/{orgId}/config', () => {
@@ -89,11 +106,12 @@ describe('GET /api/orgs/{orgId}/config', () => {
 
 describe('PUT, POST and PATCH /api/orgs/{orgId}/config', () => {
   it('accept the documented curl request verbatim, every header included, and store the body', async () => {
-    const body = { ...example, color: '#123456', autoAssignedLimit: 6 };
+    // Org "other" starts from the defaults, so the example body changes it; the demo org already holds it.
+    const body = example;
     // The documentation's curl example, browser headers and --compressed included.
     const response = await send(
       'PUT',
-      path,
+      '/api/orgs/other/config',
       {
         authority: 'wheelhouse.stage.closer.app',
         accept: 'application/json, text/plain, */*',
@@ -108,18 +126,18 @@ describe('PUT, POST and PATCH /api/orgs/{orgId}/config', () => {
         'sec-fetch-mode': 'cors',
         'sec-fetch-site': 'same-origin',
         'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36',
-        'x-api-key': gw.keys.admin,
+        'x-api-key': gw.keys.otherAdmin,
         'accept-encoding': 'deflate, gzip, br, zstd',
       },
       JSON.stringify(body, null, 4),
     );
     expect(response.status).toBe(200);
     expect(['gzip', 'br', 'deflate']).toContain(response.headers['content-encoding']);
-    expect(response.json()).toEqual(body);
-    const stored = await gw.store.getConfig('demo');
-    expect(stored!.version).toBe(2);
-    expect(stored!.settings.branding.color).toBe('#123456');
-    expect(stored!.settings.assignment.autoAssignedLimit).toBe(6);
+    expect(response.json()).toEqual(example);
+    expect(response.headers.vary).toContain('accept-encoding');
+    expect((await gw.store.getConfig('other'))!.version).toBe(2);
+    const stored = await send('GET', '/api/orgs/other/config', { 'x-api-key': gw.keys.otherAdmin });
+    expect(stored.json()).toEqual(example);
   });
 
   it('PUT and POST behave identically: keys present change, keys absent stay, the whole object comes back', async () => {
@@ -140,10 +158,14 @@ describe('PUT, POST and PATCH /api/orgs/{orgId}/config', () => {
     expect(response.headers.etag).toBe('"v1"');
   });
 
-  it('PATCH takes a JSON merge patch', async () => {
-    const response = await send('PATCH', path, { 'x-api-key': gw.keys.admin, 'content-type': 'application/merge-patch+json' }, JSON.stringify({ callsDisabled: true }));
+  it('PATCH takes a JSON merge patch; null, which would remove a key, is refused since every setting is required', async () => {
+    const merge = (body: unknown) => send('PATCH', path, { 'x-api-key': gw.keys.admin, 'content-type': 'application/merge-patch+json' }, JSON.stringify(body));
+    const response = await merge({ callsDisabled: true, workingHours: [] });
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ ...example, callsDisabled: true });
+    expect(response.json()).toEqual({ ...example, callsDisabled: true, workingHours: [] });
+    const removal = await merge({ agreement: null });
+    expect(removal.status).toBe(422);
+    expect(removal.json().problems).toEqual([{ pointer: '/agreement', message: expect.any(String), code: 'NOT_NULLABLE' }]);
   });
 
   it('honours If-Match: 412 and nothing written when stale, applied when current', async () => {
@@ -158,6 +180,20 @@ describe('PUT, POST and PATCH /api/orgs/{orgId}/config', () => {
     expect((await put({ color: '#eeeeee' }, { 'if-match': '*' })).status).toBe(200);
     expect((await put({ color: '#ffffff' }, { 'if-match': '"something-else"' })).status).toBe(412);
   });
+
+  it('compares If-Match strongly and exactly, and checks preconditions before the body', async () => {
+    for (const ifMatch of ['W/"v1"', '"v01"', '', ' , ']) {
+      const response = await put({ color: '#cccccc' }, { 'if-match': ifMatch });
+      expect([ifMatch, response.status]).toEqual([ifMatch, 412]);
+    }
+    const staleAndBroken = await put('{ not json', { 'if-match': '"v9"' });
+    expect(staleAndBroken.status).toBe(412);
+    expect(staleAndBroken.headers.etag).toBe('"v1"');
+    expect((await put({ color: '#cccccc' }, { 'if-none-match': '*' })).status).toBe(412);
+    expect((await put({ color: '#cccccc' }, { 'if-none-match': 'W/"v1"' })).status).toBe(412);
+    expect(await storedVersion()).toBe(1);
+    expect((await put({ color: '#cccccc' }, { 'if-none-match': '"v7"' })).status).toBe(200);
+  });
 });
 
 describe('refusals', () => {
@@ -168,6 +204,7 @@ describe('refusals', () => {
     ['a JSON string', () => put('"color"'), 400, 'NOT_AN_OBJECT'],
     ['null', () => put('null'), 400, 'NOT_AN_OBJECT'],
     ['a body over 1 MiB', () => put({ agreement: 'x'.repeat(1_100_000) }), 413, 'PAYLOAD_TOO_LARGE'],
+    ['a chunked body over 1 MiB', () => sendChunked([`{"agreement":"${'x'.repeat(600_000)}`, `${'x'.repeat(600_000)}"}`]), 413, 'PAYLOAD_TOO_LARGE'],
     ['a wrong content type', () => put({ color: '#fff' }, { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['no content type', () => send('PUT', path, { 'x-api-key': gw.keys.admin }, '{}'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ['a merge patch by PUT', () => put({ color: '#fff' }, { 'content-type': 'application/merge-patch+json' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
@@ -238,12 +275,33 @@ describe('refusals', () => {
     expect((await gw.store.getConfig('other'))!.version).toBe(1);
   });
 
-  it('answers 405 with Allow to other methods (OPTIONS is the CORS preflight)', async () => {
+  it('answers 405 with Allow to other methods', async () => {
     for (const method of ['DELETE', 'TRACE']) {
       const response = await send(method, path, { 'x-api-key': gw.keys.admin });
       expect(response.status).toBe(405);
       expect(response.headers.allow).toBe('GET, HEAD, PUT, POST, PATCH');
     }
+    expect((await send('DELETE', `${path}/history`, { 'x-api-key': gw.keys.admin })).headers.allow).toBe('GET, HEAD');
+    expect((await send('POST', '/api/openapi.json', {})).status).toBe(405);
+  });
+
+  it('answers a CORS preflight (OPTIONS) and keeps Vary: accept-encoding beside Vary: Origin', async () => {
+    const preflight = await send('OPTIONS', path, { origin: 'https://admin.example.com', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-api-key, content-type' });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-methods']).toContain('PUT');
+    const read = await get(gw.keys.adviser, { origin: 'https://admin.example.com', 'accept-encoding': 'gzip' });
+    expect(read.headers['content-encoding']).toBe('gzip');
+    expect(read.headers.vary).toMatch(/accept-encoding/i);
+    expect(read.headers.vary).toMatch(/origin/i);
+  });
+
+  it('answers an unexpected failure 500 with a masked problem, no internals', async () => {
+    await gw.events.close();
+    await gw.store.close();
+    const response = await get();
+    expect(response.status).toBe(500);
+    expect(response.json()).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'INTERNAL_SERVER_ERROR', detail: 'Unexpected error.' });
+    gw = await createTestGateway(); // afterEach closes the store again
   });
 });
 

@@ -33,17 +33,27 @@ export class RevisionLogTailer implements ChangeEvents {
   private timer: NodeJS.Timeout | undefined;
   private readonly ready: Promise<void>;
 
+  private readonly pollIntervalMs: number;
+  private readonly onError: (error: unknown) => void;
+
   constructor(
     private readonly store: ConfigStore,
-    private readonly options: { pollIntervalMs: number } = { pollIntervalMs: 100 },
+    options: {
+      pollIntervalMs?: number;
+      /** A failed read of the log (the database is away): reported, and retried at the next poll. */
+      onError?: (error: unknown) => void;
+    } = {},
   ) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.onError = options.onError ?? ((error) => console.error('change feed:', error));
     this.ready = this.start();
+    this.ready.catch(this.onError);
   }
 
   private async start(): Promise<void> {
     this.lastSeq = await this.store.latestRevisionSeq();
     this.marker = await this.store.externalCommitMarker();
-    this.timer = setInterval(() => void this.checkForeignCommits(), this.options.pollIntervalMs);
+    this.timer = setInterval(() => void this.checkForeignCommits().catch(this.onError), this.pollIntervalMs);
     this.timer.unref();
   }
 
@@ -55,7 +65,7 @@ export class RevisionLogTailer implements ChangeEvents {
   }
 
   notifyCommitted(): void {
-    void this.drain();
+    this.drain().catch(this.onError);
   }
 
   /** Reads and dispatches everything after lastSeq; one drain at a time, repeated if asked meanwhile. */

@@ -15,7 +15,9 @@ export async function readJsonBody(request: Request, limitBytes: number): Promis
       if (done) break;
       size += value.byteLength;
       if (size > limitBytes) {
-        await reader.cancel();
+        // Stop reading but do not cancel: cancelling resets the connection before the 413 is sent.
+        // The answer closes the connection, which drops the rest of the body.
+        reader.releaseLock();
         return { ok: false, reason: 'too-large', detail: `the body exceeds the limit of ${limitBytes} bytes` };
       }
       chunks.push(value);

@@ -25,6 +25,20 @@ const configResponse = (description: string) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/OrgConfig' } } },
 });
 
+const methodNotAllowed = problem('Another method than those of this path; the Allow header lists them.');
+
+const readOperation = (summary: string) => ({
+  summary,
+  parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+  responses: {
+    200: configResponse('The whole configuration as one flat object.'),
+    304: { description: 'Unchanged since the ETag in If-None-Match.', headers: etagHeader },
+    401: problem('No API key, or an unknown one.'),
+    404: problem('No such organisation for this key.'),
+    405: methodNotAllowed,
+  },
+});
+
 const writeOperation = (summary: string, mediaType: string) => ({
   summary,
   description: 'Keys present are updated, keys absent stay as they are; lists are replaced whole. Admin keys only. A refused body writes nothing.',
@@ -38,7 +52,8 @@ const writeOperation = (summary: string, mediaType: string) => ({
     401: problem('No API key, or an unknown one.'),
     403: problem('The key is an adviser key: it may read, not write.'),
     404: problem('No such organisation for this key.'),
-    412: problem('If-Match no longer matches the current version.'),
+    405: methodNotAllowed,
+    412: problem('If-Match no longer names the current version, or If-None-Match does.'),
     413: problem(`The body is over ${bodyLimitBytes} bytes.`),
     415: problem(`The content type is not ${mediaType}.`),
     422: problem('The body breaks rules: every problem is listed, with a JSON pointer to its key and a stable code.'),
@@ -56,16 +71,8 @@ export const openApiDocument = {
   paths: {
     '/api/orgs/{orgId}/config': {
       parameters: [{ name: 'orgId', in: 'path', required: true, schema: { type: 'string' } }],
-      get: {
-        summary: 'Read the configuration (adviser or admin key)',
-        parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
-        responses: {
-          200: configResponse('The whole configuration as one flat object.'),
-          304: { description: 'Unchanged since the ETag in If-None-Match.', headers: etagHeader },
-          401: problem('No API key, or an unknown one.'),
-          404: problem('No such organisation for this key.'),
-        },
-      },
+      get: readOperation('Read the configuration (adviser or admin key)'),
+      head: readOperation('The headers of GET (ETag), without the body'),
       put: writeOperation('Update the configuration', 'application/json'),
       post: writeOperation('Update the configuration (same as PUT)', 'application/json'),
       patch: writeOperation('Update the configuration with a JSON merge patch (RFC 7396)', 'application/merge-patch+json'),
@@ -84,6 +91,7 @@ export const openApiDocument = {
           401: problem('No API key, or an unknown one.'),
           403: problem('The key is an adviser key.'),
           404: problem('No such organisation for this key.'),
+          405: methodNotAllowed,
         },
       },
     },

@@ -125,7 +125,7 @@ async function write(request: Request, deps: RestDeps, actor: Actor | null, orgI
   const body = await readJsonBody(request, bodyLimitBytes);
   if (!body.ok) {
     return body.reason === 'too-large'
-      ? problemResponse(413, 'PAYLOAD_TOO_LARGE', body.detail)
+      ? problemResponse(413, 'PAYLOAD_TOO_LARGE', body.detail, { headers: { connection: 'close' } })
       : problemResponse(400, body.reason === 'empty' ? 'EMPTY_BODY' : 'INVALID_JSON', body.detail);
   }
   if (body.value === null || typeof body.value !== 'object' || Array.isArray(body.value)) {
