@@ -1,0 +1,59 @@
+// The subscription examples of the README run as written against a real server.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { serveGraphQLOverWebSocket } from '../src/graphql/websocket.ts';
+import { createTestGateway, type TestGateway } from './helpers.ts';
+
+let gw: TestGateway;
+let baseUrl: string;
+let stop: () => Promise<void>;
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  gw = await createTestGateway();
+  const server = createServer(gw.gateway);
+  const webSockets = serveGraphQLOverWebSocket(server, gw.gateway);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stop = async () => {
+    for (const child of children.splice(0)) child.kill();
+    await webSockets.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+});
+afterEach(async () => {
+  await stop();
+  await gw.close();
+});
+
+/** Runs an example and resolves with its first line of output. */
+function firstLine(script: string, args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env: { ...process.env, KEY: gw.keys.adviser, GATEWAY_URL: `${baseUrl}/graphql` },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+}
+
+describe('README examples', () => {
+  it('examples/subscribe-ws.mjs resumes after a version and prints the changes', async () => {
+    await gw.graphql('mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#123123" } } }) { __typename } }');
+    const line = await firstLine('examples/subscribe-ws.mjs', ['demo', '1']);
+    expect(JSON.parse(line)).toEqual({ version: 2, changedFields: ['branding.color'], door: 'GRAPHQL', config: { branding: { color: '#123123' } } });
+  });
+
+  it('examples/subscribe-sse.mjs resumes after a version and prints the changes', async () => {
+    await gw.graphql('mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { name: "Renamed" } } }) { __typename } }');
+    const line = await firstLine('examples/subscribe-sse.mjs', ['demo', '1']);
+    expect(JSON.parse(line)).toEqual({ version: 2, changedFields: ['branding.name'], config: { branding: { name: 'Renamed', color: '#fe7f00' } } });
+  });
+});
