@@ -1,20 +1,38 @@
 // createGateway: the GraphQL endpoint and the REST routes as one fetch handler. Never listens.
-import { createLogger, createYoga, type Plugin, type YogaLogger } from 'graphql-yoga';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { GraphQLError } from 'graphql';
+import { createYoga, useErrorHandler, useReadinessCheck, type Plugin } from 'graphql-yoga';
 import { ConfigService } from './config/service.ts';
 import type { ChangeEvents } from './events/change-feed.ts';
-import { contextFactory } from './graphql/context.ts';
-import { maskError } from './graphql/error-masking.ts';
+import { useGraphQLLimits } from './graphql/armor.ts';
+import { contextFactory, type Context } from './graphql/context.ts';
+import { codeOf, maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
 import { useSseEventIds } from './graphql/sse-event-ids.ts';
+import { useApiKeyAuth } from './http/api-key-auth.ts';
+import { useBodyLimit } from './http/body-limit.ts';
+import { requestIdOf, useRequestLog } from './http/request-log.ts';
+import { createLogger, yogaLogger, type Logger } from './logging.ts';
+import { bodyLimitBytes } from './rest/limits.ts';
 import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
+import type { RateLimits } from './settings.ts';
 import type { ConfigStore } from './store/config-store.ts';
 
 export interface GatewayDeps {
   readonly store: ConfigStore;
   /** The change feed that subscriptions follow and that local commits wake. */
   readonly events: ChangeEvents;
-  readonly logging?: 'debug' | 'info' | 'warn' | 'error' | false;
+  readonly logger?: Logger;
+  /** GraphiQL at /graphql for browsers (default on; main turns it off in production). */
+  readonly graphiql?: boolean;
+  /** Schema introspection (default on; main turns it off in production). */
+  readonly introspection?: boolean;
+  readonly rateLimits?: RateLimits;
+  readonly trustProxy?: boolean;
 }
+
+export const defaultRateLimits: RateLimits = { perKeyPerMinute: 6_000, failedAuthPerMinute: 30 };
 
 /** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
 function useRestRoutes(deps: RestDeps): Plugin {
@@ -32,19 +50,41 @@ function useRestRoutes(deps: RestDeps): Plugin {
   };
 }
 
-export function createGateway({ store, events, logging = 'info' }: GatewayDeps) {
+/** Unexpected failures of GraphQL operations are logged with their cause; the client sees them masked. */
+function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
+  return useErrorHandler<Context>(({ errors, context }) => {
+    for (const error of errors) {
+      const original = error instanceof GraphQLError ? error.originalError : error;
+      if (original instanceof Error && !(original instanceof GraphQLError) && !codeOf(original)) {
+        logger.error({ requestId: requestIdOf((context as Partial<Context>).request), err: original }, 'unexpected error');
+      }
+    }
+  }) as Plugin<Context>;
+}
+
+export function createGateway(deps: GatewayDeps) {
+  const { store, events, logger = createLogger('silent') } = deps;
   const service = new ConfigService(store, events);
-  const logger: YogaLogger = createLogger(logging === false ? 'silent' : logging);
-  return createYoga({
+  return createYoga<object, Context>({
     schema,
     context: contextFactory({ store, service }),
     maskedErrors: { maskError },
-    logging: logger,
-    plugins: [useRestRoutes({ store, service, logError: (error) => logger.error(error) }), useSseEventIds()],
-    graphiql: {
-      title: 'Org config gateway',
-      headers: JSON.stringify({ 'x-api-key': '<your API key>' }),
-    },
+    logging: yogaLogger(logger),
+    batching: false,
+    plugins: [
+      useReadinessCheck({ endpoint: '/ready', check: () => store.isReady() }),
+      useBodyLimit(bodyLimitBytes, logger),
+      useRequestLog(logger),
+      useApiKeyAuth({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, logger }),
+      useRestRoutes({ store, service, logError: (error) => logger.error({ err: error }, 'unexpected error') }),
+      // A browser request that is not preflighted (no custom header, no JSON body) is refused.
+      useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] }),
+      ...useGraphQLLimits(),
+      ...(deps.introspection === false ? [useDisableIntrospection()] : []),
+      useSseEventIds(),
+      useUnexpectedErrorLog(logger),
+    ],
+    graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
   });
 }
 

@@ -1,10 +1,11 @@
-// Starts the gateway: reads settings, opens the store, serves HTTP, shuts down cleanly on SIGINT/SIGTERM.
+// Starts the gateway: reads settings, opens the store, serves HTTP and WebSocket, stops cleanly on SIGINT/SIGTERM.
 import { createServer } from 'node:http';
 import { ConfigService } from './config/service.ts';
 import { demoOrgId, seedDemoIfEmpty } from './demo.ts';
 import { RevisionLogTailer } from './events/change-feed.ts';
 import { createGateway } from './gateway.ts';
 import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
+import { createLogger } from './logging.ts';
 import { loadSettings, SettingsError } from './settings.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 
@@ -32,9 +33,19 @@ function publicHost(host: string): string {
 
 async function main(): Promise<void> {
   const settings = loadSettings();
+  const logger = createLogger(settings.logLevel);
   const store = openSqliteStore(settings.sqlitePath);
-  const events = new RevisionLogTailer(store, { onError: (error) => console.error('change feed: cannot read the revision log:', error) });
-  const gateway = createGateway({ store, events, logging: settings.logLevel === 'silent' ? false : settings.logLevel });
+  const events = new RevisionLogTailer(store, { onError: (error) => logger.error({ err: error }, 'change feed: cannot read the revision log') });
+  const gateway = createGateway({
+    store,
+    events,
+    logger,
+    graphiql: settings.graphiql,
+    introspection: settings.introspection,
+    rateLimits: settings.rateLimits,
+    trustProxy: settings.trustProxy,
+  });
+
   const server = createServer(gateway);
   const webSockets = serveGraphQLOverWebSocket(server, gateway);
   await new Promise<void>((resolve, reject) => {
@@ -51,17 +62,25 @@ async function main(): Promise<void> {
   console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${settings.databaseUrl})`);
 
   let stopping = false;
+  /**
+   * Stops taking connections, ends subscriptions (SSE streams complete, WebSockets close with 1001),
+   * lets in-flight requests finish, then closes the database. After shutdownTimeoutMs the remaining
+   * connections are cut.
+   */
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal}: stopping`);
+    logger.info({ signal }, 'stopping');
+    const deadline = setTimeout(() => server.closeAllConnections(), settings.shutdownTimeoutMs);
+    deadline.unref();
     server.close(() => {
-      void events
-        .close()
-        .then(() => store.close())
-        .then(() => process.exit(0));
+      void store.close().then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
+    void events.close();
     void webSockets.close();
   };
   process.on('SIGINT', () => stop('SIGINT'));
@@ -69,7 +88,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const listenFailure = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' || (error as NodeJS.ErrnoException).code === 'EACCES';
-  console.error(error instanceof SettingsError || listenFailure ? `cannot start: ${(error as Error).message}` : error);
+  const code = (error as NodeJS.ErrnoException).code;
+  const expected = error instanceof SettingsError || code === 'EADDRINUSE' || code === 'EACCES';
+  console.error(expected ? `cannot start: ${(error as Error).message}` : error);
   process.exit(1);
 });

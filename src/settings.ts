@@ -9,18 +9,31 @@ const databaseUrl = z
     message: 'must be file:PATH, a SQLite database file (e.g. file:./data/org-config.db), without ?options, or file::memory:',
   });
 
-const environmentSchema = z.object({
-  PORT: z
+const wholeNumber = (min: number, max: number) =>
+  z
     .string()
-    .regex(/^\d{1,5}$/, 'must be a port number, 0 to 65535')
+    .regex(/^\d{1,12}$/, `must be a whole number, ${min} to ${max}`)
     .transform(Number)
-    .refine((port) => port <= 65_535, 'must be a port number, 0 to 65535')
-    .default(4000),
+    .refine((value) => value >= min && value <= max, `must be a whole number, ${min} to ${max}`);
+
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+const environmentSchema = z.object({
+  PORT: wholeNumber(0, 65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: databaseUrl.default(defaultDatabaseUrl),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  SEED_DEMO: z.enum(['true', 'false']).default('true'),
+  SEED_DEMO: flag.default(true),
+  NODE_ENV: z.string().default('development'),
+  GRAPHIQL: flag.optional(),
+  INTROSPECTION: flag.optional(),
+  RATE_LIMIT_PER_KEY_PER_MINUTE: wholeNumber(1, 10_000_000).default(6_000),
+  RATE_LIMIT_FAILED_AUTH_PER_MINUTE: wholeNumber(1, 1_000_000).default(30),
+  TRUST_PROXY: flag.default(false),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
 });
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface Settings {
   readonly port: number;
@@ -28,9 +41,25 @@ export interface Settings {
   readonly databaseUrl: string;
   /** Path of the SQLite file, from DATABASE_URL (":memory:" for an in-memory database). */
   readonly sqlitePath: string;
-  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly logLevel: LogLevel;
   /** Create the demo organisation and print an admin key when the database has no organisation. */
   readonly seedDemo: boolean;
+  /** NODE_ENV=production turns GraphiQL and introspection off unless GRAPHIQL / INTROSPECTION say otherwise. */
+  readonly production: boolean;
+  readonly graphiql: boolean;
+  readonly introspection: boolean;
+  readonly rateLimits: RateLimits;
+  /** Take the client address from X-Forwarded-For (behind a load balancer) rather than the socket. */
+  readonly trustProxy: boolean;
+  /** On SIGTERM, in-flight requests get this long before their connections are cut. */
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface RateLimits {
+  /** Requests per minute one API key may make (REST and GraphQL over HTTP together). */
+  readonly perKeyPerMinute: number;
+  /** Requests with an unknown key one client address may make per minute before it is refused for a minute. */
+  readonly failedAuthPerMinute: number;
 }
 
 export class SettingsError extends Error {}
@@ -48,12 +77,19 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     throw new SettingsError(`invalid settings:\n${lines.join('\n')}`);
   }
   const env = result.data;
+  const production = env.NODE_ENV === 'production';
   return {
     port: env.PORT,
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
     sqlitePath: sqlitePathOf(env.DATABASE_URL),
     logLevel: env.LOG_LEVEL,
-    seedDemo: env.SEED_DEMO === 'true',
+    seedDemo: env.SEED_DEMO,
+    production,
+    graphiql: env.GRAPHIQL ?? !production,
+    introspection: env.INTROSPECTION ?? !production,
+    rateLimits: { perKeyPerMinute: env.RATE_LIMIT_PER_KEY_PER_MINUTE, failedAuthPerMinute: env.RATE_LIMIT_FAILED_AUTH_PER_MINUTE },
+    trustProxy: env.TRUST_PROXY,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
   };
 }

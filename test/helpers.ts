@@ -34,7 +34,7 @@ export async function createTestGateway() {
     adviser: (await createApiKey(store, 'demo', 'adviser')).key,
     otherAdmin: (await createApiKey(store, 'other', 'admin')).key,
   };
-  const gateway = createGateway({ store, events, logging: false });
+  const gateway = createGateway({ store, events });
 
   async function graphql(query: string, variables?: Record<string, unknown>, key: string | null = keys.admin): Promise<GraphQLResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };

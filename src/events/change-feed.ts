@@ -28,6 +28,8 @@ export class RevisionLogTailer implements ChangeEvents {
   private lastSeq = 0;
   private marker = 0;
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** Ends every open subscription: on shutdown, streams complete instead of being cut. */
+  private readonly stops = new Set<() => void>();
   private draining: Promise<void> | null = null;
   private drainAgain = false;
   private timer: NodeJS.Timeout | undefined;
@@ -95,6 +97,8 @@ export class RevisionLogTailer implements ChangeEvents {
 
   subscribe(orgId: string, sinceVersion: number | null): AsyncIterable<Revision> {
     return new Repeater<Revision>(async (push, stop) => {
+      const end = () => stop();
+      this.stops.add(end);
       await this.ready;
       let delivered = sinceVersion ?? 0;
       let replaying = true;
@@ -117,6 +121,7 @@ export class RevisionLogTailer implements ChangeEvents {
       } catch (error) {
         stop(error);
       } finally {
+        this.stops.delete(end);
         listeners.delete(listener);
         if (listeners.size === 0 && this.listeners.get(orgId) === listeners) this.listeners.delete(orgId);
       }
@@ -125,6 +130,7 @@ export class RevisionLogTailer implements ChangeEvents {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    for (const stop of this.stops) stop();
     await this.draining;
   }
 }

@@ -2,6 +2,7 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Actor } from '../auth/actor.ts';
 import { authenticate } from '../auth/api-keys.ts';
+import { actorOf } from '../http/api-key-auth.ts';
 import type { ConfigService } from '../config/service.ts';
 import type { ConfigStore } from '../store/config-store.ts';
 
@@ -25,9 +26,13 @@ function apiKeyOf(initial: Partial<YogaInitialContext> & WebSocketInitialContext
 }
 
 export function contextFactory(deps: { store: ConfigStore; service: ConfigService }) {
-  return async (initial: Partial<YogaInitialContext> & WebSocketInitialContext): Promise<Context> => ({
-    actor: await authenticate(deps.store, apiKeyOf(initial)),
-    service: deps.service,
-    request: initial.request,
-  });
+  return async (initial: Partial<YogaInitialContext> & WebSocketInitialContext): Promise<Context> => {
+    // HTTP requests were authenticated on their way in; WebSocket operations are not requests.
+    const authenticated = actorOf(initial.request);
+    return {
+      actor: authenticated !== undefined && !initial.connectionParams ? authenticated : await authenticate(deps.store, apiKeyOf(initial)),
+      service: deps.service,
+      request: initial.request,
+    };
+  };
 }

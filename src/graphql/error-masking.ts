@@ -12,7 +12,7 @@ const codes = new Map<Function, string>([
 ]);
 
 /** The code of a domain error, its subclasses included (VersionNotFoundError is a NOT_FOUND). */
-function codeOf(error: Error): string | undefined {
+export function codeOf(error: Error): string | undefined {
   for (const [type, code] of codes) if (error instanceof type) return code;
   return undefined;
 }

@@ -4,6 +4,7 @@ import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Gateway } from '../gateway.ts';
+import { bodyLimitBytes } from '../rest/limits.ts';
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
@@ -12,7 +13,8 @@ interface EnvelopedRoot {
 
 /** Accepts graphql-ws connections on the GraphQL path; the API key comes in connection_init's payload. */
 export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { close: () => Promise<void> } {
-  const sockets = new WebSocketServer({ server, path: gateway.graphqlEndpoint });
+  // Messages are GraphQL documents: the HTTP body limit applies to them too.
+  const sockets = new WebSocketServer({ server, path: gateway.graphqlEndpoint, maxPayload: bodyLimitBytes });
   const graphqlWs = useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,

@@ -1,6 +1,7 @@
 // The REST shim: the documented /api/orgs/{orgId}/config endpoints, translated to the config service.
 import type { Actor } from '../auth/actor.ts';
 import { authenticate } from '../auth/api-keys.ts';
+import { actorOf } from '../http/api-key-auth.ts';
 import {
   ConfigValidationError,
   ForbiddenError,
@@ -160,7 +161,8 @@ export async function handleRestRequest(request: Request, url: URL, deps: RestDe
     return problemResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here; use ${allowed}`, { headers: { allow: allowed } });
   }
   try {
-    const actor = await authenticate(deps.store, request.headers.get('x-api-key'));
+    const authenticated = actorOf(request);
+    const actor = authenticated !== undefined ? authenticated : await authenticate(deps.store, request.headers.get('x-api-key'));
     if (isHistory) return await history(request, url, deps, actor, orgId);
     return method === 'GET' || method === 'HEAD' ? await read(request, deps, actor, orgId) : await write(request, deps, actor, orgId);
   } catch (error) {

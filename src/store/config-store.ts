@@ -62,5 +62,8 @@ export interface ConfigStore {
   /** False when there is no such live key. */
   revokeApiKey(id: string): Promise<boolean>;
 
+  /** Whether the database answers and every migration is applied (for /ready). Never throws. */
+  isReady(): Promise<boolean>;
+
   close(): Promise<void>;
 }

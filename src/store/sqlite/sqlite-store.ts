@@ -1,5 +1,5 @@
 // The embedded store: SQLite through better-sqlite3 and drizzle, WAL mode, migrated when opened.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -15,6 +15,12 @@ import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, UpdateDecision } from
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+
+/** How many migrations the code ships (drizzle-kit's journal). */
+function migrationCount(): number {
+  const journal = JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
+  return journal.entries.length;
+}
 
 type OrgConfigRow = typeof orgConfigs.$inferSelect & Record<string, unknown>;
 
@@ -204,6 +210,15 @@ export class SqliteConfigStore implements ConfigStore {
       .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .run();
     return result.changes > 0;
+  }
+
+  async isReady(): Promise<boolean> {
+    try {
+      const applied = this.sqlite.prepare('SELECT count(*) AS count FROM __drizzle_migrations').get() as { count: number };
+      return applied.count === migrationCount();
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {

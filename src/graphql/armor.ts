@@ -1,0 +1,44 @@
+// Limits on GraphQL operations (graphql-armor and a document size cap), each refusal with a stable code.
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import type { GraphQLError } from 'graphql';
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+
+/** Documented in the README's Security section. The whole OrgConfig selected is depth 5, about 700 tokens. */
+export const graphqlLimits = {
+  maxDepth: 10,
+  maxCost: 5_000,
+  maxAliases: 15,
+  maxTokens: 2_000,
+  maxDirectives: 10,
+  maxDocumentBytes: 16_384,
+} as const;
+
+const coded = (code: string) => [
+  (_context: unknown, error: GraphQLError) => {
+    // armor builds plain GraphQLErrors; give each limit its own code, as every refusal has.
+    (error.extensions as Record<string, unknown>)['code'] = code;
+  },
+];
+
+export function useGraphQLLimits(): Plugin[] {
+  const armor = EnvelopArmorPlugin({
+    maxDepth: { n: graphqlLimits.maxDepth, onReject: coded('QUERY_TOO_DEEP') },
+    costLimit: { maxCost: graphqlLimits.maxCost, onReject: coded('QUERY_TOO_COSTLY') },
+    maxAliases: { n: graphqlLimits.maxAliases, onReject: coded('TOO_MANY_ALIASES') },
+    maxTokens: { n: graphqlLimits.maxTokens, onReject: coded('TOO_MANY_TOKENS') },
+    maxDirectives: { n: graphqlLimits.maxDirectives, onReject: coded('TOO_MANY_DIRECTIVES') },
+    // No "Did you mean …?" hints: they would spell out the schema to someone without introspection.
+    blockFieldSuggestion: { enabled: true },
+  });
+  const documentSize: Plugin = {
+    onParams({ params }) {
+      const size = Buffer.byteLength(params.query ?? '', 'utf8');
+      if (size > graphqlLimits.maxDocumentBytes) {
+        throw createGraphQLError(`the GraphQL document is ${size} bytes; the limit is ${graphqlLimits.maxDocumentBytes}`, {
+          extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 413 } },
+        });
+      }
+    },
+  };
+  return [documentSize, armor as Plugin];
+}

@@ -1,0 +1,32 @@
+// A request id for every request (kept from x-request-id when sane), and one log line per answer.
+import { randomUUID } from 'node:crypto';
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from '../logging.ts';
+
+const started = new WeakMap<Request, { id: string; at: number }>();
+
+/** The id of a request, for logs and error reports; "-" outside a request. */
+export function requestIdOf(request: Request | undefined): string {
+  return (request && started.get(request)?.id) ?? '-';
+}
+
+export function useRequestLog(logger: Logger): Plugin {
+  return {
+    onRequest({ request }) {
+      const given = request.headers.get('x-request-id');
+      const id = given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+      started.set(request, { id, at: performance.now() });
+    },
+    onResponse({ request, response }) {
+      const start = started.get(request);
+      if (!start) return;
+      response.headers.set('x-request-id', start.id);
+      const url = new URL(request.url);
+      // Method, path and status only: never headers (keys) nor bodies (configurations).
+      logger.info(
+        { requestId: start.id, method: request.method, path: url.pathname, status: response.status, ms: Math.round((performance.now() - start.at) * 10) / 10 },
+        'request',
+      );
+    },
+  };
+}
