@@ -1,0 +1,217 @@
+// Hardening: GraphQL limits, production switches, CSRF, batching, body limits, rate limits, health, logs.
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { operator } from '../src/auth/actor.ts';
+import { createApiKey } from '../src/auth/api-keys.ts';
+import { ConfigService } from '../src/config/service.ts';
+import { exampleSettings } from '../src/demo.ts';
+import { RevisionLogTailer } from '../src/events/change-feed.ts';
+import { createGateway, type GatewayDeps } from '../src/gateway.ts';
+import { serveGraphQLOverWebSocket } from '../src/graphql/websocket.ts';
+import { createLogger } from '../src/logging.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { join } from 'node:path';
+import { createTestGateway, tempDir, type TestGateway } from './helpers.ts';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function testGateway(): Promise<TestGateway> {
+  const gw = await createTestGateway();
+  cleanups.push(() => gw.close());
+  return gw;
+}
+
+/** A gateway with its own options (limits, production switches, a log sink) on a fresh database. */
+async function customGateway(options: Partial<GatewayDeps> = {}) {
+  const dir = tempDir();
+  const store = openSqliteStore(join(dir.path, 'custom.db'));
+  const events = new RevisionLogTailer(store, { pollIntervalMs: 20, onError: () => undefined });
+  await new ConfigService(store, events).createOrg(operator, 'demo', exampleSettings());
+  const key = (await createApiKey(store, 'demo', 'admin')).key;
+  const gateway = createGateway({ store, events, ...options });
+  cleanups.push(async () => {
+    await events.close();
+    await store.close();
+    dir.remove();
+  });
+  const post = (body: unknown, headers: Record<string, string> = {}, path = '/graphql') =>
+    gateway.fetch(`http://gateway.test${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { store, gateway, key, post };
+}
+
+const graphql = (gw: TestGateway, query: string, headers: Record<string, string> = {}) =>
+  gw.gateway.fetch('http://gateway.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': gw.keys.admin, ...headers },
+    body: JSON.stringify({ query }),
+  });
+
+const introspectionDepth = (levels: number): string => (levels === 0 ? 'name' : `fields { type { ${introspectionDepth(levels - 1)} } }`);
+const fullSelection = 'version branding { name color } sla { openedConversations { range { lowerBound upperBound } } averageResponseTime { range { lowerBound } } } messages { welcome { pl en } }';
+
+describe('GraphQL limits', () => {
+  const cases: [string, () => string, number, string][] = [
+    ['more than 15 aliases', () => `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: orgConfig(orgId: "demo") { version }`).join(' ')} }`, 200, 'TOO_MANY_ALIASES'],
+    ['more than 2000 tokens', () => `{ ${'a '.repeat(2001)} }`, 200, 'TOO_MANY_TOKENS'],
+    ['more than 10 directives', () => `{ __typename ${'@skip(if: false) '.repeat(11)} }`, 200, 'TOO_MANY_DIRECTIVES'],
+    ['a depth over 10', () => `{ __type(name: "OrgConfig") { ${introspectionDepth(5)} } }`, 200, 'QUERY_TOO_DEEP'],
+    [
+      'a cost over 5000',
+      () => `fragment F on OrgConfig { ${fullSelection} } { ${Array.from({ length: 15 }, (_, i) => `a${i}: orgConfig(orgId: "demo") { ${'...F '.repeat(10)} }`).join(' ')} }`,
+      200,
+      'QUERY_TOO_COSTLY',
+    ],
+    ['a document over 16 KiB', () => `{ __typename } #${' '.repeat(17_000)}`, 413, 'DOCUMENT_TOO_LARGE'],
+  ];
+
+  it.each(cases)('refuses %s with a coded error, not a 500', async (_, query, status, code) => {
+    const gw = await testGateway();
+    const response = await graphql(gw, query());
+    expect(response.status).toBe(status);
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[]; data?: unknown };
+    expect(body.errors.map((error) => error.extensions.code)).toContain(code);
+    expect(body.data ?? null).toBeNull();
+  });
+
+  it('accepts what frontends ask: the whole configuration, a few aliases', async () => {
+    const gw = await testGateway();
+    const response = await graphql(gw, `{ a: orgConfig(orgId: "demo") { ${fullSelection} } b: orgConfig(orgId: "demo") { version } }`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
+  });
+
+  it('hides field suggestions', async () => {
+    const gw = await testGateway();
+    const body = await (await graphql(gw, '{ orgConfg(orgId: "demo") { version } }')).text();
+    expect(body).not.toContain('Did you mean');
+    expect(body).not.toContain('"orgConfig"');
+  });
+
+  it('refuses batches', async () => {
+    const gw = await testGateway();
+    const response = await gw.gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': gw.keys.admin },
+      body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
+    });
+    expect(response.status).toBe(400);
+  });
+
+  it('refuses GraphQL bodies over 1 MiB with 413', async () => {
+    const gw = await testGateway();
+    const response = await gw.gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': gw.keys.admin },
+      body: JSON.stringify({ query: '{ __typename }', variables: { padding: 'x'.repeat(1_100_000) } }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+  });
+
+  it('closes a WebSocket that sends a message over 1 MiB', async () => {
+    const gw = await testGateway();
+    const server = createServer(gw.gateway);
+    const webSockets = serveGraphQLOverWebSocket(server, gw.gateway);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      await webSockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const socket = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send('x'.repeat(1_100_000));
+    expect(await closed).toBe(1009);
+  });
+});
+
+describe('browser safety', () => {
+  it('refuses a GET that a browser could send without a preflight (CSRF), and serves one with the key', async () => {
+    const gw = await testGateway();
+    const query = encodeURIComponent('{ orgConfig(orgId: "demo") { version } }');
+    expect((await gw.gateway.fetch(`http://gateway.test/graphql?query=${query}`)).status).toBe(403);
+    const withKey = await gw.gateway.fetch(`http://gateway.test/graphql?query=${query}`, { headers: { 'x-api-key': gw.keys.adviser, accept: 'application/json' } });
+    expect(await withKey.json()).toEqual({ data: { orgConfig: { version: 1 } } });
+  });
+
+  it('turns introspection and GraphiQL off when asked (production)', async () => {
+    const { gateway, post, key } = await customGateway({ introspection: false, graphiql: false });
+    const introspection = await (await post({ query: '{ __schema { types { name } } }' }, { 'x-api-key': key })).json();
+    expect(introspection.errors?.[0]?.message).toMatch(/introspection/i);
+    const page = await gateway.fetch('http://gateway.test/graphql', { headers: { accept: 'text/html' } });
+    expect(await page.text()).not.toContain('GraphiQL');
+    const data = await (await post({ query: '{ orgConfig(orgId: "demo") { version } }' }, { 'x-api-key': key })).json();
+    expect(data).toEqual({ data: { orgConfig: { version: 1 } } });
+  });
+});
+
+describe('rate limits', () => {
+  it('limit requests per API key: 429 with Retry-After on REST, RATE_LIMITED on GraphQL', async () => {
+    const { gateway, post, key } = await customGateway({ rateLimits: { perKeyPerMinute: 3, failedAuthPerMinute: 100 } });
+    for (let i = 0; i < 3; i++) expect((await post({ query: '{ __typename }' }, { 'x-api-key': key })).status).toBe(200);
+    const graphqlLimited = await post({ query: '{ __typename }' }, { 'x-api-key': key });
+    expect(graphqlLimited.status).toBe(429);
+    expect(Number(graphqlLimited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await graphqlLimited.json()).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
+    const restLimited = await gateway.fetch('http://gateway.test/api/orgs/demo/config', { headers: { 'x-api-key': key } });
+    expect(restLimited.status).toBe(429);
+    expect(restLimited.headers.get('retry-after')).toBeTruthy();
+    expect(await restLimited.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+  });
+
+  it('limit requests with unknown keys per client address, whatever key follows', async () => {
+    const { gateway, key } = await customGateway({ rateLimits: { perKeyPerMinute: 1000, failedAuthPerMinute: 3 } });
+    const read = (apiKey: string) => gateway.fetch('http://gateway.test/api/orgs/demo/config', { headers: { 'x-api-key': apiKey } });
+    for (let i = 0; i < 3; i++) expect((await read(`guess-${i}`)).status).toBe(401);
+    const blocked = await read(key);
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get('retry-after')).toBeTruthy();
+  });
+});
+
+describe('health', () => {
+  it('answers /health while alive and /ready while the database answers with every migration applied', async () => {
+    const { gateway, store } = await customGateway();
+    expect((await gateway.fetch('http://gateway.test/health')).status).toBe(200);
+    expect((await gateway.fetch('http://gateway.test/ready')).status).toBe(200);
+    await store.close();
+    expect((await gateway.fetch('http://gateway.test/ready')).status).toBe(503);
+    expect((await gateway.fetch('http://gateway.test/health')).status).toBe(200);
+  });
+});
+
+describe('logs', () => {
+  it('are JSON lines with a request id, without keys or configuration payloads; unexpected errors are logged with their cause and masked', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+        done();
+      },
+    });
+    const { gateway, post, key, store } = await customGateway({ logger: createLogger('info', sink) });
+    await post({ query: 'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { name: "Secret Name Ltd" } } }) { __typename } }' }, { 'x-api-key': key, 'x-request-id': 'req-42' });
+    await gateway.fetch('http://gateway.test/api/orgs/demo/config', { method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: '{"welcomeMessageEn":"Private hello"}' });
+    await store.close();
+    const failed = await post({ query: '{ orgConfig(orgId: "demo") { version } }' }, { 'x-api-key': key });
+    expect(JSON.stringify(await failed.json())).not.toContain('database');
+
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain(key);
+    expect(text).not.toContain('Secret Name Ltd');
+    expect(text).not.toContain('Private hello');
+    const requests = lines.filter((line) => line['msg'] === 'request');
+    expect(requests.length).toBeGreaterThanOrEqual(3);
+    for (const line of requests) expect(line).toMatchObject({ requestId: expect.any(String), method: expect.any(String), path: expect.any(String), status: expect.any(Number) });
+    expect(requests[0]).toMatchObject({ requestId: 'req-42', path: '/graphql', status: 200 });
+    const unexpected = lines.find((line) => line['msg'] === 'unexpected error');
+    expect(unexpected).toMatchObject({ level: 50, err: { message: expect.stringContaining('not open') } });
+  });
+});
