@@ -32,7 +32,9 @@ export function useGraphQLLimits(): Plugin[] {
   });
   const documentSize: Plugin = {
     onParams({ params }) {
-      const size = Buffer.byteLength(params.query ?? '', 'utf8');
+      // A query that is not a string is yoga's to refuse (400); only measure real documents.
+      if (typeof params.query !== 'string') return;
+      const size = Buffer.byteLength(params.query, 'utf8');
       if (size > graphqlLimits.maxDocumentBytes) {
         throw createGraphQLError(`the GraphQL document is ${size} bytes; the limit is ${graphqlLimits.maxDocumentBytes}`, {
           extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 413 } },
