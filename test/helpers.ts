@@ -7,7 +7,7 @@ import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { exampleSettings } from '../src/demo.ts';
 import { RevisionLogTailer } from '../src/events/change-feed.ts';
-import { createGateway } from '../src/gateway.ts';
+import { createGateway, type GatewayDeps } from '../src/gateway.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 
 export function tempDir(): { path: string; remove: () => void } {
@@ -21,7 +21,7 @@ export interface GraphQLResponse {
 }
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
-export async function createTestGateway() {
+export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits'> = {}) {
   const dir = tempDir();
   const databasePath = join(dir.path, 'test.db');
   const store = openSqliteStore(databasePath);
@@ -34,7 +34,7 @@ export async function createTestGateway() {
     adviser: (await createApiKey(store, 'demo', 'adviser')).key,
     otherAdmin: (await createApiKey(store, 'other', 'admin')).key,
   };
-  const gateway = createGateway({ store, events });
+  const gateway = createGateway({ store, events, ...options });
 
   async function graphql(query: string, variables?: Record<string, unknown>, key: string | null = keys.admin): Promise<GraphQLResponse> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
