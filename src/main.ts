@@ -73,7 +73,10 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'stopping');
     const deadline = setTimeout(() => server.closeAllConnections(), settings.shutdownTimeoutMs);
     deadline.unref();
+    // Keep-alive connections become idle as their last answer ends (subscriptions included): close them then.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
+      clearInterval(sweep);
       void store.close().then(() => {
         logger.info('stopped');
         process.exit(0);

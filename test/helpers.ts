@@ -134,3 +134,42 @@ export async function sseSubscribe(
 
   return { status: response.status, next, close: () => controller.abort() };
 }
+
+const projectRoot = new URL('..', import.meta.url).pathname;
+
+/**
+ * Starts the real gateway (`node --import tsx src/main.ts`) and resolves once it listens, with what
+ * it printed until then. The child is added to `children` for the caller to kill.
+ */
+export function startGatewayProcess(
+  env: Record<string, string>,
+  children: import('node:child_process').ChildProcess[],
+): Promise<{ child: import('node:child_process').ChildProcess; output: string; baseUrl: string }> {
+  return import('node:child_process').then(({ spawn }) =>
+    import('node:readline').then(({ createInterface }) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: projectRoot,
+        env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      return new Promise((resolve, reject) => {
+        const lines: string[] = [];
+        let stderr = '';
+        child.stderr!.on('data', (chunk) => (stderr += chunk));
+        child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${stderr}`)));
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          lines.push(line);
+          // The listening line comes last, after the demo key block of a first start.
+          const baseUrl = /listening on (http:\/\/\S+)\/graphql/.exec(line)?.[1];
+          if (baseUrl) resolve({ child, output: lines.join('\n'), baseUrl });
+        });
+      });
+    }),
+  );
+}
+
+export function exited(child: import('node:child_process').ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}

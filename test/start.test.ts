@@ -1,40 +1,17 @@
 // `npm start` as a newcomer runs it: a real process on a new database, the demo org, a printed key, real HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers.ts';
+import { exited, startGatewayProcess, tempDir } from './helpers.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const children: ChildProcess[] = [];
 afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
-/** Starts the gateway and resolves once it listens, with everything it printed until then. */
-function startGateway(env: Record<string, string>): Promise<{ child: ChildProcess; output: string; baseUrl: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const lines: string[] = [];
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line);
-      // The listening line comes last, after the demo key block of a first start.
-      const baseUrl = /listening on (http:\/\/\S+)\/graphql/.exec(line)?.[1];
-      if (baseUrl) resolve({ child, output: lines.join('\n'), baseUrl });
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+function startGateway(env: Record<string, string>) {
+  return startGatewayProcess(env, children);
 }
 
 describe('npm start', () => {
