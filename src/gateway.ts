@@ -17,6 +17,7 @@ import { createLogger, yogaLogger, type Logger } from './logging.ts';
 import { bodyLimitBytes } from './rest/limits.ts';
 import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
 import type { RateLimits } from './settings.ts';
+import { CachedConfigStore } from './store/cached-store.ts';
 import type { ConfigStore } from './store/config-store.ts';
 
 export interface GatewayDeps {
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   readonly introspection?: boolean;
   readonly rateLimits?: RateLimits;
   readonly trustProxy?: boolean;
+  /** Serve reads from memory, kept current by the change feed (default on; off only to measure it). */
+  readonly cache?: boolean;
 }
 
 export const defaultRateLimits: RateLimits = { perKeyPerMinute: 6_000, failedAuthPerMinute: 30 };
@@ -62,8 +65,16 @@ function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
   }) as Plugin<Context>;
 }
 
+function cachedStore(store: ConfigStore, events: ChangeEvents): ConfigStore {
+  const cached = new CachedConfigStore(store);
+  events.watchAll((revision) => cached.applyRevision(revision));
+  events.watchForeignCommits(() => cached.forgetKeys());
+  return cached;
+}
+
 export function createGateway(deps: GatewayDeps) {
-  const { store, events, logger = createLogger('silent') } = deps;
+  const { events, logger = createLogger('silent') } = deps;
+  const store = deps.cache === false ? deps.store : cachedStore(deps.store, events);
   const service = new ConfigService(store, events);
   return createYoga<object, Context>({
     schema,

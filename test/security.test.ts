@@ -200,7 +200,8 @@ describe('logs', () => {
     await post({ query: 'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { name: "Secret Name Ltd" } } }) { __typename } }' }, { 'x-api-key': key, 'x-request-id': 'req-42' });
     await gateway.fetch('http://gateway.test/api/orgs/demo/config', { method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: '{"welcomeMessageEn":"Private hello"}' });
     await store.close();
-    const failed = await post({ query: '{ orgConfig(orgId: "demo") { version } }' }, { 'x-api-key': key });
+    // History is read from the database, not from the cache.
+    const failed = await post({ query: '{ orgConfigHistory(orgId: "demo") { nodes { version } } }' }, { 'x-api-key': key });
     expect(JSON.stringify(await failed.json())).not.toContain('database');
 
     const text = JSON.stringify(lines);

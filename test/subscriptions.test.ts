@@ -159,10 +159,28 @@ describe('orgConfigChanged', () => {
       expect(await new Promise((resolve) => cli.once('exit', resolve))).toBe(0);
       const event = JSON.parse((await sse.next(2_000)).data).data.orgConfigChanged;
       expect(event).toMatchObject({ version: 2, door: 'CLI', actor: { role: 'operator' }, config: { branding: { color: '#c0ffee' } } });
+      // The read cache has it too.
+      const read = await fetch(`${baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.adviser } });
+      expect([read.headers.get('etag'), (await read.json()).color]).toEqual(['"v2"', '#c0ffee']);
     } finally {
       sse.close();
       dir.remove();
     }
+  });
+
+  it('stops accepting a key revoked by the CLI in another process', async () => {
+    const read = () => fetch(`${baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.adviser } }).then((response) => response.status);
+    expect(await read()).toBe(200); // the key is cached now
+    const keyId = (await gw.store.listApiKeys('demo')).find((key) => key.role === 'adviser')!.id;
+    const noticed = new Promise<void>((resolve) => gw.events.watchForeignCommits(resolve));
+    const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'key', 'revoke', keyId], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, DATABASE_URL: `file:${gw.databasePath}` },
+      stdio: 'ignore',
+    });
+    expect(await new Promise((resolve) => cli.once('exit', resolve))).toBe(0);
+    await noticed;
+    expect(await read()).toBe(401);
   });
 
   it('publishes nothing for a dry run or a rejected change, and each revision once', async () => {

@@ -12,6 +12,10 @@ export interface ChangeEvents {
   subscribe(orgId: string, sinceVersion: number | null): AsyncIterable<Revision>;
   /** This process has just committed: read the log now rather than at the next poll. */
   notifyCommitted(): void;
+  /** Every committed revision of every organisation, in commit order (for caches). Returns an unsubscribe. */
+  watchAll(listener: (revision: Revision) => void): () => void;
+  /** Told whenever another process has committed anything (a key revoked by the CLI, say). */
+  watchForeignCommits(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -28,6 +32,8 @@ export class RevisionLogTailer implements ChangeEvents {
   private lastSeq = 0;
   private marker = 0;
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly allListeners = new Set<Listener>();
+  private readonly foreignCommitListeners = new Set<() => void>();
   /** Ends every open subscription: on shutdown, streams complete instead of being cut. */
   private readonly stops = new Set<() => void>();
   private draining: Promise<void> | null = null;
@@ -63,6 +69,7 @@ export class RevisionLogTailer implements ChangeEvents {
     const marker = await this.store.externalCommitMarker();
     if (marker === this.marker) return;
     this.marker = marker;
+    for (const listener of this.foreignCommitListeners) listener();
     await this.drain();
   }
 
@@ -84,6 +91,7 @@ export class RevisionLogTailer implements ChangeEvents {
           const batch = await this.store.revisionsAfter(this.lastSeq, batchSize);
           for (const revision of batch) {
             this.lastSeq = revision.seq;
+            for (const listener of this.allListeners) listener(revision);
             for (const listener of this.listeners.get(revision.orgId) ?? []) listener(revision);
           }
           if (batch.length < batchSize) break;
@@ -93,6 +101,16 @@ export class RevisionLogTailer implements ChangeEvents {
       this.draining = null;
     });
     return this.draining;
+  }
+
+  watchAll(listener: (revision: Revision) => void): () => void {
+    this.allListeners.add(listener);
+    return () => this.allListeners.delete(listener);
+  }
+
+  watchForeignCommits(listener: () => void): () => void {
+    this.foreignCommitListeners.add(listener);
+    return () => this.foreignCommitListeners.delete(listener);
   }
 
   subscribe(orgId: string, sinceVersion: number | null): AsyncIterable<Revision> {

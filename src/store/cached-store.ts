@@ -1,0 +1,105 @@
+// Reads from memory: configurations and API keys cached per process, kept current by the change feed.
+import type { OrgConfig, OrgConfigSettings } from '../config/model.ts';
+import { configAt, type Revision, type RevisionMeta } from '../config/revision.ts';
+import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, UpdateDecision } from './config-store.ts';
+
+/** A key found by its hash, remembered this long (and forgotten at once when any other process commits). */
+const keyTtlMs = 30_000;
+
+/**
+ * A ConfigStore that answers getConfig and findApiKeyByHash from memory. Its own writes update it
+ * at once; commits of other processes reach it through the change feed (applyRevision for configs,
+ * forgetKeys when anything foreign was committed). Writes always go to the database, whose
+ * transaction checks the version, so a stale cache can never cause a lost update.
+ */
+export class CachedConfigStore implements ConfigStore {
+  private readonly configs = new Map<string, OrgConfig>();
+  private readonly keys = new Map<string, { record: ApiKeyRecord; until: number }>();
+
+  constructor(private readonly inner: ConfigStore) {}
+
+  /** A committed revision: the config as of that version, unless a newer one is already here. */
+  applyRevision(revision: Revision): void {
+    const cached = this.configs.get(revision.orgId);
+    if (!cached || cached.version < revision.version) this.configs.set(revision.orgId, configAt(revision));
+  }
+
+  forgetKeys(): void {
+    this.keys.clear();
+  }
+
+  async getConfig(orgId: string): Promise<OrgConfig | undefined> {
+    const cached = this.configs.get(orgId);
+    if (cached) return cached;
+    const config = await this.inner.getConfig(orgId);
+    if (config) this.remember(config);
+    return config;
+  }
+
+  async updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined> {
+    const config = await this.inner.updateConfig(orgId, decide, meta);
+    if (config) this.remember(config);
+    return config;
+  }
+
+  async createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig> {
+    const config = await this.inner.createOrg(orgId, settings, meta);
+    this.remember(config);
+    return config;
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const cached = this.keys.get(keyHash);
+    if (cached && cached.until > Date.now()) return cached.record;
+    const record = await this.inner.findApiKeyByHash(keyHash);
+    if (record) this.keys.set(keyHash, { record, until: Date.now() + keyTtlMs });
+    else this.keys.delete(keyHash);
+    return record;
+  }
+
+  async revokeApiKey(id: string): Promise<boolean> {
+    const revoked = await this.inner.revokeApiKey(id);
+    for (const [hash, { record }] of this.keys) if (record.id === id) this.keys.delete(hash);
+    return revoked;
+  }
+
+  /** Keeps the newer of what is cached and what was read (a read may race a newer commit). */
+  private remember(config: OrgConfig): void {
+    const cached = this.configs.get(config.orgId);
+    if (!cached || cached.version <= config.version) this.configs.set(config.orgId, config);
+  }
+
+  listOrgs(): Promise<OrgSummary[]> {
+    return this.inner.listOrgs();
+  }
+  createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord> {
+    return this.inner.createApiKey(key);
+  }
+  listApiKeys(orgId: string): Promise<ApiKeyRecord[]> {
+    return this.inner.listApiKeys(orgId);
+  }
+  listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
+    return this.inner.listRevisions(orgId, options);
+  }
+  getRevision(orgId: string, version: number): Promise<Revision | undefined> {
+    return this.inner.getRevision(orgId, version);
+  }
+  revisionsSince(orgId: string, version: number): Promise<Revision[]> {
+    return this.inner.revisionsSince(orgId, version);
+  }
+  revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
+    return this.inner.revisionsAfter(seq, limit);
+  }
+  latestRevisionSeq(): Promise<number> {
+    return this.inner.latestRevisionSeq();
+  }
+  externalCommitMarker(): Promise<number> {
+    return this.inner.externalCommitMarker();
+  }
+  isReady(): Promise<boolean> {
+    return this.inner.isReady();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
