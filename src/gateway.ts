@@ -1,6 +1,7 @@
 // createGateway: the GraphQL endpoint and the REST routes as one fetch handler. Never listens.
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { GraphQLError } from 'graphql';
 import { createYoga, useErrorHandler, useReadinessCheck, type Plugin } from 'graphql-yoga';
 import { ConfigService } from './config/service.ts';
@@ -16,7 +17,7 @@ import { requestIdOf, useRequestLog } from './http/request-log.ts';
 import { createLogger, yogaLogger, type Logger } from './logging.ts';
 import { bodyLimitBytes } from './rest/limits.ts';
 import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
-import type { RateLimits } from './settings.ts';
+import { defaultPerformance, type PerformanceSwitches, type RateLimits } from './settings.ts';
 import { CachedConfigStore } from './store/cached-store.ts';
 import type { ConfigStore } from './store/config-store.ts';
 
@@ -31,8 +32,8 @@ export interface GatewayDeps {
   readonly introspection?: boolean;
   readonly rateLimits?: RateLimits;
   readonly trustProxy?: boolean;
-  /** Serve reads from memory, kept current by the change feed (default on; off only to measure it). */
-  readonly cache?: boolean;
+  /** Optimisations to leave out or put in, to measure what each gives (`npm run bench`); see settings.ts. */
+  readonly performance?: PerformanceSwitches;
 }
 
 export const defaultRateLimits: RateLimits = { perKeyPerMinute: 6_000, failedAuthPerMinute: 30 };
@@ -74,7 +75,8 @@ function cachedStore(store: ConfigStore, events: ChangeEvents): ConfigStore {
 
 export function createGateway(deps: GatewayDeps) {
   const { events, logger = createLogger('silent') } = deps;
-  const store = deps.cache === false ? deps.store : cachedStore(deps.store, events);
+  const performance = deps.performance ?? defaultPerformance;
+  const store = performance.disabled.has('config-cache') ? deps.store : cachedStore(deps.store, events);
   const service = new ConfigService(store, events);
   return createYoga<object, Context>({
     schema,
@@ -82,16 +84,23 @@ export function createGateway(deps: GatewayDeps) {
     maskedErrors: { maskError },
     logging: yogaLogger(logger),
     batching: false,
+    parserAndValidationCache: !performance.disabled.has('parse-cache'),
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: () => store.isReady() }),
       useBodyLimit(bodyLimitBytes, logger),
       useRequestLog(logger),
       useApiKeyAuth({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, logger }),
-      useRestRoutes({ store, service, logError: (error) => logger.error({ err: error }, 'unexpected error') }),
+      useRestRoutes({
+        store,
+        service,
+        logError: (error) => logger.error({ err: error }, 'unexpected error'),
+        reuseRepresentations: !performance.disabled.has('preserialized-json'),
+      }),
       // A browser request that is not preflighted (no custom header, no JSON body) is refused.
       useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] }),
       ...useGraphQLLimits(),
       ...(deps.introspection === false ? [useDisableIntrospection()] : []),
+      ...(performance.enabled.has('graphql-jit') ? [useGraphQlJit() as Plugin] : []),
       useSseEventIds(),
       useUnexpectedErrorLog(logger),
     ],

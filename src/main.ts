@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     introspection: settings.introspection,
     rateLimits: settings.rateLimits,
     trustProxy: settings.trustProxy,
+    performance: settings.performance,
   });
 
   const server = createServer(gateway);

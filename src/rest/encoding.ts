@@ -13,12 +13,39 @@ const preferred = ['gzip', 'br', 'deflate', 'identity'];
 /** Below this, compressing costs more than it saves. */
 export const minimumCompressedBytes = 256;
 
-export function encodedResponse(request: Request, status: number, body: string, headers: Record<string, string>): Response {
-  const raw = Buffer.from(body, 'utf8');
-  const negotiator = new Negotiator({ headers: { 'accept-encoding': request.headers.get('accept-encoding') ?? undefined } });
-  const encoding = (negotiator.encoding as (available: string[], options: { preferred: string[] }) => string | undefined)(preferred, { preferred });
-  const encode = encoding && raw.byteLength >= minimumCompressedBytes ? encoders[encoding] : undefined;
+/** A body serialised once, with its compressed forms made on first demand and kept. */
+export class Representation {
+  private readonly encoded = new Map<string, Buffer>();
+
+  constructor(readonly raw: Buffer) {}
+
+  static of(text: string): Representation {
+    return new Representation(Buffer.from(text, 'utf8'));
+  }
+
+  encodedAs(encoding: string): Buffer {
+    let body = this.encoded.get(encoding);
+    if (!body) {
+      body = encoders[encoding]!(this.raw);
+      this.encoded.set(encoding, body);
+    }
+    return body;
+  }
+}
+
+function negotiatedEncoding(request: Request): string | undefined {
+  const accept = request.headers.get('accept-encoding');
+  if (!accept) return undefined;
+  const negotiator = new Negotiator({ headers: { 'accept-encoding': accept } });
+  return (negotiator.encoding as (available: string[], options: { preferred: string[] }) => string | undefined)(preferred, { preferred });
+}
+
+export function encodedResponse(request: Request, status: number, body: string | Representation, headers: Record<string, string>): Response {
+  const representation = typeof body === 'string' ? Representation.of(body) : body;
+  const encoding = negotiatedEncoding(request);
+  const compress = encoding !== undefined && encoding !== 'identity' && representation.raw.byteLength >= minimumCompressedBytes;
   const responseHeaders: Record<string, string> = { vary: 'accept-encoding', ...headers };
-  if (encode) responseHeaders['content-encoding'] = encoding!;
-  return new Response((encode ? encode(raw) : raw) as unknown as BodyInit, { status, headers: responseHeaders });
+  if (compress) responseHeaders['content-encoding'] = encoding;
+  const bytes = compress ? representation.encodedAs(encoding) : representation.raw;
+  return new Response(bytes as unknown as BodyInit, { status, headers: responseHeaders });
 }

@@ -14,7 +14,7 @@ import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
 import type { ConfigStore } from '../store/config-store.ts';
 import { readJsonBody } from './body.ts';
-import { encodedResponse } from './encoding.ts';
+import { encodedResponse, Representation } from './encoding.ts';
 import { bodyLimitBytes } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
 import { etagOf, ifMatchFails, noneMatchFails } from './preconditions.ts';
@@ -34,12 +34,28 @@ export interface RestDeps {
   readonly service: ConfigService;
   /** Where unexpected failures go; the client only hears "Unexpected error.". */
   readonly logError: (error: unknown) => void;
+  /** Serialise and compress each configuration version once (off only to measure it). */
+  readonly reuseRepresentations: boolean;
 }
 
-function configResponse(request: Request, config: OrgConfig, status = 200): Response {
+/**
+ * The legacy JSON of a configuration, serialised (and compressed) once per version: configurations
+ * are immutable, and the read cache hands out the same object until the next change.
+ */
+const representations = new WeakMap<OrgConfig, Representation>();
+
+function representationOf(config: OrgConfig, reuse: boolean): Representation {
+  let representation = reuse ? representations.get(config) : undefined;
+  if (!representation) {
+    representation = Representation.of(JSON.stringify(toLegacy(config.settings)));
+    if (reuse) representations.set(config, representation);
+  }
+  return representation;
+}
+
+function configResponse(request: Request, config: OrgConfig, reuse: boolean): Response {
   const headers = { 'content-type': 'application/json; charset=utf-8', etag: etagOf(config.version), 'cache-control': 'private, no-cache' };
-  const body = request.method === 'HEAD' ? '' : JSON.stringify(toLegacy(config.settings));
-  return encodedResponse(request, status, body, headers);
+  return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representationOf(config, reuse), headers);
 }
 
 /** The domain's expected failures as HTTP answers; anything else is logged and answered 500, masked. */
@@ -94,7 +110,7 @@ async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId
   if (noneMatchFails(request.headers.get('if-none-match'), config.version)) {
     return new Response(null, { status: 304, headers: { etag: etagOf(config.version), 'cache-control': 'private, no-cache', vary: 'accept-encoding' } });
   }
-  return configResponse(request, config);
+  return configResponse(request, config, deps.reuseRepresentations);
 }
 
 /**
@@ -135,7 +151,7 @@ async function write(request: Request, deps: RestDeps, actor: Actor | null, orgI
   const parsed = parseLegacyPatch(body.value as Record<string, unknown>);
   if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
   const { config } = await deps.service.update(actor, { orgId, patch: parsed.patch, expectedVersion, door: 'rest' });
-  return configResponse(request, config);
+  return configResponse(request, config, deps.reuseRepresentations);
 }
 
 /** Answers a request under /api/, or null when the path is not the REST API's. */
