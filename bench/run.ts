@@ -1,0 +1,436 @@
+// The benchmark: the read paths against a bare node:http ceiling (B0), writes, and change fan-out, in one run.
+// npm run bench            the full run (about 3 minutes), results in bench/results/
+// npm run bench -- --smoke tiny numbers, to check the script works (the test suite runs it)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import WebSocket from 'ws';
+import { operator } from '../src/auth/actor.ts';
+import { createApiKey } from '../src/auth/api-keys.ts';
+import { ConfigService } from '../src/config/service.ts';
+import { exampleSettings } from '../src/demo.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+
+const smoke = process.argv.includes('--smoke');
+const outIndex = process.argv.indexOf('--out');
+const resultsDir = outIndex > 0 ? process.argv[outIndex + 1]! : new URL('./results', import.meta.url).pathname;
+const plan = smoke
+  ? { duration: 1, connections: 4, orgs: 20, sse: [10], ws: [5], writes: 1 }
+  : { duration: 5, connections: 50, orgs: 10_000, sse: [1_000, 10_000], ws: [1_000, 10_000], writes: 5 };
+
+const root = new URL('..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'org-config-bench-'));
+const children: ChildProcess[] = [];
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+interface Started {
+  url: string;
+  child: ChildProcess;
+  startupMs: number;
+}
+
+/** Starts a process and resolves once it prints its listening line. */
+function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const began = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const url = /listening on (http:\/\/\S+?)(?:\/graphql)?(?:\s|$)/.exec(line)?.[1];
+      if (url) resolve({ url, child, startupMs: performance.now() - began });
+    });
+  });
+}
+
+async function stop(started: Started): Promise<void> {
+  const exited = new Promise((resolve) => started.child.once('exit', resolve));
+  started.child.kill('SIGTERM');
+  await exited;
+}
+
+/** Resident memory of a process, in bytes (Linux). */
+function rss(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+const gatewayEnv = (databasePath: string, extra: Record<string, string> = {}) => ({
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'warn',
+  SEED_DEMO: 'false',
+  PORT: '0',
+  DATABASE_URL: `file:${databasePath}`,
+  RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
+  ...extra,
+});
+
+async function startGateway(databasePath: string, extra: Record<string, string> = {}): Promise<Started> {
+  const started = await start(['src/main.ts'], gatewayEnv(databasePath, extra));
+  return { ...started, url: started.url };
+}
+
+interface Keyed {
+  orgId: string;
+  key: string;
+}
+
+/** A fresh database: "demo" (the documented example, with an admin key) and orgCount - 1 more, each with a key. */
+async function buildDatabase(path: string, orgCount: number): Promise<{ demoKey: string; orgs: Keyed[] }> {
+  const store = openSqliteStore(path);
+  const service = new ConfigService(store);
+  const settings = exampleSettings();
+  await service.createOrg(operator, 'demo', settings);
+  const demoKey = (await createApiKey(store, 'demo', 'admin')).key;
+  const orgs: Keyed[] = [{ orgId: 'demo', key: demoKey }];
+  for (let i = 1; i < orgCount; i++) {
+    const orgId = `org-${String(i).padStart(5, '0')}`;
+    await service.createOrg(operator, orgId, { ...settings, branding: { ...settings.branding, name: `Organisation ${i}` } });
+    orgs.push({ orgId, key: (await createApiKey(store, orgId, 'adviser')).key });
+  }
+  await store.close();
+  return { demoKey, orgs };
+}
+
+interface LoadResult {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(name: string, options: autocannon.Options & { expectStatus?: number }): Promise<LoadResult> {
+  const result = await autocannon({ connections: plan.connections, duration: plan.duration, ...options });
+  const expected = options.expectStatus ?? 200;
+  const statusCounts = result.statusCodeStats as unknown as Record<string, { count: number }> | undefined;
+  const unexpected = Object.entries(statusCounts ?? {})
+    .filter(([status]) => Number(status) !== expected)
+    .reduce((sum, [, { count }]) => sum + count, 0);
+  const row = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + unexpected };
+  log(`${name}: ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}`);
+  return row;
+}
+
+const widgetQuery = 'query ($orgId: ID!) { orgConfig(orgId: $orgId) { branding { name color } messages { welcome { pl en } } website { phonePrefix } } }';
+const fullQuery = `query ($orgId: ID!) { orgConfig(orgId: $orgId) { orgId version updatedAt
+  branding { name color defaultAgentAvatarUrl showAdviserLastNameEnabled } website { baseUrl allowedOrigins phonePrefix }
+  messages { welcome { pl en } header { pl en } maxCharactersForClient maxCharactersForAdviser profanitiesCheckingEnabled typingPreviewEnabled }
+  privacy { agreementText agreementEnabled forgetMeEnabled } attachments { allowedExtensions maximumSizeBytes } workingHours { offsetSeconds durationSeconds }
+  sla { openedConversations { metricEnabled slaEnabled range { lowerBound upperBound } } waitingConversations { metricEnabled slaEnabled range { lowerBound upperBound } } averageResponseTime { metricEnabled slaEnabled range { lowerBound upperBound } } }
+  assignment { autoAssignedLimit autoReassignEnabled autoFollowOnUnassign reassignOnLogoutEnabled reassignOnWebsocketUnavailable }
+  lifecycle { statusChangeOnCloseEnabled snoozeOnRoomChange autoCloseTimeoutSeconds autoSnoozeTimeoutSeconds defaultStatusAfterLogin }
+  features { cobrowseEnabled callsDisabled webSpeechApiEnabled continueConversationOnMobileEnabled oauthEnabled reportsEnabled contactEnquiryActionEnabled meetingActionEnabled } } }`;
+
+const graphqlRequest = (query: string, orgId: string, key: string) => ({
+  method: 'POST' as const,
+  path: '/graphql',
+  headers: { 'content-type': 'application/json', 'x-api-key': key },
+  body: JSON.stringify({ query, variables: { orgId } }),
+});
+const restRequest = (orgId: string, key: string, headers: Record<string, string> = {}) => ({
+  method: 'GET' as const,
+  path: `/api/orgs/${orgId}/config`,
+  headers: { 'x-api-key': key, ...headers },
+});
+
+interface FanOutResult {
+  name: string;
+  subscribers: number;
+  p50: number;
+  p99: number;
+  max: number;
+  bytesPerSubscriber: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Opens `count` SSE subscriptions, commits one change, and times its arrival at each. */
+async function sseFanOut(gateway: Started, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
+  const before = rss(gateway.child);
+  const arrivals: number[] = [];
+  let t0 = 0;
+  let resolveAll!: () => void;
+  const allArrived = new Promise<void>((resolve) => (resolveAll = resolve));
+  const controllers: AbortController[] = [];
+  const body = JSON.stringify({ query: 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }', variables: { since: version.current } });
+  const opened = Array.from({ length: count }, async () => {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': key },
+      body,
+      signal: controller.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read(); // the opening comment: the subscription is in place
+    void (async () => {
+      for (;;) {
+        const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+        if (done) return;
+        if (new TextDecoder().decode(value).includes('event: next')) {
+          arrivals.push(performance.now() - t0);
+          if (arrivals.length === count) resolveAll();
+          return;
+        }
+      }
+    })();
+  });
+  await Promise.all(opened);
+  const after = rss(gateway.child);
+  t0 = performance.now();
+  const response = await fetch(`${gateway.url}/api/orgs/demo/config`, {
+    method: 'PUT',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ color: version.current % 2 === 0 ? '#000001' : '#000002' }),
+  });
+  await response.arrayBuffer();
+  version.current += 1;
+  await allArrived;
+  for (const controller of controllers) controller.abort();
+  const sorted = arrivals.sort((a, b) => a - b);
+  const row = { name: `S SSE ${count}`, subscribers: count, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)!, bytesPerSubscriber: (after - before) / count };
+  log(`${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`);
+  return row;
+}
+
+/** The same over WebSocket (graphql-transport-ws), one socket per subscriber. */
+async function wsFanOut(gateway: Started, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
+  const before = rss(gateway.child);
+  const arrivals: number[] = [];
+  let t0 = 0;
+  let resolveAll!: () => void;
+  const allArrived = new Promise<void>((resolve) => (resolveAll = resolve));
+  const sockets: WebSocket[] = [];
+  const query = 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }';
+  await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      new Promise<void>((subscribed, failed) => {
+        const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+        sockets.push(socket);
+        socket.once('error', failed);
+        socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { 'x-api-key': key } })));
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data)) as { type: string };
+          if (message.type === 'connection_ack') {
+            socket.send(JSON.stringify({ id: String(index), type: 'subscribe', payload: { query, variables: { since: version.current } } }));
+            // graphql-ws registers the subscription before it reads the next message: a ping round trip proves it.
+            socket.send(JSON.stringify({ type: 'ping' }));
+          } else if (message.type === 'pong') subscribed();
+          else if (message.type === 'next') {
+            arrivals.push(performance.now() - t0);
+            if (arrivals.length === count) resolveAll();
+          }
+        });
+      }),
+    ),
+  );
+  const after = rss(gateway.child);
+  t0 = performance.now();
+  const response = await fetch(`${gateway.url}/api/orgs/demo/config`, {
+    method: 'PUT',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ color: version.current % 2 === 0 ? '#000001' : '#000002' }),
+  });
+  await response.arrayBuffer();
+  version.current += 1;
+  await allArrived;
+  for (const socket of sockets) socket.terminate();
+  const sorted = arrivals.sort((a, b) => a - b);
+  const row = { name: `S WebSocket ${count}`, subscribers: count, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)!, bytesPerSubscriber: (after - before) / count };
+  log(`${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`);
+  return row;
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (;;) {
+    const response = await fetch(`${url}/ready`).catch(() => undefined);
+    if (response?.status === 200) return;
+  }
+}
+
+async function main(): Promise<void> {
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  log(`machine: ${machine}${smoke ? ' (smoke run)' : ''}`);
+
+  const oneOrgDb = join(work, 'one.db');
+  const manyOrgsDb = join(work, 'many.db');
+  let began = performance.now();
+  const one = await buildDatabase(oneOrgDb, 1);
+  const many = await buildDatabase(manyOrgsDb, plan.orgs);
+  log(`databases built in ${Math.round(performance.now() - began)} ms`);
+
+  const rows: LoadResult[] = [];
+  const bare = await start(['bench/bare-server.ts']);
+  const b0 = await load('B0 bare node:http, same JSON from memory', { url: bare.url });
+  rows.push(b0);
+
+  // Start-up on the database of many organisations, to ready.
+  began = performance.now();
+  const gatewayMany = await startGateway(manyOrgsDb);
+  await waitReady(gatewayMany.url);
+  const startupMs = performance.now() - began;
+  log(`start-up to ready with ${plan.orgs} organisations: ${Math.round(startupMs)} ms`);
+
+  const gateway = await startGateway(oneOrgDb);
+  const demo = { orgId: 'demo', key: one.demoKey };
+  const g1 = await load('G1 GraphQL, 5 widget settings', { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] });
+  const g2 = await load('G2 GraphQL, whole config', { url: gateway.url, requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] });
+  const r1 = await load('R1 REST GET', { url: gateway.url, requests: [restRequest(demo.orgId, demo.key)] });
+  const r2 = await load('R2 REST GET, 304', { url: gateway.url, requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': '"v1"' })], expectStatus: 304 });
+  rows.push(g1, g2, r1, r2);
+
+  const manyRequests = many.orgs.map(({ orgId, key }) => restRequest(orgId, key));
+  const r1Many = await load(`R1 REST GET, ${plan.orgs} orgs in turn`, { url: gatewayMany.url, requests: manyRequests });
+  const g1Many = await load(`G1 GraphQL, ${plan.orgs} orgs in turn`, { url: gatewayMany.url, requests: many.orgs.map(({ orgId, key }) => graphqlRequest(widgetQuery, orgId, key)) });
+  rows.push(r1Many, g1Many);
+  const rssManyCached = rss(gatewayMany.child);
+  log(`resident memory with ${plan.orgs} organisations cached: ${Math.round(rssManyCached / 2 ** 20)} MiB`);
+
+  // Latency at 70% of each one's peak.
+  const at70 = async (name: string, peak: LoadResult, options: autocannon.Options) => load(`${name} at 70% of peak`, { ...options, overallRate: Math.max(1, Math.round(peak.rps * 0.7)) });
+  const b070 = await at70('B0', b0, { url: bare.url });
+  const g170 = await at70('G1', g1, { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] });
+  const r170 = await at70('R1', r1, { url: gateway.url, requests: [restRequest(demo.orgId, demo.key)] });
+  rows.push(b070, g170, r170);
+
+  // Writes: each changes the setting, so each is a real commit with its revision.
+  let counter = 0;
+  const wRest = await load('W REST PUT, one setting', {
+    url: gateway.url,
+    duration: plan.writes,
+    requests: [{ method: 'PUT', path: '/api/orgs/demo/config', headers: { 'x-api-key': demo.key, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ welcomeMessageEn: `hello ${counter++}` }) }) }],
+  });
+  const wGraphql = await load('W GraphQL mutation, one setting', {
+    url: gateway.url,
+    duration: plan.writes,
+    requests: [
+      {
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'x-api-key': demo.key, 'content-type': 'application/json' },
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ query: 'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }', variables: { input: { orgId: 'demo', patch: { messages: { welcome: { pl: `cześć ${counter++}` } } } } } }),
+        }),
+      },
+    ],
+  });
+  rows.push(wRest, wGraphql);
+  await stop(gatewayMany);
+
+  // Fan-out, on a gateway of its own.
+  const fanOutGateway = await startGateway(oneOrgDb);
+  const current = { current: Number(/\d+/.exec((await fetch(`${fanOutGateway.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })).headers.get('etag')!)![0]) };
+  const fanOut: FanOutResult[] = [];
+  for (const count of plan.sse) fanOut.push(await sseFanOut(fanOutGateway, demo.key, count, current));
+  for (const count of plan.ws) fanOut.push(await wsFanOut(fanOutGateway, demo.key, count, current));
+  await stop(fanOutGateway);
+
+  // Each optimisation, off (or on, for those that did not pay), against the same run's default.
+  const variants: { name: string; env: Record<string, string>; compare: { row: LoadResult; options: Omit<autocannon.Options, 'url'> }[] }[] = [
+    { name: 'without the config and key cache (PERF_DISABLE=config-cache)', env: { PERF_DISABLE: 'config-cache' }, compare: [{ row: r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }, { row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }] },
+    { name: 'without pre-serialised REST JSON (PERF_DISABLE=preserialized-json)', env: { PERF_DISABLE: 'preserialized-json' }, compare: [{ row: r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }] },
+    { name: "without yoga's parse and validation cache (PERF_DISABLE=parse-cache)", env: { PERF_DISABLE: 'parse-cache' }, compare: [{ row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }, { row: g2, options: { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } }] },
+    { name: 'with @envelop/graphql-jit (PERF_ENABLE=graphql-jit)', env: { PERF_ENABLE: 'graphql-jit' }, compare: [{ row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }, { row: g2, options: { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } }] },
+  ];
+  const variantRows: { variant: string; scenario: string; rps: number; baseline: number }[] = [];
+  for (const variant of variants) {
+    const variantGateway = await startGateway(oneOrgDb, variant.env);
+    for (const { row, options } of variant.compare) {
+      const measured = await load(`${row.name}, ${variant.name}`, { ...options, url: variantGateway.url });
+      variantRows.push({ variant: variant.name, scenario: row.name, rps: measured.rps, baseline: row.rps });
+    }
+    await stop(variantGateway);
+  }
+  await stop(gateway);
+  await stop(bare);
+
+  const report = renderReport({ machine, rows, b0, b070, g1, g170, r1, r170, r1Many, g1Many, wRest, wGraphql, fanOut, variantRows, startupMs, rssManyCached });
+  mkdirSync(resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..+/, '');
+  writeFileSync(join(resultsDir, smoke ? 'smoke.md' : `${stamp}.md`), report);
+  if (!smoke) writeFileSync(join(resultsDir, 'latest.md'), report);
+  console.log(report);
+}
+
+const ms = (value: number) => value.toFixed(1);
+const ratio = (value: number, base: number) => `${(value / base).toFixed(2)} ×`;
+
+function renderReport(r: {
+  machine: string;
+  rows: LoadResult[];
+  b0: LoadResult;
+  b070: LoadResult;
+  g1: LoadResult;
+  g170: LoadResult;
+  r1: LoadResult;
+  r170: LoadResult;
+  r1Many: LoadResult;
+  g1Many: LoadResult;
+  wRest: LoadResult;
+  wGraphql: LoadResult;
+  fanOut: FanOutResult[];
+  variantRows: { variant: string; scenario: string; rps: number; baseline: number }[];
+  startupMs: number;
+  rssManyCached: number;
+}): string {
+  const lines = [
+    `# Benchmark${smoke ? ' (smoke run: tiny numbers, not figures)' : ''}`,
+    '',
+    `${new Date().toISOString()} · ${r.machine} · ${plan.connections} connections, ${plan.duration} s per read run, load generator autocannon in the same machine`,
+    '',
+    '| scenario | req/s | × B0 | p50 ms | p99 ms | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...r.rows.map((row) => `| ${row.name} | ${Math.round(row.rps)} | ${ratio(row.rps, r.b0.rps)} | ${row.p50} | ${row.p99} | ${row.errors} |`),
+    '',
+    '| change fan-out | subscribers | p50 ms | p99 ms | last ms | server memory per subscriber |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...r.fanOut.map((row) => `| ${row.name} | ${row.subscribers} | ${ms(row.p50)} | ${ms(row.p99)} | ${ms(row.max)} | ${(row.bytesPerSubscriber / 1024).toFixed(1)} KiB |`),
+    '',
+    `Start-up to ready on a database of ${plan.orgs} organisations: ${Math.round(r.startupMs)} ms. Resident memory with all ${plan.orgs} cached: ${Math.round(r.rssManyCached / 2 ** 20)} MiB.`,
+    '',
+    '## Targets',
+    '',
+    '| target | measured | met |',
+    '| --- | --- | --- |',
+    target('G1 ≥ 0.5 × B0 (req/s)', ratio(r.g1.rps, r.b0.rps), r.g1.rps >= 0.5 * r.b0.rps),
+    target('R1 ≥ 0.7 × B0 (req/s)', ratio(r.r1.rps, r.b0.rps), r.r1.rps >= 0.7 * r.b0.rps),
+    target('G1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%', `${r.g170.p99} ms vs ${r.b070.p99} ms`, r.g170.p99 <= 3 * Math.max(r.b070.p99, 1)),
+    target('R1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%', `${r.r170.p99} ms vs ${r.b070.p99} ms`, r.r170.p99 <= 3 * Math.max(r.b070.p99, 1)),
+    target(`reads with ${plan.orgs} orgs within 10% of 1 org (R1)`, ratio(r.r1Many.rps, r.r1.rps), r.r1Many.rps >= 0.9 * r.r1.rps),
+    target(`reads with ${plan.orgs} orgs within 10% of 1 org (G1)`, ratio(r.g1Many.rps, r.g1.rps), r.g1Many.rps >= 0.9 * r.g1.rps),
+    target('W ≥ 2,000 updates/s (REST)', `${Math.round(r.wRest.rps)}/s`, r.wRest.rps >= 2000),
+    target('W ≥ 2,000 updates/s (GraphQL)', `${Math.round(r.wGraphql.rps)}/s`, r.wGraphql.rps >= 2000),
+    ...r.fanOut.map((row) => target(`${row.name}: p99 ≤ 250 ms`, `${ms(row.p99)} ms`, row.p99 <= 250)),
+    target('start-up to ready < 1 s', `${Math.round(r.startupMs)} ms`, r.startupMs < 1000),
+    '',
+    '## Optimisations, each measured against this run',
+    '',
+    '| variant | scenario | req/s | default | change |',
+    '| --- | --- | ---: | ---: | ---: |',
+    ...r.variantRows.map((row) => `| ${row.variant} | ${row.scenario} | ${Math.round(row.rps)} | ${Math.round(row.baseline)} | ${((row.rps / row.baseline - 1) * 100).toFixed(0)}% |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function target(name: string, measured: string, met: boolean): string {
+  return `| ${name} | ${measured} | ${met ? 'yes' : '**no**'} |`;
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  });

@@ -1,0 +1,29 @@
+// The benchmark script with tiny numbers, so that it cannot rot; its figures are not checked here.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.ts';
+
+describe('npm run bench -- --smoke', () => {
+  it('runs every scenario and writes the results table', () => {
+    const dir = tempDir();
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', dir.path], {
+        cwd: new URL('..', import.meta.url).pathname,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 120_000,
+      });
+      const report = readFileSync(join(dir.path, 'smoke.md'), 'utf8');
+      for (const scenario of ['B0 bare', 'G1 GraphQL', 'G2 GraphQL', 'R1 REST GET', 'R2 REST GET, 304', 'W REST PUT', 'W GraphQL mutation', 'S SSE', 'S WebSocket', 'Start-up to ready', 'PERF_DISABLE=config-cache', 'PERF_ENABLE=graphql-jit']) {
+        expect(report).toContain(scenario);
+      }
+      // No scenario failed its requests.
+      const errorColumns = [...report.matchAll(/^\| [^|]+ \| \d+ \| [\d.]+ × \| [\d.]+ \| [\d.]+ \| (\d+) \|$/gm)].map((match) => Number(match[1]));
+      expect(errorColumns.length).toBeGreaterThanOrEqual(12);
+      expect(errorColumns.every((errors) => errors === 0)).toBe(true);
+    } finally {
+      dir.remove();
+    }
+  }, 150_000);
+});
