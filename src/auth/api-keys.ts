@@ -21,6 +21,7 @@ export async function createApiKey(store: ConfigStore, orgId: string, role: Role
 /** The actor of a request's x-api-key value; null when absent, unknown or revoked. */
 export async function authenticate(store: ConfigStore, key: string | null | undefined): Promise<Actor | null> {
   if (!key) return null;
-  const record = await store.findApiKeyByHash(hashApiKey(key.trim()));
-  return record ? { kind: 'apiKey', keyId: record.id, orgId: record.orgId, role: record.role } : null;
+  const keyHash = hashApiKey(key.trim());
+  const record = await store.findApiKeyByHash(keyHash);
+  return record ? { kind: 'apiKey', keyId: record.id, keyHash, orgId: record.orgId, role: record.role } : null;
 }

@@ -64,10 +64,6 @@ function touches(revision: Revision, fields: readonly string[]): boolean {
   return revision.changes.some((change) => fields.some((field) => change.path === field || change.path.startsWith(`${field}.`)));
 }
 
-async function* onlyTouching(revisions: AsyncIterable<Revision>, fields: readonly string[]): AsyncIterable<Revision> {
-  for await (const revision of revisions) if (touches(revision, fields)) yield revision;
-}
-
 /**
  * A rule across settings (an SLA range) reports on one of them; when the patch left that one out
  * but named a sibling, the problem belongs to what the client sent.
@@ -192,10 +188,20 @@ export class ConfigService {
     if (unknown.length > 0) throw new ConfigValidationError(unknown);
     const current = await this.store.getConfig(orgId);
     if (!current) throw new OrgNotFoundError(orgId);
+    const { sinceVersion } = options;
+    if (sinceVersion != null && (sinceVersion < 0 || sinceVersion > current.version)) {
+      const message = `must be between 0 and the current version, ${current.version}`;
+      throw new ConfigValidationError([{ path: ['sinceVersion'], message, code: ProblemCode.OUT_OF_RANGE }]);
+    }
+    const fields = options.fields?.length ? options.fields : null;
     // Without sinceVersion, follow from the version current now, so that nothing committed between
     // this call and the first read of the stream is missed.
-    const revisions = this.events.subscribe(orgId, options.sinceVersion ?? current.version);
-    return options.fields?.length ? onlyTouching(revisions, options.fields) : revisions;
+    return this.events.subscribe(orgId, sinceVersion ?? current.version, fields ? (revision) => touches(revision, fields) : undefined);
+  }
+
+  /** Throws UnauthenticatedError when the actor's key has been revoked since it was checked. */
+  async assertStillValid(actor: Actor | null): Promise<void> {
+    if (actor?.kind === 'apiKey' && !(await this.store.findApiKeyByHash(actor.keyHash))) throw new UnauthenticatedError('the API key has been revoked');
   }
 
   /** Creates an organisation with the documented defaults, or with the given (validated) settings. */

@@ -8,8 +8,11 @@ import type { ConfigStore } from '../store/config-store.ts';
  * tails the store's revision log; one over Redis or PostgreSQL can stand behind the same interface.
  */
 export interface ChangeEvents {
-  /** Every revision of `orgId` above `sinceVersion` (when given), then the live ones. */
-  subscribe(orgId: string, sinceVersion: number | null): AsyncIterable<Revision>;
+  /**
+   * Every revision of `orgId` above `sinceVersion` (when given), then the live ones, those `accept`
+   * keeps. A subscriber that leaves too many unread is ended; it resumes with sinceVersion.
+   */
+  subscribe(orgId: string, sinceVersion: number | null, accept?: (revision: Revision) => boolean): AsyncIterable<Revision>;
   /** This process has just committed: read the log now rather than at the next poll. */
   notifyCommitted(): void;
   /** Every committed revision of every organisation, in commit order (for caches). Returns an unsubscribe. */
@@ -22,6 +25,8 @@ export interface ChangeEvents {
 type Listener = (revision: Revision) => void;
 
 const batchSize = 500;
+/** Events a subscriber may leave unread before its stream is ended (it resumes with sinceVersion). */
+const maxUnconsumed = 500;
 
 /**
  * Reads the revision log after the last position it has seen, whenever this process commits or
@@ -37,7 +42,8 @@ export class RevisionLogTailer implements ChangeEvents {
   /** Ends every open subscription: on shutdown, streams complete instead of being cut. */
   private readonly stops = new Set<() => void>();
   private draining: Promise<void> | null = null;
-  private drainAgain = false;
+  private drainRequested = false;
+  private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly ready: Promise<void>;
 
@@ -68,39 +74,52 @@ export class RevisionLogTailer implements ChangeEvents {
   private async checkForeignCommits(): Promise<void> {
     const marker = await this.store.externalCommitMarker();
     if (marker === this.marker) return;
-    this.marker = marker;
-    for (const listener of this.foreignCommitListeners) listener();
+    for (const listener of this.foreignCommitListeners) this.safely(() => listener());
     await this.drain();
+    // Only once read: a drain that failed is tried again at the next poll.
+    this.marker = marker;
   }
 
   notifyCommitted(): void {
     this.drain().catch(this.onError);
   }
 
-  /** Reads and dispatches everything after lastSeq; one drain at a time, repeated if asked meanwhile. */
+  /** Reads and dispatches everything after lastSeq; one drain at a time, run again if asked meanwhile. */
   private drain(): Promise<void> {
-    if (this.draining) {
-      this.drainAgain = true;
-      return this.draining;
+    this.drainRequested = true;
+    if (!this.draining) {
+      this.draining = this.drainWhileRequested().finally(() => {
+        this.draining = null;
+        // Asked between the last check and now: nobody else will.
+        if (this.drainRequested) this.notifyCommitted();
+      });
     }
-    this.draining = (async () => {
-      await this.ready;
-      do {
-        this.drainAgain = false;
-        for (;;) {
-          const batch = await this.store.revisionsAfter(this.lastSeq, batchSize);
-          for (const revision of batch) {
-            this.lastSeq = revision.seq;
-            for (const listener of this.allListeners) listener(revision);
-            for (const listener of this.listeners.get(revision.orgId) ?? []) listener(revision);
-          }
-          if (batch.length < batchSize) break;
-        }
-      } while (this.drainAgain);
-    })().finally(() => {
-      this.draining = null;
-    });
     return this.draining;
+  }
+
+  private async drainWhileRequested(): Promise<void> {
+    await this.ready;
+    while (this.drainRequested) {
+      this.drainRequested = false;
+      for (;;) {
+        const batch = await this.store.revisionsAfter(this.lastSeq, batchSize);
+        for (const revision of batch) {
+          this.lastSeq = revision.seq;
+          for (const listener of this.allListeners) this.safely(() => listener(revision));
+          for (const listener of this.listeners.get(revision.orgId) ?? []) this.safely(() => listener(revision));
+        }
+        if (batch.length < batchSize) break;
+      }
+    }
+  }
+
+  /** One listener failing must not keep the revision from the others. */
+  private safely(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.onError(error);
+    }
   }
 
   watchAll(listener: (revision: Revision) => void): () => void {
@@ -113,27 +132,44 @@ export class RevisionLogTailer implements ChangeEvents {
     return () => this.foreignCommitListeners.delete(listener);
   }
 
-  subscribe(orgId: string, sinceVersion: number | null): AsyncIterable<Revision> {
+  subscribe(orgId: string, sinceVersion: number | null, accept: (revision: Revision) => boolean = () => true): AsyncIterable<Revision> {
     return new Repeater<Revision>(async (push, stop) => {
+      if (this.closed) {
+        stop();
+        return;
+      }
       const end = () => stop();
       this.stops.add(end);
-      await this.ready;
       let delivered = sinceVersion ?? 0;
       let replaying = true;
+      let unconsumed = 0;
       const pending: Revision[] = [];
-      const deliver = (revision: Revision) => {
-        if (revision.version <= delivered) return;
+      const deliver = (revision: Revision): Promise<unknown> | undefined => {
+        if (revision.version <= delivered) return undefined;
         delivered = revision.version;
-        void push(revision);
+        if (!accept(revision)) return undefined;
+        if (unconsumed >= maxUnconsumed) {
+          // Too far behind to keep up: end the stream; the client resumes with sinceVersion.
+          stop();
+          return undefined;
+        }
+        unconsumed += 1;
+        return push(revision).then(() => (unconsumed -= 1));
       };
       // Listen before reading the backlog, so nothing committed in between is missed; the
       // version check drops what both deliver.
-      const listener: Listener = (revision) => (replaying ? pending.push(revision) : deliver(revision));
+      const listener: Listener = (revision) => (replaying ? pending.push(revision) : void deliver(revision));
       const listeners = this.listeners.get(orgId) ?? new Set<Listener>();
       this.listeners.set(orgId, listeners.add(listener));
       try {
-        if (sinceVersion !== null) for (const revision of await this.store.revisionsSince(orgId, sinceVersion)) deliver(revision);
-        pending.forEach(deliver);
+        await this.ready;
+        // The backlog goes page by page, at the pace the subscriber reads it.
+        let page = sinceVersion === null ? [] : await this.store.revisionsSince(orgId, sinceVersion, batchSize);
+        while (page.length > 0) {
+          for (const revision of page) await deliver(revision);
+          page = page.length < batchSize ? [] : await this.store.revisionsSince(orgId, page.at(-1)!.version, batchSize);
+        }
+        for (const revision of pending.splice(0)) void deliver(revision);
         replaying = false;
         await stop;
       } catch (error) {
@@ -146,7 +182,13 @@ export class RevisionLogTailer implements ChangeEvents {
     });
   }
 
+  /** Subscriptions following an organisation in this process (for tests and metrics). */
+  subscriberCount(orgId: string): number {
+    return this.listeners.get(orgId)?.size ?? 0;
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
     for (const stop of this.stops) stop();
     await this.draining;

@@ -1,6 +1,7 @@
 // The orgConfigChanged subscription: every committed change of an organisation, as it happens.
 import type { Revision } from '../config/revision.ts';
 import { configAt } from '../config/revision.ts';
+import { canWrite } from '../auth/actor.ts';
 import { builder } from './builder.ts';
 import { DoorEnum, RevisionActorRef, SettingChangeRef } from './org-config-history.ts';
 import { OrgConfigRef } from './org-config.ts';
@@ -11,7 +12,12 @@ const OrgConfigChangedEventRef = builder.objectRef<Revision>('OrgConfigChangedEv
     version: t.exposeInt('version', { description: 'The version the change made.' }),
     changedFields: t.stringList({ description: 'Paths in OrgConfig of the settings that changed.', resolve: (revision) => revision.changes.map((change) => change.path) }),
     changes: t.field({ type: [SettingChangeRef], description: 'The settings that changed, with before and after values.', resolve: (revision) => [...revision.changes] }),
-    actor: t.field({ type: RevisionActorRef, description: 'Who made the change.', resolve: (revision) => revision.actor }),
+    actor: t.field({
+      type: RevisionActorRef,
+      nullable: true,
+      description: 'Who made the change; null unless the subscriber has an admin key (as for orgConfigHistory).',
+      resolve: (revision, _, { actor }) => (actor && canWrite(actor) ? revision.actor : null),
+    }),
     door: t.field({ type: DoorEnum, description: 'How the change came in.', resolve: (revision) => revision.door }),
     changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When the change was committed.' }),
     config: t.field({ type: OrgConfigRef, description: 'The whole configuration as of this version: select what you need.', resolve: configAt }),
@@ -36,6 +42,10 @@ builder.subscriptionField('orgConfigChanged', (t) =>
     },
     subscribe: (_, { orgId, fields, sinceVersion }, { actor, service, request }) =>
       service.subscribe(actor, String(orgId), { sinceVersion: sinceVersion ?? lastEventVersion(request), fields }),
-    resolve: (revision) => revision,
+    // Each event checks the key again: a key revoked meanwhile gets UNAUTHENTICATED, not the change.
+    resolve: async (revision, _, { actor, service }) => {
+      await service.assertStillValid(actor);
+      return revision;
+    },
   }),
 );

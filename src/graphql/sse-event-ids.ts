@@ -17,10 +17,15 @@ function stringify(result: ExecutionResult): string {
   return JSON.stringify(result, (key, value) => (key === 'http' ? undefined : value));
 }
 
-function eventStream(results: AsyncIterable<ExecutionResult>): Response {
+function eventStream(results: AsyncIterable<ExecutionResult>, request: Request): Response {
   const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
+  // The client went away: end the subscription, which frees its place in the change feed.
+  request.signal.addEventListener('abort', () => {
+    clearInterval(ping);
+    void iterator.return?.();
+  });
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       // A comment first, so that proxies and browsers see the response start at once.
@@ -64,7 +69,7 @@ export function useSseEventIds(): Plugin {
     onResultProcess({ result, setResultProcessor, request }) {
       const accepts = request.headers.get('accept') ?? '';
       if (Symbol.asyncIterator in Object(result) && accepts.includes('text/event-stream')) {
-        setResultProcessor((results) => eventStream(results as AsyncIterable<ExecutionResult>), 'text/event-stream');
+        setResultProcessor((results) => eventStream(results as AsyncIterable<ExecutionResult>, request), 'text/event-stream');
       }
     },
   };

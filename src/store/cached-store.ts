@@ -84,8 +84,8 @@ export class CachedConfigStore implements ConfigStore {
   getRevision(orgId: string, version: number): Promise<Revision | undefined> {
     return this.inner.getRevision(orgId, version);
   }
-  revisionsSince(orgId: string, version: number): Promise<Revision[]> {
-    return this.inner.revisionsSince(orgId, version);
+  revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]> {
+    return this.inner.revisionsSince(orgId, version, limit);
   }
   revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
     return this.inner.revisionsAfter(seq, limit);

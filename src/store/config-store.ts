@@ -43,8 +43,8 @@ export interface ConfigStore {
   /** An organisation's revisions, newest first, below `beforeVersion` when given. */
   listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]>;
   getRevision(orgId: string, version: number): Promise<Revision | undefined>;
-  /** An organisation's revisions with a version above `version`, oldest first. */
-  revisionsSince(orgId: string, version: number): Promise<Revision[]>;
+  /** An organisation's revisions with a version above `version`, oldest first, at most `limit`. */
+  revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]>;
   /** Revisions of every organisation after log position `seq`, in commit order: the change feed. */
   revisionsAfter(seq: number, limit: number): Promise<Revision[]>;
   /** The log position of the newest revision (0 when none). */

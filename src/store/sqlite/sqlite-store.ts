@@ -156,12 +156,13 @@ export class SqliteConfigStore implements ConfigStore {
     return row ? rowToRevision(row) : undefined;
   }
 
-  async revisionsSince(orgId: string, version: number): Promise<Revision[]> {
+  async revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]> {
     const rows = this.db
       .select()
       .from(revisions)
       .where(and(eq(revisions.orgId, orgId), gt(revisions.version, version)))
       .orderBy(asc(revisions.version))
+      .limit(limit)
       .all();
     return rows.map(rowToRevision);
   }
