@@ -11,7 +11,7 @@ import { contextFactory, type Context } from './graphql/context.ts';
 import { codeOf, maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
 import { useSseEventIds } from './graphql/sse-event-ids.ts';
-import { useApiKeyAuth } from './http/api-key-auth.ts';
+import { RequestGuard, useApiKeyAuth } from './http/api-key-auth.ts';
 import { useBodyLimit } from './http/body-limit.ts';
 import { requestIdOf, useRequestLog } from './http/request-log.ts';
 import { createLogger, yogaLogger, type Logger } from './logging.ts';
@@ -78,7 +78,8 @@ export function createGateway(deps: GatewayDeps) {
   const performance = deps.performance ?? defaultPerformance;
   const store = performance.disabled.has('config-cache') ? deps.store : cachedStore(deps.store, events);
   const service = new ConfigService(store, events);
-  return createYoga<object, Context>({
+  const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false });
+  const yoga = createYoga<object, Context>({
     schema,
     context: contextFactory({ store, service }),
     maskedErrors: { maskError },
@@ -89,7 +90,7 @@ export function createGateway(deps: GatewayDeps) {
       useReadinessCheck({ endpoint: '/ready', check: () => store.isReady() }),
       useBodyLimit(bodyLimitBytes, logger),
       useRequestLog(logger),
-      useApiKeyAuth({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, logger }),
+      useApiKeyAuth(guard, logger),
       useRestRoutes({
         store,
         service,
@@ -106,6 +107,8 @@ export function createGateway(deps: GatewayDeps) {
     ],
     graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
   });
+  // The WebSocket door (graphql/websocket.ts) applies the same guard and logs to the same place.
+  return Object.assign(yoga, { guard, logger });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

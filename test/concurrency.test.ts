@@ -1,6 +1,6 @@
 // Many concurrent writers through both doors: every update lands, once, with one revision each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { createTestGateway, listen, sseSubscribe, type TestGateway } from './helpers.ts';
 
 let gw: TestGateway;
 let server: Awaited<ReturnType<typeof listen>>;
@@ -47,7 +47,9 @@ async function update(client: (typeof clients)[number], value: string): Promise<
 }
 
 describe('concurrent writers', () => {
-  it(`apply all ${clients.length * updatesPerClient} updates of different settings, each once`, async () => {
+  it(`apply all ${clients.length * updatesPerClient} updates of different settings, each once, and a subscriber sees each once, in order`, async () => {
+    const total = clients.length * updatesPerClient;
+    const subscriber = await sseSubscribe(server.baseUrl, 'subscription { orgConfigChanged(orgId: "demo", sinceVersion: 1) { version changedFields } }', {}, { 'x-api-key': gw.keys.admin });
     const statuses = await Promise.all(
       clients.map(async (client, index) => {
         const results: number[] = [];
@@ -57,7 +59,6 @@ describe('concurrent writers', () => {
     );
     expect(statuses.flat().every((status) => status === 200)).toBe(true);
 
-    const total = clients.length * updatesPerClient;
     const config = await (await fetch(`${server.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } })).json();
     clients.forEach((client, index) => expect(config[client.legacyKey]).toBe(`client ${index} update ${updatesPerClient - 1}`));
     const stored = await gw.store.getConfig('demo');
@@ -66,5 +67,10 @@ describe('concurrent writers', () => {
     expect(revisions).toHaveLength(1 + total);
     expect(revisions.map((revision) => revision.version)).toEqual(Array.from({ length: total + 1 }, (_, i) => total + 1 - i));
     expect(revisions.slice(0, total).every((revision) => revision.changes.length === 1)).toBe(true);
+
+    const seen: number[] = [];
+    while (seen.length < total) seen.push(JSON.parse((await subscriber.next()).data).data.orgConfigChanged.version);
+    expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 2));
+    subscriber.close();
   });
 });

@@ -216,3 +216,81 @@ describe('logs', () => {
     expect(unexpected).toMatchObject({ level: 50, err: { message: expect.stringContaining('not open') } });
   });
 });
+
+describe('client addresses', () => {
+  it('behind a proxy, are the last X-Forwarded-For entry, the one the proxy appended', async () => {
+    const { RequestGuard } = await import('../src/http/api-key-auth.ts');
+    const gw = await testGateway();
+    const request = { socket: { remoteAddress: '10.0.0.5' }, headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' } };
+    expect(new RequestGuard({ store: gw.store, limits: { perKeyPerMinute: 1, failedAuthPerMinute: 1 }, trustProxy: true }).clientAddress(request)).toBe('203.0.113.7');
+    expect(new RequestGuard({ store: gw.store, limits: { perKeyPerMinute: 1, failedAuthPerMinute: 1 }, trustProxy: false }).clientAddress(request)).toBe('10.0.0.5');
+  });
+});
+
+describe('the WebSocket door', () => {
+  /** A raw graphql-transport-ws session on a gateway with the given options. */
+  async function wsGateway(options: Partial<GatewayDeps> = {}) {
+    const { gateway, key } = await customGateway(options);
+    const server = createServer(gateway);
+    const webSockets = serveGraphQLOverWebSocket(server, gateway);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      await webSockets.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    return { key, url };
+  }
+
+  function session(url: string, key: string | null) {
+    const socket = new WebSocket(url, 'graphql-transport-ws');
+    const messages: { type: string; id?: string; payload?: any }[] = [];
+    const waiters: (() => void)[] = [];
+    socket.on('message', (data) => {
+      messages.push(JSON.parse(String(data)));
+      waiters.splice(0).forEach((wake) => wake());
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    const opened = new Promise((resolve) => socket.once('open', resolve)).then(() =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: key ? { 'x-api-key': key } : {} })),
+    );
+    async function next(type: string, id?: string) {
+      for (;;) {
+        const index = messages.findIndex((message) => message.type === type && (id === undefined || message.id === id));
+        if (index >= 0) return messages.splice(index, 1)[0]!;
+        await new Promise<void>((resolve) => waiters.push(resolve));
+      }
+    }
+    const subscribe = (id: string, query: string) => socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
+    cleanups.push(() => socket.terminate());
+    return { opened, closed, next, subscribe };
+  }
+
+  it('closes a connection without a valid key (4403), and counts unknown keys against the address', async () => {
+    const { url, key } = await wsGateway({ rateLimits: { perKeyPerMinute: 1000, failedAuthPerMinute: 2 } });
+    for (const attempt of [null, 'wrong-1', 'wrong-2']) {
+      const refused = session(url, attempt);
+      expect(await refused.closed).toBe(4403);
+    }
+    const blocked = session(url, key); // the address is now blocked, whatever key it sends
+    expect(await blocked.closed).toBe(4403);
+  });
+
+  it('rate-limits operations per key, and refuses oversized and unparsable documents with codes', async () => {
+    const { url, key } = await wsGateway({ rateLimits: { perKeyPerMinute: 4, failedAuthPerMinute: 100 } });
+    const ws = session(url, key);
+    await ws.opened;
+    await ws.next('connection_ack');
+    ws.subscribe('too-large', `subscription { orgConfigChanged(orgId: "demo") { version } } #${' '.repeat(17_000)}`);
+    expect((await ws.next('error', 'too-large')).payload[0].extensions.code).toBe('DOCUMENT_TOO_LARGE');
+    ws.subscribe('broken', 'subscription { orgConfigChanged(');
+    expect((await ws.next('error', 'broken')).payload[0].message).toMatch(/Syntax Error/);
+    ws.subscribe('other-org', 'subscription { orgConfigChanged(orgId: "nope") { version } }');
+    expect((await ws.next('next', 'other-org')).payload.errors[0].extensions.code).toBe('NOT_FOUND');
+    ws.subscribe('fine', 'subscription { orgConfigChanged(orgId: "demo", sinceVersion: 0) { version } }');
+    expect((await ws.next('next', 'fine')).payload.data.orgConfigChanged.version).toBe(1);
+    ws.subscribe('limited', 'subscription { orgConfigChanged(orgId: "demo") { version } }');
+    expect((await ws.next('error', 'limited')).payload[0].extensions.code).toBe('RATE_LIMITED');
+  });
+});

@@ -20,6 +20,15 @@ const coded = (code: string) => [
   },
 ];
 
+/** The refusal of a document over the size limit, or null (HTTP and WebSocket both ask). */
+export function documentTooLarge(query: string): GraphQLError | null {
+  const size = Buffer.byteLength(query, 'utf8');
+  if (size <= graphqlLimits.maxDocumentBytes) return null;
+  return createGraphQLError(`the GraphQL document is ${size} bytes; the limit is ${graphqlLimits.maxDocumentBytes}`, {
+    extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 413 } },
+  });
+}
+
 export function useGraphQLLimits(): Plugin[] {
   const armor = EnvelopArmorPlugin({
     maxDepth: { n: graphqlLimits.maxDepth, onReject: coded('QUERY_TOO_DEEP') },
@@ -34,12 +43,8 @@ export function useGraphQLLimits(): Plugin[] {
     onParams({ params }) {
       // A query that is not a string is yoga's to refuse (400); only measure real documents.
       if (typeof params.query !== 'string') return;
-      const size = Buffer.byteLength(params.query, 'utf8');
-      if (size > graphqlLimits.maxDocumentBytes) {
-        throw createGraphQLError(`the GraphQL document is ${size} bytes; the limit is ${graphqlLimits.maxDocumentBytes}`, {
-          extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 413 } },
-        });
-      }
+      const tooLarge = documentTooLarge(params.query);
+      if (tooLarge) throw tooLarge;
     },
   };
   return [documentSize, armor as Plugin];

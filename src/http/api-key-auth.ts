@@ -1,12 +1,13 @@
-// Authenticates each HTTP request once, by its x-api-key, and applies the rate limits:
-// per API key, and per client address for requests with unknown keys.
+// Authenticates each request once, by its x-api-key, and applies the rate limits: per API key, and
+// per client address for requests with unknown keys. HTTP goes through the plugin; WebSocket
+// connections and operations use the same guard.
 import type { Plugin } from 'graphql-yoga';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Actor } from '../auth/actor.ts';
 import { authenticate } from '../auth/api-keys.ts';
+import type { Logger } from '../logging.ts';
 import type { RateLimits } from '../settings.ts';
 import type { ConfigStore } from '../store/config-store.ts';
-import type { Logger } from '../logging.ts';
 import { refusal, unexpectedFailure } from './refusal.ts';
 
 const actors = new WeakMap<Request, Actor | null>();
@@ -16,56 +17,86 @@ export function actorOf(request: Request | undefined): Actor | null | undefined 
   return request ? actors.get(request) : undefined;
 }
 
-interface NodeServerContext {
-  req?: { socket?: { remoteAddress?: string }; headers?: Record<string, string | string[] | undefined> };
+interface NodeRequestLike {
+  socket?: { remoteAddress?: string };
+  headers?: Record<string, string | string[] | undefined>;
 }
 
-function clientAddress(serverContext: NodeServerContext, trustProxy: boolean): string {
-  const forwarded = serverContext.req?.headers?.['x-forwarded-for'];
-  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
-  return serverContext.req?.socket?.remoteAddress ?? 'unknown';
+/** A refusal for going over a limit: how long to wait, and why. */
+export interface Throttled {
+  readonly retryAfterSeconds: number;
+  readonly reason: string;
 }
 
-function tooManyRequests(request: Request, wait: RateLimiterRes, what: string): Response {
-  const seconds = Math.max(1, Math.ceil(wait.msBeforeNext / 1000));
-  return refusal(request, 429, 'RATE_LIMITED', `${what}; retry in ${seconds} s`, { 'retry-after': String(seconds) });
+export class RequestGuard {
+  private readonly perKey: RateLimiterMemory;
+  private readonly failedAuth: RateLimiterMemory;
+
+  constructor(private readonly options: { store: ConfigStore; limits: RateLimits; trustProxy: boolean }) {
+    this.perKey = new RateLimiterMemory({ points: options.limits.perKeyPerMinute, duration: 60 });
+    this.failedAuth = new RateLimiterMemory({ points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 });
+  }
+
+  /**
+   * The client's address. Behind a proxy (TRUST_PROXY), the last X-Forwarded-For entry: the one our
+   * proxy appended; the entries before it are whatever the client claimed.
+   */
+  clientAddress(request: NodeRequestLike | undefined): string {
+    const forwarded = request?.headers?.['x-forwarded-for'];
+    if (this.options.trustProxy && typeof forwarded === 'string') return forwarded.split(',').at(-1)!.trim();
+    return request?.socket?.remoteAddress ?? 'unknown';
+  }
+
+  /** Set when this address sent too many unknown keys lately: it is refused whatever it sends. */
+  async addressThrottled(address: string): Promise<Throttled | null> {
+    const failures = await this.failedAuth.get(address);
+    if (!failures || failures.consumedPoints < this.options.limits.failedAuthPerMinute) return null;
+    return { retryAfterSeconds: Math.max(1, Math.ceil(failures.msBeforeNext / 1000)), reason: 'too many requests with unknown API keys from this address' };
+  }
+
+  /** The actor of a key; an unknown key counts against its address. */
+  async authenticate(key: string | null | undefined, address: string): Promise<Actor | null> {
+    const actor = key ? await authenticate(this.options.store, key) : null;
+    if (key && !actor) await this.failedAuth.consume(address).catch(() => undefined);
+    return actor;
+  }
+
+  /** Counts one request of the actor's key; set when the key is over its limit. */
+  async keyThrottled(actor: Actor | null): Promise<Throttled | null> {
+    if (actor?.kind !== 'apiKey') return null;
+    try {
+      await this.perKey.consume(actor.keyId);
+      return null;
+    } catch (limited) {
+      if (!(limited instanceof RateLimiterRes)) throw limited;
+      return { retryAfterSeconds: Math.max(1, Math.ceil(limited.msBeforeNext / 1000)), reason: 'too many requests with this API key' };
+    }
+  }
 }
 
-export function useApiKeyAuth(options: { store: ConfigStore; limits: RateLimits; trustProxy: boolean; logger: Logger }): Plugin {
-  const perKey = new RateLimiterMemory({ points: options.limits.perKeyPerMinute, duration: 60 });
-  const failedAuth = new RateLimiterMemory({ points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 });
+function tooManyRequests(request: Request, throttled: Throttled): Response {
+  return refusal(request, 429, 'RATE_LIMITED', `${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`, {
+    'retry-after': String(throttled.retryAfterSeconds),
+  });
+}
+
+export function useApiKeyAuth(guard: RequestGuard, logger: Logger): Plugin {
   return {
     async onRequest({ request, serverContext, endResponse }) {
       try {
-        await authenticateRequest(request, serverContext as NodeServerContext, endResponse);
+        const address = guard.clientAddress((serverContext as { req?: NodeRequestLike }).req);
+        const blocked = await guard.addressThrottled(address);
+        if (blocked) {
+          endResponse(tooManyRequests(request, blocked));
+          return;
+        }
+        const actor = await guard.authenticate(request.headers.get('x-api-key'), address);
+        actors.set(request, actor);
+        const throttled = await guard.keyThrottled(actor);
+        if (throttled) endResponse(tooManyRequests(request, throttled));
       } catch (error) {
-        endResponse(unexpectedFailure(request, options.logger, error));
+        endResponse(unexpectedFailure(request, logger, error));
       }
     },
   };
-
-  async function authenticateRequest(request: Request, serverContext: NodeServerContext, endResponse: (response: Response) => void): Promise<void> {
-      const address = clientAddress(serverContext, options.trustProxy);
-      const failures = await failedAuth.get(address);
-      if (failures && failures.consumedPoints >= options.limits.failedAuthPerMinute) {
-        endResponse(tooManyRequests(request, failures, 'too many requests with unknown API keys from this address'));
-        return;
-      }
-      const key = request.headers.get('x-api-key');
-      const actor = key ? await authenticate(options.store, key) : null;
-      actors.set(request, actor);
-      if (key && !actor) {
-        // Counted, not refused: this request still gets its own 401.
-        await failedAuth.consume(address).catch(() => undefined);
-        return;
-      }
-      if (actor?.kind === 'apiKey') {
-        try {
-          await perKey.consume(actor.keyId);
-        } catch (limited) {
-          if (limited instanceof RateLimiterRes) endResponse(tooManyRequests(request, limited, 'too many requests with this API key'));
-          else throw limited;
-        }
-      }
-  }
 }
