@@ -2,6 +2,7 @@
 import type { Logger } from '../logging.ts';
 import { problemResponse } from '../rest/problem.ts';
 import { requestIdOf } from './request-log.ts';
+import { Response } from './fetch-api.ts';
 
 /** A failure nobody expected, before any door: logged with its cause, answered 500 without details. */
 export function unexpectedFailure(request: Request, logger: Logger, error: unknown): Response {

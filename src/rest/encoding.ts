@@ -1,6 +1,7 @@
 // JSON answers compressed as the client's Accept-Encoding allows (gzip preferred, then br, deflate).
 import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import Negotiator from 'negotiator';
+import { Response } from '../http/fetch-api.ts';
 
 const encoders: Record<string, (body: Buffer) => Buffer> = {
   gzip: (body) => gzipSync(body),

@@ -19,6 +19,7 @@ import { bodyLimitBytes } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
 import { etagOf, ifMatchFails, noneMatchFails } from './preconditions.ts';
 import { problemResponse, toRestProblem } from './problem.ts';
+import { Response } from '../http/fetch-api.ts';
 
 const configPath = /^\/api\/orgs\/([^/]+)\/config(\/history)?\/?$/;
 const allowedMethods = 'GET, HEAD, PUT, POST, PATCH';

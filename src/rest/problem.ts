@@ -2,6 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import { toLegacyPath } from '../config/legacy.ts';
 import type { Problem } from '../config/problems.ts';
+import { Response } from '../http/fetch-api.ts';
 
 export interface RestProblem {
   /** JSON pointer (RFC 6901) to the key of the flat body, e.g. "/workingHours/1". */
