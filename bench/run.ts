@@ -150,6 +150,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** Runs `open` for 0..count-1, a few hundred at a time: thousands of simultaneous connects overflow the accept queue. */
+async function inBatches(count: number, open: (index: number) => Promise<void>): Promise<void> {
+  const batch = 250;
+  for (let start = 0; start < count; start += batch) {
+    await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, offset) => open(start + offset)));
+  }
+}
+
 /** Opens `count` SSE subscriptions, commits one change, and times its arrival at each. */
 async function sseFanOut(gateway: Started, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
   const before = rss(gateway.child);
@@ -159,7 +167,7 @@ async function sseFanOut(gateway: Started, key: string, count: number, version: 
   const allArrived = new Promise<void>((resolve) => (resolveAll = resolve));
   const controllers: AbortController[] = [];
   const body = JSON.stringify({ query: 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }', variables: { since: version.current } });
-  const opened = Array.from({ length: count }, async () => {
+  const openOne = async () => {
     const controller = new AbortController();
     controllers.push(controller);
     const response = await fetch(`${gateway.url}/graphql`, {
@@ -181,8 +189,8 @@ async function sseFanOut(gateway: Started, key: string, count: number, version: 
         }
       }
     })();
-  });
-  await Promise.all(opened);
+  };
+  await inBatches(count, openOne);
   const after = rss(gateway.child);
   t0 = performance.now();
   const response = await fetch(`${gateway.url}/api/orgs/demo/config`, {
@@ -209,8 +217,7 @@ async function wsFanOut(gateway: Started, key: string, count: number, version: {
   const allArrived = new Promise<void>((resolve) => (resolveAll = resolve));
   const sockets: WebSocket[] = [];
   const query = 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }';
-  await Promise.all(
-    Array.from({ length: count }, (_, index) =>
+  await inBatches(count, (index) =>
       new Promise<void>((subscribed, failed) => {
         const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
         sockets.push(socket);
@@ -229,7 +236,6 @@ async function wsFanOut(gateway: Started, key: string, count: number, version: {
           }
         });
       }),
-    ),
   );
   const after = rss(gateway.child);
   t0 = performance.now();
