@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     { name: 'without the config and key cache (PERF_DISABLE=config-cache)', env: { PERF_DISABLE: 'config-cache' }, compare: [{ row: r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }, { row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }] },
     { name: 'without pre-serialised REST JSON (PERF_DISABLE=preserialized-json)', env: { PERF_DISABLE: 'preserialized-json' }, compare: [{ row: r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }] },
     { name: "without yoga's parse and validation cache (PERF_DISABLE=parse-cache)", env: { PERF_DISABLE: 'parse-cache' }, compare: [{ row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }, { row: g2, options: { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } }] },
-    { name: 'with @envelop/graphql-jit (PERF_ENABLE=graphql-jit)', env: { PERF_ENABLE: 'graphql-jit' }, compare: [{ row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }, { row: g2, options: { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } }] },
+    { name: 'without @envelop/graphql-jit (PERF_DISABLE=graphql-jit)', env: { PERF_DISABLE: 'graphql-jit' }, compare: [{ row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }, { row: g2, options: { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } }] },
   ];
   const variantRows: { variant: string; scenario: string; rps: number; baseline: number }[] = [];
   for (const variant of variants) {

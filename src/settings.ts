@@ -19,11 +19,8 @@ const wholeNumber = (min: number, max: number) =>
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 /** Optimisations that paid in the benchmark: on, and PERF_DISABLE can turn them off to measure them. */
-export const keptOptimisations = ['config-cache', 'preserialized-json', 'parse-cache'] as const;
-/** Optimisations tried that did not pay: off, and PERF_ENABLE can turn them on to measure them again. */
-export const trialOptimisations = ['graphql-jit'] as const;
+export const keptOptimisations = ['config-cache', 'preserialized-json', 'parse-cache', 'graphql-jit'] as const;
 export type KeptOptimisation = (typeof keptOptimisations)[number];
-export type TrialOptimisation = (typeof trialOptimisations)[number];
 
 function optimisationList<T extends string>(names: readonly T[]) {
   return z
@@ -34,10 +31,9 @@ function optimisationList<T extends string>(names: readonly T[]) {
 
 export interface PerformanceSwitches {
   readonly disabled: ReadonlySet<KeptOptimisation>;
-  readonly enabled: ReadonlySet<TrialOptimisation>;
 }
 
-export const defaultPerformance: PerformanceSwitches = { disabled: new Set(), enabled: new Set() };
+export const defaultPerformance: PerformanceSwitches = { disabled: new Set() };
 
 const environmentSchema = z.object({
   PORT: wholeNumber(0, 65_535).default(4000),
@@ -53,7 +49,6 @@ const environmentSchema = z.object({
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   PERF_DISABLE: optimisationList(keptOptimisations).default([]),
-  PERF_ENABLE: optimisationList(trialOptimisations).default([]),
 });
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -115,6 +110,6 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     rateLimits: { perKeyPerMinute: env.RATE_LIMIT_PER_KEY_PER_MINUTE, failedAuthPerMinute: env.RATE_LIMIT_FAILED_AUTH_PER_MINUTE },
     trustProxy: env.TRUST_PROXY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    performance: { disabled: new Set(env.PERF_DISABLE), enabled: new Set(env.PERF_ENABLE) },
+    performance: { disabled: new Set(env.PERF_DISABLE) },
   };
 }
