@@ -331,13 +331,15 @@ async function main(): Promise<void> {
   rows.push(wRest, wGraphql);
   await stop(gatewayMany);
 
-  // Fan-out, on a gateway of its own.
-  const fanOutGateway = await startGateway(oneOrgDb);
-  const current = { current: Number(/\d+/.exec((await fetch(`${fanOutGateway.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })).headers.get('etag')!)![0]) };
+  // Fan-out: each run on a fresh gateway, so that its memory figure is its own.
   const fanOut: FanOutResult[] = [];
-  for (const count of plan.sse) fanOut.push(await sseFanOut(fanOutGateway, demo.key, count, current));
-  for (const count of plan.ws) fanOut.push(await wsFanOut(fanOutGateway, demo.key, count, current));
-  await stop(fanOutGateway);
+  const fanOutRuns = [...plan.sse.map((count) => ({ count, run: sseFanOut })), ...plan.ws.map((count) => ({ count, run: wsFanOut }))];
+  for (const { count, run } of fanOutRuns) {
+    const fanOutGateway = await startGateway(oneOrgDb);
+    const current = { current: Number(/\d+/.exec((await fetch(`${fanOutGateway.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })).headers.get('etag')!)![0]) };
+    fanOut.push(await run(fanOutGateway, demo.key, count, current));
+    await stop(fanOutGateway);
+  }
 
   // Each optimisation, off (or on, for those that did not pay), against the same run's default.
   const variants: { name: string; env: Record<string, string>; compare: { row: LoadResult; options: Omit<autocannon.Options, 'url'> }[] }[] = [

@@ -1,13 +1,30 @@
 // Applying a partial patch to settings, and the difference between two sets of settings.
-import { getPath, setPath } from './catalogue.ts';
+import { getPath } from './catalogue.ts';
 import { settingsLeaves, type OrgConfigPatch, type OrgConfigSettings } from './model.ts';
 
-/** A new settings object: patched settings replaced (lists whole), everything else kept. */
+type Group = Record<string, unknown>;
+
+/**
+ * A new settings object: patched settings replaced (lists whole), everything else kept. Settings
+ * are never mutated, so only the groups on a patched path are copied; the rest is shared.
+ */
 export function applyPatch(settings: OrgConfigSettings, patch: OrgConfigPatch): OrgConfigSettings {
-  const result = structuredClone(settings) as unknown as Record<string, unknown>;
+  const result: Group = { ...(settings as unknown as Group) };
+  const copied = new Set<Group>([result]);
   for (const { path } of settingsLeaves) {
     const value = getPath(patch, path);
-    if (value !== undefined) setPath(result, path, structuredClone(value));
+    if (value === undefined) continue;
+    let group = result;
+    for (const key of path.slice(0, -1)) {
+      let child = group[key] as Group;
+      if (!copied.has(child)) {
+        child = { ...child };
+        copied.add(child);
+        group[key] = child;
+      }
+      group = child;
+    }
+    group[path[path.length - 1]!] = structuredClone(value);
   }
   return result as unknown as OrgConfigSettings;
 }

@@ -66,11 +66,44 @@ function rowToApiKey(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
   return { id: row.id, orgId: row.orgId, role: row.role, createdAt: row.createdAt, revokedAt: row.revokedAt };
 }
 
+/** Every column of org_configs (but the key) bound to a placeholder of the same name. */
+function placeholdersForConfigRow() {
+  const columns = ['version', 'updatedAt', ...settingsLeaves.map(({ setting }) => setting.legacyKey)];
+  return Object.fromEntries(columns.map((column) => [column, sql.placeholder(column)]));
+}
+
+function prepareStatements(db: BetterSQLite3Database) {
+  const revisionColumns = ['orgId', 'version', 'changedAt', 'actorKeyId', 'actorRole', 'door', 'revertedToVersion', 'changes', 'settings'];
+  return {
+    selectConfig: db.select().from(orgConfigs).where(eq(orgConfigs.orgId, sql.placeholder('orgId'))).prepare(),
+    updateConfig: db
+      .update(orgConfigs)
+      .set(placeholdersForConfigRow())
+      .where(eq(orgConfigs.orgId, sql.placeholder('whereOrgId')))
+      .prepare(),
+    insertRevision: db
+      .insert(revisions)
+      .values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert)
+      .prepare(),
+    revisionsAfter: db.select().from(revisions).where(gt(revisions.seq, sql.placeholder('seq'))).orderBy(asc(revisions.seq)).limit(sql.placeholder('limit')).prepare(),
+    liveKeyByHash: db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.keyHash, sql.placeholder('keyHash')), isNull(apiKeys.revokedAt)))
+      .prepare(),
+  };
+}
+
 export class SqliteConfigStore implements ConfigStore {
   private readonly db: BetterSQLite3Database;
+  /** The statements of the read and write paths, built and prepared once rather than per call. */
+  private readonly statements;
+  private readonly writeConfig: Database.Transaction<(orgId: string, decide: UpdateDecision, meta: RevisionMeta) => OrgConfig | undefined>;
 
   constructor(private readonly sqlite: Database.Database) {
     this.db = drizzle(sqlite);
+    this.statements = prepareStatements(this.db);
+    this.writeConfig = sqlite.transaction((orgId: string, decide: UpdateDecision, meta: RevisionMeta) => this.writeConfigTransaction(orgId, decide, meta));
   }
 
   async createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig> {
@@ -107,32 +140,28 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async getConfig(orgId: string): Promise<OrgConfig | undefined> {
-    const row = this.db.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId)).get();
+    const row = this.statements.selectConfig.get({ orgId });
     return row ? rowToConfig(row as OrgConfigRow) : undefined;
   }
 
   async updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined> {
     // IMMEDIATE takes the write lock before the read, so writers in other processes cannot
     // interleave between our read and our write.
-    return this.db.transaction(
-      (tx) => {
-        const row = tx.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId)).get();
-        if (!row) return undefined;
-        const current = rowToConfig(row as OrgConfigRow);
-        const next = decide(current);
-        if (next === null) return current;
-        const updated = tx
-          .update(orgConfigs)
-          .set({ ...settingsToColumns(next.settings), version: current.version + 1, updatedAt: new Date() })
-          .where(eq(orgConfigs.orgId, orgId))
-          .returning()
-          .get();
-        const config = rowToConfig(updated as OrgConfigRow);
-        tx.insert(revisions).values(revisionRow(config, next.changes, meta)).run();
-        return config;
-      },
-      { behavior: 'immediate' },
-    );
+    return this.writeConfig.immediate(orgId, decide, meta);
+  }
+
+  /** Read, decide, write, append the revision: one transaction (built once; better-sqlite3 runs it synchronously). */
+  private writeConfigTransaction(orgId: string, decide: UpdateDecision, meta: RevisionMeta): OrgConfig | undefined {
+    const { selectConfig, updateConfig, insertRevision } = this.statements;
+    const row = selectConfig.get({ orgId });
+    if (!row) return undefined;
+    const current = rowToConfig(row as OrgConfigRow);
+    const next = decide(current);
+    if (next === null) return current;
+    const config: OrgConfig = { orgId, version: current.version + 1, updatedAt: new Date(), settings: next.settings };
+    updateConfig.run({ ...settingsToColumns(config.settings), version: config.version, updatedAt: config.updatedAt, whereOrgId: orgId });
+    insertRevision.run(revisionRow(config, next.changes, meta));
+    return config;
   }
 
   async listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
@@ -168,8 +197,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
-    const rows = this.db.select().from(revisions).where(gt(revisions.seq, seq)).orderBy(asc(revisions.seq)).limit(limit).all();
-    return rows.map(rowToRevision);
+    return this.statements.revisionsAfter.all({ seq, limit }).map(rowToRevision);
   }
 
   async latestRevisionSeq(): Promise<number> {
@@ -191,11 +219,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
-      .get();
+    const row = this.statements.liveKeyByHash.get({ keyHash });
     return row ? rowToApiKey(row) : undefined;
   }
 
