@@ -150,6 +150,49 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** When each of `count` subscribers received the change, from the moment it was sent. */
+class Arrivals {
+  private readonly times: number[] = [];
+  private startedAt = 0;
+  private resolveAll!: () => void;
+  readonly all = new Promise<void>((resolve) => (this.resolveAll = resolve));
+
+  constructor(private readonly count: number) {}
+
+  start(): void {
+    this.startedAt = performance.now();
+  }
+
+  record(): void {
+    this.times.push(performance.now() - this.startedAt);
+    if (this.times.length === this.count) this.resolveAll();
+  }
+
+  sorted(): number[] {
+    return [...this.times].sort((a, b) => a - b);
+  }
+}
+
+/** Commits one change with the subscribers in place, waits until all have it, and reports the times. */
+async function commitAndTime(name: string, gateway: Started, key: string, version: { current: number }, arrivals: Arrivals, memoryBefore: number, close: () => void): Promise<FanOutResult> {
+  const memoryAfter = rss(gateway.child);
+  arrivals.start();
+  const response = await fetch(`${gateway.url}/api/orgs/demo/config`, {
+    method: 'PUT',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify({ color: version.current % 2 === 0 ? '#000001' : '#000002' }),
+  });
+  await response.arrayBuffer();
+  version.current += 1;
+  await arrivals.all;
+  close();
+  const sorted = arrivals.sorted();
+  const subscribers = sorted.length;
+  const row = { name, subscribers, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)!, bytesPerSubscriber: (memoryAfter - memoryBefore) / subscribers };
+  log(`${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`);
+  return row;
+}
+
 /** Runs `open` for 0..count-1, a few hundred at a time: thousands of simultaneous connects overflow the accept queue. */
 async function inBatches(count: number, open: (index: number) => Promise<void>): Promise<void> {
   const batch = 250;
@@ -161,10 +204,7 @@ async function inBatches(count: number, open: (index: number) => Promise<void>):
 /** Opens `count` SSE subscriptions, commits one change, and times its arrival at each. */
 async function sseFanOut(gateway: Started, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
   const before = rss(gateway.child);
-  const arrivals: number[] = [];
-  let t0 = 0;
-  let resolveAll!: () => void;
-  const allArrived = new Promise<void>((resolve) => (resolveAll = resolve));
+  const arrivals = new Arrivals(count);
   const controllers: AbortController[] = [];
   const body = JSON.stringify({ query: 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }', variables: { since: version.current } });
   const openOne = async () => {
@@ -183,38 +223,20 @@ async function sseFanOut(gateway: Started, key: string, count: number, version: 
         const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
         if (done) return;
         if (new TextDecoder().decode(value).includes('event: next')) {
-          arrivals.push(performance.now() - t0);
-          if (arrivals.length === count) resolveAll();
+          arrivals.record();
           return;
         }
       }
     })();
   };
   await inBatches(count, openOne);
-  const after = rss(gateway.child);
-  t0 = performance.now();
-  const response = await fetch(`${gateway.url}/api/orgs/demo/config`, {
-    method: 'PUT',
-    headers: { 'x-api-key': key, 'content-type': 'application/json' },
-    body: JSON.stringify({ color: version.current % 2 === 0 ? '#000001' : '#000002' }),
-  });
-  await response.arrayBuffer();
-  version.current += 1;
-  await allArrived;
-  for (const controller of controllers) controller.abort();
-  const sorted = arrivals.sort((a, b) => a - b);
-  const row = { name: `S SSE ${count}`, subscribers: count, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)!, bytesPerSubscriber: (after - before) / count };
-  log(`${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`);
-  return row;
+  return commitAndTime(`S SSE ${count}`, gateway, key, version, arrivals, before, () => controllers.forEach((controller) => controller.abort()));
 }
 
 /** The same over WebSocket (graphql-transport-ws), one socket per subscriber. */
 async function wsFanOut(gateway: Started, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
   const before = rss(gateway.child);
-  const arrivals: number[] = [];
-  let t0 = 0;
-  let resolveAll!: () => void;
-  const allArrived = new Promise<void>((resolve) => (resolveAll = resolve));
+  const arrivals = new Arrivals(count);
   const sockets: WebSocket[] = [];
   const query = 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }';
   await inBatches(count, (index) =>
@@ -230,28 +252,11 @@ async function wsFanOut(gateway: Started, key: string, count: number, version: {
             // graphql-ws registers the subscription before it reads the next message: a ping round trip proves it.
             socket.send(JSON.stringify({ type: 'ping' }));
           } else if (message.type === 'pong') subscribed();
-          else if (message.type === 'next') {
-            arrivals.push(performance.now() - t0);
-            if (arrivals.length === count) resolveAll();
-          }
+          else if (message.type === 'next') arrivals.record();
         });
       }),
   );
-  const after = rss(gateway.child);
-  t0 = performance.now();
-  const response = await fetch(`${gateway.url}/api/orgs/demo/config`, {
-    method: 'PUT',
-    headers: { 'x-api-key': key, 'content-type': 'application/json' },
-    body: JSON.stringify({ color: version.current % 2 === 0 ? '#000001' : '#000002' }),
-  });
-  await response.arrayBuffer();
-  version.current += 1;
-  await allArrived;
-  for (const socket of sockets) socket.terminate();
-  const sorted = arrivals.sort((a, b) => a - b);
-  const row = { name: `S WebSocket ${count}`, subscribers: count, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)!, bytesPerSubscriber: (after - before) / count };
-  log(`${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`);
-  return row;
+  return commitAndTime(`S WebSocket ${count}`, gateway, key, version, arrivals, before, () => sockets.forEach((socket) => socket.terminate()));
 }
 
 async function waitReady(url: string): Promise<void> {

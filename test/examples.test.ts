@@ -1,11 +1,8 @@
 // The subscription examples of the README run as written against a real server.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { serveGraphQLOverWebSocket } from '../src/graphql/websocket.ts';
-import { createTestGateway, type TestGateway } from './helpers.ts';
+import { createTestGateway, listen, type TestGateway } from './helpers.ts';
 
 let gw: TestGateway;
 let baseUrl: string;
@@ -14,15 +11,11 @@ const children: ChildProcess[] = [];
 
 beforeEach(async () => {
   gw = await createTestGateway();
-  const server = createServer(gw.gateway);
-  const webSockets = serveGraphQLOverWebSocket(server, gw.gateway);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listen(gw.gateway, { webSockets: true });
+  baseUrl = server.baseUrl;
   stop = async () => {
     for (const child of children.splice(0)) child.kill();
-    await webSockets.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   };
 });
 afterEach(async () => {

@@ -61,19 +61,24 @@ export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits'>
 
 export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
-/** Serves a gateway on a real HTTP server on a free loopback port. */
-export async function listen(handler: import('node:http').RequestListener): Promise<{ baseUrl: string; close: () => Promise<void> }> {
+/** Serves a gateway on a real HTTP server on a free loopback port, with its WebSocket door when asked. */
+export async function listen(
+  handler: import('node:http').RequestListener,
+  options: { webSockets?: boolean } = {},
+): Promise<{ baseUrl: string; close: () => Promise<void> }> {
   const { createServer } = await import('node:http');
+  const { serveGraphQLOverWebSocket } = await import('../src/graphql/websocket.ts');
   const server = createServer(handler);
+  const webSockets = options.webSockets ? serveGraphQLOverWebSocket(server, handler as unknown as import('../src/gateway.ts').Gateway) : null;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as import('node:net').AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      await webSockets?.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
   };
 }
 

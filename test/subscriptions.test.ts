@@ -1,16 +1,13 @@
 // orgConfigChanged over SSE (yoga's own and the graphql-sse client) and WebSocket (graphql-ws), over a real server.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { serveGraphQLOverWebSocket } from '../src/graphql/websocket.ts';
 import { operator as operatorActor } from '../src/auth/actor.ts';
-import { createTestGateway, sseSubscribe, tempDir, until, type TestGateway } from './helpers.ts';
+import { createTestGateway, listen, sseSubscribe, tempDir, until, type TestGateway } from './helpers.ts';
 
 const CHANGED = `subscription ($orgId: ID!, $fields: [String!], $sinceVersion: Int) {
   orgConfigChanged(orgId: $orgId, fields: $fields, sinceVersion: $sinceVersion) {
@@ -25,15 +22,11 @@ const wsClients: WsClient[] = [];
 
 beforeEach(async () => {
   gw = await createTestGateway();
-  const server = createServer(gw.gateway);
-  const webSockets = serveGraphQLOverWebSocket(server, gw.gateway);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listen(gw.gateway, { webSockets: true });
+  baseUrl = server.baseUrl;
   closeServer = async () => {
     for (const client of wsClients.splice(0)) await client.dispose();
-    await webSockets.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   };
 });
 afterEach(async () => {
