@@ -1,6 +1,10 @@
 // /api/openapi.json is a valid OpenAPI 3.1 document, and the real responses match what it declares.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsPlugin from 'ajv-formats';
+
+// ajv-formats is CommonJS with a default export: under ESM the function sits one level down.
+const addFormats = ((addFormatsPlugin as unknown as { default?: unknown }).default ?? addFormatsPlugin) as (ajv: Ajv2020) => void;
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
 
@@ -27,6 +31,7 @@ describe('/api/openapi.json', () => {
 
   it('describes the responses the server really gives', async () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats(ajv);
     ajv.addSchema(document, 'openapi');
     const operations = document.paths['/api/orgs/{orgId}/config'];
     const url = `${server.baseUrl}/api/orgs/demo/config`;
