@@ -18,6 +18,8 @@ const wholeNumber = (min: number, max: number) =>
 
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
+export const defaultRateLimits: RateLimits = { perKeyPerMinute: 6_000, failedAuthPerMinute: 30 };
+
 /** Optimisations that paid in the benchmark: on, and PERF_DISABLE can turn them off to measure them. */
 export const keptOptimisations = ['config-cache', 'preserialized-json', 'parse-cache', 'graphql-jit'] as const;
 export type KeptOptimisation = (typeof keptOptimisations)[number];
@@ -44,8 +46,8 @@ const environmentSchema = z.object({
   NODE_ENV: z.string().default('development'),
   GRAPHIQL: flag.optional(),
   INTROSPECTION: flag.optional(),
-  RATE_LIMIT_PER_KEY_PER_MINUTE: wholeNumber(1, 10_000_000).default(6_000),
-  RATE_LIMIT_FAILED_AUTH_PER_MINUTE: wholeNumber(1, 1_000_000).default(30),
+  RATE_LIMIT_PER_KEY_PER_MINUTE: wholeNumber(1, 10_000_000).default(defaultRateLimits.perKeyPerMinute),
+  RATE_LIMIT_FAILED_AUTH_PER_MINUTE: wholeNumber(1, 1_000_000).default(defaultRateLimits.failedAuthPerMinute),
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   PERF_DISABLE: optimisationList(keptOptimisations).default([]),
@@ -62,8 +64,7 @@ export interface Settings {
   readonly logLevel: LogLevel;
   /** Create the demo organisation and print an admin key when the database has no organisation. */
   readonly seedDemo: boolean;
-  /** NODE_ENV=production turns GraphiQL and introspection off unless GRAPHIQL / INTROSPECTION say otherwise. */
-  readonly production: boolean;
+  /** GraphiQL; NODE_ENV=production turns it (and introspection) off unless GRAPHIQL / INTROSPECTION say otherwise. */
   readonly graphiql: boolean;
   readonly introspection: boolean;
   readonly rateLimits: RateLimits;
@@ -104,7 +105,6 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     sqlitePath: sqlitePathOf(env.DATABASE_URL),
     logLevel: env.LOG_LEVEL,
     seedDemo: env.SEED_DEMO,
-    production,
     graphiql: env.GRAPHIQL ?? !production,
     introspection: env.INTROSPECTION ?? !production,
     rateLimits: { perKeyPerMinute: env.RATE_LIMIT_PER_KEY_PER_MINUTE, failedAuthPerMinute: env.RATE_LIMIT_FAILED_AUTH_PER_MINUTE },

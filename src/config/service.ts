@@ -18,8 +18,6 @@ import { getPath } from './catalogue.ts';
 import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
 import { ProblemCode } from './rules.ts';
 
-export type { Door } from './revision.ts';
-
 export interface UpdateRequest {
   readonly orgId: string;
   /** A partial change in the nested model; validated here whatever door it came from. */

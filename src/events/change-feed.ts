@@ -43,6 +43,7 @@ export class RevisionLogTailer implements ChangeEvents {
   private readonly stops = new Set<() => void>();
   private draining: Promise<void> | null = null;
   private drainRequested = false;
+  private drainFailed = false;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly ready: Promise<void>;
@@ -64,14 +65,26 @@ export class RevisionLogTailer implements ChangeEvents {
     this.ready.catch(this.onError);
   }
 
+  /** Finds where the log ends, trying again every poll interval while the database cannot say. */
   private async start(): Promise<void> {
-    this.lastSeq = await this.store.latestRevisionSeq();
-    this.marker = await this.store.externalCommitMarker();
+    for (;;) {
+      try {
+        this.lastSeq = await this.store.latestRevisionSeq();
+        this.marker = await this.store.externalCommitMarker();
+        break;
+      } catch (error) {
+        this.onError(error);
+        if (this.closed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs).unref());
+      }
+    }
     this.timer = setInterval(() => void this.checkForeignCommits().catch(this.onError), this.pollIntervalMs);
     this.timer.unref();
   }
 
   private async checkForeignCommits(): Promise<void> {
+    // A drain that failed (the database was away) is tried again here, whoever asked for it.
+    if (this.drainFailed) await this.drain();
     const marker = await this.store.externalCommitMarker();
     if (marker === this.marker) return;
     for (const listener of this.foreignCommitListeners) this.safely(() => listener());
@@ -99,6 +112,7 @@ export class RevisionLogTailer implements ChangeEvents {
 
   private async drainWhileRequested(): Promise<void> {
     await this.ready;
+    this.drainFailed = true;
     while (this.drainRequested) {
       this.drainRequested = false;
       for (;;) {
@@ -111,6 +125,7 @@ export class RevisionLogTailer implements ChangeEvents {
         if (batch.length < batchSize) break;
       }
     }
+    this.drainFailed = false;
   }
 
   /** One listener failing must not keep the revision from the others. */

@@ -19,18 +19,15 @@ interface WebSocketInitialContext {
   readonly connectionParams?: Readonly<Record<string, unknown>>;
 }
 
-function apiKeyOf(initial: Partial<YogaInitialContext> & WebSocketInitialContext): string | null {
-  const fromParams = initial.connectionParams?.['x-api-key'];
-  if (typeof fromParams === 'string') return fromParams;
-  return initial.request?.headers.get('x-api-key') ?? null;
-}
-
 export function contextFactory(deps: { store: ConfigStore; service: ConfigService }) {
   return async (initial: Partial<YogaInitialContext> & WebSocketInitialContext): Promise<Context> => {
-    // HTTP requests were authenticated on their way in; WebSocket operations are not requests.
-    const authenticated = actorOf(initial.request);
+    // HTTP requests were authenticated (and rate limited) on their way in; WebSocket operations
+    // carry the key of their connection.
+    const webSocketKey = initial.connectionParams?.['x-api-key'];
     return {
-      actor: authenticated !== undefined && !initial.connectionParams ? authenticated : await authenticate(deps.store, apiKeyOf(initial)),
+      actor: initial.connectionParams
+        ? await authenticate(deps.store, typeof webSocketKey === 'string' ? webSocketKey : null)
+        : (actorOf(initial.request) ?? null),
       service: deps.service,
       request: initial.request,
     };

@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import { readBodyText } from '../rest/body.ts';
 import type { Logger } from '../logging.ts';
 import { refusal, unexpectedFailure } from './refusal.ts';
+import { carryRequestLog } from './request-log.ts';
 
 export function useBodyLimit(limitBytes: number, logger: Logger): Plugin {
   return {
@@ -21,7 +22,9 @@ export function useBodyLimit(limitBytes: number, logger: Logger): Plugin {
         const headers = new Headers(request.headers);
         headers.delete('transfer-encoding');
         headers.set('content-length', String(Buffer.byteLength(body.text)));
-        setRequest(new Request(request.url, { method: request.method, headers, body: body.text }));
+        const rebuilt = new Request(request.url, { method: request.method, headers, body: body.text, signal: request.signal });
+        carryRequestLog(request, rebuilt);
+        setRequest(rebuilt);
       } catch (error) {
         endResponse(unexpectedFailure(request, logger, error));
       }

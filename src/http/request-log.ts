@@ -10,6 +10,12 @@ export function requestIdOf(request: Request | undefined): string {
   return (request && started.get(request)?.id) ?? '-';
 }
 
+/** A request rebuilt on the way in (its body read, say) keeps the id and start of the original. */
+export function carryRequestLog(from: Request, to: Request): void {
+  const start = started.get(from);
+  if (start) started.set(to, start);
+}
+
 export function useRequestLog(logger: Logger): Plugin {
   return {
     onRequest({ request }) {

@@ -26,6 +26,7 @@ const configResponse = (description: string) => ({
 });
 
 const methodNotAllowed = problem('Another method than those of this path; the Allow header lists them.');
+const rateLimited = { ...problem('Over the rate limit of the key, or of the address after unknown keys; see Retry-After.'), headers: { 'Retry-After': { schema: { type: 'integer' } } } };
 
 const readOperation = (summary: string) => ({
   summary,
@@ -36,6 +37,7 @@ const readOperation = (summary: string) => ({
     401: problem('No API key, or an unknown one.'),
     404: problem('No such organisation for this key.'),
     405: methodNotAllowed,
+    429: rateLimited,
   },
 });
 
@@ -56,9 +58,28 @@ const writeOperation = (summary: string, mediaType: string) => ({
     412: problem('If-Match no longer names the current version, or If-None-Match does.'),
     413: problem(`The body is over ${bodyLimitBytes} bytes.`),
     415: problem(`The content type is not ${mediaType}.`),
+    429: rateLimited,
     422: problem('The body breaks rules: every problem is listed, with a JSON pointer to its key and a stable code.'),
   },
 });
+
+/** GET and HEAD of the history. */
+const historyOperation = {
+  summary: 'The changes of the configuration, newest first (admin key)',
+  parameters: [
+    { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: maxHistoryPage, default: 20 } },
+    { name: 'before', in: 'query', required: false, description: 'Only versions below this one: nextBefore of the previous page.', schema: { type: 'integer' } },
+  ],
+  responses: {
+    200: { description: 'A page of revisions.', content: { 'application/json': { schema: { $ref: '#/components/schemas/History' } } } },
+    400: problem('limit or before is not a whole number.'),
+    401: problem('No API key, or an unknown one.'),
+    403: problem('The key is an adviser key.'),
+    404: problem('No such organisation for this key.'),
+    405: methodNotAllowed,
+    429: rateLimited,
+  },
+};
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -79,21 +100,8 @@ export const openApiDocument = {
     },
     '/api/orgs/{orgId}/config/history': {
       parameters: [{ name: 'orgId', in: 'path', required: true, schema: { type: 'string' } }],
-      get: {
-        summary: 'The changes of the configuration, newest first (admin key)',
-        parameters: [
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: maxHistoryPage, default: 20 } },
-          { name: 'before', in: 'query', required: false, description: 'Only versions below this one: nextBefore of the previous page.', schema: { type: 'integer' } },
-        ],
-        responses: {
-          200: { description: 'A page of revisions.', content: { 'application/json': { schema: { $ref: '#/components/schemas/History' } } } },
-          400: problem('limit or before is not a whole number.'),
-          401: problem('No API key, or an unknown one.'),
-          403: problem('The key is an adviser key.'),
-          404: problem('No such organisation for this key.'),
-          405: methodNotAllowed,
-        },
-      },
+      get: historyOperation,
+      head: historyOperation,
     },
   },
   components: {

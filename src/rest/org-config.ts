@@ -1,6 +1,5 @@
 // The REST shim: the documented /api/orgs/{orgId}/config endpoints, translated to the config service.
 import type { Actor } from '../auth/actor.ts';
-import { authenticate } from '../auth/api-keys.ts';
 import { actorOf } from '../http/api-key-auth.ts';
 import {
   ConfigValidationError,
@@ -178,8 +177,8 @@ export async function handleRestRequest(request: Request, url: URL, deps: RestDe
     return problemResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here; use ${allowed}`, { headers: { allow: allowed } });
   }
   try {
-    const authenticated = actorOf(request);
-    const actor = authenticated !== undefined ? authenticated : await authenticate(deps.store, request.headers.get('x-api-key'));
+    // Authenticated (and rate limited) on the way in, by useApiKeyAuth.
+    const actor = actorOf(request) ?? null;
     if (isHistory) return await history(request, url, deps, actor, orgId);
     return method === 'GET' || method === 'HEAD' ? await read(request, deps, actor, orgId) : await write(request, deps, actor, orgId);
   } catch (error) {

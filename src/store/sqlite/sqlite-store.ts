@@ -257,8 +257,8 @@ export function openSqliteStore(filename: string): SqliteConfigStore {
   const sqlite = new Database(filename);
   sqlite.pragma('journal_mode = WAL');
   // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a commit survives a crash
-  // of the process (the SIGKILL test), while a power cut may lose the last few; FULL costs an fsync
-  // per write (about 600 instead of thousands of writes per second here).
+  // of the process (the SIGKILL test), while a power cut may lose the last few. FULL would cost an
+  // fsync per write (not measurable on this machine's disk, but on slower ones).
   sqlite.pragma('synchronous = NORMAL');
   // Another process (the CLI, a second gateway) may hold the write lock for a moment.
   sqlite.pragma('busy_timeout = 5000');
