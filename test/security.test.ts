@@ -274,7 +274,7 @@ describe('the WebSocket door', () => {
       expect(await refused.closed).toBe(4403);
     }
     const blocked = session(url, key); // the address is now blocked, whatever key it sends
-    expect(await blocked.closed).toBe(4403);
+    expect(await blocked.closed).toBe(4429);
   });
 
   it('rate-limits operations per key, and refuses oversized and unparsable documents with codes', async () => {

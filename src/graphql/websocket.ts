@@ -28,11 +28,16 @@ export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { c
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
-      // A connection without a valid key is closed (4403); unknown keys count against the address.
+      // A connection without a valid key is closed (4403); unknown keys count against the address,
+      // and an address over its limit is closed with 4429 (Too Many Requests).
       onConnect: async (ctx) => {
         const extra = ctx.extra as unknown as ConnectionExtra;
         const address = guard.clientAddress(extra.request);
-        if (await guard.addressThrottled(address)) return false;
+        const throttled = await guard.addressThrottled(address);
+        if (throttled) {
+          ctx.extra.socket.close(4429, `${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`);
+          return false;
+        }
         const key = ctx.connectionParams?.['x-api-key'];
         const actor = await guard.authenticate(typeof key === 'string' ? key : null, address);
         if (!actor) return false;
