@@ -1,17 +1,12 @@
 // Many concurrent writers through both doors: every update lands, once, with one revision each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, sseSubscribe, type TestGateway } from './helpers.ts';
+import { type ListeningGateway, createListeningGateway, sseSubscribe } from './helpers.ts';
 
-let gw: TestGateway;
-let server: Awaited<ReturnType<typeof listen>>;
+let gw: ListeningGateway;
 beforeAll(async () => {
-  gw = await createTestGateway();
-  server = await listen(gw.gateway);
+  gw = await createListeningGateway();
 });
-afterAll(async () => {
-  await server.close();
-  await gw.close();
-});
+afterAll(() => gw.close());
 
 const clients = [
   { door: 'rest', legacyKey: 'welcomeMessageEn', path: ['messages', 'welcome', 'en'] },
@@ -27,14 +22,14 @@ function patchFor(path: readonly string[], value: string): Record<string, unknow
 
 async function update(client: (typeof clients)[number], value: string): Promise<number> {
   if (client.door === 'rest') {
-    const response = await fetch(`${server.baseUrl}/api/orgs/demo/config`, {
+    const response = await fetch(`${gw.baseUrl}/api/orgs/demo/config`, {
       method: 'PUT',
       headers: { 'x-api-key': gw.keys.admin, 'content-type': 'application/json' },
       body: JSON.stringify({ [client.legacyKey]: value }),
     });
     return response.status;
   }
-  const response = await fetch(`${server.baseUrl}/graphql`, {
+  const response = await fetch(`${gw.baseUrl}/graphql`, {
     method: 'POST',
     headers: { 'x-api-key': gw.keys.admin, 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -49,7 +44,7 @@ async function update(client: (typeof clients)[number], value: string): Promise<
 describe('concurrent writers', () => {
   it(`apply all ${clients.length * updatesPerClient} updates of different settings, each once, and a subscriber sees each once, in order`, async () => {
     const total = clients.length * updatesPerClient;
-    const subscriber = await sseSubscribe(server.baseUrl, 'subscription { orgConfigChanged(orgId: "demo", sinceVersion: 1) { version changedFields } }', {}, { 'x-api-key': gw.keys.admin });
+    const subscriber = await sseSubscribe(gw.baseUrl, 'subscription { orgConfigChanged(orgId: "demo", sinceVersion: 1) { version changedFields } }', {}, { 'x-api-key': gw.keys.admin });
     const statuses = await Promise.all(
       clients.map(async (client, index) => {
         const results: number[] = [];
@@ -59,7 +54,7 @@ describe('concurrent writers', () => {
     );
     expect(statuses.flat().every((status) => status === 200)).toBe(true);
 
-    const config = await (await fetch(`${server.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } })).json();
+    const config = await (await fetch(`${gw.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } })).json();
     clients.forEach((client, index) => expect(config[client.legacyKey]).toBe(`client ${index} update ${updatesPerClient - 1}`));
     const stored = await gw.store.getConfig('demo');
     expect(stored!.version).toBe(1 + total);

@@ -2,24 +2,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { createListeningGateway, type ListeningGateway } from './helpers.ts';
 
-let gw: TestGateway;
+let gw: ListeningGateway;
 let baseUrl: string;
-let stop: () => Promise<void>;
 const children: ChildProcess[] = [];
 
 beforeEach(async () => {
-  gw = await createTestGateway();
-  const server = await listen(gw.gateway, { webSockets: true });
-  baseUrl = server.baseUrl;
-  stop = async () => {
-    for (const child of children.splice(0)) child.kill();
-    await server.close();
-  };
+  gw = await createListeningGateway({ webSockets: true });
+  baseUrl = gw.baseUrl;
 });
 afterEach(async () => {
-  await stop();
+  for (const child of children.splice(0)) child.kill();
   await gw.close();
 });
 

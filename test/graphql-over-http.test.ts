@@ -1,22 +1,17 @@
 // GraphQL-over-HTTP compliance: graphql-http's server audits against the gateway, with a valid key.
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { type ListeningGateway, createListeningGateway } from './helpers.ts';
 
-let gw: TestGateway;
-let server: Awaited<ReturnType<typeof listen>>;
+let gw: ListeningGateway;
 beforeAll(async () => {
-  gw = await createTestGateway();
-  server = await listen(gw.gateway);
+  gw = await createListeningGateway();
 });
-afterAll(async () => {
-  await server.close();
-  await gw.close();
-});
+afterAll(() => gw.close());
 
 
 const audits = serverAudits({
-  url: () => `${server.baseUrl}/graphql`,
+  url: () => `${gw.baseUrl}/graphql`,
   fetchFn: (input: RequestInfo | URL, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     headers.set('x-api-key', gw.keys.adviser);

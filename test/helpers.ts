@@ -187,3 +187,19 @@ export async function until(condition: () => boolean, timeoutMs = 5_000): Promis
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+export type ListeningGateway = TestGateway & { baseUrl: string };
+
+/** A test gateway served on a real HTTP server (with its WebSocket door when asked); close() stops both. */
+export async function createListeningGateway(options: { webSockets?: boolean } = {}): Promise<ListeningGateway> {
+  const gw = await createTestGateway();
+  const server = await listen(gw.gateway, options);
+  return {
+    ...gw,
+    baseUrl: server.baseUrl,
+    async close() {
+      await server.close();
+      await gw.close();
+    },
+  };
+}

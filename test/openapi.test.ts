@@ -6,20 +6,15 @@ import addFormatsPlugin from 'ajv-formats';
 // ajv-formats is CommonJS with a default export: under ESM the function sits one level down.
 const addFormats = ((addFormatsPlugin as unknown as { default?: unknown }).default ?? addFormatsPlugin) as (ajv: Ajv2020) => void;
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { createListeningGateway, type ListeningGateway } from './helpers.ts';
 
-let gw: TestGateway;
-let server: Awaited<ReturnType<typeof listen>>;
+let gw: ListeningGateway;
 let document: any;
 beforeAll(async () => {
-  gw = await createTestGateway();
-  server = await listen(gw.gateway);
-  document = await (await fetch(`${server.baseUrl}/api/openapi.json`)).json();
+  gw = await createListeningGateway();
+  document = await (await fetch(`${gw.baseUrl}/api/openapi.json`)).json();
 });
-afterAll(async () => {
-  await server.close();
-  await gw.close();
-});
+afterAll(() => gw.close());
 
 describe('/api/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
@@ -34,7 +29,7 @@ describe('/api/openapi.json', () => {
     addFormats(ajv);
     ajv.addSchema(document, 'openapi');
     const operations = document.paths['/api/orgs/{orgId}/config'];
-    const url = `${server.baseUrl}/api/orgs/demo/config`;
+    const url = `${gw.baseUrl}/api/orgs/demo/config`;
     const admin = { 'x-api-key': gw.keys.admin };
     const calls: [string, RequestInit][] = [
       ['get', { headers: admin }],
@@ -65,7 +60,7 @@ describe('/api/openapi.json', () => {
       expect(validate.errors ?? [], `${operation} ${response.status}`).toEqual([]);
       expect(valid).toBe(true);
     }
-    const foreign = await fetch(`${server.baseUrl}/api/orgs/other/config`, { headers: admin });
+    const foreign = await fetch(`${gw.baseUrl}/api/orgs/other/config`, { headers: admin });
     expect(foreign.status).toBe(404);
     const problemSchema = ajv.compile({ $ref: 'openapi#/components/schemas/Problem' });
     expect(problemSchema(await foreign.json())).toBe(true);

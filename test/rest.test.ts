@@ -3,20 +3,15 @@ import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { type ListeningGateway, createListeningGateway } from './helpers.ts';
 
 const example = JSON.parse(readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
-let gw: TestGateway;
-let server: Awaited<ReturnType<typeof listen>>;
+let gw: ListeningGateway;
 beforeEach(async () => {
-  gw = await createTestGateway();
-  server = await listen(gw.gateway);
+  gw = await createListeningGateway();
 });
-afterEach(async () => {
-  await server.close();
-  await gw.close();
-});
+afterEach(() => gw.close());
 
 interface RawResponse {
   status: number;
@@ -29,7 +24,7 @@ interface RawResponse {
 /** A request exactly as given (no headers added but host), over HTTP/1.1, like curl sends it. */
 function send(method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${server.baseUrl}${path}`, { method, headers }, (res) => {
+    const req = httpRequest(`${gw.baseUrl}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
@@ -53,7 +48,7 @@ const put = (body: unknown, headers: Record<string, string> = {}, method = 'PUT'
 /** A PUT whose body goes in chunks without a content-length, so the limit is found while reading. */
 function sendChunked(chunks: string[]): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${server.baseUrl}${path}`, { method: 'PUT', headers: { 'x-api-key': gw.keys.admin, ...json } }, (res) => {
+    const req = httpRequest(`${gw.baseUrl}${path}`, { method: 'PUT', headers: { 'x-api-key': gw.keys.admin, ...json } }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (chunk: Buffer) => parts.push(chunk));
       res.on('end', () => {
@@ -301,7 +296,6 @@ describe('refusals', () => {
     const response = await get();
     expect(response.status).toBe(500);
     expect(response.json()).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'INTERNAL_SERVER_ERROR', detail: 'Unexpected error.' });
-    gw = await createTestGateway(); // afterEach closes the store again
   });
 });
 

@@ -7,7 +7,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { operator as operatorActor } from '../src/auth/actor.ts';
-import { createTestGateway, listen, sseSubscribe, tempDir, until, type TestGateway } from './helpers.ts';
+import { createListeningGateway, sseSubscribe, tempDir, until, type ListeningGateway } from './helpers.ts';
 
 const CHANGED = `subscription ($orgId: ID!, $fields: [String!], $sinceVersion: Int) {
   orgConfigChanged(orgId: $orgId, fields: $fields, sinceVersion: $sinceVersion) {
@@ -15,22 +15,16 @@ const CHANGED = `subscription ($orgId: ID!, $fields: [String!], $sinceVersion: I
   }
 }`;
 
-let gw: TestGateway;
+let gw: ListeningGateway;
 let baseUrl: string;
-let closeServer: () => Promise<void>;
 const wsClients: WsClient[] = [];
 
 beforeEach(async () => {
-  gw = await createTestGateway();
-  const server = await listen(gw.gateway, { webSockets: true });
-  baseUrl = server.baseUrl;
-  closeServer = async () => {
-    for (const client of wsClients.splice(0)) await client.dispose();
-    await server.close();
-  };
+  gw = await createListeningGateway({ webSockets: true });
+  baseUrl = gw.baseUrl;
 });
 afterEach(async () => {
-  await closeServer();
+  for (const client of wsClients.splice(0)) await client.dispose();
   await gw.close();
 });
 
