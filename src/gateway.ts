@@ -14,6 +14,7 @@ import { useSseEventIds } from './graphql/sse-event-ids.ts';
 import { RequestGuard, useApiKeyAuth } from './http/api-key-auth.ts';
 import { useBodyLimit } from './http/body-limit.ts';
 import { requestIdOf, useRequestLog } from './http/request-log.ts';
+import { pathOf } from './http/request-path.ts';
 import { createLogger, yogaLogger, type Logger } from './logging.ts';
 import { bodyLimitBytes } from './rest/limits.ts';
 import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
@@ -45,7 +46,7 @@ function useRestRoutes(deps: RestDeps): Plugin {
     },
     onResponse({ request, response }) {
       // yoga's CORS handling sets Vary: Origin over ours; caches must still key on the encoding.
-      if (!new URL(request.url).pathname.startsWith('/api/')) return;
+      if (!pathOf(request).startsWith('/api/')) return;
       const vary = response.headers.get('vary');
       if (!vary?.toLowerCase().includes('accept-encoding')) response.headers.set('vary', vary ? `${vary}, accept-encoding` : 'accept-encoding');
     },
@@ -94,7 +95,6 @@ export function createGateway(deps: GatewayDeps) {
       useBodyLimit(bodyLimitBytes, logger),
       useApiKeyAuth(guard, logger),
       useRestRoutes({
-        store,
         service,
         logError: (error) => logger.error({ err: error }, 'unexpected error'),
         reuseRepresentations: !performance.disabled.has('preserialized-json'),

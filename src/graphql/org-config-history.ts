@@ -129,6 +129,15 @@ export function changeSuccessType(name: string, description: string) {
   });
 }
 
+/** The expected failures of a change, as members of its result union beside the success type. */
+export function changeErrors(unionName: string, description: string) {
+  return {
+    types: [ConfigValidationError, VersionConflictError, OrgNotFoundError],
+    union: { name: unionName, description },
+    directResult: true as const,
+  };
+}
+
 const RevertOrgConfigInput = builder.inputType('RevertOrgConfigInput', {
   description: 'Which earlier version of an organisation to restore.',
   fields: (t) => ({
@@ -143,11 +152,7 @@ builder.mutationField('revertOrgConfig', (t) =>
     type: changeSuccessType('RevertOrgConfigSuccess', 'The settings of the earlier version are restored, as a new version.'),
     description: 'Restores the settings of an earlier version as a new revision (admin keys only). NotFound for a version the organisation never had.',
     args: { input: t.arg({ type: RevertOrgConfigInput, required: true, description: 'What to restore.' }) },
-    errors: {
-      types: [ConfigValidationError, VersionConflictError, OrgNotFoundError],
-      union: { name: 'RevertOrgConfigResult', description: 'The committed revert, or why nothing was written.' },
-      directResult: true,
-    },
+    errors: changeErrors('RevertOrgConfigResult', 'The committed revert, or why nothing was written.'),
     resolve: (_, { input }, { actor, service }) =>
       service.revert(actor, { orgId: String(input.orgId), toVersion: input.toVersion, expectedVersion: input.expectedVersion, door: 'graphql' }),
   }),

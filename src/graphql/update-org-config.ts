@@ -1,9 +1,8 @@
 // The updateOrgConfig mutation: its patch input types (derived from the catalogue) and its result union.
 import type { GroupNode, SettingKind } from '../config/catalogue.ts';
-import { ConfigValidationError, OrgNotFoundError, VersionConflictError } from '../config/errors.ts';
 import { orgConfigCatalogue, orgConfigPatchSchema } from '../config/model.ts';
 import { builder } from './builder.ts';
-import { changeSuccessType } from './org-config-history.ts';
+import { changeErrors, changeSuccessType } from './org-config-history.ts';
 import { AdviserStatusEnum } from './org-config.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -86,11 +85,7 @@ builder.mutationField('updateOrgConfig', (t) =>
     type: changeSuccessType('UpdateOrgConfigSuccess', 'The change is committed (or, for a dry run, would be valid).'),
     description: 'Changes some settings of an organisation (admin keys only). A rejected change writes nothing and keeps the version.',
     args: { input: t.arg({ type: UpdateOrgConfigInput, required: true, description: 'What to change.' }) },
-    errors: {
-      types: [ConfigValidationError, VersionConflictError, OrgNotFoundError],
-      union: { name: 'UpdateOrgConfigResult', description: 'The committed change, or why nothing was written.' },
-      directResult: true,
-    },
+    errors: changeErrors('UpdateOrgConfigResult', 'The committed change, or why nothing was written.'),
     resolve: (_, { input }, { actor, service }) =>
       service.update(actor, {
         orgId: String(input.orgId),

@@ -2,17 +2,18 @@
 import type { Logger } from '../logging.ts';
 import { problemResponse } from '../rest/problem.ts';
 import { requestIdOf } from './request-log.ts';
+import { pathOf } from './request-path.ts';
 import { Response } from './fetch-api.ts';
 
 /** A failure nobody expected, before any door: logged with its cause, answered 500 without details. */
 export function unexpectedFailure(request: Request, logger: Logger, error: unknown): Response {
-  logger.error({ err: error, requestId: requestIdOf(request), path: new URL(request.url).pathname }, 'unexpected error');
+  logger.error({ err: error, requestId: requestIdOf(request), path: pathOf(request) }, 'unexpected error');
   return refusal(request, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
 }
 
 /** problem+json under /api/, a GraphQL response with a coded error elsewhere. */
 export function refusal(request: Request, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
-  if (new URL(request.url).pathname.startsWith('/api/')) return problemResponse(status, code, message, { headers });
+  if (pathOf(request).startsWith('/api/')) return problemResponse(status, code, message, { headers });
   return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },

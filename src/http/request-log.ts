@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from '../logging.ts';
+import { pathOf } from './request-path.ts';
 
 const started = new WeakMap<Request, { id: string; at: number }>();
 
@@ -27,10 +28,9 @@ export function useRequestLog(logger: Logger): Plugin {
       const start = started.get(request);
       if (!start) return;
       response.headers.set('x-request-id', start.id);
-      const url = new URL(request.url);
       // Method, path and status only: never headers (keys) nor bodies (configurations).
       logger.info(
-        { requestId: start.id, method: request.method, path: url.pathname, status: response.status, ms: Math.round((performance.now() - start.at) * 10) / 10 },
+        { requestId: start.id, method: request.method, path: pathOf(request), status: response.status, ms: Math.round((performance.now() - start.at) * 10) / 10 },
         'request',
       );
     },

@@ -11,7 +11,6 @@ import {
 import { parseLegacyPatch, toLegacy } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
-import type { ConfigStore } from '../store/config-store.ts';
 import { readJsonBody } from './body.ts';
 import { encodedResponse, Representation } from './encoding.ts';
 import { bodyLimitBytes } from './limits.ts';
@@ -30,7 +29,6 @@ const writeMediaTypes: Record<string, readonly string[]> = {
 };
 
 export interface RestDeps {
-  readonly store: ConfigStore;
   readonly service: ConfigService;
   /** Where unexpected failures go; the client only hears "Unexpected error.". */
   readonly logError: (error: unknown) => void;
@@ -56,6 +54,14 @@ function representationOf(config: OrgConfig, reuse: boolean): Representation {
 function configResponse(request: Request, config: OrgConfig, reuse: boolean): Response {
   const headers = { 'content-type': 'application/json; charset=utf-8', etag: etagOf(config.version), 'cache-control': 'private, no-cache' };
   return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representationOf(config, reuse), headers);
+}
+
+let openApi: Representation | undefined;
+
+/** The OpenAPI document never changes while the process runs: serialised (and compressed) once. */
+function openApiRepresentation(): Representation {
+  openApi ??= Representation.of(JSON.stringify(openApiDocument));
+  return openApi;
 }
 
 /** The domain's expected failures as HTTP answers; anything else is logged and answered 500, masked. */
@@ -160,7 +166,7 @@ export async function handleRestRequest(request: Request, url: URL, deps: RestDe
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return problemResponse(405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported here; use GET, HEAD`, { headers: { allow: 'GET, HEAD' } });
     }
-    return encodedResponse(request, 200, JSON.stringify(openApiDocument), { 'content-type': 'application/json; charset=utf-8' });
+    return encodedResponse(request, 200, openApiRepresentation(), { 'content-type': 'application/json; charset=utf-8' });
   }
   const match = configPath.exec(url.pathname);
   if (!match) return url.pathname.startsWith('/api/') ? problemResponse(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`) : null;
