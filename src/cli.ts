@@ -1,5 +1,5 @@
 // Admin commands on the gateway's database: organisations, API keys, config export/import, migrate.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { operator } from './auth/actor.ts';
@@ -9,7 +9,11 @@ import { parseLegacyPatch, toLegacy, toLegacyPath } from './config/legacy.ts';
 import { defaultSettings } from './config/model.ts';
 import { ConfigService } from './config/service.ts';
 import { loadSettings, SettingsError } from './settings.ts';
+import { openStore } from './backend.ts';
+import { RedisSignals } from './events/redis-signals.ts';
 import { roles, type ConfigStore, type Role } from './store/config-store.ts';
+import { copySqliteToPostgres, TargetNotEmptyError } from './store/copy.ts';
+import { PostgresConfigStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 
 export const usage = `Usage: npm run cli -- <command> [options]    (or: org-config <command>)
@@ -25,8 +29,11 @@ Commands:
   config import <orgId> <file> [--expected-version N]
                                             apply a legacy flat JSON file (whole or partial), validated
   migrate                                   create or migrate the database, then exit
+  copy --from file:PATH                     copy every organisation, key and revision of a SQLite
+                                            database into DATABASE_URL, an empty PostgreSQL database
 
-The database is DATABASE_URL (default file:./data/org-config.db), as for the server.
+The database is DATABASE_URL (default file:./data/org-config.db, or postgres://...), as for the
+server; with REDIS_URL set, running gateways hear of changes at once.
 Exit codes: 0 done, 1 refused (not found, invalid configuration, conflict), 2 bad arguments.`;
 
 export interface CliIo {
@@ -141,7 +148,25 @@ const commands: Record<string, Command> = {
     parse(args, {}, 0);
     io.out('database is migrated');
   },
+  async copy(args, store, io) {
+    const { values } = parse(args, { from: { type: 'string' } }, 0);
+    const from = required(values, 'from');
+    if (!/^file:[^?#]+$/.test(from)) throw new UsageError('--from must be file:PATH, a SQLite database');
+    if (!(store instanceof PostgresConfigStore)) throw new UsageError('copy writes into PostgreSQL: set DATABASE_URL=postgres://...');
+    const path = from.slice('file:'.length);
+    if (!existsSync(path)) throw new UsageError(`no SQLite database at ${path}`);
+    const source = openSqliteStore(path);
+    try {
+      const copied = await copySqliteToPostgres(source, store);
+      io.out(`copied ${copied.orgs} organisation(s), ${copied.keys} key(s) and ${copied.revisions} revision(s) into PostgreSQL`);
+    } finally {
+      await source.close();
+    }
+  },
 };
+
+/** Commands that change nothing: running gateways need not hear of them. */
+const readOnly = new Set(['org list', 'key list', 'config export', 'migrate']);
 
 /** A command that understood its arguments but could not be carried out (exit code 1). */
 class CliRefusal extends Error {}
@@ -151,10 +176,31 @@ function refusalMessage(error: unknown): string | null {
     const lines = error.problems.map((problem) => `  ${toLegacyPath(problem.path).join('/') || '(root)'}: ${problem.message} [${problem.code}]`);
     return `invalid configuration, nothing written:\n${lines.join('\n')}`;
   }
-  if (error instanceof OrgNotFoundError || error instanceof OrgExistsError || error instanceof VersionConflictError || error instanceof CliRefusal) {
+  if (
+    error instanceof OrgNotFoundError ||
+    error instanceof OrgExistsError ||
+    error instanceof VersionConflictError ||
+    error instanceof TargetNotEmptyError ||
+    error instanceof CliRefusal
+  ) {
     return error.message;
   }
   return null;
+}
+
+/**
+ * Through Redis, running gateways hear of commits only from whoever made them: tell them (on
+ * PostgreSQL alone, the store's own NOTIFY does). If Redis is away they catch up within a second.
+ */
+async function tellGateways(redisUrl: string, store: PostgresConfigStore, io: CliIo): Promise<void> {
+  const signals = new RedisSignals(redisUrl, store.channel, () => undefined);
+  try {
+    await signals.publish('unknown');
+  } catch (error) {
+    io.err(`note: running gateways could not be told through Redis (${(error as Error).message}); they catch up within a second`);
+  } finally {
+    await signals.close();
+  }
 }
 
 /** Runs one command; answers the exit code. */
@@ -163,7 +209,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     (argv.length === 0 ? io.err : io.out)(usage);
     return argv.length === 0 ? 2 : 0;
   }
-  const name = argv[0] === 'migrate' ? 'migrate' : `${argv[0]} ${argv[1] ?? ''}`;
+  const name = argv[0] === 'migrate' || argv[0] === 'copy' ? argv[0] : `${argv[0]} ${argv[1] ?? ''}`;
   const command = commands[name];
   if (!command) {
     io.err(`unknown command "${argv.slice(0, 2).join(' ')}"\n\n${usage}`);
@@ -172,8 +218,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let store: ConfigStore | undefined;
   try {
     const settings = loadSettings(io.env);
-    store = openSqliteStore(settings.sqlitePath);
+    store = await openStore(settings, (error) => io.err(`database: ${(error as Error).message}`));
     await command(argv.slice(name.split(' ').length), store, io);
+    if (settings.redisUrl && !readOnly.has(name)) await tellGateways(settings.redisUrl, store as PostgresConfigStore, io);
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof SettingsError) {

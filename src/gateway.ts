@@ -72,7 +72,7 @@ function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
 function cachedStore(store: ConfigStore, events: ChangeEvents): ConfigStore {
   const cached = new CachedConfigStore(store);
   events.watchAll((revision) => cached.applyRevision(revision));
-  events.watchForeignCommits(() => cached.forgetKeys());
+  events.watchKeyChanges(() => cached.forgetKeys());
   return cached;
 }
 
@@ -90,7 +90,8 @@ export function createGateway(deps: GatewayDeps) {
     batching: false,
     parserAndValidationCache: !performance.disabled.has('parse-cache'),
     plugins: [
-      useReadinessCheck({ endpoint: '/ready', check: () => store.isReady() }),
+      // Ready when the database answers, is migrated, and other replicas' commits reach this one.
+      useReadinessCheck({ endpoint: '/ready', check: async () => events.isConnected() && (await store.isReady()) }),
       useRequestLog(logger),
       useBodyLimit(bodyLimitBytes, logger),
       useApiKeyAuth(guard, logger),

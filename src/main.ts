@@ -2,12 +2,11 @@
 import { createServer } from 'node:http';
 import { ConfigService } from './config/service.ts';
 import { demoOrgId, seedDemoIfEmpty } from './demo.ts';
-import { RevisionLogTailer } from './events/change-feed.ts';
 import { createGateway } from './gateway.ts';
 import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
 import { createLogger } from './logging.ts';
-import { loadSettings, SettingsError } from './settings.ts';
-import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
+import { openBackend } from './backend.ts';
+import { loadSettings, redactedUrl, SettingsError } from './settings.ts';
 
 function printDemoKey(key: string, baseUrl: string): void {
   console.log(`
@@ -34,8 +33,9 @@ function publicHost(host: string): string {
 async function main(): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger(settings.logLevel);
-  const store = openSqliteStore(settings.sqlitePath);
-  const events = new RevisionLogTailer(store, { onError: (error) => logger.error({ err: error }, 'change feed: cannot read the revision log') });
+  const { store, events, close } = await openBackend(settings, {
+    onError: (error) => logger.error({ err: error }, 'change feed: cannot read the revision log or hear of commits'),
+  });
   const gateway = createGateway({
     store,
     events,
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store, events)) : null;
   if (demoKey) printDemoKey(demoKey, baseUrl);
   // Printed last: scripts and tests wait for this line.
-  console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${settings.databaseUrl})`);
+  console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${redactedUrl(settings.databaseUrl)}${settings.redisUrl ? `, changes through ${redactedUrl(settings.redisUrl)}` : ''})`);
 
   let stopping = false;
   /**
@@ -78,12 +78,13 @@ async function main(): Promise<void> {
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearInterval(sweep);
-      void store.close().then(() => {
+      void close().then(() => {
         logger.info('stopped');
         process.exit(0);
       });
     });
     server.closeIdleConnections();
+    // Ends the subscriptions now (SSE streams complete), so their connections can close.
     void events.close();
     void webSockets.close();
   };

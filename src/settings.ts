@@ -5,9 +5,12 @@ export const defaultDatabaseUrl = 'file:./data/org-config.db';
 
 const databaseUrl = z
   .string()
-  .refine((value) => /^file:[^?#]+$/.test(value), {
-    message: 'must be file:PATH, a SQLite database file (e.g. file:./data/org-config.db), without ?options, or file::memory:',
+  .refine((value) => /^file:[^?#]+$/.test(value) || /^postgres(ql)?:\/\/[^\s]+$/.test(value), {
+    message:
+      'must be file:PATH, a SQLite database file (e.g. file:./data/org-config.db) without ?options, or postgres://USER@HOST:PORT/DATABASE for PostgreSQL',
   });
+
+const redisUrl = z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://HOST:PORT (or rediss:// for TLS)');
 
 const wholeNumber = (min: number, max: number) =>
   z
@@ -41,6 +44,8 @@ const environmentSchema = z.object({
   PORT: wholeNumber(0, 65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: databaseUrl.default(defaultDatabaseUrl),
+  DATABASE_POOL_SIZE: wholeNumber(1, 1_000).default(10),
+  REDIS_URL: redisUrl.optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SEED_DEMO: flag.default(true),
   NODE_ENV: z.string().default('development'),
@@ -58,9 +63,12 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export interface Settings {
   readonly port: number;
   readonly host: string;
+  /** file:PATH (SQLite, embedded) or postgres://... (shared by replicas). */
   readonly databaseUrl: string;
-  /** Path of the SQLite file, from DATABASE_URL (":memory:" for an in-memory database). */
-  readonly sqlitePath: string;
+  /** Connections each process keeps to PostgreSQL (plus one that listens for notifications). */
+  readonly databasePoolSize: number;
+  /** With PostgreSQL: commit signals travel through Redis rather than LISTEN/NOTIFY. */
+  readonly redisUrl: string | null;
   readonly logLevel: LogLevel;
   /** Create the demo organisation and print an admin key when the database has no organisation. */
   readonly seedDemo: boolean;
@@ -84,8 +92,9 @@ export interface RateLimits {
 
 export class SettingsError extends Error {}
 
-export function sqlitePathOf(databaseUrl: string): string {
-  return databaseUrl.slice('file:'.length);
+/** The database URL without its password, fit for logs and the start-up line. */
+export function redactedUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
 /** Reads the settings; throws SettingsError naming every bad variable. */
@@ -97,12 +106,16 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     throw new SettingsError(`invalid settings:\n${lines.join('\n')}`);
   }
   const env = result.data;
+  if (env.REDIS_URL && env.DATABASE_URL.startsWith('file:')) {
+    throw new SettingsError('invalid settings:\n  REDIS_URL is for replicas sharing PostgreSQL; with a SQLite DATABASE_URL one process serves alone and needs no Redis');
+  }
   const production = env.NODE_ENV === 'production';
   return {
     port: env.PORT,
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
-    sqlitePath: sqlitePathOf(env.DATABASE_URL),
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    redisUrl: env.REDIS_URL ?? null,
     logLevel: env.LOG_LEVEL,
     seedDemo: env.SEED_DEMO,
     graphiql: env.GRAPHIQL ?? !production,

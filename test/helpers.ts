@@ -1,4 +1,4 @@
-// Test helpers: a gateway on a fresh SQLite file with the demo org, its keys, and a GraphQL caller.
+// Test helpers: a gateway on a fresh database (SQLite, or PostgreSQL in the postgres project) with the demo org, its keys, and a GraphQL caller.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +6,9 @@ import { operator } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { exampleSettings } from '../src/demo.ts';
-import { RevisionLogTailer } from '../src/events/change-feed.ts';
+import { openBackend } from '../src/backend.ts';
 import { createGateway, type GatewayDeps } from '../src/gateway.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { createTestDatabase } from './support/databases.ts';
 
 export function tempDir(): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), 'org-config-test-'));
@@ -20,12 +20,27 @@ export interface GraphQLResponse {
   errors?: { message: string; path?: string[]; extensions?: { code?: string } }[];
 }
 
+/** A store and change feed on a new database of the suite's kind; close() also drops the database. */
+export async function createTestBackend(options: { onError?: (error: unknown) => void } = {}) {
+  const database = await createTestDatabase();
+  const backend = await openBackend({ databaseUrl: database.url }, { pollIntervalMs: 20, onError: options.onError ?? ((error) => console.error(error)) });
+  let closed = false;
+  return {
+    ...backend,
+    database,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await backend.close();
+      await database.drop();
+    },
+  };
+}
+
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
 export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits'> = {}) {
-  const dir = tempDir();
-  const databasePath = join(dir.path, 'test.db');
-  const store = openSqliteStore(databasePath);
-  const events = new RevisionLogTailer(store, { pollIntervalMs: 20 });
+  const backend = await createTestBackend();
+  const { store, events, database } = backend;
   const service = new ConfigService(store, events);
   await service.createOrg(operator, 'demo', exampleSettings());
   await service.createOrg(operator, 'other');
@@ -49,13 +64,11 @@ export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits'>
     service,
     gateway,
     keys,
-    databasePath,
+    /** DATABASE_URL of the gateway's database, for other processes (the CLI) to share it. */
+    databaseUrl: database.url,
+    database,
     graphql,
-    async close() {
-      await events.close();
-      await store.close();
-      dir.remove();
-    },
+    close: backend.close,
   };
 }
 

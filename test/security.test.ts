@@ -8,13 +8,10 @@ import { operator } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { exampleSettings } from '../src/demo.ts';
-import { RevisionLogTailer } from '../src/events/change-feed.ts';
 import { createGateway, type GatewayDeps } from '../src/gateway.ts';
 import { serveGraphQLOverWebSocket } from '../src/graphql/websocket.ts';
 import { createLogger } from '../src/logging.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { join } from 'node:path';
-import { createTestGateway, tempDir, type TestGateway } from './helpers.ts';
+import { createTestBackend, createTestGateway, type TestGateway } from './helpers.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -29,17 +26,12 @@ async function testGateway(): Promise<TestGateway> {
 
 /** A gateway with its own options (limits, production switches, a log sink) on a fresh database. */
 async function customGateway(options: Partial<GatewayDeps> = {}) {
-  const dir = tempDir();
-  const store = openSqliteStore(join(dir.path, 'custom.db'));
-  const events = new RevisionLogTailer(store, { pollIntervalMs: 20, onError: () => undefined });
+  const backend = await createTestBackend({ onError: () => undefined });
+  const { store, events } = backend;
+  cleanups.push(() => backend.close());
   await new ConfigService(store, events).createOrg(operator, 'demo', exampleSettings());
   const key = (await createApiKey(store, 'demo', 'admin')).key;
   const gateway = createGateway({ store, events, ...options });
-  cleanups.push(async () => {
-    await events.close();
-    await store.close();
-    dir.remove();
-  });
   const post = (body: unknown, headers: Record<string, string> = {}, path = '/graphql') =>
     gateway.fetch(`http://gateway.test${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   return { store, gateway, key, post };

@@ -57,7 +57,7 @@ describe('npm start', () => {
   it('refuses a bad setting with a clear message', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
-      env: { ...process.env, PORT: 'eighty', DATABASE_URL: 'postgres://x' },
+      env: { ...process.env, PORT: 'eighty', DATABASE_URL: 'mysql://x' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
@@ -65,6 +65,6 @@ describe('npm start', () => {
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     expect(await exited(child)).toBe(1);
     expect(stderr).toContain('PORT="eighty"');
-    expect(stderr).toContain('DATABASE_URL="postgres://x": must be file:PATH');
+    expect(stderr).toContain('DATABASE_URL="mysql://x": must be file:PATH');
   });
 });

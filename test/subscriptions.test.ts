@@ -33,10 +33,10 @@ const restPut = (body: Record<string, unknown>, orgId = 'demo', key = gw.keys.ad
 
 /** Revokes a key from another process, as an operator would, and waits until the gateway has noticed. */
 async function revokeWithCli(keyId: string): Promise<void> {
-  const noticed = new Promise<void>((resolve) => gw.events.watchForeignCommits(resolve));
+  const noticed = new Promise<void>((resolve) => gw.events.watchKeyChanges(resolve));
   const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'key', 'revoke', keyId], {
     cwd: new URL('..', import.meta.url).pathname,
-    env: { ...process.env, DATABASE_URL: `file:${gw.databasePath}` },
+    env: { ...process.env, DATABASE_URL: gw.databaseUrl },
     stdio: 'ignore',
   });
   expect(await new Promise((resolve) => cli.once('exit', resolve))).toBe(0);
@@ -153,7 +153,7 @@ describe('orgConfigChanged', () => {
       writeFileSync(file, JSON.stringify({ color: '#c0ffee' }));
       const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'config', 'import', 'demo', file], {
         cwd: new URL('..', import.meta.url).pathname,
-        env: { ...process.env, DATABASE_URL: `file:${gw.databasePath}` },
+        env: { ...process.env, DATABASE_URL: gw.databaseUrl },
         stdio: 'ignore',
       });
       expect(await new Promise((resolve) => cli.once('exit', resolve))).toBe(0);

@@ -2,6 +2,7 @@
 import { Repeater } from 'graphql-yoga';
 import type { Revision } from '../config/revision.ts';
 import type { ConfigStore } from '../store/config-store.ts';
+import type { CommitSignal, CommitSignals } from './commit-signals.ts';
 
 /**
  * Committed revisions, per organisation, in version order, each once. An in-process implementation
@@ -17,8 +18,10 @@ export interface ChangeEvents {
   notifyCommitted(): void;
   /** Every committed revision of every organisation, in commit order (for caches). Returns an unsubscribe. */
   watchAll(listener: (revision: Revision) => void): () => void;
-  /** Told whenever another process has committed anything (a key revoked by the CLI, say). */
-  watchForeignCommits(listener: () => void): () => void;
+  /** Told when API keys may have changed in another process (a key revoked by the CLI, say). */
+  watchKeyChanges(listener: () => void): () => void;
+  /** Whether commits of other processes reach this one now (for /ready). */
+  isConnected(): boolean;
   close(): Promise<void>;
 }
 
@@ -30,15 +33,14 @@ const maxUnconsumed = 500;
 
 /**
  * Reads the revision log after the last position it has seen, whenever this process commits or
- * the store says another process did (polled every `pollIntervalMs`). Since it only ever reads
- * committed rows in commit order, an event cannot exist for a rolled-back change, nor be skipped.
+ * its commit signals say another process did. Since it only ever reads committed rows in commit
+ * order, an event cannot exist for a rolled-back change, nor be skipped.
  */
 export class RevisionLogTailer implements ChangeEvents {
   private lastSeq = 0;
-  private marker = 0;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly allListeners = new Set<Listener>();
-  private readonly foreignCommitListeners = new Set<() => void>();
+  private readonly keyChangeListeners = new Set<() => void>();
   /** Ends every open subscription: on shutdown, streams complete instead of being cut. */
   private readonly stops = new Set<() => void>();
   private draining: Promise<void> | null = null;
@@ -48,53 +50,68 @@ export class RevisionLogTailer implements ChangeEvents {
   private timer: NodeJS.Timeout | undefined;
   private readonly ready: Promise<void>;
 
-  private readonly pollIntervalMs: number;
+  private readonly retryIntervalMs: number;
+  private readonly catchUpIntervalMs: number | null;
   private readonly onError: (error: unknown) => void;
 
   constructor(
     private readonly store: ConfigStore,
+    private readonly signals: CommitSignals,
     options: {
-      pollIntervalMs?: number;
-      /** A failed read of the log (the database is away): reported, and retried at the next poll. */
+      /** How soon a failed read of the log (the database is away) is tried again. */
+      retryIntervalMs?: number;
+      /**
+       * Read the log this often even without a signal: a process that committed and died before
+       * its signal went out (Redis) is caught up with within this time. Null: never.
+       */
+      catchUpIntervalMs?: number | null;
       onError?: (error: unknown) => void;
     } = {},
   ) {
-    this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.retryIntervalMs = options.retryIntervalMs ?? 100;
+    this.catchUpIntervalMs = options.catchUpIntervalMs ?? null;
     this.onError = options.onError ?? ((error) => console.error('change feed:', error));
     this.ready = this.start();
     this.ready.catch(this.onError);
   }
 
-  /** Finds where the log ends, trying again every poll interval while the database cannot say. */
+  /** Listens for signals, then finds where the log ends, trying again while the database cannot say. */
   private async start(): Promise<void> {
+    // Signals first: a commit between reading the log's end and listening would otherwise wait for the next one.
+    this.signals.start((signal) => this.onSignal(signal));
     for (;;) {
       try {
         this.lastSeq = await this.store.latestRevisionSeq();
-        this.marker = await this.store.externalCommitMarker();
         break;
       } catch (error) {
         this.onError(error);
         if (this.closed) throw error;
-        await new Promise((resolve) => setTimeout(resolve, this.pollIntervalMs).unref());
+        await new Promise((resolve) => setTimeout(resolve, this.retryIntervalMs).unref());
       }
     }
-    this.timer = setInterval(() => void this.checkForeignCommits().catch(this.onError), this.pollIntervalMs);
+    let sinceCatchUp = 0;
+    this.timer = setInterval(() => {
+      sinceCatchUp += this.retryIntervalMs;
+      const catchUp = this.catchUpIntervalMs !== null && sinceCatchUp >= this.catchUpIntervalMs;
+      if (catchUp) sinceCatchUp = 0;
+      // A drain that failed (the database was away) is tried again here, whoever asked for it.
+      if (this.drainFailed || catchUp) this.drain().catch(this.onError);
+    }, this.retryIntervalMs);
     this.timer.unref();
   }
 
-  private async checkForeignCommits(): Promise<void> {
-    // A drain that failed (the database was away) is tried again here, whoever asked for it.
-    if (this.drainFailed) await this.drain();
-    const marker = await this.store.externalCommitMarker();
-    if (marker === this.marker) return;
-    for (const listener of this.foreignCommitListeners) this.safely(() => listener());
-    await this.drain();
-    // Only once read: a drain that failed is tried again at the next poll.
-    this.marker = marker;
+  private onSignal(signal: CommitSignal): void {
+    if (signal !== 'revisions') for (const listener of this.keyChangeListeners) this.safely(() => listener());
+    if (signal !== 'keys') this.drain().catch(this.onError);
+  }
+
+  isConnected(): boolean {
+    return this.signals.isConnected();
   }
 
   notifyCommitted(): void {
     this.drain().catch(this.onError);
+    this.signals.publish('revisions').catch(this.onError);
   }
 
   /** Reads and dispatches everything after lastSeq; one drain at a time, run again if asked meanwhile. */
@@ -104,7 +121,7 @@ export class RevisionLogTailer implements ChangeEvents {
       this.draining = this.drainWhileRequested().finally(() => {
         this.draining = null;
         // Asked between the last check and now: nobody else will.
-        if (this.drainRequested) this.notifyCommitted();
+        if (this.drainRequested) this.drain().catch(this.onError);
       });
     }
     return this.draining;
@@ -142,9 +159,9 @@ export class RevisionLogTailer implements ChangeEvents {
     return () => this.allListeners.delete(listener);
   }
 
-  watchForeignCommits(listener: () => void): () => void {
-    this.foreignCommitListeners.add(listener);
-    return () => this.foreignCommitListeners.delete(listener);
+  watchKeyChanges(listener: () => void): () => void {
+    this.keyChangeListeners.add(listener);
+    return () => this.keyChangeListeners.delete(listener);
   }
 
   subscribe(orgId: string, sinceVersion: number | null, accept: (revision: Revision) => boolean = () => true): AsyncIterable<Revision> {
@@ -205,6 +222,7 @@ export class RevisionLogTailer implements ChangeEvents {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    await this.signals.close();
     for (const stop of this.stops) stop();
     await this.draining;
   }

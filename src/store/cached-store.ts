@@ -93,9 +93,6 @@ export class CachedConfigStore implements ConfigStore {
   latestRevisionSeq(): Promise<number> {
     return this.inner.latestRevisionSeq();
   }
-  externalCommitMarker(): Promise<number> {
-    return this.inner.externalCommitMarker();
-  }
   isReady(): Promise<boolean> {
     return this.inner.isReady();
   }

@@ -1,4 +1,4 @@
-// What the domain needs from storage; SQLite implements it today, PostgreSQL can beside it.
+// What the domain needs from storage; SQLite (embedded) and PostgreSQL (many replicas) implement it.
 import type { OrgConfig, OrgConfigSettings } from '../config/model.ts';
 import type { SettingChange } from '../config/patch.ts';
 import type { Revision, RevisionMeta } from '../config/revision.ts';
@@ -13,6 +13,11 @@ export interface ApiKeyRecord {
   readonly role: Role;
   readonly createdAt: Date;
   readonly revokedAt: Date | null;
+}
+
+/** An API key as stored: its record and the SHA-256 of the key (for copying a database). */
+export interface StoredApiKey extends ApiKeyRecord {
+  readonly keyHash: string;
 }
 
 export interface OrgSummary {
@@ -49,11 +54,6 @@ export interface ConfigStore {
   revisionsAfter(seq: number, limit: number): Promise<Revision[]>;
   /** The log position of the newest revision (0 when none). */
   latestRevisionSeq(): Promise<number>;
-  /**
-   * A value that changes when another process commits to the database (SQLite's data_version);
-   * the change feed polls it to learn of commits it did not make.
-   */
-  externalCommitMarker(): Promise<number>;
 
   createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord>;
   /** The live (not revoked) key with this hash. */

@@ -5,11 +5,7 @@ import { settingsLeaves } from '../../config/model.ts';
 import type { SettingChange } from '../../config/patch.ts';
 import type { OrgConfigSettings } from '../../config/model.ts';
 import { adviserStatuses } from '../../config/rules.ts';
-
-/** Column name of a setting: its legacy key in snake_case (maximumAttachmentSizeBytes -> maximum_attachment_size_bytes). */
-export function settingColumnName(legacyKey: string): string {
-  return legacyKey.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
-}
+import { settingColumnName } from '../setting-columns.ts';
 
 function settingColumn(kind: SettingKind, name: string): SQLiteColumnBuilderBase {
   switch (kind) {

@@ -1,70 +1,18 @@
 // The embedded store: SQLite through better-sqlite3 and drizzle, WAL mode, migrated when opened.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { getPath, setPath } from '../../config/catalogue.ts';
 import { OrgExistsError } from '../../config/errors.ts';
 import { settingsLeaves, type OrgConfig, type OrgConfigSettings } from '../../config/model.ts';
-import type { SettingChange } from '../../config/patch.ts';
 import type { Revision, RevisionMeta } from '../../config/revision.ts';
-import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, UpdateDecision } from '../config-store.ts';
+import { migrationCount, migrationsFolder } from '../migrations.ts';
+import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
+import { creationChanges, revisionRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
-const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
-
-/** How many migrations the code ships (drizzle-kit's journal). */
-function migrationCount(): number {
-  const journal = JSON.parse(readFileSync(`${migrationsFolder}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
-  return journal.entries.length;
-}
-
-type OrgConfigRow = typeof orgConfigs.$inferSelect & Record<string, unknown>;
-
-function rowToConfig(row: OrgConfigRow): OrgConfig {
-  const settings: Record<string, unknown> = {};
-  for (const { path, setting } of settingsLeaves) setPath(settings, path, row[setting.legacyKey]);
-  return { orgId: row.orgId, version: row.version, updatedAt: row.updatedAt, settings: settings as OrgConfigSettings };
-}
-
-function settingsToColumns(settings: OrgConfigSettings): Record<string, unknown> {
-  return Object.fromEntries(settingsLeaves.map(({ path, setting }) => [setting.legacyKey, getPath(settings, path)]));
-}
-
-function rowToRevision(row: typeof revisions.$inferSelect): Revision {
-  return {
-    seq: row.seq,
-    orgId: row.orgId,
-    version: row.version,
-    changedAt: row.changedAt,
-    actor: { keyId: row.actorKeyId, role: row.actorRole },
-    door: row.door,
-    revertedToVersion: row.revertedToVersion,
-    changes: row.changes,
-    settings: row.settings,
-  };
-}
-
-function revisionRow(config: OrgConfig, changes: readonly SettingChange[], meta: RevisionMeta): typeof revisions.$inferInsert {
-  return {
-    orgId: config.orgId,
-    version: config.version,
-    changedAt: config.updatedAt,
-    actorKeyId: meta.actor.keyId,
-    actorRole: meta.actor.role,
-    door: meta.door,
-    revertedToVersion: meta.revertedToVersion ?? null,
-    changes: [...changes],
-    settings: config.settings,
-  };
-}
-
-function rowToApiKey(row: typeof apiKeys.$inferSelect): ApiKeyRecord {
-  return { id: row.id, orgId: row.orgId, role: row.role, createdAt: row.createdAt, revokedAt: row.revokedAt };
-}
 
 /** Every column of org_configs (but the key) bound to a placeholder of the same name. */
 function placeholdersForConfigRow() {
@@ -118,8 +66,7 @@ export class SqliteConfigStore implements ConfigStore {
         .all();
       if (inserted.length === 0) throw new OrgExistsError(orgId);
       const config = rowToConfig(inserted[0] as OrgConfigRow);
-      const changes = settingsLeaves.map(({ path, setting }) => ({ path: path.join('.'), legacyKey: setting.legacyKey, before: null, after: getPath(settings, path) }));
-      tx.insert(revisions).values(revisionRow(config, changes, meta)).run();
+      tx.insert(revisions).values(revisionRow(config, creationChanges(settings), meta)).run();
       return config;
     });
     return created;
@@ -205,7 +152,8 @@ export class SqliteConfigStore implements ConfigStore {
     return row?.seq ?? 0;
   }
 
-  async externalCommitMarker(): Promise<number> {
+  /** Changes when another connection (another process) commits to the database file. */
+  dataVersion(): number {
     return this.sqlite.pragma('data_version', { simple: true }) as number;
   }
 
@@ -228,6 +176,18 @@ export class SqliteConfigStore implements ConfigStore {
     return rows.map(rowToApiKey);
   }
 
+  /** Every organisation's config with its creation time: what a copy into PostgreSQL takes along. */
+  async allOrgs(): Promise<{ config: OrgConfig; createdAt: Date }[]> {
+    const rows = this.db.select().from(orgConfigs).orderBy(asc(orgConfigs.orgId)).all();
+    return rows.map((row) => ({ config: rowToConfig(row as OrgConfigRow), createdAt: row.createdAt }));
+  }
+
+  /** Every key, revoked ones included, with its hash: what a copy into PostgreSQL takes along. */
+  async allApiKeys(): Promise<StoredApiKey[]> {
+    const rows = this.db.select().from(apiKeys).orderBy(asc(apiKeys.createdAt)).all();
+    return rows.map((row) => ({ ...rowToApiKey(row), keyHash: row.keyHash }));
+  }
+
   async revokeApiKey(id: string): Promise<boolean> {
     const result = this.db
       .update(apiKeys)
@@ -240,7 +200,7 @@ export class SqliteConfigStore implements ConfigStore {
   async isReady(): Promise<boolean> {
     try {
       const applied = this.sqlite.prepare('SELECT count(*) AS count FROM __drizzle_migrations').get() as { count: number };
-      return applied.count === migrationCount();
+      return applied.count === migrationCount('sqlite');
     } catch {
       return false;
     }
@@ -263,6 +223,6 @@ export function openSqliteStore(filename: string): SqliteConfigStore {
   // Another process (the CLI, a second gateway) may hold the write lock for a moment.
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  migrate(drizzle(sqlite), { migrationsFolder });
+  migrate(drizzle(sqlite), { migrationsFolder: migrationsFolder('sqlite') });
   return new SqliteConfigStore(sqlite);
 }

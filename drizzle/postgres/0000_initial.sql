@@ -1,0 +1,85 @@
+CREATE TABLE "api_keys" (
+	"id" text PRIMARY KEY NOT NULL,
+	"org_id" text NOT NULL,
+	"role" text NOT NULL,
+	"key_hash" text NOT NULL,
+	"created_at" timestamp (3) with time zone NOT NULL,
+	"revoked_at" timestamp (3) with time zone,
+	CONSTRAINT "api_keys_key_hash_unique" UNIQUE("key_hash")
+);
+--> statement-breakpoint
+CREATE TABLE "org_configs" (
+	"org_id" text PRIMARY KEY NOT NULL,
+	"version" integer NOT NULL,
+	"created_at" timestamp (3) with time zone NOT NULL,
+	"updated_at" timestamp (3) with time zone NOT NULL,
+	"name" text NOT NULL,
+	"color" text NOT NULL,
+	"default_agent_avatar_url" text NOT NULL,
+	"show_adviser_last_name_enabled" boolean NOT NULL,
+	"base_url" text NOT NULL,
+	"origin" json NOT NULL,
+	"phone_prefix" text NOT NULL,
+	"welcome_message_pl" text NOT NULL,
+	"welcome_message_en" text NOT NULL,
+	"header_welcome_message_pl" text NOT NULL,
+	"header_welcome_message_en" text NOT NULL,
+	"message_max_allowed_characters_for_client" integer NOT NULL,
+	"message_max_allowed_characters_for_agent" integer NOT NULL,
+	"profanities_checking_enabled" boolean NOT NULL,
+	"typing_preview_enabled" boolean NOT NULL,
+	"agreement" text NOT NULL,
+	"agreement_enabled" boolean NOT NULL,
+	"forget_me_enabled" boolean NOT NULL,
+	"allowed_attachment_extensions" json NOT NULL,
+	"maximum_attachment_size_bytes" integer NOT NULL,
+	"working_hours" json NOT NULL,
+	"opened_conversations_metric_enabled" boolean NOT NULL,
+	"opened_conversations_sla_enabled" boolean NOT NULL,
+	"opened_conversations_sla_range_lower_bound" integer NOT NULL,
+	"opened_conversations_sla_range_upper_bound" integer NOT NULL,
+	"waiting_conversations_metric_enabled" boolean NOT NULL,
+	"waiting_conversations_sla_enabled" boolean NOT NULL,
+	"waiting_conversations_sla_range_lower_bound" integer NOT NULL,
+	"waiting_conversations_sla_range_upper_bound" integer NOT NULL,
+	"average_response_time_metric_enabled" boolean NOT NULL,
+	"average_response_time_sla_enabled" boolean NOT NULL,
+	"average_response_time_sla_range_lower_bound" integer NOT NULL,
+	"average_response_time_sla_range_upper_bound" integer NOT NULL,
+	"auto_assigned_limit" integer NOT NULL,
+	"autoreassign_enabled" boolean NOT NULL,
+	"auto_follow_on_unassign" boolean NOT NULL,
+	"reassign_on_logout_enabled" boolean NOT NULL,
+	"auto_reassign_on_websocket_unavailable" boolean NOT NULL,
+	"status_change_on_close_enabled" boolean NOT NULL,
+	"snooze_on_room_change" boolean NOT NULL,
+	"auto_close_timeout_seconds" integer NOT NULL,
+	"auto_snooze_timeout_seconds" integer NOT NULL,
+	"default_status_after_login" text NOT NULL,
+	"cobrowse_enabled" boolean NOT NULL,
+	"calls_disabled" boolean NOT NULL,
+	"web_speech_api_enabled" boolean NOT NULL,
+	"continue_conversation_on_mobile_enabled" boolean NOT NULL,
+	"oauth_enabled" boolean NOT NULL,
+	"reports_enabled" boolean NOT NULL,
+	"contact_enquiry_action_enabled" boolean NOT NULL,
+	"meeting_action_enabled" boolean NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "revisions" (
+	"seq" bigserial PRIMARY KEY NOT NULL,
+	"org_id" text NOT NULL,
+	"version" integer NOT NULL,
+	"changed_at" timestamp (3) with time zone NOT NULL,
+	"actor_key_id" text,
+	"actor_role" text NOT NULL,
+	"door" text NOT NULL,
+	"reverted_to_version" integer,
+	"changes" json NOT NULL,
+	"settings" json NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_org_id_org_configs_org_id_fk" FOREIGN KEY ("org_id") REFERENCES "org_configs"("org_id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "revisions" ADD CONSTRAINT "revisions_org_id_org_configs_org_id_fk" FOREIGN KEY ("org_id") REFERENCES "org_configs"("org_id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "api_keys_org_id_idx" ON "api_keys" USING btree ("org_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "revisions_org_id_version_idx" ON "revisions" USING btree ("org_id","version");

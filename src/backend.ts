@@ -1,0 +1,61 @@
+// Opens what DATABASE_URL and REDIS_URL name: the store, and how commits of other processes reach this one.
+import { DataVersionPoll, type CommitSignals } from './events/commit-signals.ts';
+import { RevisionLogTailer } from './events/change-feed.ts';
+import { PostgresNotifications } from './events/postgres-notifications.ts';
+import { RedisSignals } from './events/redis-signals.ts';
+import type { ConfigStore } from './store/config-store.ts';
+import { openPostgresStore, postgresConnection, type PostgresConfigStore } from './store/postgres/postgres-store.ts';
+import { openSqliteStore, type SqliteConfigStore } from './store/sqlite/sqlite-store.ts';
+
+export interface BackendSettings {
+  readonly databaseUrl: string;
+  /** Redis carries the commit signals when set (PostgreSQL only). */
+  readonly redisUrl?: string | null;
+  readonly databasePoolSize?: number;
+}
+
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return /^postgres(ql)?:\/\//.test(databaseUrl);
+}
+
+export async function openStore(settings: BackendSettings, onError: (error: unknown) => void): Promise<SqliteConfigStore | PostgresConfigStore> {
+  if (isPostgresUrl(settings.databaseUrl)) return openPostgresStore(settings.databaseUrl, { poolSize: settings.databasePoolSize, onError });
+  return openSqliteStore(settings.databaseUrl.slice('file:'.length));
+}
+
+/** The signals by which this process hears of other processes' commits to the same database. */
+export function commitSignalsFor(store: SqliteConfigStore | PostgresConfigStore, settings: BackendSettings, onError: (error: unknown) => void, pollIntervalMs = 100): CommitSignals {
+  if ('dataVersion' in store) return new DataVersionPoll(() => store.dataVersion(), pollIntervalMs, onError);
+  if (settings.redisUrl) return new RedisSignals(settings.redisUrl, store.channel, onError);
+  return new PostgresNotifications(postgresConnection(settings.databaseUrl), store.channel, onError);
+}
+
+export interface Backend {
+  readonly store: ConfigStore;
+  readonly events: RevisionLogTailer;
+  /** Stops the change feed, then closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * The store and its change feed. On PostgreSQL the feed also reads the log every second without a
+ * signal: a replica that committed and died before its Redis publish cannot delay others longer.
+ */
+export async function openBackend(settings: BackendSettings, options: { onError: (error: unknown) => void; pollIntervalMs?: number }): Promise<Backend> {
+  const store = await openStore(settings, options.onError);
+  const signals = commitSignalsFor(store, settings, options.onError, options.pollIntervalMs);
+  const shared = isPostgresUrl(settings.databaseUrl);
+  const events = new RevisionLogTailer(store, signals, {
+    retryIntervalMs: options.pollIntervalMs ?? 100,
+    catchUpIntervalMs: shared ? 1_000 : null,
+    onError: options.onError,
+  });
+  return {
+    store,
+    events,
+    async close() {
+      await events.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,282 @@
+// The shared store for many replicas: PostgreSQL through node-postgres and drizzle, migrated when opened.
+import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import { OrgExistsError } from '../../config/errors.ts';
+import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
+import type { SettingChange } from '../../config/patch.ts';
+import type { Revision, RevisionMeta } from '../../config/revision.ts';
+import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
+import { migrationCount, migrationsFolder } from '../migrations.ts';
+import { creationChanges, revisionRow, revisionToRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
+import { apiKeys, orgConfigs, revisions } from './schema.ts';
+
+/** Advisory lock namespaces (the first key of pg_advisory_lock's two), the second key being the schema's hash. */
+const lockNamespace = { migrate: 0x6f7267, revisionLog: 0x6f7268 } as const;
+
+/** What a notification on the store's channel says: a revision was committed, or API keys changed. */
+export const keysChangedPayload = 'keys';
+
+export class TargetNotEmptyError extends Error {
+  constructor() {
+    super('the PostgreSQL database already holds organisations, keys or revisions; a copy goes only into an empty one');
+  }
+}
+
+type Transaction = Parameters<Parameters<NodePgDatabase['transaction']>[0]>[0];
+
+export class PostgresConfigStore implements ConfigStore {
+  private readonly db: NodePgDatabase;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    /** The schema holding the tables (the connection's search_path; public unless set). */
+    readonly schema: string,
+    /** The NOTIFY channel of this database and schema: commit signals of the replicas sharing it. */
+    readonly channel: string,
+  ) {
+    this.db = drizzle({ client: pool });
+  }
+
+  async createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig> {
+    const now = new Date();
+    const row = { orgId, version: 1, createdAt: now, updatedAt: now, ...settingsToColumns(settings) };
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(orgConfigs)
+        .values(row as typeof orgConfigs.$inferInsert)
+        .onConflictDoNothing()
+        .returning();
+      if (inserted.length === 0) throw new OrgExistsError(orgId);
+      const config = rowToConfig(inserted[0] as OrgConfigRow);
+      await this.appendRevision(tx, config, creationChanges(settings), meta);
+      return config;
+    });
+  }
+
+  async listOrgs(): Promise<OrgSummary[]> {
+    return this.db
+      .select({
+        orgId: orgConfigs.orgId,
+        name: sql<string>`${sql.identifier('name')}`,
+        version: orgConfigs.version,
+        updatedAt: orgConfigs.updatedAt,
+      })
+      .from(orgConfigs)
+      .orderBy(asc(orgConfigs.orgId));
+  }
+
+  async getConfig(orgId: string): Promise<OrgConfig | undefined> {
+    const [row] = await this.db.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId));
+    return row ? rowToConfig(row as OrgConfigRow) : undefined;
+  }
+
+  /**
+   * READ COMMITTED with the org's row locked (FOR UPDATE): writers of one org, whichever replica
+   * they run in, take turns, and each decides on the version the previous one wrote.
+   */
+  async updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId)).for('update');
+      if (!row) return undefined;
+      const current = rowToConfig(row as OrgConfigRow);
+      const next = decide(current);
+      if (next === null) return current;
+      const config: OrgConfig = { orgId, version: current.version + 1, updatedAt: new Date(), settings: next.settings };
+      await tx
+        .update(orgConfigs)
+        .set({ ...settingsToColumns(config.settings), version: config.version, updatedAt: config.updatedAt })
+        .where(eq(orgConfigs.orgId, orgId));
+      await this.appendRevision(tx, config, next.changes, meta);
+      // Answered from what this transaction wrote: a read after commit could see another replica's newer write.
+      return config;
+    });
+  }
+
+  /**
+   * Appends to the revision log and signals the replicas. A sequence hands out numbers in the order
+   * of inserts, not of commits; the lock, held until commit, makes the two the same, so a tailer
+   * reading "seq above the last one seen" cannot skip a revision that commits late.
+   */
+  private async appendRevision(tx: Transaction, config: OrgConfig, changes: readonly SettingChange[], meta: RevisionMeta): Promise<void> {
+    await tx.execute(sql`select pg_advisory_xact_lock(${lockNamespace.revisionLog}, hashtext(current_schema()))`);
+    const [inserted] = await tx
+      .insert(revisions)
+      .values(revisionRow(config, changes, meta))
+      .returning({ seq: revisions.seq });
+    // Delivered at commit, and only the position: a payload of 8000 bytes or more would fail the write.
+    await tx.execute(sql`select pg_notify(${this.channel}, ${String(inserted!.seq)})`);
+  }
+
+  async listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
+    const before = options.beforeVersion == null ? undefined : lt(revisions.version, options.beforeVersion);
+    const rows = await this.db
+      .select()
+      .from(revisions)
+      .where(and(eq(revisions.orgId, orgId), before))
+      .orderBy(desc(revisions.version))
+      .limit(options.limit);
+    return rows.map(rowToRevision);
+  }
+
+  async getRevision(orgId: string, version: number): Promise<Revision | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(revisions)
+      .where(and(eq(revisions.orgId, orgId), eq(revisions.version, version)));
+    return row ? rowToRevision(row) : undefined;
+  }
+
+  async revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]> {
+    const rows = await this.db
+      .select()
+      .from(revisions)
+      .where(and(eq(revisions.orgId, orgId), gt(revisions.version, version)))
+      .orderBy(asc(revisions.version))
+      .limit(limit);
+    return rows.map(rowToRevision);
+  }
+
+  async revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
+    const rows = await this.db.select().from(revisions).where(gt(revisions.seq, seq)).orderBy(asc(revisions.seq)).limit(limit);
+    return rows.map(rowToRevision);
+  }
+
+  async latestRevisionSeq(): Promise<number> {
+    // node-postgres answers bigint as text.
+    const [row] = await this.db.select({ seq: sql<string | null>`max(${revisions.seq})` }).from(revisions);
+    return Number(row?.seq ?? 0);
+  }
+
+  async createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord> {
+    const [row] = await this.db
+      .insert(apiKeys)
+      .values({ ...key, createdAt: new Date() })
+      .returning();
+    return rowToApiKey(row!);
+  }
+
+  async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+    return row ? rowToApiKey(row) : undefined;
+  }
+
+  async listApiKeys(orgId: string): Promise<ApiKeyRecord[]> {
+    const rows = await this.db.select().from(apiKeys).where(eq(apiKeys.orgId, orgId)).orderBy(asc(apiKeys.createdAt));
+    return rows.map(rowToApiKey);
+  }
+
+  /** Revokes and, in the same transaction, tells the replicas to forget the keys they cached. */
+  async revokeApiKey(id: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const revoked = await tx
+        .update(apiKeys)
+        .set({ revokedAt: new Date() })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning({ id: apiKeys.id });
+      if (revoked.length > 0) await tx.execute(sql`select pg_notify(${this.channel}, ${keysChangedPayload})`);
+      return revoked.length > 0;
+    });
+  }
+
+  async isReady(): Promise<boolean> {
+    try {
+      const result = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${pg.escapeIdentifier(this.schema)}.__drizzle_migrations`);
+      return Number(result.rows[0]!.count) === migrationCount('postgres');
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Writes a whole database's content in one transaction: organisations (as of their newest
+   * revision), keys with their hashes, and every revision in its original order. Only into a
+   * database that holds nothing yet (TargetNotEmptyError).
+   */
+  async importAll(content: {
+    orgs: readonly { config: OrgConfig; createdAt: Date }[];
+    keys: readonly StoredApiKey[];
+    revisions: AsyncIterable<Revision[]>;
+  }): Promise<{ revisions: number }> {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${lockNamespace.revisionLog}, hashtext(current_schema()))`);
+      // Under the lock, so two copies cannot both find the database empty.
+      const { rows } = await tx.execute<{ filled: boolean }>(
+        sql`select exists (select 1 from org_configs) or exists (select 1 from api_keys) or exists (select 1 from revisions) as filled`,
+      );
+      if (rows[0]!.filled) throw new TargetNotEmptyError();
+      for (const { config, createdAt } of content.orgs) {
+        const row = { orgId: config.orgId, version: config.version, createdAt, updatedAt: config.updatedAt, ...settingsToColumns(config.settings) };
+        await tx.insert(orgConfigs).values(row as typeof orgConfigs.$inferInsert);
+      }
+      for (const key of content.keys) {
+        await tx.insert(apiKeys).values({ id: key.id, orgId: key.orgId, role: key.role, keyHash: key.keyHash, createdAt: key.createdAt, revokedAt: key.revokedAt });
+      }
+      let count = 0;
+      for await (const page of content.revisions) {
+        if (page.length === 0) continue;
+        // Fresh positions in the same order: the sequence stays the one source of seq.
+        await tx.insert(revisions).values(page.map((revision) => {
+          const { seq: _seq, ...row } = revisionToRow(revision);
+          return row;
+        }));
+        count += page.length;
+      }
+      if (count > 0) {
+        const [last] = await tx.select({ seq: sql<string>`max(${revisions.seq})` }).from(revisions);
+        await tx.execute(sql`select pg_notify(${this.channel}, ${String(last!.seq)})`);
+      }
+      return { revisions: count };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+}
+
+/** The connection settings of a DATABASE_URL, shared by the pool and the listening client. */
+export function postgresConnection(databaseUrl: string): pg.ClientConfig {
+  return {
+    connectionString: databaseUrl,
+    keepAlive: true,
+    // A replica whose database is away says so (/ready) rather than waiting for it.
+    connectionTimeoutMillis: 3_000,
+    application_name: 'org-config-gateway',
+  };
+}
+
+/**
+ * Connects, migrates and answers the store. When several replicas start at once, one migrates
+ * while the others wait on an advisory lock (held on one dedicated connection: the pool could
+ * unlock on a different one).
+ */
+export async function openPostgresStore(databaseUrl: string, options: { poolSize?: number; onError?: (error: unknown) => void } = {}): Promise<PostgresConfigStore> {
+  const pool = new pg.Pool({ ...postgresConnection(databaseUrl), max: options.poolSize ?? 10 });
+  // An idle connection ended by the server must not take the process down; the next query reconnects.
+  pool.on('error', (error) => (options.onError ?? ((e) => console.error('database:', e)))(error));
+  try {
+    const client = await pool.connect();
+    try {
+      const { rows } = await client.query<{ schema: string | null; database: string }>('SELECT current_schema() AS schema, current_database() AS database');
+      const schema = rows[0]!.schema;
+      if (!schema) throw new Error('the search_path of DATABASE_URL names no existing schema');
+      await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
+      try {
+        await migrate(drizzle({ client }), { migrationsFolder: migrationsFolder('postgres'), migrationsSchema: schema });
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
+      }
+      return new PostgresConfigStore(pool, schema, `org_config:${rows[0]!.database}:${schema}`);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+}

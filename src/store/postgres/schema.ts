@@ -1,0 +1,91 @@
+// The PostgreSQL tables, in drizzle: the same tables and columns as the SQLite schema, in PostgreSQL's types.
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  json,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  type PgColumnBuilderBase,
+} from 'drizzle-orm/pg-core';
+import type { SettingKind } from '../../config/catalogue.ts';
+import { settingsLeaves, type OrgConfigSettings } from '../../config/model.ts';
+import type { SettingChange } from '../../config/patch.ts';
+import { adviserStatuses } from '../../config/rules.ts';
+import { settingColumnName } from '../setting-columns.ts';
+
+/** Milliseconds, as JavaScript Dates carry them, and read back as Dates. */
+const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
+
+// json rather than jsonb: jsonb reorders object keys, and a stored value must read back as it was written.
+function settingColumn(kind: SettingKind, name: string): PgColumnBuilderBase {
+  switch (kind) {
+    case 'string':
+      return text(name).notNull();
+    case 'int':
+      return integer(name).notNull();
+    case 'boolean':
+      return boolean(name).notNull();
+    case 'adviserStatus':
+      return text(name, { enum: adviserStatuses }).notNull();
+    case 'stringList':
+    case 'workingHours':
+      return json(name).notNull();
+  }
+}
+
+/** Setting columns keyed by legacy key, so a row maps to the legacy table and back. */
+const settingColumns = Object.fromEntries(
+  settingsLeaves.map(({ setting }) => [setting.legacyKey, settingColumn(setting.kind, settingColumnName(setting.legacyKey))]),
+);
+
+export const orgConfigs = pgTable('org_configs', {
+  orgId: text('org_id').primaryKey(),
+  version: integer('version').notNull(),
+  createdAt: instant('created_at').notNull(),
+  updatedAt: instant('updated_at').notNull(),
+  ...settingColumns,
+});
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgConfigs.orgId),
+    role: text('role', { enum: ['admin', 'adviser'] }).notNull(),
+    /** SHA-256 of the key; the key itself is never stored. */
+    keyHash: text('key_hash').notNull().unique(),
+    createdAt: instant('created_at').notNull(),
+    revokedAt: instant('revoked_at'),
+  },
+  (table) => [index('api_keys_org_id_idx').on(table.orgId)],
+);
+
+/**
+ * The revision log: one row per committed change. seq is commit order because every insert into
+ * this table holds one transaction-scoped advisory lock until its commit (see the store).
+ */
+export const revisions = pgTable(
+  'revisions',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgConfigs.orgId),
+    version: integer('version').notNull(),
+    changedAt: instant('changed_at').notNull(),
+    actorKeyId: text('actor_key_id'),
+    actorRole: text('actor_role', { enum: ['admin', 'adviser', 'operator'] }).notNull(),
+    door: text('door', { enum: ['graphql', 'rest', 'cli', 'seed'] }).notNull(),
+    revertedToVersion: integer('reverted_to_version'),
+    changes: json('changes').$type<SettingChange[]>().notNull(),
+    /** The whole settings as of this version, so any version can be read or restored. */
+    settings: json('settings').$type<OrgConfigSettings>().notNull(),
+  },
+  (table) => [uniqueIndex('revisions_org_id_version_idx').on(table.orgId, table.version)],
+);
