@@ -224,6 +224,7 @@ export class RevisionLogTailer implements ChangeEvents {
     clearInterval(this.timer);
     await this.signals.close();
     for (const stop of this.stops) stop();
-    await this.draining;
+    // A drain failing now (the database going away with us) has been reported already.
+    await this.draining?.catch(() => undefined);
   }
 }
