@@ -12,6 +12,8 @@ export interface BackendSettings {
   /** Redis carries the commit signals when set (PostgreSQL only). */
   readonly redisUrl?: string | null;
   readonly databasePoolSize?: number;
+  /** PostgreSQL: read the log this often without a signal (default 1 s). */
+  readonly changeFeedCatchUpMs?: number;
 }
 
 export function isPostgresUrl(databaseUrl: string): boolean {
@@ -38,8 +40,9 @@ export interface Backend {
 }
 
 /**
- * The store and its change feed. On PostgreSQL the feed also reads the log every second without a
- * signal: a replica that committed and died before its Redis publish cannot delay others longer.
+ * The store and its change feed. On PostgreSQL the feed also reads the log every second (by
+ * default) without a signal: a replica that committed and died before its Redis publish cannot
+ * delay the others longer.
  */
 export async function openBackend(settings: BackendSettings, options: { onError: (error: unknown) => void; pollIntervalMs?: number }): Promise<Backend> {
   const store = await openStore(settings, options.onError);
@@ -47,7 +50,7 @@ export async function openBackend(settings: BackendSettings, options: { onError:
   const shared = isPostgresUrl(settings.databaseUrl);
   const events = new RevisionLogTailer(store, signals, {
     retryIntervalMs: options.pollIntervalMs ?? 100,
-    catchUpIntervalMs: shared ? 1_000 : null,
+    catchUpIntervalMs: shared ? (settings.changeFeedCatchUpMs ?? 1_000) : null,
     onError: options.onError,
   });
   return {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { operator } from './auth/actor.ts';
 import { createApiKey } from './auth/api-keys.ts';
+import { OrgExistsError } from './config/errors.ts';
 import { fromLegacy } from './config/legacy.ts';
 import type { OrgConfigSettings } from './config/model.ts';
 import type { ConfigService } from './config/service.ts';
@@ -15,10 +16,19 @@ export function exampleSettings(): OrgConfigSettings {
   return fromLegacy(example).patch as OrgConfigSettings;
 }
 
-/** Creates the demo organisation and its admin key when the database holds no organisation; answers the key. */
+/**
+ * Creates the demo organisation and its admin key when the database holds no organisation; answers
+ * the key. Of several replicas starting at once on an empty database, one creates it, the others
+ * answer null.
+ */
 export async function seedDemoIfEmpty(store: ConfigStore, service: ConfigService): Promise<string | null> {
   if ((await store.listOrgs()).length > 0) return null;
-  await service.createOrg(operator, demoOrgId, exampleSettings(), 'seed');
+  try {
+    await service.createOrg(operator, demoOrgId, exampleSettings(), 'seed');
+  } catch (error) {
+    if (error instanceof OrgExistsError) return null;
+    throw error;
+  }
   const { key } = await createApiKey(store, demoOrgId, 'admin');
   return key;
 }

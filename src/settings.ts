@@ -46,6 +46,7 @@ const environmentSchema = z.object({
   DATABASE_URL: databaseUrl.default(defaultDatabaseUrl),
   DATABASE_POOL_SIZE: wholeNumber(1, 1_000).default(10),
   REDIS_URL: redisUrl.optional(),
+  CHANGE_FEED_CATCH_UP_MS: wholeNumber(100, 3_600_000).default(1_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SEED_DEMO: flag.default(true),
   NODE_ENV: z.string().default('development'),
@@ -69,6 +70,11 @@ export interface Settings {
   readonly databasePoolSize: number;
   /** With PostgreSQL: commit signals travel through Redis rather than LISTEN/NOTIFY. */
   readonly redisUrl: string | null;
+  /**
+   * With PostgreSQL: how often the change feed reads the revision log without a signal, so a change
+   * whose signal was lost (its writer died before publishing to Redis) arrives at most this late.
+   */
+  readonly changeFeedCatchUpMs: number;
   readonly logLevel: LogLevel;
   /** Create the demo organisation and print an admin key when the database has no organisation. */
   readonly seedDemo: boolean;
@@ -116,6 +122,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
     redisUrl: env.REDIS_URL ?? null,
+    changeFeedCatchUpMs: env.CHANGE_FEED_CATCH_UP_MS,
     logLevel: env.LOG_LEVEL,
     seedDemo: env.SEED_DEMO,
     graphiql: env.GRAPHIQL ?? !production,
