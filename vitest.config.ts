@@ -10,6 +10,7 @@ const require = createRequire(import.meta.url);
 /** The store, history and door suites, run again on PostgreSQL; and the suites only PostgreSQL has (replicas). */
 const postgresSuites = [
   'test/auth.test.ts',
+  'test/cli.test.ts',
   'test/concurrency.test.ts',
   'test/graphql-over-http.test.ts',
   'test/graphql-update.test.ts',

@@ -1,24 +1,28 @@
-// The admin CLI on a temporary database: organisations, keys, export/import, migrate, bad arguments.
+// The admin CLI on a temporary database (SQLite, or PostgreSQL in the postgres project): organisations, keys, export/import, migrate, bad arguments.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { authenticate } from '../src/auth/api-keys.ts';
 import { runCli } from '../src/cli.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { openStore } from '../src/backend.ts';
 import { tempDir } from './helpers.ts';
+import { createTestDatabase, type TestDatabase } from './support/databases.ts';
 
 const example = JSON.parse(readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let dir: ReturnType<typeof tempDir>;
 let env: NodeJS.ProcessEnv;
-let dbPath: string;
-beforeEach(() => {
+let database: TestDatabase;
+beforeEach(async () => {
   dir = tempDir();
-  dbPath = join(dir.path, 'cli.db');
-  env = { DATABASE_URL: `file:${dbPath}` };
+  database = await createTestDatabase();
+  env = { DATABASE_URL: database.url };
 });
-afterEach(() => dir.remove());
+afterEach(async () => {
+  await database.drop();
+  dir.remove();
+});
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -59,7 +63,7 @@ describe('cli', () => {
     const keyId = listed.stdout.split('\t')[0]!;
     expect(listed.stdout).toMatch(/^key_[0-9a-f]{12}\tadviser\tcreated .*\tactive$/);
 
-    const store = openSqliteStore(dbPath);
+    const store = await openStore({ databaseUrl: database.url }, () => undefined);
     expect(await authenticate(store, key)).toMatchObject({ orgId: 'acme', role: 'adviser', keyId });
     expect(await cli('key', 'revoke', keyId)).toMatchObject({ code: 0 });
     expect(await authenticate(store, key)).toBeNull();
