@@ -23,24 +23,24 @@ const postgresSuites = [
   'test/postgres/**/*.test.ts',
 ];
 
-export default defineConfig(async () => {
-  const missing = await missingServices();
-  if (missing.length > 0) {
-    const why = missing.map((reason) => `  ${reason}`).join('\n');
-    // In CI the servers are part of the machine: their absence is a failure, not a skip.
-    if (process.env.CI) throw new Error(`the PostgreSQL and Redis suites cannot run:\n${why}`);
-    console.warn(`\nSkipping the PostgreSQL and Redis suites (only the embedded SQLite suite runs):\n${why}\n`);
-  }
-  const shared = { testTimeout: 20_000, hookTimeout: 30_000 };
-  return {
-    resolve: { alias: { graphql: require.resolve('graphql') } },
-    test: {
-      projects: [
-        { extends: true, test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/postgres/**'] } },
-        ...(missing.length > 0
-          ? []
-          : [{ extends: true, test: { ...shared, name: 'postgres', include: postgresSuites, env: { ORG_CONFIG_TEST_STORE: 'postgres' } } }]),
-      ],
-    },
-  };
+const missing = await missingServices();
+if (missing.length > 0) {
+  const why = missing.map((reason) => `  ${reason}`).join('\n');
+  // In CI the servers are part of the machine: their absence is a failure, not a skip.
+  if (process.env.CI) throw new Error(`the PostgreSQL and Redis suites cannot run:\n${why}`);
+  console.warn(`\nSkipping the PostgreSQL and Redis suites (only the embedded SQLite suite runs):\n${why}\n`);
+}
+
+const timeouts = { testTimeout: 20_000, hookTimeout: 30_000 };
+
+export default defineConfig({
+  resolve: { alias: { graphql: require.resolve('graphql') } },
+  test: {
+    projects: [
+      { extends: true, test: { ...timeouts, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/postgres/**'] } },
+      ...(missing.length > 0
+        ? []
+        : [{ extends: true as const, test: { ...timeouts, name: 'postgres', include: postgresSuites, env: { ORG_CONFIG_TEST_STORE: 'postgres' } } }]),
+    ],
+  },
 });

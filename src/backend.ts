@@ -1,4 +1,6 @@
 // Opens what DATABASE_URL and REDIS_URL name: the store, and how commits of other processes reach this one.
+import { Redis } from 'ioredis';
+import type { SharedRateLimits } from './http/api-key-auth.ts';
 import { DataVersionPoll, type CommitSignals } from './events/commit-signals.ts';
 import { RevisionLogTailer } from './events/change-feed.ts';
 import { PostgresNotifications } from './events/postgres-notifications.ts';
@@ -32,9 +34,18 @@ export function commitSignalsFor(store: SqliteConfigStore | PostgresConfigStore,
   return new PostgresNotifications(postgresConnection(settings.databaseUrl), store.channel, onError);
 }
 
+/** A client that fails at once while Redis is away, so the limiters fall back to counting locally. */
+function rateLimitRedis(redisUrl: string, onError: (error: unknown) => void): Redis {
+  const client = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2_000) });
+  client.on('error', onError);
+  return client;
+}
+
 export interface Backend {
   readonly store: ConfigStore;
   readonly events: RevisionLogTailer;
+  /** With Redis: where the replicas count rate limits together. */
+  readonly sharedRateLimits?: SharedRateLimits;
   /** Stops the change feed, then closes the database. */
   close(): Promise<void>;
 }
@@ -53,11 +64,14 @@ export async function openBackend(settings: BackendSettings, options: { onError:
     catchUpIntervalMs: shared ? (settings.changeFeedCatchUpMs ?? 1_000) : null,
     onError: options.onError,
   });
+  const rateLimitClient = shared && settings.redisUrl ? rateLimitRedis(settings.redisUrl, options.onError) : null;
   return {
     store,
     events,
+    ...(rateLimitClient ? { sharedRateLimits: { client: rateLimitClient, prefix: `rate-limit:${(store as PostgresConfigStore).channel}` } } : {}),
     async close() {
       await events.close();
+      rateLimitClient?.disconnect();
       await store.close();
     },
   };

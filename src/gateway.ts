@@ -11,7 +11,7 @@ import { contextFactory, type Context } from './graphql/context.ts';
 import { codeOf, maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
 import { useSseEventIds } from './graphql/sse-event-ids.ts';
-import { RequestGuard, useApiKeyAuth } from './http/api-key-auth.ts';
+import { RequestGuard, useApiKeyAuth, type SharedRateLimits } from './http/api-key-auth.ts';
 import { useBodyLimit } from './http/body-limit.ts';
 import { requestIdOf, useRequestLog } from './http/request-log.ts';
 import { pathOf } from './http/request-path.ts';
@@ -32,6 +32,8 @@ export interface GatewayDeps {
   /** Schema introspection (default on; main turns it off in production). */
   readonly introspection?: boolean;
   readonly rateLimits?: RateLimits;
+  /** Count the rate limits in Redis, across replicas, rather than in this process. */
+  readonly sharedRateLimits?: SharedRateLimits;
   readonly trustProxy?: boolean;
   /** Optimisations to leave out, to measure what each gives (`npm run bench`); see settings.ts. */
   readonly performance?: PerformanceSwitches;
@@ -81,7 +83,7 @@ export function createGateway(deps: GatewayDeps) {
   const performance = deps.performance ?? defaultPerformance;
   const store = performance.disabled.has('config-cache') ? deps.store : cachedStore(deps.store, events);
   const service = new ConfigService(store, events);
-  const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false });
+  const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits });
   const yoga = createYoga<object, Context>({
     schema,
     context: contextFactory({ store, service }),

@@ -33,8 +33,8 @@ function publicHost(host: string): string {
 async function main(): Promise<void> {
   const settings = loadSettings();
   const logger = createLogger(settings.logLevel);
-  const { store, events, close } = await openBackend(settings, {
-    onError: (error) => logger.error({ err: error }, 'change feed: cannot read the revision log or hear of commits'),
+  const { store, events, sharedRateLimits, close } = await openBackend(settings, {
+    onError: (error) => logger.error({ err: error }, 'cannot reach the database or Redis (the change feed and rate limits retry)'),
   });
   const gateway = createGateway({
     store,
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     graphiql: settings.graphiql,
     introspection: settings.introspection,
     rateLimits: settings.rateLimits,
+    sharedRateLimits,
     trustProxy: settings.trustProxy,
     performance: settings.performance,
   });

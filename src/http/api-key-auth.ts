@@ -2,7 +2,8 @@
 // per client address for requests with unknown keys. HTTP goes through the plugin; WebSocket
 // connections and operations use the same guard.
 import type { Plugin } from 'graphql-yoga';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Actor } from '../auth/actor.ts';
 import { authenticate } from '../auth/api-keys.ts';
 import type { Logger } from '../logging.ts';
@@ -28,13 +29,29 @@ export interface Throttled {
   readonly reason: string;
 }
 
-export class RequestGuard {
-  private readonly perKey: RateLimiterMemory;
-  private readonly failedAuth: RateLimiterMemory;
+/** Rate limits counted in Redis, shared by every replica; `prefix` names the deployment (its database). */
+export interface SharedRateLimits {
+  readonly client: Redis;
+  readonly prefix: string;
+}
 
-  constructor(private readonly options: { store: ConfigStore; limits: RateLimits; trustProxy: boolean }) {
-    this.perKey = new RateLimiterMemory({ points: options.limits.perKeyPerMinute, duration: 60 });
-    this.failedAuth = new RateLimiterMemory({ points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 });
+/**
+ * A limiter counting in this process, or in Redis when shared. While Redis is away, each replica
+ * counts for itself (the insurance limiter) rather than letting everything through.
+ */
+function limiter(name: string, options: { points: number; duration: number; blockDuration?: number }, shared: SharedRateLimits | undefined): RateLimiterAbstract {
+  const local = new RateLimiterMemory(options);
+  if (!shared) return local;
+  return new RateLimiterRedis({ ...options, storeClient: shared.client, keyPrefix: `${shared.prefix}:${name}`, insuranceLimiter: local });
+}
+
+export class RequestGuard {
+  private readonly perKey: RateLimiterAbstract;
+  private readonly failedAuth: RateLimiterAbstract;
+
+  constructor(private readonly options: { store: ConfigStore; limits: RateLimits; trustProxy: boolean; shared?: SharedRateLimits }) {
+    this.perKey = limiter('per-key', { points: options.limits.perKeyPerMinute, duration: 60 }, options.shared);
+    this.failedAuth = limiter('failed-auth', { points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 }, options.shared);
   }
 
   /**

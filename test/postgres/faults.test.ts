@@ -3,7 +3,7 @@
 // (through TCP relays): the shared servers go on serving the others.
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exited, sseSubscribe } from '../helpers.ts';
+import { sseSubscribe } from '../helpers.ts';
 import { testPostgresUrl, testRedisUrl } from '../support/databases.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { createSharedDatabase, restPut, startReplica, type SharedDatabase } from './replica-helpers.ts';
