@@ -13,6 +13,7 @@ import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { exampleSettings } from '../src/demo.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
 
 const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
@@ -71,6 +72,26 @@ const gatewayEnv = (databasePath: string, extra: Record<string, string> = {}) =>
 async function startGateway(databasePath: string, extra: Record<string, string> = {}): Promise<Started> {
   return start(['src/main.ts'], gatewayEnv(databasePath, extra));
 }
+
+/** The PostgreSQL runs, with this file's tools (DATABASE_URL in `env` replaces the SQLite one). */
+const runPostgres = () =>
+  benchPostgres<Started, LoadResult>({
+    startGateway: async (env) => {
+      const started = await start(['src/main.ts'], { ...gatewayEnv(''), ...env });
+      await waitReady(started.url);
+      return started;
+    },
+    stop,
+    urlOf: (started) => started.url,
+    load,
+    requests: {
+      rest: (orgId, key) => restRequest(orgId, key),
+      widget: (orgId, key) => graphqlRequest(widgetQuery, orgId, key),
+      restPut: (key, body) => ({ method: 'PUT', path: '/api/orgs/demo/config', headers: { 'x-api-key': key, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: body() }) }),
+    },
+    writesSeconds: plan.writes,
+    log,
+  });
 
 interface Keyed {
   orgId: string;
@@ -365,7 +386,9 @@ async function main(): Promise<void> {
   await stop(gateway);
   await stop(bare);
 
-  const report = renderReport({ machine, rows, b0, b070, g1, g170, r1, r170, r1Many, g1Many, wRest, wGraphql, fanOut, variantRows, startupMs, rssManyCached, rssOneOrg });
+  const postgres = await runPostgres();
+
+  const report = renderReport({ machine, rows, b0, b070, g1, g170, r1, r170, r1Many, g1Many, wRest, wGraphql, fanOut, variantRows, startupMs, rssManyCached, rssOneOrg, postgres });
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..+/, '');
   writeFileSync(join(resultsDir, smoke ? 'smoke.md' : `${stamp}.md`), report);
@@ -394,6 +417,7 @@ function renderReport(r: {
   startupMs: number;
   rssManyCached: number;
   rssOneOrg: number;
+  postgres: PostgresBenchResult<LoadResult>;
 }): string {
   const lines = [
     `# Benchmark${smoke ? ' (smoke run: tiny numbers, not figures)' : ''}`,
@@ -424,6 +448,21 @@ function renderReport(r: {
     target('W ≥ 2,000 updates/s (GraphQL)', `${Math.round(r.wGraphql.rps)}/s`, r.wGraphql.rps >= 2000),
     ...r.fanOut.map((row) => target(`${row.name}: p99 ≤ 250 ms`, `${ms(row.p99)} ms`, row.p99 <= 250)),
     target('start-up to ready < 1 s', `${Math.round(r.startupMs)} ms`, r.startupMs < 1000),
+    '',
+    '## PostgreSQL and replicas',
+    '',
+    ...(r.postgres.skipped
+      ? [`Not run: ${r.postgres.skipped}.`]
+      : [
+          'The same gateway on PostgreSQL (this machine\'s server, a fresh schema), alone and as two replicas with one load generator each, run at the same time and added up; all processes share the 2 cores, so this shows the cost of the shared database and of the row lock, not the capacity of two machines.',
+          '',
+          '| scenario | req/s | × B0 | × same on SQLite | p50 ms | p99 ms | errors |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+          ...r.postgres.rows.map((row) => {
+            const onSqlite = /R1/.test(row.name) ? r.r1 : /G1/.test(row.name) ? r.g1 : r.wRest;
+            return `| ${row.name} | ${Math.round(row.rps)} | ${ratio(row.rps, r.b0.rps)} | ${ratio(row.rps, onSqlite.rps)} | ${row.p50} | ${row.p99} | ${row.errors} |`;
+          }),
+        ]),
     '',
     '## Optimisations, each measured against this run',
     '',
