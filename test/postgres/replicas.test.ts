@@ -4,8 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { exited, sseSubscribe } from '../helpers.ts';
-import { testRedisUrl } from '../support/databases.ts';
+import { exited, sseSubscribe, startGatewayProcess } from '../helpers.ts';
+import { createPostgresSchema, testRedisUrl } from '../support/databases.ts';
 import { createSharedDatabase, restPut, startReplica, type SharedDatabase } from './replica-helpers.ts';
 
 const CHANGED = `subscription ($sinceVersion: Int) {
@@ -108,5 +108,33 @@ describe.each([
     expect((await restPut(first, database.keys.admin, { welcomeMessageEn: 'Hello from replica 1' })).status).toBe(200);
     const stale = await restPut(second, database.keys.admin, { welcomeMessageEn: 'Hello from replica 2' }, { 'if-match': etag });
     expect(stale.status).toBe(412);
+  });
+});
+
+describe('replicas starting together on an empty database', () => {
+  const children: ChildProcess[] = [];
+
+  it('migrate once, seed the demo organisation once, and print its key once; the start line hides the password', async () => {
+    const { url, drop } = await createPostgresSchema();
+    try {
+      // Trust authentication ignores the password; it is here to be hidden.
+      const withPassword = url.replace('postgres://postgres@', 'postgres://postgres:s3cret@');
+      const started = await Promise.all([1, 2].map(() => startGatewayProcess({ DATABASE_URL: withPassword, LOG_LEVEL: 'error' }, children)));
+      const seeded = started.filter(({ output }) => output.includes('Created the organisation "demo"'));
+      expect(seeded).toHaveLength(1);
+      for (const { output } of started) {
+        expect(output).not.toContain('s3cret');
+        expect(output).toContain('postgres://postgres:***@');
+      }
+      const key = /^ {2}([0-9a-f-]{36})$/m.exec(seeded[0]!.output)![1]!;
+      for (const { baseUrl } of started) {
+        const read = await fetch(`${baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': key } });
+        expect(read.status).toBe(200);
+      }
+    } finally {
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(children.map(exited));
+      await drop();
+    }
   });
 });
