@@ -46,6 +46,7 @@ export class RevisionLogTailer implements ChangeEvents {
   private draining: Promise<void> | null = null;
   private drainRequested = false;
   private drainFailed = false;
+  private drainFailureReported = false;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly ready: Promise<void>;
@@ -95,14 +96,14 @@ export class RevisionLogTailer implements ChangeEvents {
       const catchUp = this.catchUpIntervalMs !== null && sinceCatchUp >= this.catchUpIntervalMs;
       if (catchUp) sinceCatchUp = 0;
       // A drain that failed (the database was away) is tried again here, whoever asked for it.
-      if (this.drainFailed || catchUp) this.drain().catch(this.onError);
+      if (this.drainFailed || catchUp) this.drain().catch(this.reportDrainFailure);
     }, this.retryIntervalMs);
     this.timer.unref();
   }
 
   private onSignal(signal: CommitSignal): void {
     if (signal !== 'revisions') for (const listener of this.keyChangeListeners) this.safely(() => listener());
-    if (signal !== 'keys') this.drain().catch(this.onError);
+    if (signal !== 'keys') this.drain().catch(this.reportDrainFailure);
   }
 
   isConnected(): boolean {
@@ -110,7 +111,7 @@ export class RevisionLogTailer implements ChangeEvents {
   }
 
   notifyCommitted(): void {
-    this.drain().catch(this.onError);
+    this.drain().catch(this.reportDrainFailure);
     this.signals.publish('revisions').catch(this.onError);
   }
 
@@ -121,11 +122,18 @@ export class RevisionLogTailer implements ChangeEvents {
       this.draining = this.drainWhileRequested().finally(() => {
         this.draining = null;
         // Asked between the last check and now: nobody else will.
-        if (this.drainRequested) this.drain().catch(this.onError);
+        if (this.drainRequested) this.drain().catch(this.reportDrainFailure);
       });
     }
     return this.draining;
   }
+
+  /** The first failure of a streak is reported; the retries every interval until the database is back are not. */
+  private readonly reportDrainFailure = (error: unknown): void => {
+    if (this.drainFailureReported) return;
+    this.drainFailureReported = true;
+    this.onError(error);
+  };
 
   private async drainWhileRequested(): Promise<void> {
     await this.ready;
@@ -143,6 +151,7 @@ export class RevisionLogTailer implements ChangeEvents {
       }
     }
     this.drainFailed = false;
+    this.drainFailureReported = false;
   }
 
   /** One listener failing must not keep the revision from the others. */
