@@ -12,6 +12,7 @@ const postgresSuites = [
   'test/auth.test.ts',
   'test/cli.test.ts',
   'test/concurrency.test.ts',
+  'test/examples.test.ts',
   'test/graphql-over-http.test.ts',
   'test/graphql-update.test.ts',
   'test/history.test.ts',
