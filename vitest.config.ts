@@ -41,7 +41,7 @@ export default defineConfig({
       { extends: true, test: { ...timeouts, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/postgres/**'] } },
       ...(missing.length > 0
         ? []
-        : [{ extends: true as const, test: { ...timeouts, name: 'postgres', include: postgresSuites, env: { ORG_CONFIG_TEST_STORE: 'postgres' } } }]),
+        : [{ extends: true as const, test: { ...timeouts, name: 'postgres', include: postgresSuites, globalSetup: ['test/support/drop-stale-schemas.ts'], env: { ORG_CONFIG_TEST_STORE: 'postgres' } } }]),
     ],
   },
 });
