@@ -1,5 +1,5 @@
 // The shared store for many replicas: PostgreSQL through node-postgres and drizzle, migrated when opened.
-import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
@@ -17,6 +17,31 @@ const lockNamespace = { migrate: 0x6f7267, revisionLog: 0x6f7268 } as const;
 
 /** What a notification on the store's channel says: a revision was committed, or API keys changed. */
 export const keysChangedPayload = 'keys';
+
+/** The columns a revision is inserted with (seq comes from the sequence), and each one's type. */
+const revisionColumnTypes = {
+  orgId: 'text',
+  version: 'integer',
+  changedAt: 'timestamptz',
+  actorKeyId: 'text',
+  actorRole: 'text',
+  door: 'text',
+  revertedToVersion: 'integer',
+  changes: 'json',
+  settings: 'json',
+} as const;
+const revisionColumns = Object.keys(revisionColumnTypes) as (keyof typeof revisionColumnTypes)[];
+
+/**
+ * One value of a revision row as a typed query parameter. JSON goes as text (node-postgres would
+ * send an array as a PostgreSQL array), a Date as its ISO string.
+ */
+function revisionValue(row: ReturnType<typeof revisionRow>, column: keyof typeof revisionColumnTypes): SQL {
+  const value = row[column];
+  const type = sql.raw(revisionColumnTypes[column]);
+  if (revisionColumnTypes[column] === 'json') return sql`${JSON.stringify(value)}::${type}`;
+  return sql`${value instanceof Date ? value.toISOString() : value}::${type}`;
+}
 
 export class TargetNotEmptyError extends Error {
   constructor() {
@@ -95,18 +120,23 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   /**
-   * Appends to the revision log and signals the replicas. A sequence hands out numbers in the order
-   * of inserts, not of commits; the lock, held until commit, makes the two the same, so a tailer
-   * reading "seq above the last one seen" cannot skip a revision that commits late.
+   * Appends to the revision log and signals the replicas, in one statement. A sequence hands out
+   * numbers in the order of inserts, not of commits; the advisory lock, taken before the row gets
+   * its number and held until commit, makes the two the same, so a tailer reading "seq above the
+   * last one seen" cannot skip a revision that commits late. The NOTIFY is delivered at commit and
+   * carries only the position: a payload of 8000 bytes or more would fail the write.
    */
   private async appendRevision(tx: Transaction, config: OrgConfig, changes: readonly SettingChange[], meta: RevisionMeta): Promise<void> {
-    await tx.execute(sql`select pg_advisory_xact_lock(${lockNamespace.revisionLog}, hashtext(current_schema()))`);
-    const [inserted] = await tx
-      .insert(revisions)
-      .values(revisionRow(config, changes, meta))
-      .returning({ seq: revisions.seq });
-    // Delivered at commit, and only the position: a payload of 8000 bytes or more would fail the write.
-    await tx.execute(sql`select pg_notify(${this.channel}, ${String(inserted!.seq)})`);
+    const row = revisionRow(config, changes, meta);
+    // The insert takes its row from the lock's, so the lock is held before nextval() runs.
+    await tx.execute(sql`
+      with locked as (select pg_advisory_xact_lock(${lockNamespace.revisionLog}, hashtext(current_schema()))),
+      inserted as (
+        insert into ${revisions} (${sql.join(revisionColumns.map((column) => sql.identifier(revisions[column].name)), sql`, `)})
+        select ${sql.join(revisionColumns.map((column) => revisionValue(row, column)), sql`, `)} from locked
+        returning ${revisions.seq}
+      )
+      select pg_notify(${this.channel}, seq::text) from inserted`);
   }
 
   async listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
