@@ -90,6 +90,7 @@ const runPostgres = () =>
       restPut: (key, body) => ({ method: 'PUT', path: '/api/orgs/demo/config', headers: { 'x-api-key': key, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: body() }) }),
     },
     writesSeconds: plan.writes,
+    withRedis: !smoke,
     log,
   });
 
