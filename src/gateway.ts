@@ -69,7 +69,7 @@ function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
   }) as Plugin<Context>;
 }
 
-function cachedStore(store: ConfigStore, events: ChangeEvents): ConfigStore {
+function cachedStore(store: ConfigStore, events: ChangeEvents): CachedConfigStore {
   const cached = new CachedConfigStore(store);
   events.watchAll((revision) => cached.applyRevision(revision));
   events.watchForeignCommits(() => cached.forgetKeys());
@@ -79,7 +79,8 @@ function cachedStore(store: ConfigStore, events: ChangeEvents): ConfigStore {
 export function createGateway(deps: GatewayDeps) {
   const { events, logger = createLogger('silent') } = deps;
   const performance = deps.performance ?? defaultPerformance;
-  const store = performance.disabled.has('config-cache') ? deps.store : cachedStore(deps.store, events);
+  const cache = performance.disabled.has('config-cache') ? null : cachedStore(deps.store, events);
+  const store = cache ?? deps.store;
   const service = new ConfigService(store, events);
   const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false });
   const yoga = createYoga<object, Context>({
@@ -111,8 +112,9 @@ export function createGateway(deps: GatewayDeps) {
     ],
     graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
   });
-  // The WebSocket door (graphql/websocket.ts) applies the same guard and logs to the same place.
-  return Object.assign(yoga, { guard, logger });
+  // The WebSocket door (graphql/websocket.ts) and the REST fast path (http/fast-rest-read.ts) apply
+  // the same guard and log to the same place; the fast path answers from the same cache.
+  return Object.assign(yoga, { guard, logger, cache, performance });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

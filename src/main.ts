@@ -5,6 +5,7 @@ import { demoOrgId, seedDemoIfEmpty } from './demo.ts';
 import { RevisionLogTailer } from './events/change-feed.ts';
 import { createGateway } from './gateway.ts';
 import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
+import { withFastRestRead } from './http/fast-rest-read.ts';
 import { createLogger } from './logging.ts';
 import { loadSettings, SettingsError } from './settings.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     performance: settings.performance,
   });
 
-  const server = createServer(gateway);
+  const server = createServer(withFastRestRead(gateway));
   const webSockets = serveGraphQLOverWebSocket(server, gateway);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -21,7 +21,7 @@ export interface GraphQLResponse {
 }
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
-export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits'> = {}) {
+export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits' | 'logger'> = {}) {
   const dir = tempDir();
   const databasePath = join(dir.path, 'test.db');
   const store = openSqliteStore(databasePath);
@@ -61,15 +61,19 @@ export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits'>
 
 export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
-/** Serves a gateway on a real HTTP server on a free loopback port, with its WebSocket door when asked. */
+/**
+ * Serves a gateway on a real HTTP server on a free loopback port as main.ts does (with the REST
+ * fast path in front unless fastRestRead is false), with its WebSocket door when asked.
+ */
 export async function listen(
-  handler: import('node:http').RequestListener,
-  options: { webSockets?: boolean } = {},
+  gateway: import('../src/gateway.ts').Gateway,
+  options: { webSockets?: boolean; fastRestRead?: boolean } = {},
 ): Promise<{ baseUrl: string; close: () => Promise<void> }> {
   const { createServer } = await import('node:http');
   const { serveGraphQLOverWebSocket } = await import('../src/graphql/websocket.ts');
-  const server = createServer(handler);
-  const webSockets = options.webSockets ? serveGraphQLOverWebSocket(server, handler as unknown as import('../src/gateway.ts').Gateway) : null;
+  const { withFastRestRead } = await import('../src/http/fast-rest-read.ts');
+  const server = createServer(options.fastRestRead === false ? gateway : withFastRestRead(gateway));
+  const webSockets = options.webSockets ? serveGraphQLOverWebSocket(server, gateway) : null;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as import('node:net').AddressInfo;
   return {
