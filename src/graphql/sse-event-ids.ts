@@ -17,7 +17,21 @@ function stringify(result: ExecutionResult): string {
   return JSON.stringify(result, (key, value) => (key === 'http' ? undefined : value));
 }
 
-function eventStream(results: AsyncIterable<ExecutionResult>, request: Request): Response {
+/** The frame of each result, kept while the result lives: subscribers sharing a result share its bytes. */
+const frames = new WeakMap<ExecutionResult, Uint8Array>();
+
+function frameOf(result: ExecutionResult, encoder: TextEncoder, share: boolean): Uint8Array {
+  let frame = share ? frames.get(result) : undefined;
+  if (!frame) {
+    const version = versionOf(result);
+    const id = version === undefined ? '' : `id: ${version}\n`;
+    frame = encoder.encode(`event: next\n${id}data: ${stringify(result)}\n\n`);
+    if (share) frames.set(result, frame);
+  }
+  return frame;
+}
+
+function eventStream(results: AsyncIterable<ExecutionResult>, request: Request, shareFrames: boolean): Response {
   const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
@@ -38,11 +52,7 @@ function eventStream(results: AsyncIterable<ExecutionResult>, request: Request):
     async pull(controller) {
       try {
         const { done, value } = await iterator.next();
-        if (value != null) {
-          const version = versionOf(value);
-          const id = version === undefined ? '' : `id: ${version}\n`;
-          controller.enqueue(encoder.encode(`event: next\n${id}data: ${stringify(value)}\n\n`));
-        }
+        if (value != null) controller.enqueue(frameOf(value, encoder, shareFrames));
         if (done) {
           controller.enqueue(encoder.encode('event: complete\ndata:\n\n'));
           clearInterval(ping);
@@ -64,12 +74,12 @@ function eventStream(results: AsyncIterable<ExecutionResult>, request: Request):
   });
 }
 
-export function useSseEventIds(): Plugin {
+export function useSseEventIds(options: { shareFrames: boolean }): Plugin {
   return {
     onResultProcess({ result, setResultProcessor, request }) {
       const accepts = request.headers.get('accept') ?? '';
       if (Symbol.asyncIterator in Object(result) && accepts.includes('text/event-stream')) {
-        setResultProcessor((results) => eventStream(results as AsyncIterable<ExecutionResult>, request), 'text/event-stream');
+        setResultProcessor((results) => eventStream(results as AsyncIterable<ExecutionResult>, request, options.shareFrames), 'text/event-stream');
       }
     },
   };
