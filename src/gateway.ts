@@ -110,7 +110,7 @@ export function createGateway(deps: GatewayDeps) {
       ...(performance.disabled.has('graphql-jit') ? [] : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
       // One change executed (and over SSE serialised) once per distinct selection, not per subscriber.
       ...(performance.disabled.has('fanout-shared-serialisation') ? [] : [useSharedSubscriptionEvents()]),
-      useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation') }),
+      useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation'), nodeStream: !performance.disabled.has('sse-node-stream') }),
       useUnexpectedErrorLog(logger),
     ],
     graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
