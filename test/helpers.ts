@@ -153,10 +153,12 @@ const projectRoot = new URL('..', import.meta.url).pathname;
 export function startGatewayProcess(
   env: Record<string, string>,
   children: import('node:child_process').ChildProcess[],
+  /** What node runs: the source through tsx (npm start), or the bundle (npm run start:built). */
+  entry: string[] = ['--import', 'tsx', 'src/main.ts'],
 ): Promise<{ child: import('node:child_process').ChildProcess; output: string; baseUrl: string }> {
   return import('node:child_process').then(({ spawn }) =>
     import('node:readline').then(({ createInterface }) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const child = spawn(process.execPath, entry, {
         cwd: projectRoot,
         env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],

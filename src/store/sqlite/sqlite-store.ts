@@ -1,7 +1,6 @@
 // The embedded store: SQLite through better-sqlite3 and drizzle, WAL mode, migrated when opened.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
@@ -12,9 +11,10 @@ import { settingsLeaves, type OrgConfig, type OrgConfigSettings } from '../../co
 import type { SettingChange } from '../../config/patch.ts';
 import type { Revision, RevisionMeta } from '../../config/revision.ts';
 import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, UpdateDecision } from '../config-store.ts';
+import { packagePath } from '../../package-root.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
-const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+const migrationsFolder = packagePath('drizzle', 'sqlite');
 
 /** How many migrations the code ships (drizzle-kit's journal). */
 function migrationCount(): number {
