@@ -10,6 +10,7 @@ import { useGraphQLLimits } from './graphql/armor.ts';
 import { contextFactory, type Context } from './graphql/context.ts';
 import { codeOf, maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
+import { useSharedSubscriptionEvents } from './graphql/shared-events.ts';
 import { useSseEventIds } from './graphql/sse-event-ids.ts';
 import { RequestGuard, useApiKeyAuth, type SharedRateLimits } from './http/api-key-auth.ts';
 import { useBodyLimit } from './http/body-limit.ts';
@@ -71,7 +72,7 @@ function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
   }) as Plugin<Context>;
 }
 
-function cachedStore(store: ConfigStore, events: ChangeEvents): ConfigStore {
+function cachedStore(store: ConfigStore, events: ChangeEvents): CachedConfigStore {
   const cached = new CachedConfigStore(store);
   events.watchAll((revision) => cached.applyRevision(revision));
   events.watchKeyChanges(() => cached.forgetKeys());
@@ -81,7 +82,8 @@ function cachedStore(store: ConfigStore, events: ChangeEvents): ConfigStore {
 export function createGateway(deps: GatewayDeps) {
   const { events, logger = createLogger('silent') } = deps;
   const performance = deps.performance ?? defaultPerformance;
-  const store = performance.disabled.has('config-cache') ? deps.store : cachedStore(deps.store, events);
+  const cache = performance.disabled.has('config-cache') ? null : cachedStore(deps.store, events);
+  const store = cache ?? deps.store;
   const service = new ConfigService(store, events);
   const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits });
   const yoga = createYoga<object, Context>({
@@ -109,13 +111,16 @@ export function createGateway(deps: GatewayDeps) {
       // Compiles each query and mutation once into a function (graphql-jit): it measured +8% to
       // +27% on GraphQL reads (bench/results). Subscriptions keep graphql-js, whose event stream the SSE and WebSocket doors use.
       ...(performance.disabled.has('graphql-jit') ? [] : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
-      useSseEventIds(),
+      // One change executed (and over SSE serialised) once per distinct selection, not per subscriber.
+      ...(performance.disabled.has('fanout-shared-serialisation') ? [] : [useSharedSubscriptionEvents()]),
+      useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation'), nodeStream: !performance.disabled.has('sse-node-stream') }),
       useUnexpectedErrorLog(logger),
     ],
     graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
   });
-  // The WebSocket door (graphql/websocket.ts) applies the same guard and logs to the same place.
-  return Object.assign(yoga, { guard, logger });
+  // The WebSocket door (graphql/websocket.ts) and the REST fast path (http/fast-rest-read.ts) apply
+  // the same guard and log to the same place; the fast path answers from the same cache.
+  return Object.assign(yoga, { guard, logger, cache, performance });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

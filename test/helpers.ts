@@ -38,7 +38,7 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 }
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
-export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits'> = {}) {
+export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits' | 'logger'> = {}) {
   const backend = await createTestBackend();
   const { store, events, database } = backend;
   const service = new ConfigService(store, events);
@@ -74,15 +74,19 @@ export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits'>
 
 export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
-/** Serves a gateway on a real HTTP server on a free loopback port, with its WebSocket door when asked. */
+/**
+ * Serves a gateway on a real HTTP server on a free loopback port as main.ts does (with the REST
+ * fast path in front unless fastRestRead is false), with its WebSocket door when asked.
+ */
 export async function listen(
-  handler: import('node:http').RequestListener,
-  options: { webSockets?: boolean } = {},
+  gateway: import('../src/gateway.ts').Gateway,
+  options: { webSockets?: boolean; fastRestRead?: boolean } = {},
 ): Promise<{ baseUrl: string; close: () => Promise<void> }> {
   const { createServer } = await import('node:http');
   const { serveGraphQLOverWebSocket } = await import('../src/graphql/websocket.ts');
-  const server = createServer(handler);
-  const webSockets = options.webSockets ? serveGraphQLOverWebSocket(server, handler as unknown as import('../src/gateway.ts').Gateway) : null;
+  const { withFastRestRead } = await import('../src/http/fast-rest-read.ts');
+  const server = createServer(options.fastRestRead === false ? gateway : withFastRestRead(gateway));
+  const webSockets = options.webSockets ? serveGraphQLOverWebSocket(server, gateway) : null;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as import('node:net').AddressInfo;
   return {
@@ -162,10 +166,12 @@ const projectRoot = new URL('..', import.meta.url).pathname;
 export function startGatewayProcess(
   env: Record<string, string>,
   children: import('node:child_process').ChildProcess[],
+  /** What node runs: the source through tsx (npm start), or the bundle (npm run start:built). */
+  entry: string[] = ['--import', 'tsx', 'src/main.ts'],
 ): Promise<{ child: import('node:child_process').ChildProcess; output: string; baseUrl: string }> {
   return import('node:child_process').then(({ spawn }) =>
     import('node:readline').then(({ createInterface }) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const child = spawn(process.execPath, entry, {
         cwd: projectRoot,
         env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],

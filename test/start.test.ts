@@ -1,8 +1,9 @@
 // `npm start` as a newcomer runs it: a real process on a new database, the demo org, a printed key, real HTTP.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exited, startGatewayProcess, tempDir } from './helpers.ts';
+import { exited, sseSubscribe, startGatewayProcess, tempDir } from './helpers.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -50,6 +51,36 @@ describe('npm start', () => {
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toBe(0);
     } finally {
+      dir.remove();
+    }
+  });
+
+  it('runs the same from the bundle (npm run build): migrates, seeds, answers both doors and a subscription, stops on SIGTERM', async () => {
+    const dir = tempDir();
+    // Inside the package, as dist/main.js is: the bundle finds migrations and the example from there.
+    const bundle = join(root, 'dist', `start-test-${process.pid}.js`);
+    try {
+      const build = spawn(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--outfile', bundle], { cwd: root, stdio: 'inherit' });
+      expect(await exited(build)).toBe(0);
+      const started = await startGatewayProcess({ DATABASE_URL: `file:${join(dir.path, 'built.db')}` }, children, [bundle]);
+      const key = /^ {2}([0-9a-f-]{36})$/m.exec(started.output)![1]!;
+      const rest = await fetch(`${started.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': key } });
+      expect(rest.status).toBe(200);
+      expect((await rest.json()).name).toBe('Wody Aqua Polska');
+      const sse = await sseSubscribe(started.baseUrl, 'subscription { orgConfigChanged(orgId: "demo") { version } }', {}, { 'x-api-key': key });
+      const put = await fetch(`${started.baseUrl}/api/orgs/demo/config`, {
+        method: 'PUT',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: JSON.stringify({ color: '#010203' }),
+      });
+      expect(put.status).toBe(200);
+      expect(await sse.next()).toMatchObject({ event: 'next', id: '2' });
+      sse.close();
+      started.child.kill('SIGTERM');
+      expect(await exited(started.child)).toBe(0);
+    } finally {
+      rmSync(bundle, { force: true });
+      rmSync(`${bundle}.map`, { force: true });
       dir.remove();
     }
   });

@@ -7,6 +7,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { operator as operatorActor } from '../src/auth/actor.ts';
+import { createApiKey } from '../src/auth/api-keys.ts';
 import { createListeningGateway, sseSubscribe, tempDir, until, type ListeningGateway } from './helpers.ts';
 
 const CHANGED = `subscription ($orgId: ID!, $fields: [String!], $sinceVersion: Int) {
@@ -229,5 +230,37 @@ describe('orgConfigChanged', () => {
     expect(event.data?.orgConfigChanged ?? null).toBeNull();
     expect(event.errors[0].extensions.code).toBe('UNAUTHENTICATED');
     sse.close();
+  });
+
+  it('gives subscribers of the same selection the same event, each as its role may see it', async () => {
+    const advisers = [await subscribe({}), await subscribe({})];
+    const admin = await subscribe({}, gw.keys.admin);
+    const otherSelection = await sseSubscribe(baseUrl, 'subscription { orgConfigChanged(orgId: "demo") { version } }', {}, { 'x-api-key': gw.keys.adviser });
+    const ws = wsSubscribe({}, gw.keys.adviser);
+    await until(() => (gw.events as unknown as { subscriberCount(orgId: string): number }).subscriberCount('demo') === 5);
+    await restPut({ color: '#0e0e0e' });
+    const [first, second] = await Promise.all(advisers.map((sse) => sse.next()));
+    expect(second).toEqual(first);
+    expect(first!.id).toBe('2');
+    const event = JSON.parse(first!.data);
+    expect(event.data.orgConfigChanged).toMatchObject({ version: 2, actor: null, config: { branding: { color: '#0e0e0e' } } });
+    expect(JSON.parse((await admin.next()).data).data.orgConfigChanged.actor).toEqual({ role: 'admin' });
+    expect(JSON.parse((await otherSelection.next()).data)).toEqual({ data: { orgConfigChanged: { version: 2 } } });
+    expect((await ws.next()).data).toEqual(event.data);
+    for (const sse of [...advisers, admin, otherSelection]) sse.close();
+  });
+
+  it('refuses a key revoked while it listens even when others of the same selection still get the change', async () => {
+    const revoked = await createApiKey(gw.store, 'demo', 'adviser');
+    const keeps = await subscribe({});
+    const loses = await subscribe({}, revoked.key);
+    await revokeWithCli(revoked.record.id);
+    await restPut({ color: '#0d0d0d' });
+    expect(JSON.parse((await keeps.next()).data).data.orgConfigChanged.config.branding.color).toBe('#0d0d0d');
+    const refused = JSON.parse((await loses.next()).data);
+    expect(refused.data?.orgConfigChanged ?? null).toBeNull();
+    expect(refused.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    keeps.close();
+    loses.close();
   });
 });

@@ -23,5 +23,9 @@ export async function authenticate(store: ConfigStore, key: string | null | unde
   if (!key) return null;
   const keyHash = hashApiKey(key.trim());
   const record = await store.findApiKeyByHash(keyHash);
-  return record ? { kind: 'apiKey', keyId: record.id, keyHash, orgId: record.orgId, role: record.role } : null;
+  return record ? actorOfKey(record, keyHash) : null;
+}
+
+export function actorOfKey(record: ApiKeyRecord, keyHash: string): Actor {
+  return { kind: 'apiKey', keyId: record.id, keyHash, orgId: record.orgId, role: record.role };
 }

@@ -5,6 +5,7 @@ import { canWrite } from '../auth/actor.ts';
 import { builder } from './builder.ts';
 import { DoorEnum, RevisionActorRef, SettingChangeRef } from './org-config-history.ts';
 import { OrgConfigRef } from './org-config.ts';
+import { rememberEventSource } from './shared-events.ts';
 
 const OrgConfigChangedEventRef = builder.objectRef<Revision>('OrgConfigChangedEvent').implement({
   description: 'A committed change of a configuration. Over SSE its event id is the version.',
@@ -40,8 +41,12 @@ builder.subscriptionField('orgConfigChanged', (t) =>
       fields: t.arg.stringList({ required: false, description: 'Only changes touching these setting or group paths, e.g. ["branding.color", "sla"].' }),
       sinceVersion: t.arg.int({ required: false, description: 'Deliver first every change after this version: the version the client last saw.' }),
     },
-    subscribe: (_, { orgId, fields, sinceVersion }, { actor, service, request }) =>
-      service.subscribe(actor, String(orgId), { sinceVersion: sinceVersion ?? lastEventVersion(request), fields }),
+    subscribe: async (_, { orgId, fields, sinceVersion }, context) => {
+      const { actor, service, request } = context;
+      const stream = await service.subscribe(actor, String(orgId), { sinceVersion: sinceVersion ?? lastEventVersion(request), fields });
+      // Its events are executed once per distinct selection (shared-events.ts).
+      return rememberEventSource(context, stream);
+    },
     // Each event checks the key again: a key revoked meanwhile gets UNAUTHENTICATED, not the change.
     resolve: async (revision, _, { actor, service }) => {
       await service.assertStillValid(actor);

@@ -1,7 +1,9 @@
 // Server-sent events with ids: yoga writes none, so subscriptions over SSE get this result processor,
 // which sets each event's id to the version it carries, for EventSource's Last-Event-ID on reconnect.
+import { Readable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { Response as AdapterResponse } from '../http/fetch-api.ts';
 
 const pingIntervalMs = 12_000;
 
@@ -17,7 +19,21 @@ function stringify(result: ExecutionResult): string {
   return JSON.stringify(result, (key, value) => (key === 'http' ? undefined : value));
 }
 
-function eventStream(results: AsyncIterable<ExecutionResult>, request: Request): Response {
+/** The frame of each result, kept while the result lives: subscribers sharing a result share its bytes. */
+const frames = new WeakMap<ExecutionResult, Uint8Array>();
+
+function frameOf(result: ExecutionResult, encoder: TextEncoder, share: boolean): Uint8Array {
+  let frame = share ? frames.get(result) : undefined;
+  if (!frame) {
+    const version = versionOf(result);
+    const id = version === undefined ? '' : `id: ${version}\n`;
+    frame = encoder.encode(`event: next\n${id}data: ${stringify(result)}\n\n`);
+    if (share) frames.set(result, frame);
+  }
+  return frame;
+}
+
+function eventStream(results: AsyncIterable<ExecutionResult>, request: Request, shareFrames: boolean): Response {
   const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
@@ -38,11 +54,7 @@ function eventStream(results: AsyncIterable<ExecutionResult>, request: Request):
     async pull(controller) {
       try {
         const { done, value } = await iterator.next();
-        if (value != null) {
-          const version = versionOf(value);
-          const id = version === undefined ? '' : `id: ${version}\n`;
-          controller.enqueue(encoder.encode(`event: next\n${id}data: ${stringify(value)}\n\n`));
-        }
+        if (value != null) controller.enqueue(frameOf(value, encoder, shareFrames));
         if (done) {
           controller.enqueue(encoder.encode('event: complete\ndata:\n\n'));
           clearInterval(ping);
@@ -64,12 +76,74 @@ function eventStream(results: AsyncIterable<ExecutionResult>, request: Request):
   });
 }
 
-export function useSseEventIds(): Plugin {
+const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
+const comment = Buffer.from(':\n\n');
+const complete = Buffer.from('event: complete\ndata:\n\n');
+
+/**
+ * The same stream as a Node Readable in the server adapter's own Response, which the adapter pipes
+ * to the socket: each event costs a push rather than a web stream's read promises.
+ */
+function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Request, shareFrames: boolean): Response {
+  const encoder = new TextEncoder();
+  const iterator = results[Symbol.asyncIterator]();
+  let ping: NodeJS.Timeout | undefined;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearInterval(ping);
+    void iterator.return?.();
+  };
+  // The client went away: end the subscription, which frees its place in the change feed.
+  request.signal.addEventListener('abort', finish);
+  let pulling = false;
+  const pull = (): void => {
+    pulling = true;
+    iterator.next().then(
+      ({ done, value }) => {
+        pulling = false;
+        if (finished) return;
+        if (done) {
+          finished = true;
+          clearInterval(ping);
+          if (value != null) stream.push(frameOf(value, encoder, shareFrames));
+          stream.push(complete);
+          stream.push(null);
+        } else if (value == null || stream.push(frameOf(value, encoder, shareFrames))) {
+          pull();
+        }
+      },
+      (error: unknown) => {
+        pulling = false;
+        finish();
+        stream.destroy(error as Error);
+      },
+    );
+  };
+  const stream = new Readable({
+    read() {
+      if (!pulling && !finished) pull();
+    },
+    destroy(error, callback) {
+      finish();
+      callback(error);
+    },
+  });
+  // A comment first, so that proxies and browsers see the response start at once.
+  stream.push(comment);
+  ping = setInterval(() => {
+    if (!finished && stream.readableLength === 0) stream.push(comment);
+  }, pingIntervalMs);
+  return new AdapterResponse(stream as unknown as BodyInit, { status: 200, headers }) as unknown as Response;
+}
+
+export function useSseEventIds(options: { shareFrames: boolean; nodeStream: boolean }): Plugin {
   return {
     onResultProcess({ result, setResultProcessor, request }) {
       const accepts = request.headers.get('accept') ?? '';
       if (Symbol.asyncIterator in Object(result) && accepts.includes('text/event-stream')) {
-        setResultProcessor((results) => eventStream(results as AsyncIterable<ExecutionResult>, request), 'text/event-stream');
+        setResultProcessor((results) => (options.nodeStream ? nodeEventStream : eventStream)(results as AsyncIterable<ExecutionResult>, request, options.shareFrames), 'text/event-stream');
       }
     },
   };

@@ -17,22 +17,26 @@ export function carryRequestLog(from: Request, to: Request): void {
   if (start) started.set(to, start);
 }
 
+/** The client's x-request-id when sane, else a new one. */
+export function requestIdFrom(given: string | null | undefined): string {
+  return given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+}
+
+/** The one log line of an answer. Method, path and status only: never headers (keys) nor bodies (configurations). */
+export function logAnswer(logger: Logger, requestId: string, method: string, path: string, status: number, startedAt: number): void {
+  if (logger.isLevelEnabled('info')) logger.info({ requestId, method, path, status, ms: Math.round((performance.now() - startedAt) * 10) / 10 }, 'request');
+}
+
 export function useRequestLog(logger: Logger): Plugin {
   return {
     onRequest({ request }) {
-      const given = request.headers.get('x-request-id');
-      const id = given && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
-      started.set(request, { id, at: performance.now() });
+      started.set(request, { id: requestIdFrom(request.headers.get('x-request-id')), at: performance.now() });
     },
     onResponse({ request, response }) {
       const start = started.get(request);
       if (!start) return;
       response.headers.set('x-request-id', start.id);
-      // Method, path and status only: never headers (keys) nor bodies (configurations).
-      logger.info(
-        { requestId: start.id, method: request.method, path: pathOf(request), status: response.status, ms: Math.round((performance.now() - start.at) * 10) / 10 },
-        'request',
-      );
+      logAnswer(logger, start.id, request.method, pathOf(request), response.status, start.at);
     },
   };
 }

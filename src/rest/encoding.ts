@@ -24,6 +24,11 @@ export class Representation {
     return new Representation(Buffer.from(text, 'utf8'));
   }
 
+  /** The body in this encoding if it was made already. */
+  encodedIfMade(encoding: string): Buffer | undefined {
+    return this.encoded.get(encoding);
+  }
+
   encodedAs(encoding: string): Buffer {
     let body = this.encoded.get(encoding);
     if (!body) {
@@ -34,11 +39,23 @@ export class Representation {
   }
 }
 
-function negotiatedEncoding(request: Request): string | undefined {
-  const accept = request.headers.get('accept-encoding');
+/** Clients send few distinct Accept-Encoding values: each is negotiated once (up to this many kept). */
+const negotiated = new Map<string, string | undefined>();
+const maxNegotiated = 256;
+
+/** The encoding to answer in for an Accept-Encoding header; undefined without one or when none fits. */
+export function negotiateEncoding(accept: string | null | undefined): string | undefined {
   if (!accept) return undefined;
+  if (negotiated.has(accept)) return negotiated.get(accept);
   const negotiator = new Negotiator({ headers: { 'accept-encoding': accept } });
-  return (negotiator.encoding as (available: string[], options: { preferred: string[] }) => string | undefined)(preferred, { preferred });
+  const encoding = (negotiator.encoding as (available: string[], options: { preferred: string[] }) => string | undefined)(preferred, { preferred });
+  if (negotiated.size >= maxNegotiated) negotiated.clear();
+  negotiated.set(accept, encoding);
+  return encoding;
+}
+
+function negotiatedEncoding(request: Request): string | undefined {
+  return negotiateEncoding(request.headers.get('accept-encoding'));
 }
 
 export function encodedResponse(request: Request, status: number, body: string | Representation, headers: Record<string, string>): Response {

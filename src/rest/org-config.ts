@@ -51,6 +51,11 @@ function representationOf(config: OrgConfig, reuse: boolean): Representation {
   return representation;
 }
 
+/** The configuration's legacy JSON if it was serialised already (the REST fast path answers only then). */
+export function serialisedRepresentation(config: OrgConfig): Representation | undefined {
+  return representations.get(config);
+}
+
 function configResponse(request: Request, config: OrgConfig, reuse: boolean): Response {
   const headers = { 'content-type': 'application/json; charset=utf-8', etag: etagOf(config.version), 'cache-control': 'private, no-cache' };
   return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representationOf(config, reuse), headers);

@@ -28,6 +28,17 @@ export class CachedConfigStore implements ConfigStore {
     this.keys.clear();
   }
 
+  /** The cached configuration, without going to the database on a miss (for the REST fast path). */
+  peekConfig(orgId: string): OrgConfig | undefined {
+    return this.configs.get(orgId);
+  }
+
+  /** The cached live key of this hash, without going to the database on a miss (for the REST fast path). */
+  peekApiKey(keyHash: string): ApiKeyRecord | undefined {
+    const cached = this.keys.get(keyHash);
+    return cached && cached.until > Date.now() ? cached.record : undefined;
+  }
+
   async getConfig(orgId: string): Promise<OrgConfig | undefined> {
     const cached = this.configs.get(orgId);
     if (cached) return cached;

@@ -1,9 +1,9 @@
 // The migrations the code ships, per dialect (drizzle-kit's journal under drizzle/<dialect>).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.ts';
 
 export function migrationsFolder(dialect: 'sqlite' | 'postgres'): string {
-  return fileURLToPath(new URL(`../../drizzle/${dialect}`, import.meta.url));
+  return packagePath('drizzle', dialect);
 }
 
 /** How many migrations the code ships: a database with fewer applied is not ready. */
