@@ -77,9 +77,17 @@ export async function benchPostgres<Started, Result extends { name: string; rps:
     rows.push(await tools.load('PostgreSQL, 1 gateway: W REST PUT', { url: tools.urlOf(single), duration: tools.writesSeconds, requests: [put()] }));
     await tools.stop(single);
 
-    for (const redis of tools.withRedis ? [false, true] : [false]) {
-      const env = { DATABASE_URL: databaseUrl, ...(redis ? { REDIS_URL: benchRedisUrl } : {}) };
-      const carrier = redis ? 'Redis' : 'NOTIFY';
+    const setups: { carrier: string; env: Record<string, string> }[] = [
+      { carrier: 'NOTIFY', env: {} },
+      ...(tools.withRedis
+        ? [
+            { carrier: 'Redis', env: { REDIS_URL: benchRedisUrl } },
+            { carrier: 'Redis, rate limits per replica', env: { REDIS_URL: benchRedisUrl, RATE_LIMITS_IN_REDIS: 'false' } },
+          ]
+        : []),
+    ];
+    for (const { carrier, env: extra } of setups) {
+      const env = { DATABASE_URL: databaseUrl, ...extra };
       const replicas = await Promise.all([tools.startGateway(env), tools.startGateway(env)]);
       const both = (name: string, options: (replica: Started) => autocannon.Options) =>
         Promise.all(replicas.map((replica, index) => tools.load(`${name} (replica ${index + 1})`, options(replica)))).then((parts) => combined(name, parts));

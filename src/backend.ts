@@ -16,6 +16,8 @@ export interface BackendSettings {
   readonly databasePoolSize?: number;
   /** PostgreSQL: read the log this often without a signal (default 1 s). */
   readonly changeFeedCatchUpMs?: number;
+  /** With Redis: count rate limits there, across replicas (default true). */
+  readonly rateLimitsInRedis?: boolean;
 }
 
 export function isPostgresUrl(databaseUrl: string): boolean {
@@ -64,7 +66,7 @@ export async function openBackend(settings: BackendSettings, options: { onError:
     catchUpIntervalMs: shared ? (settings.changeFeedCatchUpMs ?? 1_000) : null,
     onError: options.onError,
   });
-  const rateLimitClient = shared && settings.redisUrl ? rateLimitRedis(settings.redisUrl, options.onError) : null;
+  const rateLimitClient = shared && settings.redisUrl && settings.rateLimitsInRedis !== false ? rateLimitRedis(settings.redisUrl, options.onError) : null;
   return {
     store,
     events,

@@ -47,6 +47,7 @@ const environmentSchema = z.object({
   DATABASE_POOL_SIZE: wholeNumber(1, 1_000).default(10),
   REDIS_URL: redisUrl.optional(),
   CHANGE_FEED_CATCH_UP_MS: wholeNumber(100, 3_600_000).default(1_000),
+  RATE_LIMITS_IN_REDIS: flag.default(true),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   SEED_DEMO: flag.default(true),
   NODE_ENV: z.string().default('development'),
@@ -75,6 +76,11 @@ export interface Settings {
    * whose signal was lost (its writer died before publishing to Redis) arrives at most this late.
    */
   readonly changeFeedCatchUpMs: number;
+  /**
+   * With REDIS_URL: count the rate limits in Redis, shared by the replicas (a round trip per
+   * request), rather than in each process.
+   */
+  readonly rateLimitsInRedis: boolean;
   readonly logLevel: LogLevel;
   /** Create the demo organisation and print an admin key when the database has no organisation. */
   readonly seedDemo: boolean;
@@ -123,6 +129,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     databasePoolSize: env.DATABASE_POOL_SIZE,
     redisUrl: env.REDIS_URL ?? null,
     changeFeedCatchUpMs: env.CHANGE_FEED_CATCH_UP_MS,
+    rateLimitsInRedis: env.RATE_LIMITS_IN_REDIS,
     logLevel: env.LOG_LEVEL,
     seedDemo: env.SEED_DEMO,
     graphiql: env.GRAPHIQL ?? !production,

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/auth/actor.ts';
 import { RequestGuard } from '../../src/http/api-key-auth.ts';
 import type { ConfigStore } from '../../src/store/config-store.ts';
-import { testRedisUrl } from '../support/databases.ts';
+import { openBackend } from '../../src/backend.ts';
+import { createPostgresSchema, testRedisUrl } from '../support/databases.ts';
 
 const clients: Redis[] = [];
 afterEach(() => {
@@ -43,5 +44,20 @@ describe('rate limits with Redis', () => {
     const guard = replicaGuard(redisClient('redis://127.0.0.1:1'), `test-${randomUUID()}`);
     for (let request = 0; request < 5; request++) expect(await guard.keyThrottled(actor)).toBeNull();
     expect(await guard.keyThrottled(actor)).toMatchObject({ reason: 'too many requests with this API key' });
+  });
+});
+
+describe('RATE_LIMITS_IN_REDIS', () => {
+  it('decides whether a backend with Redis shares its rate limits', async () => {
+    const { url, drop } = await createPostgresSchema();
+    try {
+      for (const rateLimitsInRedis of [true, false]) {
+        const backend = await openBackend({ databaseUrl: url, redisUrl: testRedisUrl, rateLimitsInRedis }, { onError: () => undefined });
+        expect(backend.sharedRateLimits !== undefined).toBe(rateLimitsInRedis);
+        await backend.close();
+      }
+    } finally {
+      await drop();
+    }
   });
 });
