@@ -190,14 +190,17 @@ function refusalMessage(error: unknown): string | null {
 
 /**
  * Through Redis, running gateways hear of commits only from whoever made them: tell them (on
- * PostgreSQL alone, the store's own NOTIFY does). If Redis is away they catch up within a second.
+ * PostgreSQL alone, the store's own NOTIFY does). If Redis is away, their catch-up read finds
+ * changed configurations within a second, and their key cache forgets a revoked key within 30 s.
  */
 async function tellGateways(redisUrl: string, store: PostgresConfigStore, io: CliIo): Promise<void> {
   const signals = new RedisSignals(redisUrl, store.channel, () => undefined);
   try {
     await signals.publish('unknown');
   } catch (error) {
-    io.err(`note: running gateways could not be told through Redis (${(error as Error).message}); they catch up within a second`);
+    io.err(
+      `note: running gateways could not be told through Redis (${(error as Error).message}); they see changed configurations within a second, a revoked key within 30 s`,
+    );
   } finally {
     await signals.close();
   }

@@ -104,17 +104,25 @@ export interface RateLimits {
 
 export class SettingsError extends Error {}
 
-/** The database URL without its password, fit for logs and the start-up line. */
+/** A URL without its password (user:PASSWORD@, or ?password=), fit for logs, messages and the start-up line. */
 export function redactedUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:***@').replace(/([?&]password=)[^&#\s]*/gi, '$1***');
 }
+
+/** Variables whose values may hold a password: shown redacted when refused. */
+const secretBearing = new Set(['DATABASE_URL', 'REDIS_URL']);
 
 /** Reads the settings; throws SettingsError naming every bad variable. */
 export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Settings {
   const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
   const result = environmentSchema.safeParse(present);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}=${JSON.stringify(environment[String(issue.path[0])])}: ${issue.message}`);
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      const value = environment[name];
+      const shown = value !== undefined && secretBearing.has(name) ? redactedUrl(value) : value;
+      return `  ${issue.path.join('.')}=${JSON.stringify(shown)}: ${issue.message}`;
+    });
     throw new SettingsError(`invalid settings:\n${lines.join('\n')}`);
   }
   const env = result.data;

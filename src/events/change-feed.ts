@@ -90,6 +90,7 @@ export class RevisionLogTailer implements ChangeEvents {
         await new Promise((resolve) => setTimeout(resolve, this.retryIntervalMs).unref());
       }
     }
+    if (this.closed) return;
     let sinceCatchUp = 0;
     this.timer = setInterval(() => {
       sinceCatchUp += this.retryIntervalMs;

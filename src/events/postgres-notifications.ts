@@ -4,6 +4,8 @@ import { keysChangedPayload } from '../store/postgres/postgres-store.ts';
 import type { CommitSignal, CommitSignals } from './commit-signals.ts';
 
 const reconnectDelayMs = { first: 100, max: 2_000 };
+/** An idle LISTEN connection whose link died silently is noticed by this query (it fails or times out). */
+const heartbeatIntervalMs = 10_000;
 
 /**
  * One client of its own (a pooled one could be handed back, and LISTEN with it). Notifications are
@@ -15,6 +17,7 @@ export class PostgresNotifications implements CommitSignals {
   private closed = false;
   private delayMs = reconnectDelayMs.first;
   private retry: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly connection: pg.ClientConfig,
@@ -36,6 +39,7 @@ export class PostgresNotifications implements CommitSignals {
       lost = true;
       this.connected = false;
       if (error) this.onError(error);
+      clearInterval(this.heartbeat);
       void client.end().catch(() => undefined);
       if (this.closed) return;
       this.retry = setTimeout(() => void this.connect(listener), this.delayMs);
@@ -57,6 +61,8 @@ export class PostgresNotifications implements CommitSignals {
     if (lost) return;
     this.connected = true;
     this.delayMs = reconnectDelayMs.first;
+    this.heartbeat = setInterval(() => void client.query('SELECT 1').catch(reconnect), heartbeatIntervalMs);
+    this.heartbeat.unref();
     listener('unknown');
   }
 
@@ -71,6 +77,7 @@ export class PostgresNotifications implements CommitSignals {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
     this.connected = false;
     await this.client?.end().catch(() => undefined);
   }

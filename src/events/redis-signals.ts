@@ -2,10 +2,11 @@
 import { Redis } from 'ioredis';
 import type { CommitSignal, CommitSignals } from './commit-signals.ts';
 
-/** The signals and the clients they travel on; ready only while both clients are. */
+/** The signals and the clients they travel on; connected only while both are and the channel is subscribed. */
 export class RedisSignals implements CommitSignals {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
+  private subscribed = false;
 
   /** `channel` names the database the replicas share (as the PostgreSQL channel does). */
   constructor(
@@ -25,9 +26,18 @@ export class RedisSignals implements CommitSignals {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) listener(message === 'keys' ? 'keys' : message === 'revisions' ? 'revisions' : 'unknown');
     });
-    // ioredis subscribes again after each reconnection; messages sent meanwhile are lost, so read the log.
-    this.subscriber.on('ready', () => listener('unknown'));
-    this.subscriber.subscribe(this.channel).catch(this.onError);
+    // Subscribed afresh at every (re)connection, the first included: a SUBSCRIBE queued while Redis
+    // was away may have failed for good. Messages sent meanwhile are lost, so then read the log.
+    this.subscriber.on('ready', () => {
+      this.subscriber.subscribe(this.channel).then(
+        () => {
+          this.subscribed = true;
+          listener('unknown');
+        },
+        (error: unknown) => this.onError(error),
+      );
+    });
+    this.subscriber.on('close', () => (this.subscribed = false));
   }
 
   async publish(signal: CommitSignal): Promise<void> {
@@ -35,7 +45,7 @@ export class RedisSignals implements CommitSignals {
   }
 
   isConnected(): boolean {
-    return this.publisher.status === 'ready' && this.subscriber.status === 'ready';
+    return this.publisher.status === 'ready' && this.subscriber.status === 'ready' && this.subscribed;
   }
 
   async close(): Promise<void> {

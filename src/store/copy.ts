@@ -22,8 +22,11 @@ async function* revisionPages(from: SqliteConfigStore): AsyncIterable<Revision[]
  * transaction: a failed copy leaves the target empty. Refuses a target that holds anything.
  */
 export async function copySqliteToPostgres(from: SqliteConfigStore, to: PostgresConfigStore): Promise<{ orgs: number; keys: number; revisions: number }> {
-  const orgs = await from.allOrgs();
-  const keys = await from.allApiKeys();
-  const { revisions } = await to.importAll({ orgs, keys, revisions: revisionPages(from) });
-  return { orgs: orgs.length, keys: keys.length, revisions };
+  // One snapshot of the source, so an org and its revisions agree even if something still writes to it.
+  return from.readConsistently(async () => {
+    const orgs = await from.allOrgs();
+    const keys = await from.allApiKeys();
+    const { revisions } = await to.importAll({ orgs, keys, revisions: revisionPages(from) });
+    return { orgs: orgs.length, keys: keys.length, revisions };
+  });
 }

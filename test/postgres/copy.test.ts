@@ -1,5 +1,6 @@
 // Moving up: the CLI copies a SQLite database (organisations, keys, revisions) into an empty PostgreSQL one.
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { operator } from '../../src/auth/actor.ts';
 import { authenticate, createApiKey } from '../../src/auth/api-keys.ts';
@@ -9,7 +10,7 @@ import { exampleSettings } from '../../src/demo.ts';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { tempDir } from '../helpers.ts';
-import { createPostgresSchema } from '../support/databases.ts';
+import { createPostgresSchema, testPostgresUrl } from '../support/databases.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -97,5 +98,26 @@ describe('migrations', () => {
     const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(target.url)));
     cleanups.push(() => Promise.all(stores.map((store) => store.close())).then(() => undefined));
     for (const store of stores) expect(await store.isReady()).toBe(true);
+  });
+});
+
+describe('long database and schema names', () => {
+  it('still take writes: the notification channel stays within PostgreSQL\'s 63 bytes', async () => {
+    const long = `org_config_test_${process.pid}_${'x'.repeat(40)}`.slice(0, 63);
+    const base = new URL(testPostgresUrl);
+    const admin = new pg.Client({ connectionString: testPostgresUrl });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${long}`);
+    cleanups.push(async () => {
+      await admin.query(`DROP SCHEMA ${long} CASCADE`);
+      await admin.end();
+    });
+    base.searchParams.set('options', `-c search_path=${long}`);
+    const store = await openPostgresStore(base.toString());
+    cleanups.push(() => store.close());
+    const service = new ConfigService(store);
+    await service.createOrg(operator, 'demo', exampleSettings());
+    const { config } = await service.update(operator, { orgId: 'demo', patch: { branding: { color: '#500001' } }, expectedVersion: 1, door: 'cli' });
+    expect(config.version).toBe(2);
   });
 });

@@ -2,6 +2,7 @@
 import { and, asc, desc, eq, gt, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { OrgExistsError } from '../../config/errors.ts';
 import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
@@ -216,7 +217,8 @@ export class PostgresConfigStore implements ConfigStore {
   async isReady(): Promise<boolean> {
     try {
       const result = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${pg.escapeIdentifier(this.schema)}.__drizzle_migrations`);
-      return Number(result.rows[0]!.count) === migrationCount('postgres');
+      // At least ours: a newer replica of a rolling upgrade may have applied more.
+      return Number(result.rows[0]!.count) >= migrationCount('postgres');
     } catch {
       return false;
     }
@@ -269,13 +271,25 @@ export class PostgresConfigStore implements ConfigStore {
   }
 }
 
+/**
+ * The NOTIFY channel (and Redis channel) of one database and schema. PostgreSQL refuses channel
+ * names over 63 bytes, and a refused pg_notify would fail every write: a fixed-length hash.
+ */
+export function channelOf(database: string, schema: string): string {
+  return `org_config_${createHash('sha256').update(`${database}\0${schema}`).digest('hex').slice(0, 24)}`;
+}
+
 /** The connection settings of a DATABASE_URL, shared by the pool and the listening client. */
 export function postgresConnection(databaseUrl: string): pg.ClientConfig {
   return {
     connectionString: databaseUrl,
+    // A link that dies silently is noticed in seconds (TCP keepalive), not hours.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     // A replica whose database is away says so (/ready) rather than waiting for it.
     connectionTimeoutMillis: 3_000,
+    // A query whose answer never comes fails, so the change feed retries and /ready answers.
+    query_timeout: 30_000,
     application_name: 'org-config-gateway',
   };
 }
@@ -301,7 +315,7 @@ export async function openPostgresStore(databaseUrl: string, options: { poolSize
       } finally {
         await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
       }
-      return new PostgresConfigStore(pool, schema, `org_config:${rows[0]!.database}:${schema}`);
+      return new PostgresConfigStore(pool, schema, channelOf(rows[0]!.database, schema));
     } finally {
       client.release();
     }

@@ -176,6 +176,16 @@ export class SqliteConfigStore implements ConfigStore {
     return rows.map(rowToApiKey);
   }
 
+  /** Runs `read` in one read transaction: everything it reads is one snapshot, whatever others commit meanwhile. */
+  async readConsistently<T>(read: () => Promise<T>): Promise<T> {
+    this.sqlite.exec('BEGIN');
+    try {
+      return await read();
+    } finally {
+      this.sqlite.exec('COMMIT');
+    }
+  }
+
   /** Every organisation's config with its creation time: what a copy into PostgreSQL takes along. */
   async allOrgs(): Promise<{ config: OrgConfig; createdAt: Date }[]> {
     const rows = this.db.select().from(orgConfigs).orderBy(asc(orgConfigs.orgId)).all();
