@@ -296,31 +296,34 @@ export function postgresConnection(databaseUrl: string): pg.ClientConfig {
 
 /**
  * Connects, migrates and answers the store. When several replicas start at once, one migrates
- * while the others wait on an advisory lock (held on one dedicated connection: the pool could
- * unlock on a different one).
+ * while the others wait on an advisory lock, held on a client of its own (a pooled query could
+ * unlock on another connection) and without the query timeout, since a migration or the wait for
+ * another replica's may be long.
  */
 export async function openPostgresStore(databaseUrl: string, options: { poolSize?: number; onError?: (error: unknown) => void } = {}): Promise<PostgresConfigStore> {
+  const { schema, channel } = await migrateDatabase(databaseUrl);
   const pool = new pg.Pool({ ...postgresConnection(databaseUrl), max: options.poolSize ?? 10 });
   // An idle connection ended by the server must not take the process down; the next query reconnects.
   pool.on('error', (error) => (options.onError ?? ((e) => console.error('database:', e)))(error));
+  return new PostgresConfigStore(pool, schema, channel);
+}
+
+async function migrateDatabase(databaseUrl: string): Promise<{ schema: string; channel: string }> {
+  const client = new pg.Client({ ...postgresConnection(databaseUrl), query_timeout: undefined });
+  client.on('error', () => undefined); // a failure surfaces as the rejection of the query in flight
+  await client.connect();
   try {
-    const client = await pool.connect();
+    const { rows } = await client.query<{ schema: string | null; database: string }>('SELECT current_schema() AS schema, current_database() AS database');
+    const schema = rows[0]!.schema;
+    if (!schema) throw new Error('the search_path of DATABASE_URL names no existing schema');
+    await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
     try {
-      const { rows } = await client.query<{ schema: string | null; database: string }>('SELECT current_schema() AS schema, current_database() AS database');
-      const schema = rows[0]!.schema;
-      if (!schema) throw new Error('the search_path of DATABASE_URL names no existing schema');
-      await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
-      try {
-        await migrate(drizzle({ client }), { migrationsFolder: migrationsFolder('postgres'), migrationsSchema: schema });
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
-      }
-      return new PostgresConfigStore(pool, schema, channelOf(rows[0]!.database, schema));
+      await migrate(drizzle({ client }), { migrationsFolder: migrationsFolder('postgres'), migrationsSchema: schema });
     } finally {
-      client.release();
+      await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
     }
-  } catch (error) {
-    await pool.end();
-    throw error;
+    return { schema, channel: channelOf(rows[0]!.database, schema) };
+  } finally {
+    await client.end();
   }
 }
