@@ -6,8 +6,9 @@ import { RevisionLogTailer } from './events/change-feed.ts';
 import { PostgresNotifications } from './events/postgres-notifications.ts';
 import { RedisSignals } from './events/redis-signals.ts';
 import type { ConfigStore } from './store/config-store.ts';
-import { openPostgresStore, postgresConnection, type PostgresConfigStore } from './store/postgres/postgres-store.ts';
-import { openSqliteStore, type SqliteConfigStore } from './store/sqlite/sqlite-store.ts';
+import { isPostgresUrl } from './settings.ts';
+import { openPostgresStore, postgresConnection, PostgresConfigStore } from './store/postgres/postgres-store.ts';
+import { openSqliteStore, SqliteConfigStore } from './store/sqlite/sqlite-store.ts';
 
 export interface BackendSettings {
   readonly databaseUrl: string;
@@ -20,18 +21,14 @@ export interface BackendSettings {
   readonly rateLimitsInRedis?: boolean;
 }
 
-export function isPostgresUrl(databaseUrl: string): boolean {
-  return /^postgres(ql)?:\/\//.test(databaseUrl);
-}
-
 export async function openStore(settings: BackendSettings, onError: (error: unknown) => void): Promise<SqliteConfigStore | PostgresConfigStore> {
   if (isPostgresUrl(settings.databaseUrl)) return openPostgresStore(settings.databaseUrl, { poolSize: settings.databasePoolSize, onError });
   return openSqliteStore(settings.databaseUrl.slice('file:'.length));
 }
 
 /** The signals by which this process hears of other processes' commits to the same database. */
-export function commitSignalsFor(store: SqliteConfigStore | PostgresConfigStore, settings: BackendSettings, onError: (error: unknown) => void, pollIntervalMs = 100): CommitSignals {
-  if ('dataVersion' in store) return new DataVersionPoll(() => store.dataVersion(), pollIntervalMs, onError);
+function commitSignalsFor(store: SqliteConfigStore | PostgresConfigStore, settings: BackendSettings, onError: (error: unknown) => void, pollIntervalMs = 100): CommitSignals {
+  if (store instanceof SqliteConfigStore) return new DataVersionPoll(() => store.dataVersion(), pollIntervalMs, onError);
   if (settings.redisUrl) return new RedisSignals(settings.redisUrl, store.channel, onError);
   return new PostgresNotifications(postgresConnection(settings.databaseUrl), store.channel, onError);
 }
@@ -60,7 +57,7 @@ export interface Backend {
 export async function openBackend(settings: BackendSettings, options: { onError: (error: unknown) => void; pollIntervalMs?: number }): Promise<Backend> {
   const store = await openStore(settings, options.onError);
   const signals = commitSignalsFor(store, settings, options.onError, options.pollIntervalMs);
-  const shared = isPostgresUrl(settings.databaseUrl);
+  const shared = store instanceof PostgresConfigStore ? store : null;
   const events = new RevisionLogTailer(store, signals, {
     retryIntervalMs: options.pollIntervalMs ?? 100,
     catchUpIntervalMs: shared ? (settings.changeFeedCatchUpMs ?? 1_000) : null,
@@ -70,7 +67,7 @@ export async function openBackend(settings: BackendSettings, options: { onError:
   return {
     store,
     events,
-    ...(rateLimitClient ? { sharedRateLimits: { client: rateLimitClient, prefix: `rate-limit:${(store as PostgresConfigStore).channel}` } } : {}),
+    ...(shared && rateLimitClient ? { sharedRateLimits: { client: rateLimitClient, prefix: `rate-limit:${shared.channel}` } } : {}),
     async close() {
       await events.close();
       rateLimitClient?.disconnect();

@@ -3,9 +3,14 @@ import { z } from 'zod';
 
 export const defaultDatabaseUrl = 'file:./data/org-config.db';
 
+/** A DATABASE_URL naming PostgreSQL (the store replicas share) rather than a SQLite file. */
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return /^postgres(ql)?:\/\//.test(databaseUrl);
+}
+
 const databaseUrl = z
   .string()
-  .refine((value) => /^file:[^?#]+$/.test(value) || /^postgres(ql)?:\/\/[^\s]+$/.test(value), {
+  .refine((value) => /^file:[^?#]+$/.test(value) || (isPostgresUrl(value) && !/\s/.test(value)), {
     message:
       'must be file:PATH, a SQLite database file (e.g. file:./data/org-config.db) without ?options, or postgres://USER@HOST:PORT/DATABASE for PostgreSQL',
   });
@@ -126,7 +131,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     throw new SettingsError(`invalid settings:\n${lines.join('\n')}`);
   }
   const env = result.data;
-  if (env.REDIS_URL && env.DATABASE_URL.startsWith('file:')) {
+  if (env.REDIS_URL && !isPostgresUrl(env.DATABASE_URL)) {
     throw new SettingsError('invalid settings:\n  REDIS_URL is for replicas sharing PostgreSQL; with a SQLite DATABASE_URL one process serves alone and needs no Redis');
   }
   const production = env.NODE_ENV === 'production';

@@ -2,7 +2,7 @@
 import { getPath, setPath } from '../config/catalogue.ts';
 import { settingsLeaves, type OrgConfig, type OrgConfigSettings } from '../config/model.ts';
 import type { SettingChange } from '../config/patch.ts';
-import { configAt, type Revision, type RevisionMeta } from '../config/revision.ts';
+import type { Revision, RevisionMeta } from '../config/revision.ts';
 import type { ApiKeyRecord, Role } from './config-store.ts';
 
 /** An org_configs row: its fixed columns, and one column per setting keyed by legacy key. */
@@ -64,9 +64,6 @@ export function revisionRow(config: OrgConfig, changes: readonly SettingChange[]
   };
 }
 
-export function revisionToRow(revision: Revision): RevisionRow {
-  return { ...revisionRow(configAt(revision), revision.changes, revision), seq: revision.seq };
-}
 
 export interface ApiKeyRow {
   id: string;

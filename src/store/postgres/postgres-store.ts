@@ -7,10 +7,10 @@ import pg from 'pg';
 import { OrgExistsError } from '../../config/errors.ts';
 import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
 import type { SettingChange } from '../../config/patch.ts';
-import type { Revision, RevisionMeta } from '../../config/revision.ts';
+import { configAt, type Revision, type RevisionMeta } from '../../config/revision.ts';
 import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
-import { migrationCount, migrationsFolder } from '../migrations.ts';
-import { creationChanges, revisionRow, revisionToRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
+import { isMigrated, migrationsFolder } from '../migrations.ts';
+import { creationChanges, revisionRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
 /** Advisory lock namespaces (the first key of pg_advisory_lock's two), the second key being the schema's hash. */
@@ -217,8 +217,7 @@ export class PostgresConfigStore implements ConfigStore {
   async isReady(): Promise<boolean> {
     try {
       const result = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${pg.escapeIdentifier(this.schema)}.__drizzle_migrations`);
-      // At least ours: a newer replica of a rolling upgrade may have applied more.
-      return Number(result.rows[0]!.count) >= migrationCount('postgres');
+      return isMigrated(Number(result.rows[0]!.count), 'postgres');
     } catch {
       return false;
     }
@@ -252,10 +251,7 @@ export class PostgresConfigStore implements ConfigStore {
       for await (const page of content.revisions) {
         if (page.length === 0) continue;
         // Fresh positions in the same order: the sequence stays the one source of seq.
-        await tx.insert(revisions).values(page.map((revision) => {
-          const { seq: _seq, ...row } = revisionToRow(revision);
-          return row;
-        }));
+        await tx.insert(revisions).values(page.map((revision) => revisionRow(configAt(revision), revision.changes, revision)));
         count += page.length;
       }
       if (count > 0) {

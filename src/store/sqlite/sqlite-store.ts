@@ -8,7 +8,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { OrgExistsError } from '../../config/errors.ts';
 import { settingsLeaves, type OrgConfig, type OrgConfigSettings } from '../../config/model.ts';
 import type { Revision, RevisionMeta } from '../../config/revision.ts';
-import { migrationCount, migrationsFolder } from '../migrations.ts';
+import { isMigrated, migrationsFolder } from '../migrations.ts';
 import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
 import { creationChanges, revisionRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
@@ -210,7 +210,7 @@ export class SqliteConfigStore implements ConfigStore {
   async isReady(): Promise<boolean> {
     try {
       const applied = this.sqlite.prepare('SELECT count(*) AS count FROM __drizzle_migrations').get() as { count: number };
-      return applied.count === migrationCount('sqlite');
+      return isMigrated(applied.count, 'sqlite');
     } catch {
       return false;
     }
