@@ -10,6 +10,7 @@ import { useGraphQLLimits } from './graphql/armor.ts';
 import { contextFactory, type Context } from './graphql/context.ts';
 import { codeOf, maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
+import { ReadPlans } from './graphql/read-plans.ts';
 import { useSharedSubscriptionEvents } from './graphql/shared-events.ts';
 import { useSseEventIds } from './graphql/sse-event-ids.ts';
 import { RequestGuard, useApiKeyAuth, type SharedRateLimits } from './http/api-key-auth.ts';
@@ -85,6 +86,8 @@ export function createGateway(deps: GatewayDeps) {
   const cache = performance.disabled.has('config-cache') ? null : cachedStore(deps.store, events);
   const store = cache ?? deps.store;
   const service = new ConfigService(store, events);
+  // Learnt from yoga's successful reads, for the GraphQL read fast path (http/fast-graphql-read.ts).
+  const readPlans = cache && !performance.disabled.has('graphql-fast-path') ? new ReadPlans() : null;
   const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits });
   const yoga = createYoga<object, Context>({
     schema,
@@ -115,12 +118,13 @@ export function createGateway(deps: GatewayDeps) {
       ...(performance.disabled.has('fanout-shared-serialisation') ? [] : [useSharedSubscriptionEvents()]),
       useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation'), nodeStream: !performance.disabled.has('sse-node-stream') }),
       useUnexpectedErrorLog(logger),
+      ...(readPlans ? [readPlans.plugin()] : []),
     ],
     graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
   });
-  // The WebSocket door (graphql/websocket.ts) and the REST fast path (http/fast-rest-read.ts) apply
-  // the same guard and log to the same place; the fast path answers from the same cache.
-  return Object.assign(yoga, { guard, logger, cache, performance });
+  // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*-read.ts) apply the same
+  // guard and log to the same place; the fast paths answer from the same cache and service.
+  return Object.assign(yoga, { guard, logger, cache, performance, service, readPlans });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

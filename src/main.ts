@@ -4,7 +4,7 @@ import { ConfigService } from './config/service.ts';
 import { demoOrgId, seedDemoIfEmpty } from './demo.ts';
 import { createGateway } from './gateway.ts';
 import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
-import { withFastRestRead } from './http/fast-rest-read.ts';
+import { withFastReads } from './http/fast-reads.ts';
 import { createLogger } from './logging.ts';
 import { openBackend } from './backend.ts';
 import { loadSettings, redactedUrl, SettingsError } from './settings.ts';
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     performance: settings.performance,
   });
 
-  const server = createServer(withFastRestRead(gateway));
+  const server = createServer(withFastReads(gateway));
   const webSockets = serveGraphQLOverWebSocket(server, gateway);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

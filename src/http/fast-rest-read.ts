@@ -6,6 +6,7 @@ import type { Gateway } from '../gateway.ts';
 import { minimumCompressedBytes, negotiateEncoding } from '../rest/encoding.ts';
 import { serialisedRepresentation } from '../rest/org-config.ts';
 import { etagOf, noneMatchFails } from '../rest/preconditions.ts';
+import { admittedByGuard, plainOrigin } from './fast-path.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 
 /** Only the plain form of the path: no query, no trailing slash, no escapes (those go to yoga). */
@@ -45,11 +46,7 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
         if (!body) return false;
       }
     }
-    // The same limits as the yoga plugin, on the same counters. Over a limit, yoga answers the 429
-    // (it counts the request once more, which does not move when the window ends).
-    const address = guard.clientAddress(req);
-    if (await guard.addressThrottled(address)) return false;
-    if (await guard.keyThrottled(actorOfKey(record, keyHash))) return false;
+    if (!(await admittedByGuard(guard, req, actorOfKey(record, keyHash)))) return false;
     if (res.headersSent || res.writableEnded) return true;
 
     // Headers in the order yoga's path writes them; CORS as yoga's default (any origin, with credentials).
@@ -93,9 +90,7 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
       // A body, a CORS preflight's questions, or an origin yoga would echo differently: yoga's.
       headers['content-length'] !== undefined ||
       headers['transfer-encoding'] !== undefined ||
-      headers['access-control-request-method'] !== undefined ||
-      headers['access-control-request-headers'] !== undefined ||
-      (headers.origin !== undefined && (headers.origin === '' || headers.origin.includes(',')))
+      !plainOrigin(headers)
     ) {
       void gateway(req, res);
       return;

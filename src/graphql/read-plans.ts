@@ -1,0 +1,118 @@
+// Read plans: GraphQL queries that only read the caller's own configuration, compiled once (graphql-jit)
+// so that the GraphQL read fast path (http/fast-graphql-read.ts) can run them without yoga.
+import type { IncomingMessage } from 'node:http';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { getOperationAST, Kind, OperationTypeNode, type DocumentNode, type ExecutionResult, type FieldNode } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { schema } from './schema.ts';
+
+/** Where a plan finds one orgConfig field's orgId: written in the document, or a variable. */
+type OrgIdSource = { literal: string } | { variable: string };
+
+export interface ReadPlan {
+  readonly compiled: CompiledQuery;
+  readonly orgIdSources: readonly OrgIdSource[];
+}
+
+/**
+ * The organisations a plan reads with these variables; undefined when a variable is missing or not
+ * a string (yoga then answers, with its own coercion and errors).
+ */
+export function orgIdsRead(plan: ReadPlan, variables: Readonly<Record<string, unknown>>): string[] | undefined {
+  const orgIds: string[] = [];
+  for (const source of plan.orgIdSources) {
+    const orgId = 'literal' in source ? source.literal : variables[source.variable];
+    if (typeof orgId !== 'string') return undefined;
+    orgIds.push(orgId);
+  }
+  return orgIds;
+}
+
+/**
+ * The orgId sources of an operation whose root fields are only orgConfig (aliases allowed) and
+ * __typename, without directives; null for any other operation (mutations, subscriptions,
+ * introspection, other fields, fragments at the root), which stays yoga's.
+ */
+function orgIdSourcesOf(document: DocumentNode, operationName: string | undefined): OrgIdSource[] | null {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation !== OperationTypeNode.QUERY || operation.directives?.length) return null;
+  const sources: OrgIdSource[] = [];
+  for (const selection of operation.selectionSet.selections) {
+    if (selection.kind !== Kind.FIELD || selection.directives?.length) return null;
+    if (selection.name.value === '__typename') continue;
+    const source = selection.name.value === 'orgConfig' ? orgIdSourceOf(selection) : null;
+    if (!source) return null;
+    sources.push(source);
+  }
+  // A variable with a default value would need yoga's coercion to know the orgId.
+  const defaulted = operation.variableDefinitions?.some((definition) => definition.defaultValue);
+  return sources.length > 0 && !defaulted ? sources : null;
+}
+
+function orgIdSourceOf(field: FieldNode): OrgIdSource | null {
+  const [argument, ...others] = field.arguments ?? [];
+  if (!argument || others.length > 0 || argument.name.value !== 'orgId') return null;
+  if (argument.value.kind === Kind.STRING) return { literal: argument.value.value };
+  if (argument.value.kind === Kind.VARIABLE) return { variable: argument.value.name.value };
+  return null;
+}
+
+/** The key of an operation: its name and its document text, as the client sent them. */
+export function operationKey(query: string, operationName: string | undefined): string {
+  return `${operationName ?? ''}\n${query}`;
+}
+
+/**
+ * Plans learnt from yoga: an operation gets one only after yoga has executed it, from a request the
+ * fast path handed over, without errors. So every check yoga makes of a document (parsing, validation,
+ * the graphql-armor limits) has passed for that exact text before the fast path runs it; what depends
+ * on the request (the key, its organisation, the variables) the fast path checks each time.
+ */
+export class ReadPlans {
+  /** null: the operation is not a plain read of configurations, and stays yoga's. */
+  private readonly plans = new Map<string, ReadPlan | null>();
+  /** Requests handed to yoga, with the key of their operation, to learn from once executed. */
+  private readonly pending = new WeakMap<IncomingMessage, string>();
+
+  /** @param capacity operations remembered, oldest forgotten first: clients send a handful. */
+  constructor(private readonly capacity = 500) {}
+
+  /** The plan of an operation; null when it has none; undefined when yoga has not run it yet. */
+  get(key: string): ReadPlan | null | undefined {
+    return this.plans.get(key);
+  }
+
+  /** Asks to learn the operation of a request that yoga will now execute. */
+  learnFrom(request: IncomingMessage, key: string): void {
+    this.pending.set(request, key);
+  }
+
+  /** A yoga plugin that learns the operations of the requests handed over, once they succeed. */
+  plugin(): Plugin {
+    return {
+      onExecute: ({ args }) => {
+        const request = (args.contextValue as { req?: IncomingMessage }).req;
+        const key = request && this.pending.get(request);
+        if (key === undefined || this.plans.has(key)) return;
+        return {
+          onExecuteDone: ({ result }) => {
+            const succeeded = !(Symbol.asyncIterator in result) && !(result as ExecutionResult).errors?.length;
+            if (succeeded) this.remember(key, this.planOf(args.document, args.operationName ?? undefined));
+          },
+        };
+      },
+    };
+  }
+
+  private planOf(document: DocumentNode, operationName: string | undefined): ReadPlan | null {
+    const orgIdSources = orgIdSourcesOf(document, operationName);
+    if (!orgIdSources) return null;
+    const compiled = compileQuery(schema, document, operationName);
+    return isCompiledQuery(compiled) ? { compiled, orgIdSources } : null;
+  }
+
+  private remember(key: string, plan: ReadPlan | null): void {
+    if (this.plans.size >= this.capacity) this.plans.delete(this.plans.keys().next().value!);
+    this.plans.set(key, plan);
+  }
+}

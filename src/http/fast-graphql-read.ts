@@ -1,0 +1,137 @@
+// The GraphQL read fast path: a POSTed query that only reads the caller's own configuration, answered
+// on node:http by its compiled read plan (graphql/read-plans.ts), without the fetch-API adapter and
+// yoga's request pipeline. Anything else goes on to yoga, with the body already read.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
+import type { Gateway } from '../gateway.ts';
+import type { Context } from '../graphql/context.ts';
+import { operationKey, orgIdsRead } from '../graphql/read-plans.ts';
+import { admittedByGuard, plainOrigin } from './fast-path.ts';
+import { logAnswer, requestIdFrom } from './request-log.ts';
+
+/** Bodies the fast path reads itself; a widget's query is a few hundred bytes. */
+const largestBody = 16_384;
+
+/** The Content-Type yoga answers for each Accept the fast path takes; any other Accept is yoga's. */
+function answerTypeFor(accept: string | undefined): string | undefined {
+  if (accept === undefined || accept === '' || accept === '*/*' || accept === 'application/json') return 'application/json; charset=utf-8';
+  if (accept === 'application/graphql-response+json' || accept.startsWith('application/graphql-response+json,')) return 'application/graphql-response+json; charset=utf-8';
+  return undefined;
+}
+
+interface GraphQLParams {
+  query: string;
+  operationName: string | undefined;
+  variables: Record<string, unknown>;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The request's query, operation name and variables; undefined for anything unusual (extensions, say). */
+function paramsOf(body: Buffer): GraphQLParams | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(parsed)) return undefined;
+  const { query, operationName, variables, ...others } = parsed;
+  if (typeof query !== 'string' || Object.keys(others).length > 0) return undefined;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
+  if (variables !== undefined && variables !== null && !isRecord(variables)) return undefined;
+  return { query, operationName: operationName ?? undefined, variables: variables ?? {} };
+}
+
+/** Reads a body of known, small length. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/**
+ * Wraps a listener (the gateway, or another fast path) so that GraphQL reads with a read plan are
+ * answered here with the bytes and headers yoga would send, the same request log line and the same
+ * rate limits. The answer is the plan's result only when it has no errors; errors, unknown or uncached
+ * keys, other organisations and operations yoga has not yet run are all answered by yoga.
+ */
+export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = gateway): RequestListener {
+  const { cache, guard, logger, readPlans, service } = gateway;
+  if (!cache || !readPlans) return next;
+
+  /** Resolves true once it has answered; false (before touching the response) when yoga must. */
+  async function answer(req: IncomingMessage, res: ServerResponse, key: string, answerType: string, body: Buffer, startedAt: number): Promise<boolean> {
+    const params = paramsOf(body);
+    if (!params) return false;
+    const operation = operationKey(params.query, params.operationName);
+    const plan = readPlans!.get(operation);
+    if (plan === undefined) readPlans!.learnFrom(req, operation);
+    if (!plan) return false;
+    const keyHash = hashApiKey(key.trim());
+    const record = cache!.peekApiKey(keyHash);
+    if (!record) return false;
+    const orgIds = orgIdsRead(plan, params.variables);
+    if (!orgIds || orgIds.some((orgId) => orgId !== record.orgId)) return false;
+    const actor = actorOfKey(record, keyHash);
+    const context: Context = { actor, service };
+    // Executed before the limits are counted: a result with errors goes to yoga, which counts it once.
+    const result = await plan.compiled.query(undefined, context, params.variables);
+    if (result.errors?.length) return false;
+    if (!(await admittedByGuard(guard, req, actor))) return false;
+    if (res.headersSent || res.writableEnded) return true;
+
+    const payload = Buffer.from(JSON.stringify(result));
+    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+    const origin = req.headers.origin;
+    // Headers as yoga writes them, in its order; CORS as yoga's default (any origin, with credentials).
+    const cors = origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-allow-credentials': 'true' };
+    res.writeHead(200, { 'Content-Type': answerType, 'content-length': payload.byteLength, ...cors, 'x-request-id': requestId });
+    res.end(payload);
+    logAnswer(logger, requestId, 'POST', '/graphql', 200, startedAt);
+    return true;
+  }
+
+  return (req, res) => {
+    const startedAt = performance.now();
+    const { headers } = req;
+    const key = headers['x-api-key'];
+    const length = Number(headers['content-length']);
+    const answerType = answerTypeFor(headers.accept);
+    if (
+      req.method !== 'POST' ||
+      req.url !== '/graphql' ||
+      typeof key !== 'string' ||
+      !answerType ||
+      (headers['content-type'] !== 'application/json' && headers['content-type'] !== 'application/json; charset=utf-8') ||
+      !(length > 0 && length <= largestBody) ||
+      headers['transfer-encoding'] !== undefined ||
+      headers['content-encoding'] !== undefined ||
+      !plainOrigin(headers)
+    ) {
+      void next(req, res);
+      return;
+    }
+    readBody(req).then(
+      (body) => {
+        // yoga's server adapter takes a body already read from `body` (as for Express's parsers).
+        const toYoga = () => {
+          (req as IncomingMessage & { body?: Buffer }).body = body;
+          void gateway(req, res);
+        };
+        answer(req, res, key, answerType, body, startedAt).then(
+          (answered) => {
+            if (!answered) toYoga();
+          },
+          // Nothing was written before anything could throw: yoga answers (and reports) it.
+          toYoga,
+        );
+      },
+      // The client went away while sending.
+      () => res.destroy(),
+    );
+  };
+}

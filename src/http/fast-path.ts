@@ -1,0 +1,24 @@
+// What the fast paths on node:http (REST and GraphQL reads) share: the guard's limits, and which
+// origins they may echo the way yoga's CORS handling does.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Actor } from '../auth/actor.ts';
+import type { RequestGuard } from './api-key-auth.ts';
+
+/**
+ * Counts the request against the same limits, on the same counters, as the yoga plugin. Over a
+ * limit it is not admitted, and yoga answers the 429 (it counts the request once more, which does
+ * not move when the window ends).
+ */
+export async function admittedByGuard(guard: RequestGuard, req: IncomingMessage, actor: Actor): Promise<boolean> {
+  if (await guard.addressThrottled(guard.clientAddress(req))) return false;
+  return !(await guard.keyThrottled(actor));
+}
+
+/** No CORS preflight's questions, and no origin that yoga would echo differently (empty, or a list). */
+export function plainOrigin(headers: IncomingHttpHeaders): boolean {
+  return (
+    headers['access-control-request-method'] === undefined &&
+    headers['access-control-request-headers'] === undefined &&
+    (headers.origin === undefined || (headers.origin !== '' && !headers.origin.includes(',')))
+  );
+}
