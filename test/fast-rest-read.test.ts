@@ -1,6 +1,7 @@
 // The REST read fast path answers exactly as yoga's path does, and leaves everything else to yoga.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashApiKey } from '../src/auth/api-keys.ts';
 import type { Gateway } from '../src/gateway.ts';
 import { createLogger } from '../src/logging.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
@@ -102,6 +103,27 @@ describe('GET /api/orgs/{orgId}/config on the fast path', () => {
       expect(fellThrough).toBe(true);
       expect(viaFastPath.status).toBe(viaYoga.status);
       expect(viaFastPath.headers).toEqual(viaYoga.headers);
+    }
+  });
+
+  it('answers a key and a configuration not cached yet, reading them into the cache', async () => {
+    const cold = await createTestGateway();
+    let coldYogaCalls = 0;
+    const counted = Object.assign((...args: Parameters<Gateway>) => {
+      coldYogaCalls += 1;
+      return cold.gateway(...args);
+    }, cold.gateway) as unknown as Gateway;
+    const server = await listen(counted);
+    try {
+      expect(cold.gateway.cache!.peekApiKey(hashApiKey(cold.keys.adviser))).toBeUndefined();
+      const first = await send(server.baseUrl, path, { 'x-api-key': cold.keys.adviser });
+      expect(first.status).toBe(200);
+      expect(first.headers).toContainEqual(['etag', '"v1"']);
+      expect(coldYogaCalls).toBe(0);
+      expect(cold.gateway.cache!.peekApiKey(hashApiKey(cold.keys.adviser))).toBeDefined();
+    } finally {
+      await server.close();
+      await cold.close();
     }
   });
 

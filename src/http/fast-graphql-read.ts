@@ -72,7 +72,8 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     if (plan === undefined) readPlans!.learnFrom(req, operation);
     if (!plan) return false;
     const keyHash = hashApiKey(key.trim());
-    const record = cache!.peekApiKey(keyHash);
+    // From the cache, or read into it; an unknown key is yoga's to answer (and to count against its address).
+    const record = cache!.peekApiKey(keyHash) ?? (await cache!.findApiKeyByHash(keyHash));
     if (!record) return false;
     const orgIds = orgIdsRead(plan, params.variables);
     if (!orgIds || orgIds.some((orgId) => orgId !== record.orgId)) return false;

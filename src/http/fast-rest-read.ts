@@ -1,10 +1,10 @@
 // The REST read fast path: GET /api/orgs/{orgId}/config answered on node:http directly, without the
-// fetch-API adapter, when everything it needs is already in memory. Anything else goes on to yoga.
+// fetch-API adapter, from the read cache. Anything else goes on to yoga.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
 import { minimumCompressedBytes, negotiateEncoding } from '../rest/encoding.ts';
-import { serialisedRepresentation } from '../rest/org-config.ts';
+import { representationOf } from '../rest/org-config.ts';
 import { etagOf, noneMatchFails } from '../rest/preconditions.ts';
 import { admittedByGuard, plainOrigin } from './fast-path.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
@@ -15,24 +15,25 @@ const configPath = /^\/api\/orgs\/([A-Za-z0-9][A-Za-z0-9._-]*)\/config$/;
 /**
  * Wraps the gateway in a listener that answers cached REST reads itself, with the same bytes as
  * yoga's path would (status, headers, body), the same request log line and the same rate limits
- * (the gateway's own guard). It answers only when the key, the configuration and its serialised
- * (and, if asked, compressed) form are all in memory and no limit is reached; otherwise, and for
+ * (the gateway's own guard). It answers only for a known key of the organisation asked for, under
+ * its limits, from the read cache (filled from the database on a miss); otherwise, and for
  * every other request, yoga answers as before.
  */
 export function withFastRestRead(gateway: Gateway): RequestListener {
   const { cache, guard, logger } = gateway;
   if (!cache || gateway.performance.disabled.has('rest-fast-path')) return gateway;
+  const reuseRepresentations = !gateway.performance.disabled.has('preserialized-json');
 
   /** Resolves true once it has answered; false (before touching the response) when yoga must. */
   async function answer(req: IncomingMessage, res: ServerResponse, orgId: string, key: string, startedAt: number): Promise<boolean> {
     const { headers } = req;
     const keyHash = hashApiKey(key.trim());
-    const record = cache!.peekApiKey(keyHash);
-    // Unknown or uncached keys, and other organisations (a 404), are yoga's to answer.
+    // From the cache, or read into it: unknown keys and other organisations (a 404) are yoga's to answer.
+    const record = cache!.peekApiKey(keyHash) ?? (await cache!.findApiKeyByHash(keyHash));
     if (!record || record.orgId !== orgId) return false;
-    const config = cache!.peekConfig(orgId);
-    const representation = config && serialisedRepresentation(config);
-    if (!config || !representation) return false;
+    const config = cache!.peekConfig(orgId) ?? (await cache!.getConfig(orgId));
+    if (!config) return false;
+    const representation = representationOf(config, reuseRepresentations);
     const notModified = noneMatchFails(headers['if-none-match'] ?? null, config.version);
     let body: Buffer | undefined;
     let encoding: string | undefined;
@@ -42,8 +43,7 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
         encoding = undefined;
         body = representation.raw;
       } else {
-        body = representation.encodedIfMade(encoding);
-        if (!body) return false;
+        body = representation.encodedAs(encoding);
       }
     }
     if (!(await admittedByGuard(guard, req, actorOfKey(record, keyHash)))) return false;

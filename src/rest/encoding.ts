@@ -24,11 +24,6 @@ export class Representation {
     return new Representation(Buffer.from(text, 'utf8'));
   }
 
-  /** The body in this encoding if it was made already. */
-  encodedIfMade(encoding: string): Buffer | undefined {
-    return this.encoded.get(encoding);
-  }
-
   encodedAs(encoding: string): Buffer {
     let body = this.encoded.get(encoding);
     if (!body) {

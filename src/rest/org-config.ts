@@ -42,18 +42,13 @@ export interface RestDeps {
  */
 const representations = new WeakMap<OrgConfig, Representation>();
 
-function representationOf(config: OrgConfig, reuse: boolean): Representation {
+export function representationOf(config: OrgConfig, reuse: boolean): Representation {
   let representation = reuse ? representations.get(config) : undefined;
   if (!representation) {
     representation = Representation.of(JSON.stringify(toLegacy(config.settings)));
     if (reuse) representations.set(config, representation);
   }
   return representation;
-}
-
-/** The configuration's legacy JSON if it was serialised already (the REST fast path answers only then). */
-export function serialisedRepresentation(config: OrgConfig): Representation | undefined {
-  return representations.get(config);
 }
 
 function configResponse(request: Request, config: OrgConfig, reuse: boolean): Response {
