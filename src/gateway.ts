@@ -35,6 +35,8 @@ export interface GatewayDeps {
   readonly rateLimits?: RateLimits;
   /** Count the rate limits in Redis, across replicas, rather than in this process. */
   readonly sharedRateLimits?: SharedRateLimits;
+  /** This process is one of the cluster's workers (WORKERS > 1): the primary counts the rate limits for all of them. */
+  readonly rateLimitsAcrossWorkers?: boolean;
   readonly trustProxy?: boolean;
   /** Optimisations to leave out, to measure what each gives (`npm run bench`); see settings.ts. */
   readonly performance?: PerformanceSwitches;
@@ -85,7 +87,7 @@ export function createGateway(deps: GatewayDeps) {
   const cache = performance.disabled.has('config-cache') ? null : cachedStore(deps.store, events);
   const store = cache ?? deps.store;
   const service = new ConfigService(store, events);
-  const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits });
+  const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits, acrossWorkers: deps.rateLimitsAcrossWorkers });
   const yoga = createYoga<object, Context>({
     schema,
     context: contextFactory({ store, service }),
