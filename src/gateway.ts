@@ -36,6 +36,8 @@ export interface GatewayDeps {
   readonly rateLimits?: RateLimits;
   /** Count the rate limits in Redis, across replicas, rather than in this process. */
   readonly sharedRateLimits?: SharedRateLimits;
+  /** This process is one of the cluster's workers (WORKERS > 1): the primary counts the rate limits for all of them. */
+  readonly rateLimitsAcrossWorkers?: boolean;
   readonly trustProxy?: boolean;
   /** Optimisations to leave out, to measure what each gives (`npm run bench`); see settings.ts. */
   readonly performance?: PerformanceSwitches;
@@ -88,7 +90,7 @@ export function createGateway(deps: GatewayDeps) {
   const service = new ConfigService(store, events);
   // Learnt from yoga's successful reads, for the GraphQL read fast path (http/fast-graphql-read.ts).
   const readPlans = cache && !performance.disabled.has('graphql-fast-path') ? new ReadPlans() : null;
-  const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits });
+  const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits, acrossWorkers: deps.rateLimitsAcrossWorkers });
   const yoga = createYoga<object, Context>({
     schema,
     context: contextFactory({ store, service }),

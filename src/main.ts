@@ -1,39 +1,25 @@
 // Starts the gateway: reads settings, opens the store, serves HTTP and WebSocket, stops cleanly on SIGINT/SIGTERM.
+// With WORKERS > 1 this process is the primary of a cluster (cluster.ts), and each worker serves as below.
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
+import { failWorkerStart, runClusterPrimary } from './cluster.ts';
 import { ConfigService } from './config/service.ts';
-import { demoOrgId, seedDemoIfEmpty } from './demo.ts';
+import { seedDemoIfEmpty } from './demo.ts';
 import { createGateway } from './gateway.ts';
 import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
 import { withFastReads } from './http/fast-reads.ts';
 import { createLogger } from './logging.ts';
 import { openBackend } from './backend.ts';
-import { loadSettings, redactedUrl, SettingsError } from './settings.ts';
+import { loadSettings, SettingsError, type Settings } from './settings.ts';
+import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts';
 
-function printDemoKey(key: string, baseUrl: string): void {
-  console.log(`
-Created the organisation "${demoOrgId}" with the documented example configuration.
-Its admin API key (shown this once; create more with \`npm run cli -- key create --org ${demoOrgId} --role admin\`):
-
-  ${key}
-
-GraphiQL: ${baseUrl}/graphql  - paste into its Headers tab:
-  {"x-api-key": "${key}"}
-
-curl:
-  curl -s ${baseUrl}/graphql -H 'content-type: application/json' -H 'x-api-key: ${key}' \\
-    -d '{"query":"{ orgConfig(orgId: \\"${demoOrgId}\\") { version branding { name color } } }"}'
-`);
-}
-
-/** How to reach the server from this machine: localhost for the wildcard and loopback addresses. */
-function publicHost(host: string): string {
-  if (['0.0.0.0', '127.0.0.1', '::', '::1'].includes(host)) return 'localhost';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-async function main(): Promise<void> {
-  const settings = loadSettings();
-  const logger = createLogger(settings.logLevel);
+/**
+ * Serves the gateway from this process: alone, or as one of the cluster's workers, which leave the
+ * demo org and the listening line to the primary and count rate limits there.
+ */
+async function serveGateway(settings: Settings, asWorker: boolean): Promise<void> {
+  // A worker's lines say which process wrote them.
+  const logger = asWorker ? createLogger(settings.logLevel).child({ worker: cluster.worker?.id, pid: process.pid }) : createLogger(settings.logLevel);
   const { store, events, sharedRateLimits, close } = await openBackend(settings, {
     onError: (error) => logger.error({ err: error }, 'cannot reach the database or Redis (the change feed and rate limits retry)'),
   });
@@ -45,6 +31,7 @@ async function main(): Promise<void> {
     introspection: settings.introspection,
     rateLimits: settings.rateLimits,
     sharedRateLimits,
+    rateLimitsAcrossWorkers: asWorker,
     trustProxy: settings.trustProxy,
     performance: settings.performance,
   });
@@ -55,14 +42,14 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(settings.port, settings.host, resolve);
   });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : settings.port;
-  const baseUrl = `http://${publicHost(settings.host)}:${port}`;
-  // Seeded only once listening: a start that cannot listen must not swallow the one-time key.
-  const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store, events)) : null;
-  if (demoKey) printDemoKey(demoKey, baseUrl);
-  // Printed last: scripts and tests wait for this line.
-  console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${redactedUrl(settings.databaseUrl)}${settings.redisUrl ? `, changes through ${redactedUrl(settings.redisUrl)}` : ''})`);
+  if (!asWorker) {
+    const address = server.address();
+    const baseUrl = baseUrlOf(settings, typeof address === 'object' && address ? address.port : settings.port);
+    // Seeded only once listening: a start that cannot listen must not swallow the one-time key.
+    const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store, events)) : null;
+    if (demoKey) printDemoKey(demoKey, baseUrl);
+    printListening(settings, baseUrl);
+  }
 
   let stopping = false;
   /**
@@ -94,9 +81,22 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+async function main(): Promise<void> {
+  const settings = loadSettings();
+  if (cluster.isWorker) await serveGateway(settings, true);
+  else if (settings.workers > 1) await runClusterPrimary(settings);
+  else await serveGateway(settings, false);
+}
+
 main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
   const expected = error instanceof SettingsError || code === 'EADDRINUSE' || code === 'EACCES';
+  if (cluster.isWorker) {
+    // The primary prints the reason, once for all its workers; the stack of a surprise stays here.
+    if (!expected) console.error(error);
+    failWorkerStart((error as Error).message ?? String(error));
+    return;
+  }
   console.error(expected ? `cannot start: ${(error as Error).message}` : error);
   process.exit(1);
 });

@@ -62,6 +62,7 @@ const environmentSchema = z.object({
   RATE_LIMIT_FAILED_AUTH_PER_MINUTE: wholeNumber(1, 1_000_000).default(defaultRateLimits.failedAuthPerMinute),
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
+  WORKERS: wholeNumber(1, 64).default(1),
   PERF_DISABLE: optimisationList(keptOptimisations).default([]),
 });
 
@@ -97,6 +98,8 @@ export interface Settings {
   readonly trustProxy: boolean;
   /** On SIGTERM, in-flight requests get this long before their connections are cut. */
   readonly shutdownTimeoutMs: number;
+  /** Gateway processes sharing the SQLite file and the port (node:cluster); 1 serves from this process alone. */
+  readonly workers: number;
   readonly performance: PerformanceSwitches;
 }
 
@@ -134,6 +137,10 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
   if (env.REDIS_URL && !isPostgresUrl(env.DATABASE_URL)) {
     throw new SettingsError('invalid settings:\n  REDIS_URL is for replicas sharing PostgreSQL; with a SQLite DATABASE_URL one process serves alone and needs no Redis');
   }
+  if (env.WORKERS > 1 && isPostgresUrl(env.DATABASE_URL)) {
+    // PostgreSQL has its own way to use more cores and machines, tested and documented: replicas.
+    throw new SettingsError('invalid settings:\n  WORKERS is for processes sharing a SQLite file; with PostgreSQL, start replicas instead (see "Running many replicas" in the README)');
+  }
   const production = env.NODE_ENV === 'production';
   return {
     port: env.PORT,
@@ -150,6 +157,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     rateLimits: { perKeyPerMinute: env.RATE_LIMIT_PER_KEY_PER_MINUTE, failedAuthPerMinute: env.RATE_LIMIT_FAILED_AUTH_PER_MINUTE },
     trustProxy: env.TRUST_PROXY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    workers: env.WORKERS,
     performance: { disabled: new Set(env.PERF_DISABLE) },
   };
 }

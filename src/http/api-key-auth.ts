@@ -3,7 +3,7 @@
 // connections and operations use the same guard.
 import type { Plugin } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Actor } from '../auth/actor.ts';
 import { authenticate } from '../auth/api-keys.ts';
 import type { Logger } from '../logging.ts';
@@ -36,22 +36,34 @@ export interface SharedRateLimits {
 }
 
 /**
- * A limiter counting in this process, or in Redis when shared. While Redis is away, each replica
- * counts for itself (the insurance limiter) rather than letting everything through.
+ * Where the limits are counted: in this process; by the cluster's primary for all its workers
+ * (WORKERS > 1, so a key gets its limit once, not once per worker); or in Redis for all replicas.
  */
-function limiter(name: string, options: { points: number; duration: number; blockDuration?: number }, shared: SharedRateLimits | undefined): RateLimiterAbstract {
+export interface RateLimitCounting {
+  readonly shared?: SharedRateLimits;
+  /** This process is a cluster worker: ask the primary (its RateLimiterClusterMaster) over IPC. */
+  readonly acrossWorkers?: boolean;
+}
+
+/**
+ * A limiter counting in this process, in the cluster's primary, or in Redis when shared. While Redis
+ * is away, each replica counts for itself (the insurance limiter) rather than letting everything through.
+ */
+function limiter(name: string, options: { points: number; duration: number; blockDuration?: number }, counting: RateLimitCounting): RateLimiterAbstract {
+  // The prefix names the limiter in the primary, which holds both.
+  if (counting.acrossWorkers) return new RateLimiterCluster({ ...options, keyPrefix: name });
   const local = new RateLimiterMemory(options);
-  if (!shared) return local;
-  return new RateLimiterRedis({ ...options, storeClient: shared.client, keyPrefix: `${shared.prefix}:${name}`, insuranceLimiter: local });
+  if (!counting.shared) return local;
+  return new RateLimiterRedis({ ...options, storeClient: counting.shared.client, keyPrefix: `${counting.shared.prefix}:${name}`, insuranceLimiter: local });
 }
 
 export class RequestGuard {
   private readonly perKey: RateLimiterAbstract;
   private readonly failedAuth: RateLimiterAbstract;
 
-  constructor(private readonly options: { store: ConfigStore; limits: RateLimits; trustProxy: boolean; shared?: SharedRateLimits }) {
-    this.perKey = limiter('per-key', { points: options.limits.perKeyPerMinute, duration: 60 }, options.shared);
-    this.failedAuth = limiter('failed-auth', { points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 }, options.shared);
+  constructor(private readonly options: { store: ConfigStore; limits: RateLimits; trustProxy: boolean } & RateLimitCounting) {
+    this.perKey = limiter('per-key', { points: options.limits.perKeyPerMinute, duration: 60 }, options);
+    this.failedAuth = limiter('failed-auth', { points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 }, options);
   }
 
   /**
