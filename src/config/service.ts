@@ -11,7 +11,8 @@ import {
   VersionConflictError,
   VersionNotFoundError,
 } from './errors.ts';
-import { defaultSettings, orgConfigPatchSchema, orgConfigSchema, settingsLeaves, type OrgConfig, type OrgConfigSettings } from './model.ts';
+import { checkPatch } from './checked-patches.ts';
+import { defaultSettings, orgConfigSchema, settingsLeaves, type OrgConfig, type OrgConfigSettings } from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
 import { getPath } from './catalogue.ts';
@@ -100,7 +101,7 @@ export class ConfigService {
    */
   async update(actor: Actor | null, request: UpdateRequest): Promise<UpdateResult> {
     const caller = this.authorizeAdmin(actor, request.orgId);
-    const patch = check(orgConfigPatchSchema, request.patch);
+    const patch = checkPatch(request.patch);
     if (!patch.ok) throw new ConfigValidationError(patch.problems);
     return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
   }
