@@ -11,6 +11,7 @@ import type { Revision, RevisionMeta } from '../../config/revision.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
 import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
 import { creationChanges, revisionRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
+import { directStatement } from './direct-statement.ts';
 import { OwnWrites } from './own-writes.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
@@ -25,15 +26,17 @@ function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database)
   const revisionColumns = ['orgId', 'version', 'changedAt', 'actorKeyId', 'actorRole', 'door', 'revertedToVersion', 'changes', 'settings'];
   return {
     selectConfig: db.select().from(orgConfigs).where(eq(orgConfigs.orgId, sql.placeholder('orgId'))).prepare(),
-    updateConfig: db
-      .update(orgConfigs)
-      .set(placeholdersForConfigRow())
-      .where(eq(orgConfigs.orgId, sql.placeholder('whereOrgId')))
-      .prepare(),
-    insertRevision: db
-      .insert(revisions)
-      .values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert)
-      .prepare(),
+    updateConfig: directStatement(
+      sqlite,
+      db
+        .update(orgConfigs)
+        .set(placeholdersForConfigRow())
+        .where(eq(orgConfigs.orgId, sql.placeholder('whereOrgId'))),
+    ),
+    insertRevision: directStatement(
+      sqlite,
+      db.insert(revisions).values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert),
+    ),
     // Plain better-sqlite3: one number per row, nothing for drizzle to map.
     versionOf: sqlite.prepare<[string], number>('SELECT version FROM org_configs WHERE org_id = ?').pluck(),
     seqsAfter: sqlite.prepare<[number, number], number>('SELECT seq FROM revisions WHERE seq > ? ORDER BY seq LIMIT ?').pluck(),
@@ -134,9 +137,9 @@ export class SqliteConfigStore implements ConfigStore {
     const next = decide(current);
     if (next === null) return { config: current };
     const config: OrgConfig = { orgId, version: current.version + 1, updatedAt: new Date(), settings: next.settings };
-    updateConfig.run({ ...settingsToColumns(config.settings), version: config.version, updatedAt: config.updatedAt, whereOrgId: orgId });
+    updateConfig({ ...settingsToColumns(config.settings), version: config.version, updatedAt: config.updatedAt, whereOrgId: orgId });
     const row = revisionRow(config, next.changes, meta);
-    const { lastInsertRowid } = insertRevision.run(row) as Database.RunResult;
+    const { lastInsertRowid } = insertRevision(row as unknown as Record<string, unknown>);
     return { config, revision: rowToRevision({ ...row, seq: Number(lastInsertRowid) }) };
   }
 
