@@ -1,9 +1,10 @@
 // The W scenarios alone, for working on the write path: req/s and the gateway's CPU ms per update.
 // CPU per update barely moves when the machine is shared, where req/s does; judge changes by it.
 //
-// node --import tsx bench/profile-writes.ts [--seconds 3] [--rounds 2] [--variants default,rest-write-fast-path]
-//                                           [--cpu-prof DIR]
-// Each variant is "default" or a PERF_DISABLE list (joined with "+"); variants alternate round by
+// node --import tsx bench/profile-writes.ts [--seconds 3] [--rounds 2] [--variants default,sqlite-own-writes]
+//                                           [--doors rest,graphql] [--cpu-prof DIR]
+// Each variant is "default", a PERF_DISABLE list (joined with "+"), or "@DIR", the gateway of
+// another checkout (e.g. git archive COMMIT | tar -x -C DIR, with node_modules linked, to compare with an earlier commit); variants alternate round by
 // round, each on a fresh gateway and a fresh copy of the same database. --cpu-prof writes the
 // .cpuprofile of each gateway into DIR/VARIANT-ROUND/ (node --cpu-prof; the largest is the main thread).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,6 +27,7 @@ function option(name: string, fallback: string): string {
 const seconds = Number(option('seconds', '3'));
 const rounds = Number(option('rounds', '1'));
 const variants = option('variants', 'default').split(',');
+const doors = option('doors', 'rest,graphql').split(',');
 const profileDir = process.argv.includes('--cpu-prof') ? resolve(option('cpu-prof', 'profiles')) : null;
 const connections = 50;
 
@@ -43,7 +45,7 @@ async function buildDatabase(path: string): Promise<string> {
 }
 
 /** Starts the gateway as bench/run.ts does; resolves with its URL once it prints its listening line. */
-function startGateway(databasePath: string, perfDisable: string, profileName: string | null): Promise<{ url: string; child: ChildProcess }> {
+function startGateway(databasePath: string, variant: string, profileName: string | null): Promise<{ url: string; child: ChildProcess }> {
   // One folder per gateway: node writes a profile per thread (tsx's loader has one), named by pid and thread.
   const nodeArgs = ['--import', 'tsx', ...(profileDir && profileName ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, profileName)] : [])];
   const env = {
@@ -54,9 +56,10 @@ function startGateway(databasePath: string, perfDisable: string, profileName: st
     PORT: '0',
     DATABASE_URL: `file:${databasePath}`,
     RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
-    PERF_DISABLE: perfDisable,
+    PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ','),
   };
-  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const cwd = variant.startsWith('@') ? resolve(variant.slice(1)) : root;
+  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   return new Promise((resolveStart, reject) => {
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
@@ -117,15 +120,15 @@ async function main(): Promise<void> {
   const results = new Map<string, { rest: Measured[]; graphql: Measured[] }>(variants.map((variant) => [variant, { rest: [], graphql: [] }]));
   for (let round = 1; round <= rounds; round++) {
     for (const variant of variants) {
-      const database = join(work, `${variant}-${round}.db`);
+      const database = join(work, `${variant.replace(/\W+/g, '_')}-${round}.db`);
       copyFileSync(template, database);
-      const perfDisable = variant === 'default' ? '' : variant.replaceAll('+', ',');
-      const { url, child } = await startGateway(database, perfDisable, `${variant}-${round}`);
-      // A short warm-up of both doors: JIT, caches, the compiled mutation.
-      await autocannon({ url, connections, duration: 1, requests: [restPut(key)] });
-      await autocannon({ url, connections, duration: 1, requests: [graphqlMutation(key)] });
-      const rest = await measure(url, child, restPut(key), seconds);
-      const graphql = await measure(url, child, graphqlMutation(key), seconds);
+      const { url, child } = await startGateway(database, variant, `${variant.replace(/\W+/g, '_')}-${round}`);
+      // A short warm-up of each door measured: JIT, caches, the compiled mutation.
+      const none: Measured = { rps: 0, cpuPerUpdate: 0, errors: 0 };
+      if (doors.includes('rest')) await autocannon({ url, connections, duration: 1, requests: [restPut(key)] });
+      if (doors.includes('graphql')) await autocannon({ url, connections, duration: 1, requests: [graphqlMutation(key)] });
+      const rest = doors.includes('rest') ? await measure(url, child, restPut(key), seconds) : none;
+      const graphql = doors.includes('graphql') ? await measure(url, child, graphqlMutation(key), seconds) : none;
       await stop(child);
       results.get(variant)!.rest.push(rest);
       results.get(variant)!.graphql.push(graphql);
