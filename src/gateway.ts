@@ -118,9 +118,10 @@ export function createGateway(deps: GatewayDeps) {
     ],
     graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
   });
-  // The WebSocket door (graphql/websocket.ts) and the REST fast path (http/fast-rest-read.ts) apply
-  // the same guard and log to the same place; the fast path answers from the same cache.
-  return Object.assign(yoga, { guard, logger, cache, performance });
+  // The WebSocket door (graphql/websocket.ts) and the REST fast paths (http/fast-rest-read.ts,
+  // fast-rest-write.ts) apply the same guard and log to the same place; they answer from the same
+  // cache and write through the same service.
+  return Object.assign(yoga, { guard, logger, cache, performance, service });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

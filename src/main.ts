@@ -5,6 +5,7 @@ import { demoOrgId, seedDemoIfEmpty } from './demo.ts';
 import { createGateway } from './gateway.ts';
 import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
 import { withFastRestRead } from './http/fast-rest-read.ts';
+import { withFastRestWrite } from './http/fast-rest-write.ts';
 import { createLogger } from './logging.ts';
 import { openBackend } from './backend.ts';
 import { loadSettings, redactedUrl, SettingsError } from './settings.ts';
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     performance: settings.performance,
   });
 
-  const server = createServer(withFastRestRead(gateway));
+  const server = createServer(withFastRestWrite(gateway, withFastRestRead(gateway)));
   const webSockets = serveGraphQLOverWebSocket(server, gateway);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -76,16 +76,18 @@ export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
 /**
  * Serves a gateway on a real HTTP server on a free loopback port as main.ts does (with the REST
- * fast path in front unless fastRestRead is false), with its WebSocket door when asked.
+ * fast paths in front unless fastRestRead or fastRestWrite is false), with its WebSocket door when asked.
  */
 export async function listen(
   gateway: import('../src/gateway.ts').Gateway,
-  options: { webSockets?: boolean; fastRestRead?: boolean } = {},
+  options: { webSockets?: boolean; fastRestRead?: boolean; fastRestWrite?: boolean } = {},
 ): Promise<{ baseUrl: string; close: () => Promise<void> }> {
   const { createServer } = await import('node:http');
   const { serveGraphQLOverWebSocket } = await import('../src/graphql/websocket.ts');
   const { withFastRestRead } = await import('../src/http/fast-rest-read.ts');
-  const server = createServer(options.fastRestRead === false ? gateway : withFastRestRead(gateway));
+  const { withFastRestWrite } = await import('../src/http/fast-rest-write.ts');
+  const reads = options.fastRestRead === false ? gateway : withFastRestRead(gateway);
+  const server = createServer(options.fastRestWrite === false ? reads : withFastRestWrite(gateway, reads));
   const webSockets = options.webSockets ? serveGraphQLOverWebSocket(server, gateway) : null;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as import('node:net').AddressInfo;

@@ -42,7 +42,7 @@ export interface RestDeps {
  */
 const representations = new WeakMap<OrgConfig, Representation>();
 
-function representationOf(config: OrgConfig, reuse: boolean): Representation {
+export function representationOf(config: OrgConfig, reuse: boolean): Representation {
   let representation = reuse ? representations.get(config) : undefined;
   if (!representation) {
     representation = Representation.of(JSON.stringify(toLegacy(config.settings)));
