@@ -116,6 +116,9 @@ async function buildDatabase(path: string, orgCount: number): Promise<{ demoKey:
   return { demoKey, orgs };
 }
 
+/** What a scenario sends, without the gateway's URL (each run has its own). */
+type VariantOptions = Omit<autocannon.Options, 'url'> & { expectStatus?: number };
+
 interface LoadResult {
   name: string;
   rps: number;
@@ -355,13 +358,11 @@ async function main(): Promise<void> {
 
   // Writes: each changes the setting, so each is a real commit with its revision.
   let counter = 0;
-  const wRest = await load('W REST PUT, one setting', {
-    url: gateway.url,
+  const restWrites: VariantOptions = {
     duration: plan.writes,
     requests: [{ method: 'PUT', path: '/api/orgs/demo/config', headers: { 'x-api-key': demo.key, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ welcomeMessageEn: `hello ${counter++}` }) }) }],
-  });
-  const wGraphql = await load('W GraphQL mutation, one setting', {
-    url: gateway.url,
+  };
+  const graphqlWrites: VariantOptions = {
     duration: plan.writes,
     requests: [
       {
@@ -374,7 +375,9 @@ async function main(): Promise<void> {
         }),
       },
     ],
-  });
+  };
+  const wRest = await load('W REST PUT, one setting', { ...restWrites, url: gateway.url });
+  const wGraphql = await load('W GraphQL mutation, one setting', { ...graphqlWrites, url: gateway.url });
   rows.push(wRest, wGraphql);
   await stop(gatewayMany);
 
@@ -400,12 +403,13 @@ async function main(): Promise<void> {
 
   // Each optimisation switched off, against the same run's default.
   // A 304 needs the current ETag, which the writes above have moved: `options` may take it.
-  type VariantOptions = Omit<autocannon.Options, 'url'> & { expectStatus?: number };
   const variants: { name: string; env: Record<string, string>; compare: { row: LoadResult; options: VariantOptions | ((etag: string) => VariantOptions) }[] }[] = [
     { name: 'without the config and key cache (PERF_DISABLE=config-cache)', env: { PERF_DISABLE: 'config-cache' }, compare: [{ row: r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }, { row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }] },
     { name: 'without pre-serialised REST JSON (PERF_DISABLE=preserialized-json)', env: { PERF_DISABLE: 'preserialized-json' }, compare: [{ row: r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }] },
     { name: "without yoga's parse and validation cache (PERF_DISABLE=parse-cache)", env: { PERF_DISABLE: 'parse-cache' }, compare: [{ row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }, { row: g2, options: { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } }] },
     { name: 'without the REST fast path on node:http (PERF_DISABLE=rest-fast-path)', env: { PERF_DISABLE: 'rest-fast-path' }, compare: [{ row: r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }, { row: r2, options: (etag) => ({ requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': etag })], expectStatus: 304 }) }] },
+    { name: 'without the REST write fast path on node:http (PERF_DISABLE=rest-write-fast-path)', env: { PERF_DISABLE: 'rest-write-fast-path' }, compare: [{ row: wRest, options: restWrites }] },
+    { name: 'reading back what SQLite just committed (PERF_DISABLE=sqlite-own-writes)', env: { PERF_DISABLE: 'sqlite-own-writes' }, compare: [{ row: wRest, options: restWrites }, { row: wGraphql, options: graphqlWrites }] },
     { name: 'without @envelop/graphql-jit (PERF_DISABLE=graphql-jit)', env: { PERF_DISABLE: 'graphql-jit' }, compare: [{ row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }, { row: g2, options: { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } }] },
   ];
   const variantRows: { variant: string; scenario: string; rps: number; baseline: number }[] = [];
