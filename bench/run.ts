@@ -410,6 +410,7 @@ async function main(): Promise<void> {
     { name: 'without the REST fast path on node:http (PERF_DISABLE=rest-fast-path)', env: { PERF_DISABLE: 'rest-fast-path' }, compare: [{ row: r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }, { row: r2, options: (etag) => ({ requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': etag })], expectStatus: 304 }) }] },
     { name: 'without the REST write fast path on node:http (PERF_DISABLE=rest-write-fast-path)', env: { PERF_DISABLE: 'rest-write-fast-path' }, compare: [{ row: wRest, options: restWrites }] },
     { name: 'reading back what SQLite just committed (PERF_DISABLE=sqlite-own-writes)', env: { PERF_DISABLE: 'sqlite-own-writes' }, compare: [{ row: wRest, options: restWrites }, { row: wGraphql, options: graphqlWrites }] },
+    { name: "with yoga's own body limit as well as ours (PERF_DISABLE=single-body-limit)", env: { PERF_DISABLE: 'single-body-limit' }, compare: [{ row: wGraphql, options: graphqlWrites }, { row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }] },
     { name: 'without @envelop/graphql-jit (PERF_DISABLE=graphql-jit)', env: { PERF_DISABLE: 'graphql-jit' }, compare: [{ row: g1, options: { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } }, { row: g2, options: { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } }] },
   ];
   const variantRows: { variant: string; scenario: string; rps: number; baseline: number }[] = [];

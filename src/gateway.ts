@@ -92,6 +92,10 @@ export function createGateway(deps: GatewayDeps) {
     maskedErrors: { maskError },
     logging: yogaLogger(logger),
     batching: false,
+    // useBodyLimit below refuses bodies over our limit (1 MiB) before anything reads them, and Node's
+    // parser refuses malformed Content-Length, so yoga's own check (25 MB) could never refuse
+    // anything: it only wrapped every GraphQL body in a counting stream.
+    maxRequestBodySize: performance.disabled.has('single-body-limit') ? undefined : false,
     parserAndValidationCache: !performance.disabled.has('parse-cache'),
     plugins: [
       // Ready when the database answers, is migrated, and other replicas' commits reach this one.
