@@ -15,12 +15,15 @@ const maxRemembered = 1_000;
 export class OwnWrites {
   private readonly revisions = new Map<number, Revision>();
   private readonly configs = new Map<string, OrgConfig>();
+  /** The seq of this connection's latest commit (0: none yet). */
+  private latestSeq = 0;
 
   committed(config: OrgConfig, revision: Revision): void {
     this.configs.delete(config.orgId); // re-inserted last: the least recently written goes first
     this.configs.set(config.orgId, config);
     if (this.configs.size > maxRemembered) this.configs.delete(this.configs.keys().next().value!);
     this.revisions.set(revision.seq, revision);
+    this.latestSeq = revision.seq;
     if (this.revisions.size > maxRemembered) this.revisions.delete(this.revisions.keys().next().value!);
   }
 
@@ -30,15 +33,21 @@ export class OwnWrites {
     return config?.version === version ? config : undefined;
   }
 
-  /** The revisions of these seqs, or undefined unless all of them were committed here. Forgets those up to `readUpTo`. */
-  revisionsOf(seqs: readonly number[], readUpTo: number): Revision[] | undefined {
-    for (const seq of this.revisions.keys()) {
-      if (seq > readUpTo) break;
-      this.revisions.delete(seq);
+  /**
+   * The revisions after `seq`, oldest first, at most `limit`, when every revision after `seq` up to
+   * this connection's latest commit is one it committed (none of another process in between); else
+   * undefined. Each commit here appended the newest revision of the log at the time, so these are
+   * the whole log after `seq` as of that commit; what others commit later wakes the feed on its own.
+   * Forgets the revisions up to `seq`: the feed has them.
+   */
+  revisionsAfter(seq: number, limit: number): Revision[] | undefined {
+    for (const known of this.revisions.keys()) {
+      if (known > seq) break;
+      this.revisions.delete(known);
     }
     const found: Revision[] = [];
-    for (const seq of seqs) {
-      const revision = this.revisions.get(seq);
+    for (let next = seq + 1; found.length < limit && next <= this.latestSeq; next++) {
+      const revision = this.revisions.get(next);
       if (!revision) return undefined;
       found.push(revision);
     }

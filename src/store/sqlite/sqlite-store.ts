@@ -37,9 +37,8 @@ function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database)
       sqlite,
       db.insert(revisions).values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert),
     ),
-    // Plain better-sqlite3: one number per row, nothing for drizzle to map.
+    // Plain better-sqlite3: one number, nothing for drizzle to map.
     versionOf: sqlite.prepare<[string], number>('SELECT version FROM org_configs WHERE org_id = ?').pluck(),
-    seqsAfter: sqlite.prepare<[number, number], number>('SELECT seq FROM revisions WHERE seq > ? ORDER BY seq LIMIT ?').pluck(),
     revisionsAfter: db.select().from(revisions).where(gt(revisions.seq, sql.placeholder('seq'))).orderBy(asc(revisions.seq)).limit(sql.placeholder('limit')).prepare(),
     liveKeyByHash: db
       .select()
@@ -176,12 +175,11 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
-    if (this.ownWrites) {
-      // Usually every revision after `seq` is one this connection committed a moment ago.
-      const remembered = this.ownWrites.revisionsOf(this.statements.seqsAfter.all(seq, limit), seq);
-      if (remembered) return remembered;
-    }
     return this.statements.revisionsAfter.all({ seq, limit }).map(rowToRevision);
+  }
+
+  ownRevisionsAfter(seq: number, limit: number): Revision[] | undefined {
+    return this.ownWrites?.revisionsAfter(seq, limit);
   }
 
   async latestRevisionSeq(): Promise<number> {
