@@ -6,33 +6,21 @@ import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { OrgExistsError } from '../../config/errors.ts';
-import { settingsLeaves, type OrgConfig, type OrgConfigSettings } from '../../config/model.ts';
+import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
 import type { Revision, RevisionMeta } from '../../config/revision.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
 import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
 import { creationChanges, revisionRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
+import { ChangedSettingsUpdate } from './changed-settings-update.ts';
 import { directStatement } from './direct-statement.ts';
 import { OwnWrites } from './own-writes.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
 
-/** Every column of org_configs (but the key) bound to a placeholder of the same name. */
-function placeholdersForConfigRow() {
-  const columns = ['version', 'updatedAt', ...settingsLeaves.map(({ setting }) => setting.legacyKey)];
-  return Object.fromEntries(columns.map((column) => [column, sql.placeholder(column)]));
-}
-
 function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database) {
   const revisionColumns = ['orgId', 'version', 'changedAt', 'actorKeyId', 'actorRole', 'door', 'revertedToVersion', 'changes', 'settings'];
   return {
     selectConfig: db.select().from(orgConfigs).where(eq(orgConfigs.orgId, sql.placeholder('orgId'))).prepare(),
-    updateConfig: directStatement(
-      sqlite,
-      db
-        .update(orgConfigs)
-        .set(placeholdersForConfigRow())
-        .where(eq(orgConfigs.orgId, sql.placeholder('whereOrgId'))),
-    ),
     insertRevision: directStatement(
       sqlite,
       db.insert(revisions).values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert),
@@ -58,6 +46,7 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly db: BetterSQLite3Database;
   /** The statements of the read and write paths, built and prepared once rather than per call. */
   private readonly statements;
+  private readonly updateChangedSettings: ChangedSettingsUpdate;
   private readonly writeConfig: Database.Transaction<(orgId: string, decide: UpdateDecision, meta: RevisionMeta) => Committed | undefined>;
   /** What this connection committed, not read back from the database (null: always read back, to measure it). */
   private readonly ownWrites: OwnWrites | null;
@@ -68,6 +57,7 @@ export class SqliteConfigStore implements ConfigStore {
   ) {
     this.db = drizzle(sqlite);
     this.statements = prepareStatements(this.db, sqlite);
+    this.updateChangedSettings = new ChangedSettingsUpdate(sqlite, this.db);
     this.ownWrites = options.rememberOwnWrites === false ? null : new OwnWrites();
     this.writeConfig = sqlite.transaction((orgId: string, decide: UpdateDecision, meta: RevisionMeta) => this.writeConfigTransaction(orgId, decide, meta));
   }
@@ -120,7 +110,7 @@ export class SqliteConfigStore implements ConfigStore {
 
   /** Read, decide, write, append the revision: one transaction (built once; better-sqlite3 runs it synchronously). */
   private writeConfigTransaction(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Committed | undefined {
-    const { selectConfig, versionOf, updateConfig, insertRevision } = this.statements;
+    const { selectConfig, versionOf, insertRevision } = this.statements;
     let current: OrgConfig | undefined;
     if (this.ownWrites) {
       // The version alone tells whether our last write is still the current config (the usual case).
@@ -136,7 +126,7 @@ export class SqliteConfigStore implements ConfigStore {
     const next = decide(current);
     if (next === null) return { config: current };
     const config: OrgConfig = { orgId, version: current.version + 1, updatedAt: new Date(), settings: next.settings };
-    updateConfig({ ...settingsToColumns(config.settings), version: config.version, updatedAt: config.updatedAt, whereOrgId: orgId });
+    this.updateChangedSettings.run(orgId, config.version, config.updatedAt, next.changes);
     const row = revisionRow(config, next.changes, meta);
     const { lastInsertRowid } = insertRevision(row as unknown as Record<string, unknown>);
     return { config, revision: rowToRevision({ ...row, seq: Number(lastInsertRowid) }) };
