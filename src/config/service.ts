@@ -12,6 +12,7 @@ import {
   VersionNotFoundError,
 } from './errors.ts';
 import { checkPatch } from './checked-patches.ts';
+import { checkSettings } from './checked-settings.ts';
 import { defaultSettings, orgConfigSchema, settingsLeaves, type OrgConfig, type OrgConfigSettings } from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
@@ -129,7 +130,7 @@ export class ConfigService {
       if (expectedVersion != null && expectedVersion !== current.version) {
         throw new VersionConflictError(expectedVersion, current.version);
       }
-      const merged = check(orgConfigSchema, next(current.settings));
+      const merged = checkSettings(next(current.settings));
       if (!merged.ok) throw new ConfigValidationError(patch === undefined ? merged.problems : merged.problems.map((problem) => pointAtPatched(problem, patch)));
       changes = diffSettings(current.settings, merged.value);
       return { settings: merged.value, changes };
