@@ -137,6 +137,42 @@ describe('PUT /api/orgs/{orgId}/config on the fast path', () => {
   });
 });
 
+describe('a write the database refuses', () => {
+  it('is answered 500 and logged as yoga answers it, not tried again', async () => {
+    const logs: Record<string, unknown>[][] = [[], []];
+    const gateways = await Promise.all(logs.map((lines) => createTestGateway({ logger: createLogger('error', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) })));
+    let yogaAnswered = 0;
+    const countedFast = Object.assign((...args: Parameters<Gateway>) => {
+      yogaAnswered += 1;
+      return gateways[1]!.gateway(...args);
+    }, gateways[1]!.gateway) as unknown as Gateway;
+    const servers = [await listen(gateways[0]!.gateway, { fastRestWrite: false }), await listen(countedFast)];
+    try {
+      const answers: Raw[] = [];
+      for (const [index, gateway] of gateways.entries()) {
+        const headers = { ...json, 'x-api-key': gateway.keys.admin, 'x-request-id': 'refused-write' };
+        await send(servers[index]!.baseUrl, 'GET', path, headers); // caches the key
+        // The database connection turns read-only: every write fails inside its transaction.
+        (gateway.store as unknown as { sqlite: { pragma(statement: string): unknown } }).sqlite.pragma('query_only = ON');
+        yogaAnswered = 0;
+        answers.push(await send(servers[index]!.baseUrl, 'PUT', path, headers, JSON.stringify({ color: '#000007' })));
+      }
+      expect(yogaAnswered).toBe(0); // the fast path answered its failure itself
+      const [viaYogaAnswer, viaFastAnswer] = answers;
+      expect(viaYogaAnswer!.status).toBe(500);
+      expect(viaFastAnswer!.status).toBe(500);
+      expect(viaFastAnswer!.headers).toEqual(viaYogaAnswer!.headers);
+      expect(viaFastAnswer!.body.toString('utf8')).toBe(viaYogaAnswer!.body.toString('utf8'));
+      const unexpected = logs.map((lines) => lines.filter((line) => line['msg'] === 'unexpected error'));
+      expect(unexpected[0]).toHaveLength(1);
+      expect(unexpected[1]).toHaveLength(1);
+    } finally {
+      for (const server of servers) await server.close();
+      for (const gateway of gateways) await gateway.close();
+    }
+  });
+});
+
 describe('the write fast path and the rate limit', () => {
   it('counts each request once against the key, whoever answers it', async () => {
     const limited = await createTestGateway({ rateLimits: { perKeyPerMinute: 4, failedAuthPerMinute: 1_000 } });

@@ -4,12 +4,14 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import { checkPatch } from '../config/checked-patches.ts';
+import { ConfigValidationError } from '../config/errors.ts';
 import { parseLegacyPatch } from '../config/legacy.ts';
 import type { Gateway } from '../gateway.ts';
 import { minimumCompressedBytes, negotiateEncoding } from '../rest/encoding.ts';
 import { bodyLimitBytes } from '../rest/limits.ts';
 import { representationOf } from '../rest/org-config.ts';
 import { etagOf } from '../rest/preconditions.ts';
+import { problemBody } from '../rest/problem.ts';
 import { markKeyCounted } from './api-key-auth.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 
@@ -47,8 +49,11 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     void gateway(req, res);
   }
 
-  /** Where an answer stands, for what a failure must do: yoga starts over until the commit, not after it. */
-  type Stage = { body: Buffer | null; committed: boolean };
+  /**
+   * Where an answer stands, for what a failure must do: yoga starts over while nothing was tried; a
+   * failed or committed update is answered here, as yoga's path answers what it did not expect.
+   */
+  type Stage = { body: Buffer | null; failed: boolean; committed: boolean };
 
   async function answer(req: IncomingMessage, res: ServerResponse, orgId: string, key: string, startedAt: number, stage: Stage): Promise<void> {
     const keyHash = hashApiKey(key.trim());
@@ -79,9 +84,11 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     let config;
     try {
       ({ config } = await service.update(actor, { orgId, patch: parsed.patch, expectedVersion: null, door: 'rest' }));
-    } catch {
-      // Refused (a rule across settings) or failed, with nothing written: yoga's path does it again and answers.
-      return toYoga(req, res, body);
+    } catch (error) {
+      // Refused by a rule across settings, with nothing written: yoga's path does it again and lists the problems.
+      if (error instanceof ConfigValidationError) return toYoga(req, res, body);
+      stage.failed = true;
+      throw error;
     }
     stage.committed = true;
     if (res.headersSent || res.writableEnded) return;
@@ -129,13 +136,17 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
       next(req, res);
       return;
     }
-    const stage: Stage = { body: null, committed: false };
+    const stage: Stage = { body: null, failed: false, committed: false };
     answer(req, res, match[1]!, key, startedAt, stage).catch((error: unknown) => {
       if (res.headersSent) return;
-      // Before the commit nothing was written: yoga answers (and reports) the request from the start.
-      if (!stage.committed) return stage.body ? toYoga(req, res, stage.body) : void gateway(req, res);
-      logger.error({ err: error, requestId: requestIdFrom(req.headers['x-request-id'] as string | undefined), path: req.url }, 'unexpected error');
-      res.writeHead(500).end();
+      if (!stage.failed && !stage.committed) return stage.body ? toYoga(req, res, stage.body) : void gateway(req, res);
+      // The REST door's answer to the unexpected (rest/org-config.ts), header for header.
+      logger.error({ err: error }, 'unexpected error');
+      const body = problemBody(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+      const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+      res.writeHead(500, { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, vary: 'accept-encoding' });
+      res.end(body);
+      logAnswer(logger, requestId, 'PUT', req.url!, 500, startedAt);
     });
   };
 }
