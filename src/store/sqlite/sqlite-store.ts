@@ -6,6 +6,7 @@ import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { OrgExistsError } from '../../config/errors.ts';
+import { settingsJson } from '../../config/settings-json.ts';
 import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
 import type { Revision, RevisionMeta } from '../../config/revision.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
@@ -24,6 +25,8 @@ function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database)
     insertRevision: directStatement(
       sqlite,
       db.insert(revisions).values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert),
+      // The column's JSON text, without serialising again the groups an earlier version shares.
+      { settings: (settings) => settingsJson(settings as OrgConfigSettings) },
     ),
     // Plain better-sqlite3: one number, nothing for drizzle to map.
     versionOf: sqlite.prepare<[string], number>('SELECT version FROM org_configs WHERE org_id = ?').pluck(),
