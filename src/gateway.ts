@@ -43,9 +43,12 @@ export interface GatewayDeps {
 /** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
 function useRestRoutes(deps: RestDeps): Plugin {
   return {
-    async onRequest({ request, url, endResponse }) {
-      const response = await handleRestRequest(request, url, deps);
-      if (response) endResponse(response);
+    onRequest({ request, url, endResponse }) {
+      // Synchronous for everything else (GraphQL): no promise for yoga to wait on.
+      if (!url.pathname.startsWith('/api/')) return;
+      return handleRestRequest(request, url, deps).then((response) => {
+        if (response) endResponse(response);
+      });
     },
     onResponse({ request, response }) {
       // yoga's CORS handling sets Vary: Origin over ours; caches must still key on the encoding.
