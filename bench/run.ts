@@ -118,6 +118,9 @@ async function buildDatabase(path: string, orgCount: number): Promise<{ demoKey:
   return { demoKey, orgs };
 }
 
+/** What a scenario sends, without the gateway's URL (each run has its own). */
+type VariantOptions = Omit<autocannon.Options, 'url'> & { expectStatus?: number };
+
 interface LoadResult {
   name: string;
   rps: number;
@@ -369,13 +372,11 @@ async function main(): Promise<void> {
 
   // Writes: each changes the setting, so each is a real commit with its revision.
   let counter = 0;
-  const wRest = await load('W REST PUT, one setting', {
-    url: gateway.url,
+  const restWrites: VariantOptions = {
     duration: plan.writes,
     requests: [{ method: 'PUT', path: '/api/orgs/demo/config', headers: { 'x-api-key': demo.key, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ welcomeMessageEn: `hello ${counter++}` }) }) }],
-  });
-  const wGraphql = await load('W GraphQL mutation, one setting', {
-    url: gateway.url,
+  };
+  const graphqlWrites: VariantOptions = {
     duration: plan.writes,
     requests: [
       {
@@ -388,7 +389,9 @@ async function main(): Promise<void> {
         }),
       },
     ],
-  });
+  };
+  const wRest = await load('W REST PUT, one setting', { ...restWrites, url: gateway.url });
+  const wGraphql = await load('W GraphQL mutation, one setting', { ...graphqlWrites, url: gateway.url });
   rows.push(wRest, wGraphql);
   await stop(gatewayMany);
 
@@ -416,7 +419,6 @@ async function main(): Promise<void> {
 
   // Each optimisation switched off, against the same run's default.
   // A 304 needs the current ETag, which the writes above have moved: `options` may take it.
-  type VariantOptions = Omit<autocannon.Options, 'url'> & { expectStatus?: number };
   // G1 and G2 through yoga's path, measured by the variant without the GraphQL fast path: the
   // baseline of the optimisations of that path (the fast path skips it once it knows an operation).
   const throughYoga: { g1?: LoadResult; g2?: LoadResult } = {};
@@ -441,6 +443,9 @@ async function main(): Promise<void> {
     },
     { name: "without yoga's parse and validation cache, on yoga's path (PERF_DISABLE=graphql-fast-path,parse-cache)", env: { PERF_DISABLE: 'graphql-fast-path,parse-cache' }, compare: [{ baseline: () => throughYoga.g1!, options: g1Request }, { baseline: () => throughYoga.g2!, options: g2Request }] },
     { name: "without @envelop/graphql-jit, on yoga's path (PERF_DISABLE=graphql-fast-path,graphql-jit)", env: { PERF_DISABLE: 'graphql-fast-path,graphql-jit' }, compare: [{ baseline: () => throughYoga.g1!, options: g1Request }, { baseline: () => throughYoga.g2!, options: g2Request }] },
+    { name: 'without the REST write fast path on node:http (PERF_DISABLE=rest-write-fast-path)', env: { PERF_DISABLE: 'rest-write-fast-path' }, compare: [{ baseline: () => wRest, options: restWrites }] },
+    { name: 'reading back what SQLite just committed (PERF_DISABLE=sqlite-own-writes)', env: { PERF_DISABLE: 'sqlite-own-writes' }, compare: [{ baseline: () => wRest, options: restWrites }, { baseline: () => wGraphql, options: graphqlWrites }] },
+    { name: "with yoga's own body limit as well as ours (PERF_DISABLE=single-body-limit)", env: { PERF_DISABLE: 'single-body-limit' }, compare: [{ baseline: () => wGraphql, options: graphqlWrites }, { baseline: () => g1, options: g1Request }] },
   ];
   const variantRows: { variant: string; scenario: string; rps: number; baseline: number }[] = [];
   for (const variant of variants) {
@@ -591,6 +596,7 @@ const alsoTried = [
   '- REST answers built with the server adapter\'s own Response (@whatwg-node/fetch) rather than the global one, which it read back through a stream: R1 about 2 ×.',
   '- drizzle statements prepared once, one reusable better-sqlite3 transaction, no re-read after the update, copy-on-write patches: W from about 550 to about 1,700-1,900 updates/s.',
   '- SQLite synchronous=NORMAL instead of FULL in WAL mode: no measurable change in W here (fsync was not the bottleneck); kept, as it saves an fsync per write on slower disks.',
+  '- Writes, in CPU ms per update with bench/profile-writes.ts, each against the commit before it in the same run: the change feed taking local commits from memory without a query (REST 0.45 -> 0.41, GraphQL 0.71 -> 0.67); only the changed settings written (REST 0.45 -> 0.37, GraphQL 0.69 -> 0.58); the merged settings checked group by group (REST 0.35 -> 0.28, GraphQL 0.52 -> 0.47); the REST JSON made of per-group texts (REST 0.264 -> 0.246); the revision settings JSON likewise (REST 0.262 -> 0.253, GraphQL 0.437 -> 0.413). The patch of a GraphQL update checked once, diffSettings without serialising equal values, and positional binding instead of drizzle\'s placeholders were made together and not told apart from the noise of a busy machine; they remove work the profile showed.',
   '- A fan-out memo filled only once an event had executed did not pay: every subscriber asks in the same turn, so all of them missed. The memo shares the running execution instead (fanout-shared-serialisation).',
   '- Start-up: the bundle with the dependencies outside it (esbuild --packages=external) took about 1.4 s against 0.8 s for the full bundle and 4.3 s through tsx, measured on a busy machine; the full bundle is kept (npm run build).',
   '',

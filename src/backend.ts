@@ -6,7 +6,7 @@ import { RevisionLogTailer } from './events/change-feed.ts';
 import { PostgresNotifications } from './events/postgres-notifications.ts';
 import { RedisSignals } from './events/redis-signals.ts';
 import type { ConfigStore } from './store/config-store.ts';
-import { isPostgresUrl } from './settings.ts';
+import { isPostgresUrl, type PerformanceSwitches } from './settings.ts';
 import { openPostgresStore, postgresConnection, PostgresConfigStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore, SqliteConfigStore } from './store/sqlite/sqlite-store.ts';
 
@@ -19,11 +19,13 @@ export interface BackendSettings {
   readonly changeFeedCatchUpMs?: number;
   /** With Redis: count rate limits there, across replicas (default true). */
   readonly rateLimitsInRedis?: boolean;
+  /** Optimisations to leave out (PERF_DISABLE), to measure them. */
+  readonly performance?: PerformanceSwitches;
 }
 
 export async function openStore(settings: BackendSettings, onError: (error: unknown) => void): Promise<SqliteConfigStore | PostgresConfigStore> {
   if (isPostgresUrl(settings.databaseUrl)) return openPostgresStore(settings.databaseUrl, { poolSize: settings.databasePoolSize, onError });
-  return openSqliteStore(settings.databaseUrl.slice('file:'.length));
+  return openSqliteStore(settings.databaseUrl.slice('file:'.length), { rememberOwnWrites: !settings.performance?.disabled.has('sqlite-own-writes') });
 }
 
 /** The signals by which this process hears of other processes' commits to the same database. */

@@ -46,9 +46,12 @@ export interface GatewayDeps {
 /** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
 function useRestRoutes(deps: RestDeps): Plugin {
   return {
-    async onRequest({ request, url, endResponse }) {
-      const response = await handleRestRequest(request, url, deps);
-      if (response) endResponse(response);
+    onRequest({ request, url, endResponse }) {
+      // Synchronous for everything else (GraphQL): no promise for yoga to wait on.
+      if (!url.pathname.startsWith('/api/')) return;
+      return handleRestRequest(request, url, deps).then((response) => {
+        if (response) endResponse(response);
+      });
     },
     onResponse({ request, response }) {
       // yoga's CORS handling sets Vary: Origin over ours; caches must still key on the encoding.
@@ -97,6 +100,10 @@ export function createGateway(deps: GatewayDeps) {
     maskedErrors: { maskError },
     logging: yogaLogger(logger),
     batching: false,
+    // useBodyLimit below refuses bodies over our limit (1 MiB) before anything reads them, and Node's
+    // parser refuses malformed Content-Length, so yoga's own check (25 MB) could never refuse
+    // anything: it only wrapped every GraphQL body in a counting stream.
+    maxRequestBodySize: performance.disabled.has('single-body-limit') ? undefined : false,
     parserAndValidationCache: !performance.disabled.has('parse-cache'),
     plugins: [
       // Ready when the database answers, is migrated, and other replicas' commits reach this one.
@@ -124,8 +131,8 @@ export function createGateway(deps: GatewayDeps) {
     ],
     graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
   });
-  // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*-read.ts) apply the same
-  // guard and log to the same place; the fast paths answer from the same cache and service.
+  // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*.ts) apply the same guard
+  // and log to the same place; they answer from the same cache and write through the same service.
   return Object.assign(yoga, { guard, logger, cache, performance, service, readPlans });
 }
 

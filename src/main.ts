@@ -7,7 +7,7 @@ import { ConfigService } from './config/service.ts';
 import { seedDemoIfEmpty } from './demo.ts';
 import { createGateway } from './gateway.ts';
 import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
-import { withFastReads } from './http/fast-reads.ts';
+import { withFastPaths } from './http/fast-paths.ts';
 import { createLogger } from './logging.ts';
 import { openBackend } from './backend.ts';
 import { loadSettings, SettingsError, type Settings } from './settings.ts';
@@ -36,7 +36,7 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     performance: settings.performance,
   });
 
-  const server = createServer(withFastReads(gateway));
+  const server = createServer(withFastPaths(gateway));
   const webSockets = serveGraphQLOverWebSocket(server, gateway);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -49,7 +49,7 @@ beforeAll(async () => {
     return gw.gateway(...args);
   }, gw.gateway) as unknown as Gateway;
   fast = await listen(counted);
-  slow = await listen(gw.gateway, { fastReads: false });
+  slow = await listen(gw.gateway, { fastPaths: false });
 });
 
 afterAll(async () => {

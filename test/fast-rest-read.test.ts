@@ -47,7 +47,7 @@ beforeAll(async () => {
     return gw.gateway(...args);
   }, { cache: gw.gateway.cache, guard: gw.gateway.guard, logger: gw.gateway.logger, performance: gw.gateway.performance }) as unknown as Gateway;
   fast = await listen(counted);
-  slow = await listen(gw.gateway, { fastReads: false });
+  slow = await listen(gw.gateway, { fastPaths: false });
 });
 
 afterAll(async () => {

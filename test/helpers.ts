@@ -76,16 +76,16 @@ export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
 /**
  * Serves a gateway on a real HTTP server on a free loopback port as main.ts does (with the REST
- * read fast paths in front unless fastReads is false), with its WebSocket door when asked.
+ * fast paths in front unless fastPaths is false), with its WebSocket door when asked.
  */
 export async function listen(
   gateway: import('../src/gateway.ts').Gateway,
-  options: { webSockets?: boolean; fastReads?: boolean } = {},
+  options: { webSockets?: boolean; fastPaths?: boolean } = {},
 ): Promise<{ baseUrl: string; close: () => Promise<void> }> {
   const { createServer } = await import('node:http');
   const { serveGraphQLOverWebSocket } = await import('../src/graphql/websocket.ts');
-  const { withFastReads } = await import('../src/http/fast-reads.ts');
-  const server = createServer(options.fastReads === false ? gateway : withFastReads(gateway));
+  const { withFastPaths } = await import('../src/http/fast-paths.ts');
+  const server = createServer(options.fastPaths === false ? gateway : withFastPaths(gateway));
   const webSockets = options.webSockets ? serveGraphQLOverWebSocket(server, gateway) : null;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as import('node:net').AddressInfo;

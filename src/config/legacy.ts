@@ -21,6 +21,36 @@ export function toLegacy(settings: OrgConfigSettings): LegacyConfig {
   return Object.fromEntries([...legacyKeyPaths].map(([key, path]) => [key, getPath(settings, path)]));
 }
 
+/** The legacy keys and paths under each top-level field, in catalogue order (each field's leaves are together). */
+const leavesByField: [string, [string, readonly string[]][]][] = [];
+for (const [key, path] of legacyKeyPaths) {
+  const last = leavesByField.at(-1);
+  if (last && last[0] === path[0]) last[1].push([key, path]);
+  else leavesByField.push([path[0]!, [[key, path]]]);
+}
+
+/** The members of each top-level group's part of the legacy JSON, by group: groups are never mutated. */
+const jsonMembers = new WeakMap<object, string>();
+
+/**
+ * JSON.stringify(toLegacy(settings)), the same text, made of each top-level group's members: a
+ * group shared with an earlier version (a patch copies only the groups it changes) is not serialised again.
+ */
+export function legacyJson(settings: OrgConfigSettings): string {
+  const parts: string[] = [];
+  for (const [field, leaves] of leavesByField) {
+    const group = (settings as unknown as Record<string, unknown>)[field];
+    const cacheable = typeof group === 'object' && group !== null;
+    let members = cacheable ? jsonMembers.get(group) : undefined;
+    if (members === undefined) {
+      members = JSON.stringify(Object.fromEntries(leaves.map(([key, path]) => [key, getPath(settings, path)]))).slice(1, -1);
+      if (cacheable) jsonMembers.set(group, members);
+    }
+    if (members !== '') parts.push(members);
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /**
  * A nested patch from a (possibly partial) legacy object. Keys that are not settings are problems;
  * values are passed on as they are, for the model's rules to judge.

@@ -37,11 +37,23 @@ export interface SettingChange {
   readonly after: unknown;
 }
 
+/** Whether two setting values are the same JSON; most are the same value or two strings, compared without serialising. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string') return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Each setting's dotted path, joined once. */
+const dottedPaths = settingsLeaves.map(({ path }) => path.join('.'));
+
 /** The settings whose values differ, in catalogue order. */
 export function diffSettings(before: OrgConfigSettings, after: OrgConfigSettings): SettingChange[] {
-  return settingsLeaves.flatMap(({ path, setting }) => {
+  const changes: SettingChange[] = [];
+  settingsLeaves.forEach(({ path, setting }, index) => {
     const old = getPath(before, path);
     const now = getPath(after, path);
-    return JSON.stringify(old) === JSON.stringify(now) ? [] : [{ path: path.join('.'), legacyKey: setting.legacyKey, before: old, after: now }];
+    if (!sameJson(old, now)) changes.push({ path: dottedPaths[index]!, legacyKey: setting.legacyKey, before: old, after: now });
   });
+  return changes;
 }

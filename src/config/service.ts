@@ -11,7 +11,9 @@ import {
   VersionConflictError,
   VersionNotFoundError,
 } from './errors.ts';
-import { defaultSettings, orgConfigPatchSchema, orgConfigSchema, settingsLeaves, type OrgConfig, type OrgConfigSettings } from './model.ts';
+import { checkPatch } from './checked-patches.ts';
+import { checkSettings } from './checked-settings.ts';
+import { defaultSettings, orgConfigSchema, settingsLeaves, type OrgConfig, type OrgConfigSettings } from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
 import { getPath } from './catalogue.ts';
@@ -100,7 +102,7 @@ export class ConfigService {
    */
   async update(actor: Actor | null, request: UpdateRequest): Promise<UpdateResult> {
     const caller = this.authorizeAdmin(actor, request.orgId);
-    const patch = check(orgConfigPatchSchema, request.patch);
+    const patch = checkPatch(request.patch);
     if (!patch.ok) throw new ConfigValidationError(patch.problems);
     return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
   }
@@ -128,7 +130,7 @@ export class ConfigService {
       if (expectedVersion != null && expectedVersion !== current.version) {
         throw new VersionConflictError(expectedVersion, current.version);
       }
-      const merged = check(orgConfigSchema, next(current.settings));
+      const merged = checkSettings(next(current.settings));
       if (!merged.ok) throw new ConfigValidationError(patch === undefined ? merged.problems : merged.problems.map((problem) => pointAtPatched(problem, patch)));
       changes = diffSettings(current.settings, merged.value);
       return { settings: merged.value, changes };

@@ -45,6 +45,8 @@ export class RevisionLogTailer implements ChangeEvents {
   private readonly stops = new Set<() => void>();
   private draining: Promise<void> | null = null;
   private drainRequested = false;
+  /** Set when a drain must read the database: another process may have committed (a signal, a retry). */
+  private readRequested = true;
   private drainFailed = false;
   private drainFailureReported = false;
   private closed = false;
@@ -97,14 +99,14 @@ export class RevisionLogTailer implements ChangeEvents {
       const catchUp = this.catchUpIntervalMs !== null && sinceCatchUp >= this.catchUpIntervalMs;
       if (catchUp) sinceCatchUp = 0;
       // A drain that failed (the database was away) is tried again here, whoever asked for it.
-      if (this.drainFailed || catchUp) this.drain().catch(this.reportDrainFailure);
+      if (this.drainFailed || catchUp) this.drain({ read: true }).catch(this.reportDrainFailure);
     }, this.retryIntervalMs);
     this.timer.unref();
   }
 
   private onSignal(signal: CommitSignal): void {
     if (signal !== 'revisions') for (const listener of this.keyChangeListeners) this.safely(() => listener());
-    if (signal !== 'keys') this.drain().catch(this.reportDrainFailure);
+    if (signal !== 'keys') this.drain({ read: true }).catch(this.reportDrainFailure);
   }
 
   isConnected(): boolean {
@@ -112,18 +114,20 @@ export class RevisionLogTailer implements ChangeEvents {
   }
 
   notifyCommitted(): void {
-    this.drain().catch(this.reportDrainFailure);
+    // Our own commit: the store may have it in memory (other processes' commits come with their own signal).
+    this.drain({ read: false }).catch(this.reportDrainFailure);
     this.signals.publish('revisions').catch(this.onError);
   }
 
   /** Reads and dispatches everything after lastSeq; one drain at a time, run again if asked meanwhile. */
-  private drain(): Promise<void> {
+  private drain(options: { read: boolean }): Promise<void> {
     this.drainRequested = true;
+    if (options.read) this.readRequested = true;
     if (!this.draining) {
       this.draining = this.drainWhileRequested().finally(() => {
         this.draining = null;
         // Asked between the last check and now: nobody else will.
-        if (this.drainRequested) this.drain().catch(this.reportDrainFailure);
+        if (this.drainRequested) this.drain({ read: false }).catch(this.reportDrainFailure);
       });
     }
     return this.draining;
@@ -141,8 +145,10 @@ export class RevisionLogTailer implements ChangeEvents {
     this.drainFailed = true;
     while (this.drainRequested) {
       this.drainRequested = false;
+      const read = this.readRequested;
+      this.readRequested = false;
       for (;;) {
-        const batch = await this.store.revisionsAfter(this.lastSeq, batchSize);
+        const batch = (!read && this.store.ownRevisionsAfter?.(this.lastSeq, batchSize)) || (await this.readLog());
         for (const revision of batch) {
           this.lastSeq = revision.seq;
           for (const listener of this.allListeners) this.safely(() => listener(revision));
@@ -153,6 +159,16 @@ export class RevisionLogTailer implements ChangeEvents {
     }
     this.drainFailed = false;
     this.drainFailureReported = false;
+  }
+
+  /** Reads the log after lastSeq; a failure leaves the next drain to read it again. */
+  private async readLog(): Promise<Revision[]> {
+    try {
+      return await this.store.revisionsAfter(this.lastSeq, batchSize);
+    } catch (error) {
+      this.readRequested = true;
+      throw error;
+    }
   }
 
   /** One listener failing must not keep the revision from the others. */

@@ -1,6 +1,7 @@
 // The updateOrgConfig mutation: its patch input types (derived from the catalogue) and its result union.
 import type { GroupNode, SettingKind } from '../config/catalogue.ts';
-import { orgConfigCatalogue, orgConfigPatchSchema } from '../config/model.ts';
+import { rememberingPatchSchema } from '../config/checked-patches.ts';
+import { orgConfigCatalogue } from '../config/model.ts';
 import { builder } from './builder.ts';
 import { changeErrors, changeSuccessType } from './org-config-history.ts';
 import { AdviserStatusEnum } from './org-config.ts';
@@ -58,8 +59,9 @@ function patchInputFor(group: GroupNode): PatchInputRef {
 const OrgConfigPatchInput = builder.inputRef<PatchGroup>('OrgConfigPatchInput').implement({
   description:
     'A partial change of OrgConfig: settings left out stay as they are, groups may be given partly, lists are replaced whole, and null is refused.',
-  // The whole patch is checked at once, so every problem is reported, not just the first.
-  validate: orgConfigPatchSchema,
+  // The whole patch is checked at once, so every problem is reported, not just the first; the
+  // service recognises the checked patch rather than checking it again.
+  validate: rememberingPatchSchema,
   fields: (t) => patchFields(t, orgConfigCatalogue),
 });
 

@@ -103,6 +103,14 @@ export class RequestGuard {
   }
 }
 
+/** Node requests whose key a fast path counted against its limit before handing them to yoga, with the outcome. */
+const countedKeyRequests = new WeakMap<object, { keyId: string; throttled: Throttled | null }>();
+
+/** Records that the node request `req` (yoga's server context) was counted against this key's limit already. */
+export function markKeyCounted(req: object, keyId: string, throttled: Throttled | null): void {
+  countedKeyRequests.set(req, { keyId, throttled });
+}
+
 function tooManyRequests(request: Request, throttled: Throttled): Response {
   return refusal(request, 429, 'RATE_LIMITED', `${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`, {
     'retry-after': String(throttled.retryAfterSeconds),
@@ -113,7 +121,8 @@ export function useApiKeyAuth(guard: RequestGuard, logger: Logger): Plugin {
   return {
     async onRequest({ request, serverContext, endResponse }) {
       try {
-        const address = guard.clientAddress((serverContext as { req?: NodeRequestLike }).req);
+        const nodeRequest = (serverContext as { req?: NodeRequestLike }).req;
+        const address = guard.clientAddress(nodeRequest);
         const blocked = await guard.addressThrottled(address);
         if (blocked) {
           endResponse(tooManyRequests(request, blocked));
@@ -121,7 +130,9 @@ export function useApiKeyAuth(guard: RequestGuard, logger: Logger): Plugin {
         }
         const actor = await guard.authenticate(request.headers.get('x-api-key'), address);
         actors.set(request, actor);
-        const throttled = await guard.keyThrottled(actor);
+        // A request the REST write fast path handed over was counted there already: once is enough.
+        const counted = nodeRequest ? countedKeyRequests.get(nodeRequest) : undefined;
+        const throttled = counted && actor?.kind === 'apiKey' && counted.keyId === actor.keyId ? counted.throttled : await guard.keyThrottled(actor);
         if (throttled) endResponse(tooManyRequests(request, throttled));
       } catch (error) {
         endResponse(unexpectedFailure(request, logger, error));

@@ -6,7 +6,7 @@ import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Context } from '../graphql/context.ts';
 import { operationKey, orgIdsRead } from '../graphql/read-plans.ts';
-import { admittedByGuard, plainOrigin } from './fast-path.ts';
+import { admittedByGuard, plainOrigin, readBody } from './fast-path-checks.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 
 /** Bodies the fast path reads itself; a widget's query is a few hundred bytes. */
@@ -41,16 +41,6 @@ function paramsOf(body: Buffer): GraphQLParams | undefined {
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
   if (variables !== undefined && variables !== null && !isRecord(variables)) return undefined;
   return { query, operationName: operationName ?? undefined, variables: variables ?? {} };
-}
-
-/** Reads a body of known, small length. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
 }
 
 /**
@@ -116,23 +106,21 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       void next(req, res);
       return;
     }
-    readBody(req).then(
-      (body) => {
-        // yoga's server adapter takes a body already read from `body` (as for Express's parsers).
-        const toYoga = () => {
-          (req as IncomingMessage & { body?: Buffer }).body = body;
-          void gateway(req, res);
-        };
-        answer(req, res, key, answerType, body, startedAt).then(
-          (answered) => {
-            if (!answered) toYoga();
-          },
-          // Nothing was written before anything could throw: yoga answers (and reports) it.
-          toYoga,
-        );
-      },
+    void readBody(req).then((body) => {
       // The client went away while sending.
-      () => res.destroy(),
-    );
+      if (!body) return void res.destroy();
+      // yoga's server adapter takes a body already read from `body` (as for Express's parsers).
+      const toYoga = () => {
+        (req as IncomingMessage & { body?: Buffer }).body = body;
+        void gateway(req, res);
+      };
+      answer(req, res, key, answerType, body, startedAt).then(
+        (answered) => {
+          if (!answered) toYoga();
+        },
+        // Nothing was written before anything could throw: yoga answers (and reports) it.
+        toYoga,
+      );
+    });
   };
 }

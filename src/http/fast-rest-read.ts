@@ -6,7 +6,7 @@ import type { Gateway } from '../gateway.ts';
 import { minimumCompressedBytes, negotiateEncoding } from '../rest/encoding.ts';
 import { representationOf } from '../rest/org-config.ts';
 import { etagOf, noneMatchFails } from '../rest/preconditions.ts';
-import { admittedByGuard, plainOrigin } from './fast-path.ts';
+import { admittedByGuard, plainOrigin } from './fast-path-checks.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 
 /** Only the plain form of the path: no query, no trailing slash, no escapes (those go to yoga). */

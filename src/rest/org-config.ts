@@ -8,7 +8,7 @@ import {
   UnauthenticatedError,
   VersionConflictError,
 } from '../config/errors.ts';
-import { parseLegacyPatch, toLegacy } from '../config/legacy.ts';
+import { legacyJson, parseLegacyPatch } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
 import { readJsonBody } from './body.ts';
@@ -45,7 +45,7 @@ const representations = new WeakMap<OrgConfig, Representation>();
 export function representationOf(config: OrgConfig, reuse: boolean): Representation {
   let representation = reuse ? representations.get(config) : undefined;
   if (!representation) {
-    representation = Representation.of(JSON.stringify(toLegacy(config.settings)));
+    representation = Representation.of(legacyJson(config.settings));
     if (reuse) representations.set(config, representation);
   }
   return representation;

@@ -20,21 +20,26 @@ export function toRestProblem(problem: Problem): RestProblem {
   return { pointer: jsonPointer(toLegacyPath(problem.path)), message: problem.message, code: problem.code };
 }
 
-export function problemResponse(
-  status: number,
-  code: string,
-  detail: string,
-  options: { problems?: readonly RestProblem[]; headers?: Record<string, string> } = {},
-): Response {
+/** The problem+json body of an answer (RFC 9457), with our stable code. */
+export function problemBody(status: number, code: string, detail: string, problems?: readonly RestProblem[]): string {
   const body = {
     type: 'about:blank',
     title: STATUS_CODES[status] ?? 'Error',
     status,
     code,
     detail,
-    ...(options.problems ? { problems: options.problems } : {}),
+    ...(problems ? { problems } : {}),
   };
-  return new Response(JSON.stringify(body), {
+  return JSON.stringify(body);
+}
+
+export function problemResponse(
+  status: number,
+  code: string,
+  detail: string,
+  options: { problems?: readonly RestProblem[]; headers?: Record<string, string> } = {},
+): Response {
+  return new Response(problemBody(status, code, detail, options.problems), {
     status,
     headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...options.headers },
   });

@@ -52,6 +52,12 @@ export interface ConfigStore {
   revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]>;
   /** Revisions of every organisation after log position `seq`, in commit order: the change feed. */
   revisionsAfter(seq: number, limit: number): Promise<Revision[]>;
+  /**
+   * Without reading the database: the revisions after `seq` (at most `limit`) when all of them up to
+   * this process's latest commit are its own commits, remembered; undefined when it cannot tell.
+   * Revisions of other processes committed after that are not included: their signal wakes the feed.
+   */
+  ownRevisionsAfter?(seq: number, limit: number): Revision[] | undefined;
   /** The log position of the newest revision (0 when none). */
   latestRevisionSeq(): Promise<number>;
 

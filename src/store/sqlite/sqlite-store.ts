@@ -6,33 +6,30 @@ import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { OrgExistsError } from '../../config/errors.ts';
-import { settingsLeaves, type OrgConfig, type OrgConfigSettings } from '../../config/model.ts';
+import { settingsJson } from '../../config/settings-json.ts';
+import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
 import type { Revision, RevisionMeta } from '../../config/revision.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
 import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
 import { creationChanges, revisionRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
+import { ChangedSettingsUpdate } from './changed-settings-update.ts';
+import { directStatement } from './direct-statement.ts';
+import { OwnWrites } from './own-writes.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
 
-/** Every column of org_configs (but the key) bound to a placeholder of the same name. */
-function placeholdersForConfigRow() {
-  const columns = ['version', 'updatedAt', ...settingsLeaves.map(({ setting }) => setting.legacyKey)];
-  return Object.fromEntries(columns.map((column) => [column, sql.placeholder(column)]));
-}
-
-function prepareStatements(db: BetterSQLite3Database) {
+function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database) {
   const revisionColumns = ['orgId', 'version', 'changedAt', 'actorKeyId', 'actorRole', 'door', 'revertedToVersion', 'changes', 'settings'];
   return {
     selectConfig: db.select().from(orgConfigs).where(eq(orgConfigs.orgId, sql.placeholder('orgId'))).prepare(),
-    updateConfig: db
-      .update(orgConfigs)
-      .set(placeholdersForConfigRow())
-      .where(eq(orgConfigs.orgId, sql.placeholder('whereOrgId')))
-      .prepare(),
-    insertRevision: db
-      .insert(revisions)
-      .values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert)
-      .prepare(),
+    insertRevision: directStatement(
+      sqlite,
+      db.insert(revisions).values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert),
+      // The column's JSON text, without serialising again the groups an earlier version shares.
+      { settings: (settings) => settingsJson(settings as OrgConfigSettings) },
+    ),
+    // Plain better-sqlite3: one number, nothing for drizzle to map.
+    versionOf: sqlite.prepare<[string], number>('SELECT version FROM org_configs WHERE org_id = ?').pluck(),
     revisionsAfter: db.select().from(revisions).where(gt(revisions.seq, sql.placeholder('seq'))).orderBy(asc(revisions.seq)).limit(sql.placeholder('limit')).prepare(),
     liveKeyByHash: db
       .select()
@@ -42,15 +39,29 @@ function prepareStatements(db: BetterSQLite3Database) {
   };
 }
 
+/** A committed update: the new config and, unless nothing changed, the revision appended. */
+interface Committed {
+  config: OrgConfig;
+  revision?: Revision;
+}
+
 export class SqliteConfigStore implements ConfigStore {
   private readonly db: BetterSQLite3Database;
   /** The statements of the read and write paths, built and prepared once rather than per call. */
   private readonly statements;
-  private readonly writeConfig: Database.Transaction<(orgId: string, decide: UpdateDecision, meta: RevisionMeta) => OrgConfig | undefined>;
+  private readonly updateChangedSettings: ChangedSettingsUpdate;
+  private readonly writeConfig: Database.Transaction<(orgId: string, decide: UpdateDecision, meta: RevisionMeta) => Committed | undefined>;
+  /** What this connection committed, not read back from the database (null: always read back, to measure it). */
+  private readonly ownWrites: OwnWrites | null;
 
-  constructor(private readonly sqlite: Database.Database) {
+  constructor(
+    private readonly sqlite: Database.Database,
+    options: { rememberOwnWrites?: boolean } = {},
+  ) {
     this.db = drizzle(sqlite);
-    this.statements = prepareStatements(this.db);
+    this.statements = prepareStatements(this.db, sqlite);
+    this.updateChangedSettings = new ChangedSettingsUpdate(sqlite, this.db);
+    this.ownWrites = options.rememberOwnWrites === false ? null : new OwnWrites();
     this.writeConfig = sqlite.transaction((orgId: string, decide: UpdateDecision, meta: RevisionMeta) => this.writeConfigTransaction(orgId, decide, meta));
   }
 
@@ -94,21 +105,34 @@ export class SqliteConfigStore implements ConfigStore {
   async updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined> {
     // IMMEDIATE takes the write lock before the read, so writers in other processes cannot
     // interleave between our read and our write.
-    return this.writeConfig.immediate(orgId, decide, meta);
+    const committed = this.writeConfig.immediate(orgId, decide, meta);
+    // Remembered once committed: the transaction could still have rolled back until now.
+    if (committed?.revision) this.ownWrites?.committed(committed.config, committed.revision);
+    return committed?.config;
   }
 
   /** Read, decide, write, append the revision: one transaction (built once; better-sqlite3 runs it synchronously). */
-  private writeConfigTransaction(orgId: string, decide: UpdateDecision, meta: RevisionMeta): OrgConfig | undefined {
-    const { selectConfig, updateConfig, insertRevision } = this.statements;
-    const row = selectConfig.get({ orgId });
-    if (!row) return undefined;
-    const current = rowToConfig(row as OrgConfigRow);
+  private writeConfigTransaction(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Committed | undefined {
+    const { selectConfig, versionOf, insertRevision } = this.statements;
+    let current: OrgConfig | undefined;
+    if (this.ownWrites) {
+      // The version alone tells whether our last write is still the current config (the usual case).
+      const version = versionOf.get(orgId);
+      if (version === undefined) return undefined;
+      current = this.ownWrites.configAtVersion(orgId, version);
+    }
+    if (!current) {
+      const row = selectConfig.get({ orgId });
+      if (!row) return undefined;
+      current = rowToConfig(row as OrgConfigRow);
+    }
     const next = decide(current);
-    if (next === null) return current;
+    if (next === null) return { config: current };
     const config: OrgConfig = { orgId, version: current.version + 1, updatedAt: new Date(), settings: next.settings };
-    updateConfig.run({ ...settingsToColumns(config.settings), version: config.version, updatedAt: config.updatedAt, whereOrgId: orgId });
-    insertRevision.run(revisionRow(config, next.changes, meta));
-    return config;
+    this.updateChangedSettings.run(orgId, config.version, config.updatedAt, next.changes);
+    const row = revisionRow(config, next.changes, meta);
+    const { lastInsertRowid } = insertRevision(row as unknown as Record<string, unknown>);
+    return { config, revision: rowToRevision({ ...row, seq: Number(lastInsertRowid) }) };
   }
 
   async listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
@@ -145,6 +169,10 @@ export class SqliteConfigStore implements ConfigStore {
 
   async revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
     return this.statements.revisionsAfter.all({ seq, limit }).map(rowToRevision);
+  }
+
+  ownRevisionsAfter(seq: number, limit: number): Revision[] | undefined {
+    return this.ownWrites?.revisionsAfter(seq, limit);
   }
 
   async latestRevisionSeq(): Promise<number> {
@@ -222,7 +250,7 @@ export class SqliteConfigStore implements ConfigStore {
 }
 
 /** Opens (creating the file and its folder if needed) and migrates a SQLite database. */
-export function openSqliteStore(filename: string): SqliteConfigStore {
+export function openSqliteStore(filename: string, options: { rememberOwnWrites?: boolean } = {}): SqliteConfigStore {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   const sqlite = new Database(filename);
   sqlite.pragma('journal_mode = WAL');
@@ -234,5 +262,5 @@ export function openSqliteStore(filename: string): SqliteConfigStore {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   migrate(drizzle(sqlite), { migrationsFolder: migrationsFolder('sqlite') });
-  return new SqliteConfigStore(sqlite);
+  return new SqliteConfigStore(sqlite, options);
 }

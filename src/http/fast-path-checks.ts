@@ -1,5 +1,5 @@
-// What the fast paths on node:http (REST and GraphQL reads) share: the guard's limits, and which
-// origins they may echo the way yoga's CORS handling does.
+// What the fast paths on node:http share: reading a small body, the guard's limits, and which origins
+// they may echo the way yoga's CORS handling does.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Actor } from '../auth/actor.ts';
 import type { RequestGuard } from './api-key-auth.ts';
@@ -21,4 +21,15 @@ export function plainOrigin(headers: IncomingHttpHeaders): boolean {
     headers['access-control-request-headers'] === undefined &&
     (headers.origin === undefined || (headers.origin !== '' && !headers.origin.includes(',')))
   );
+}
+
+/** Reads the whole body (its length is declared and small); null if the client went away. */
+export function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', () => resolve(null));
+    req.once('aborted', () => resolve(null));
+  });
 }
