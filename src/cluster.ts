@@ -12,6 +12,17 @@ import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts'
 
 const startFailedMessage = 'org-config:start-failed';
 
+/**
+ * Set in the environment of the workers this primary forks. A process run as a worker of some other
+ * node:cluster supervisor (PM2, say) has no RateLimiterClusterMaster to ask, so it serves alone.
+ */
+const workerMarker = 'ORG_CONFIG_CLUSTER_WORKER';
+
+/** Whether this process is one of the workers of runClusterPrimary. */
+export function isGatewayWorker(): boolean {
+  return cluster.isWorker && process.env[workerMarker] === '1';
+}
+
 interface StartFailure {
   readonly type: typeof startFailedMessage;
   readonly reason: string;
@@ -53,8 +64,11 @@ export async function runClusterPrimary(settings: Settings): Promise<void> {
   let exitCode = 0;
 
   const fork = () => {
-    const worker = cluster.fork();
+    const worker = cluster.fork({ [workerMarker]: '1' });
     running.add(worker);
+    // Answers to a worker's rate-limit questions can fail once it is gone (the IPC channel closed);
+    // unheard, that 'error' would end the primary and with it every worker.
+    worker.on('error', (error) => logger.warn({ err: error, worker: worker.id }, 'cannot reach a worker over IPC'));
     logger.debug({ worker: worker.id, workerPid: worker.process.pid }, 'worker forked');
   };
 

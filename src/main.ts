@@ -2,7 +2,7 @@
 // With WORKERS > 1 this process is the primary of a cluster (cluster.ts), and each worker serves as below.
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
-import { failWorkerStart, runClusterPrimary } from './cluster.ts';
+import { failWorkerStart, isGatewayWorker, runClusterPrimary } from './cluster.ts';
 import { ConfigService } from './config/service.ts';
 import { seedDemoIfEmpty } from './demo.ts';
 import { createGateway } from './gateway.ts';
@@ -83,7 +83,7 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
 
 async function main(): Promise<void> {
   const settings = loadSettings();
-  if (cluster.isWorker) await serveGateway(settings, true);
+  if (isGatewayWorker()) await serveGateway(settings, true);
   else if (settings.workers > 1) await runClusterPrimary(settings);
   else await serveGateway(settings, false);
 }
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
   const expected = error instanceof SettingsError || code === 'EADDRINUSE' || code === 'EACCES';
-  if (cluster.isWorker) {
+  if (isGatewayWorker()) {
     // The primary prints the reason, once for all its workers; the stack of a surprise stays here.
     if (!expected) console.error(error);
     failWorkerStart((error as Error).message ?? String(error));

@@ -141,6 +141,10 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     // PostgreSQL has its own way to use more cores and machines, tested and documented: replicas.
     throw new SettingsError('invalid settings:\n  WORKERS is for processes sharing a SQLite file; with PostgreSQL, start replicas instead (see "Running many replicas" in the README)');
   }
+  if (env.WORKERS > 1 && /^file::memory:/.test(env.DATABASE_URL)) {
+    // Each process would have a database of its own.
+    throw new SettingsError('invalid settings:\n  WORKERS above 1 needs a database file the processes share, not file::memory:');
+  }
   const production = env.NODE_ENV === 'production';
   return {
     port: env.PORT,

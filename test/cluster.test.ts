@@ -176,6 +176,7 @@ describe('WORKERS=2: two gateway processes on one SQLite file', () => {
     expect(() => loadSettings({ WORKERS: '2', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/db' })).toThrow('WORKERS is for processes sharing a SQLite file; with PostgreSQL, start replicas instead');
     expect(loadSettings({}).workers).toBe(1);
     expect(loadSettings({ WORKERS: '1', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/db' }).workers).toBe(1);
+    expect(() => loadSettings({ WORKERS: '2', DATABASE_URL: 'file::memory:' })).toThrow('WORKERS above 1 needs a database file the processes share');
   });
 });
 

@@ -112,6 +112,8 @@ export class ReadPlans {
   }
 
   private remember(key: string, plan: ReadPlan | null): void {
+    // Two requests of the same operation may finish learning it: the first one's plan stays.
+    if (this.plans.has(key)) return;
     if (this.plans.size >= this.capacity) this.plans.delete(this.plans.keys().next().value!);
     this.plans.set(key, plan);
   }

@@ -6,7 +6,7 @@ import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Context } from '../graphql/context.ts';
 import { operationKey, orgIdsRead } from '../graphql/read-plans.ts';
-import { admittedByGuard, plainOrigin, readBody } from './fast-path-checks.ts';
+import { admittedByGuard, keyRecordOf, plainOrigin, readBody } from './fast-path-checks.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 
 /** Bodies the fast path reads itself; a widget's query is a few hundred bytes. */
@@ -62,8 +62,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     if (plan === undefined) readPlans!.learnFrom(req, operation);
     if (!plan) return false;
     const keyHash = hashApiKey(key.trim());
-    // From the cache, or read into it; an unknown key is yoga's to answer (and to count against its address).
-    const record = cache!.peekApiKey(keyHash) ?? (await cache!.findApiKeyByHash(keyHash));
+    const record = await keyRecordOf(cache!, guard, req, keyHash);
     if (!record) return false;
     const orgIds = orgIdsRead(plan, params.variables);
     if (!orgIds || orgIds.some((orgId) => orgId !== record.orgId)) return false;

@@ -2,7 +2,21 @@
 // they may echo the way yoga's CORS handling does.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Actor } from '../auth/actor.ts';
+import type { CachedConfigStore } from '../store/cached-store.ts';
+import type { ApiKeyRecord } from '../store/config-store.ts';
 import type { RequestGuard } from './api-key-auth.ts';
+
+/**
+ * The live key of this hash: from the cache, or read into it from the database, except for an
+ * address already refused for sending unknown keys (yoga answers those, without a lookup).
+ * Undefined for an unknown key: yoga answers it, and counts it against the address.
+ */
+export async function keyRecordOf(cache: CachedConfigStore, guard: RequestGuard, req: IncomingMessage, keyHash: string): Promise<ApiKeyRecord | undefined> {
+  const cached = cache.peekApiKey(keyHash);
+  if (cached) return cached;
+  if (await guard.addressThrottled(guard.clientAddress(req))) return undefined;
+  return cache.findApiKeyByHash(keyHash);
+}
 
 /**
  * Counts the request against the same limits, on the same counters, as the yoga plugin. Over a

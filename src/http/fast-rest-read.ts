@@ -6,7 +6,7 @@ import type { Gateway } from '../gateway.ts';
 import { minimumCompressedBytes, negotiateEncoding } from '../rest/encoding.ts';
 import { representationOf } from '../rest/org-config.ts';
 import { etagOf, noneMatchFails } from '../rest/preconditions.ts';
-import { admittedByGuard, plainOrigin } from './fast-path-checks.ts';
+import { admittedByGuard, keyRecordOf, plainOrigin } from './fast-path-checks.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 
 /** Only the plain form of the path: no query, no trailing slash, no escapes (those go to yoga). */
@@ -28,8 +28,8 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
   async function answer(req: IncomingMessage, res: ServerResponse, orgId: string, key: string, startedAt: number): Promise<boolean> {
     const { headers } = req;
     const keyHash = hashApiKey(key.trim());
-    // From the cache, or read into it: unknown keys and other organisations (a 404) are yoga's to answer.
-    const record = cache!.peekApiKey(keyHash) ?? (await cache!.findApiKeyByHash(keyHash));
+    // Unknown keys and other organisations (a 404) are yoga's to answer.
+    const record = await keyRecordOf(cache!, guard, req, keyHash);
     if (!record || record.orgId !== orgId) return false;
     const config = cache!.peekConfig(orgId) ?? (await cache!.getConfig(orgId));
     if (!config) return false;

@@ -70,10 +70,12 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return toYoga(req, res, body);
     const parsed = parseLegacyPatch(value as Record<string, unknown>);
     // An invalid patch is refused by yoga's path, which lists every problem.
-    if (!parsed.ok || !checkPatch(parsed.patch).ok) return toYoga(req, res, body);
+    const patch = parsed.ok ? checkPatch(parsed.patch) : null;
+    if (!patch?.ok) return toYoga(req, res, body);
     let config;
     try {
-      ({ config } = await service.update(actor, { orgId, patch: parsed.patch, expectedVersion: null, door: 'rest' }));
+      // The checked value, which the service knows as checked (config/checked-patches.ts).
+      ({ config } = await service.update(actor, { orgId, patch: patch.value, expectedVersion: null, door: 'rest' }));
     } catch (error) {
       // Refused by a rule across settings, with nothing written: yoga's path does it again and lists the problems.
       if (error instanceof ConfigValidationError) return toYoga(req, res, body);

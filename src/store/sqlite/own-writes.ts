@@ -27,6 +27,16 @@ export class OwnWrites {
     if (this.revisions.size > maxRemembered) this.revisions.delete(this.revisions.keys().next().value!);
   }
 
+  /**
+   * This connection appended a revision it does not hand over (an organisation's creation): the
+   * revisions remembered no longer say what follows their seqs, so the feed reads the log until
+   * the next remembered commit shows an unbroken run again.
+   */
+  appendedUnremembered(): void {
+    this.revisions.clear();
+    this.latestSeq = Number.POSITIVE_INFINITY;
+  }
+
   /** The organisation's configuration as this connection last wrote it, if the database is still at that version. */
   configAtVersion(orgId: string, version: number): OrgConfig | undefined {
     const config = this.configs.get(orgId);

@@ -80,6 +80,7 @@ export class SqliteConfigStore implements ConfigStore {
       tx.insert(revisions).values(revisionRow(config, creationChanges(settings), meta)).run();
       return config;
     });
+    this.ownWrites?.appendedUnremembered();
     return created;
   }
 
