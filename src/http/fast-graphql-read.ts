@@ -1,12 +1,14 @@
 // The GraphQL read fast path: a POSTed query that only reads the caller's own configuration, answered
 // on node:http by its compiled read plan (graphql/read-plans.ts), without the fetch-API adapter and
-// yoga's request pipeline. Anything else goes on to yoga, with the body already read.
+// yoga's request pipeline; a body seen before, for an unchanged configuration, gets the bytes made
+// last time (known-reads.ts). Anything else goes on to yoga, with the body already read.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Context } from '../graphql/context.ts';
 import { operationKey, orgIdsRead } from '../graphql/read-plans.ts';
 import { admittedByGuard, keyRecordOf, plainOrigin, readBody } from './fast-path-checks.ts';
+import { KnownReads, type KnownRead } from './known-reads.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 
 /** Bodies the fast path reads itself; a widget's query is a few hundred bytes. */
@@ -28,10 +30,10 @@ interface GraphQLParams {
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The request's query, operation name and variables; undefined for anything unusual (extensions, say). */
-function paramsOf(body: Buffer): GraphQLParams | undefined {
+function paramsOf(body: string): GraphQLParams | undefined {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(body);
   } catch {
     return undefined;
   }
@@ -53,28 +55,49 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
   const { cache, guard, logger, readPlans, service } = gateway;
   if (!cache || !readPlans) return next;
 
-  /** Resolves true once it has answered; false (before touching the response) when yoga must. */
-  async function answer(req: IncomingMessage, res: ServerResponse, key: string, answerType: string, body: Buffer, startedAt: number): Promise<boolean> {
-    const params = paramsOf(body);
-    if (!params) return false;
+  const knownReads = new KnownReads();
+
+  /** What a body asks, from memory or parsed and matched to its read plan; undefined when yoga must answer. */
+  function readOf(req: IncomingMessage, text: string): KnownRead | undefined {
+    const known = knownReads.get(text);
+    if (known) return known;
+    const params = paramsOf(text);
+    if (!params) return undefined;
     const operation = operationKey(params.query, params.operationName);
     const plan = readPlans!.get(operation);
     if (plan === undefined) readPlans!.learnFrom(req, operation);
-    if (!plan) return false;
+    if (!plan) return undefined;
+    const orgIds = orgIdsRead(plan, params.variables);
+    if (!orgIds || orgIds.some((orgId) => orgId !== orgIds[0])) return undefined;
+    return knownReads.remember(text, { variables: params.variables, plan, orgId: orgIds[0]! });
+  }
+
+  /** Resolves true once it has answered; false (before touching the response) when yoga must. */
+  async function answer(req: IncomingMessage, res: ServerResponse, key: string, answerType: string, body: Buffer, startedAt: number): Promise<boolean> {
+    const text = body.toString('utf8');
+    const read = readOf(req, text);
+    if (!read) return false;
     const keyHash = hashApiKey(key.trim());
     const record = await keyRecordOf(cache!, guard, req, keyHash);
-    if (!record) return false;
-    const orgIds = orgIdsRead(plan, params.variables);
-    if (!orgIds || orgIds.some((orgId) => orgId !== record.orgId)) return false;
+    if (!record || record.orgId !== read.orgId) return false;
     const actor = actorOfKey(record, keyHash);
-    const context: Context = { actor, service };
-    // Executed before the limits are counted: a result with errors goes to yoga, which counts it once.
-    const result = await plan.compiled.query(undefined, context, params.variables);
-    if (result.errors?.length) return false;
+    const config = cache!.peekConfig(read.orgId);
+    const kept = read.answer;
+    let payload: Buffer;
+    if (kept && config && kept.config === config && kept.role === record.role) {
+      payload = kept.payload;
+    } else {
+      const context: Context = { actor, service };
+      // Executed before the limits are counted: a result with errors goes to yoga, which counts it once.
+      const result = await read.plan.compiled.query(undefined, context, read.variables);
+      if (result.errors?.length) return false;
+      payload = Buffer.from(JSON.stringify(result));
+      // Kept only if made from the configuration still cached: a change may have landed meanwhile.
+      if (config && cache!.peekConfig(read.orgId) === config) knownReads.keepAnswer(text, { config, role: record.role, payload });
+    }
     if (!(await admittedByGuard(guard, req, actor))) return false;
     if (res.headersSent || res.writableEnded) return true;
 
-    const payload = Buffer.from(JSON.stringify(result));
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
     const origin = req.headers.origin;
     // Headers as yoga writes them, in its order; CORS as yoga's default (any origin, with credentials).
