@@ -352,19 +352,27 @@ async function main(): Promise<void> {
   rows.push(g1, g2, r1, r2);
   const rssOneOrg = rss(gateway.child);
 
-  // Many organisations against one: autocannon prepares every request of its list for each connection
-  // and cycles through them, which costs the load generator (on the same cores) more than one request
-  // sent again. So the one-organisation baseline sends a list as long, of the same request.
-  // Each list is sent once before it is measured: the measure is of a running gateway, whose caches
-  // hold what its clients read, not of its first read of each organisation (the start-up figure).
-  const warmedLoad = async (name: string, url: string, requests: autocannon.Request[]) => {
-    await autocannon({ url, connections: plan.connections, amount: requests.length, requests });
-    return load(name, { url, requests });
+  // Many organisations against one. autocannon starts every connection at the top of a request list,
+  // so a list of 10,000 would have 50 connections read its first few thousand organisations; here a
+  // shared counter hands out the organisations in turn across all connections. Building each request
+  // costs the load generator (on the same cores) more than resending one, so the one-organisation
+  // baseline builds its requests the same way. Each is sent once over all organisations before it is
+  // measured: the measure is of a running gateway whose caches hold what its clients read, not of
+  // the first read of each organisation (the start-up figure).
+  const inTurn = (targets: readonly Keyed[], requestOf: (orgId: string, key: string) => autocannon.Request): autocannon.Request[] => {
+    let next = 0;
+    return [{ setupRequest: (request) => { const { orgId, key } = targets[next++ % targets.length]!; return { ...request, ...requestOf(orgId, key) }; } }];
   };
-  const r1Many = await warmedLoad(`R1 REST GET, ${plan.orgs} orgs in turn`, gatewayMany.url, many.orgs.map(({ orgId, key }) => restRequest(orgId, key)));
-  const r1Listed = await warmedLoad(`R1 REST GET, 1 org, a list of ${plan.orgs} requests`, gateway.url, many.orgs.map(() => restRequest(demo.orgId, demo.key)));
-  const g1Many = await warmedLoad(`G1 GraphQL, ${plan.orgs} orgs in turn`, gatewayMany.url, many.orgs.map(({ orgId, key }) => graphqlRequest(widgetQuery, orgId, key)));
-  const g1Listed = await warmedLoad(`G1 GraphQL, 1 org, a list of ${plan.orgs} requests`, gateway.url, many.orgs.map(() => graphqlRequest(widgetQuery, demo.orgId, demo.key)));
+  const warmedLoad = async (name: string, url: string, targets: readonly Keyed[], requestOf: (orgId: string, key: string) => autocannon.Request) => {
+    await autocannon({ url, connections: plan.connections, amount: targets.length, requests: inTurn(targets, requestOf) });
+    return load(name, { url, requests: inTurn(targets, requestOf) });
+  };
+  const demoOnly = many.orgs.map(() => demo);
+  const widgetRequest = (orgId: string, key: string) => graphqlRequest(widgetQuery, orgId, key);
+  const r1Many = await warmedLoad(`R1 REST GET, ${plan.orgs} orgs in turn`, gatewayMany.url, many.orgs, restRequest);
+  const r1Listed = await warmedLoad('R1 REST GET, 1 org, its requests built in turn the same way', gateway.url, demoOnly, restRequest);
+  const g1Many = await warmedLoad(`G1 GraphQL, ${plan.orgs} orgs in turn`, gatewayMany.url, many.orgs, widgetRequest);
+  const g1Listed = await warmedLoad('G1 GraphQL, 1 org, its requests built in turn the same way', gateway.url, demoOnly, widgetRequest);
   rows.push(r1Many, r1Listed, g1Many, g1Listed);
   const rssManyCached = rss(gatewayMany.child);
   log(`resident memory with ${plan.orgs} organisations cached: ${Math.round(rssManyCached / 2 ** 20)} MiB`);
@@ -551,8 +559,8 @@ function renderReport(r: {
     target('R1 ≥ 0.7 × B0 (req/s)', ratio(r.r1.rps, r.b0.rps), r.r1.rps >= 0.7 * r.b0.rps),
     target('G1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%', `${r.g170.p99} ms vs ${r.b070.p99} ms`, r.g170.p99 <= 3 * Math.max(r.b070.p99, 1)),
     target('R1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%', `${r.r170.p99} ms vs ${r.b070.p99} ms`, r.r170.p99 <= 3 * Math.max(r.b070.p99, 1)),
-    target(`reads with ${plan.orgs} orgs within 10% of 1 org, the same list length (R1)`, ratio(r.r1Many.rps, r.r1Listed.rps), r.r1Many.rps >= 0.9 * r.r1Listed.rps),
-    target(`reads with ${plan.orgs} orgs within 10% of 1 org, the same list length (G1)`, ratio(r.g1Many.rps, r.g1Listed.rps), r.g1Many.rps >= 0.9 * r.g1Listed.rps),
+    target(`reads with ${plan.orgs} orgs within 10% of 1 org, requests built alike (R1)`, ratio(r.r1Many.rps, r.r1Listed.rps), r.r1Many.rps >= 0.9 * r.r1Listed.rps),
+    target(`reads with ${plan.orgs} orgs within 10% of 1 org, requests built alike (G1)`, ratio(r.g1Many.rps, r.g1Listed.rps), r.g1Many.rps >= 0.9 * r.g1Listed.rps),
     target('W ≥ 2,000 updates/s (REST)', `${Math.round(r.wRest.rps)}/s`, r.wRest.rps >= 2000),
     target('W ≥ 2,000 updates/s (GraphQL)', `${Math.round(r.wGraphql.rps)}/s`, r.wGraphql.rps >= 2000),
     ...r.fanOut
