@@ -455,6 +455,7 @@ async function main(): Promise<void> {
         { baseline: () => g2, options: g2Request, keep: (measured) => (throughYoga.g2 = { ...measured, name: `${g2.name}, through yoga` }) },
       ],
     },
+    { name: 'the GraphQL read fast path without its memory of request bodies and answers (PERF_DISABLE=graphql-known-reads)', env: { PERF_DISABLE: 'graphql-known-reads' }, compare: [{ baseline: () => g1, options: g1Request }, { baseline: () => g2, options: g2Request }] },
     { name: "without yoga's parse and validation cache, on yoga's path (PERF_DISABLE=graphql-fast-path,parse-cache)", env: { PERF_DISABLE: 'graphql-fast-path,parse-cache' }, compare: [{ baseline: () => throughYoga.g1!, options: g1Request }, { baseline: () => throughYoga.g2!, options: g2Request }] },
     { name: "without @envelop/graphql-jit, on yoga's path (PERF_DISABLE=graphql-fast-path,graphql-jit)", env: { PERF_DISABLE: 'graphql-fast-path,graphql-jit' }, compare: [{ baseline: () => throughYoga.g1!, options: g1Request }, { baseline: () => throughYoga.g2!, options: g2Request }] },
     { name: 'without the REST write fast path on node:http (PERF_DISABLE=rest-write-fast-path)', env: { PERF_DISABLE: 'rest-write-fast-path' }, compare: [{ baseline: () => wRest, options: restWrites }] },
@@ -614,9 +615,12 @@ const alsoTried = [
   '- A fan-out memo filled only once an event had executed did not pay: every subscriber asks in the same turn, so all of them missed. The memo shares the running execution instead (fanout-shared-serialisation).',
   '- Start-up: the bundle with the dependencies outside it (esbuild --packages=external) took about 1.4 s against 0.8 s for the full bundle and 4.3 s through tsx, measured on a busy machine; the full bundle is kept (npm run build).',
   '',
-  'The REST fast path, the shared fan-out and the SSE Node stream are switchable: the tables above measure each against this run (the fan-out table runs the 10,000 subscriber cases again without them, with the CPU time the gateway spent, which a busy machine disturbs less than the wall time).',
+  '- @graphql-yoga/plugin-response-cache, keyed by API key (an earlier session): G1 +12 % in one back-to-back run, and it warned that graphql-jit replaced the execute it wraps; not kept. The GraphQL read fast path keeps its own answers per request body instead, valid while the cached configuration object is the same (PERF_DISABLE=graphql-known-reads measures it).',
+  '- Several processes on the SQLite file (WORKERS=2, node:cluster): measured in its own section above; on these 2 cores, with the load generator on them too and every rate-limit check an IPC round trip to the primary, reads lose and writes barely gain, so WORKERS stays 1 by default.',
   '',
-  'Not tried yet: @graphql-yoga/plugin-response-cache; WebSocket events sent as shared bytes (graphql-ws serialises each message itself, with the subscriber\'s id); async_hooks, which something in the stack enables and which cost about a tenth of the fan-out profile; sharing events between subscribers whose variables differ only in sinceVersion (the key holds all the variables, so those execute apart).',
+  'The fast paths, the shared fan-out and the SSE Node stream are switchable: the tables above measure each against this run (the fan-out table runs the 10,000 subscriber cases again without them, with the CPU time the gateway spent, which a busy machine disturbs less than the wall time).',
+  '',
+  'Not tried yet: WebSocket events sent as shared bytes (graphql-ws serialises each message itself, with the subscriber\'s id); a fan-out that writes each selection\'s bytes to its subscribers\' sockets in one loop, as S0 does, rather than through each subscriber\'s iterator chain (change feed, envelop, the SSE stream), which is what separates the gateway from S0; sharing events between subscribers whose variables differ only in sinceVersion (the key holds all the variables, so those execute apart).',
 ];
 
 function target(name: string, measured: string, met: boolean): string {
