@@ -507,7 +507,7 @@ async function main(): Promise<void> {
 }
 
 /** The bound the README documents for the gateway's resident memory with 10,000 organisations cached. */
-const memoryBoundMiB = 256;
+const memoryBoundMiB = 384;
 
 const ms = (value: number) => value.toFixed(1);
 const ratio = (value: number, base: number) => `${(value / base).toFixed(2)} ×`;
