@@ -1,41 +1,17 @@
 // The GraphQL read fast path answers exactly as yoga does, only for reads of the caller's own
 // configuration that yoga has run once, and leaves everything else to yoga.
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hashApiKey } from '../src/auth/api-keys.ts';
 import { openStore } from '../src/backend.ts';
-import type { Gateway } from '../src/gateway.ts';
 import { createLogger } from '../src/logging.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { countingYogaCalls, sendRaw } from './support/raw-http.ts';
 
-interface Raw {
-  status: number;
-  /** Header names and values in the order sent, without Date (the clock moves between the two). */
-  headers: [string, string][];
-  body: Buffer;
-}
-
-function post(baseUrl: string, body: string, headers: Record<string, string>, path = '/graphql'): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const pairs: [string, string][] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          if (res.rawHeaders[i]!.toLowerCase() !== 'date') pairs.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
-        }
-        resolve({ status: res.statusCode!, headers: pairs, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const post = (baseUrl: string, body: string, headers: Record<string, string>, path = '/graphql') => sendRaw(baseUrl, 'POST', path, { 'content-type': 'application/json', ...headers }, body);
 
 let gw: TestGateway;
 let logLines: Record<string, unknown>[];
-let yogaCalls = 0;
+let yogaCalls: () => number;
 let fast: { baseUrl: string; close: () => Promise<void> };
 let slow: { baseUrl: string; close: () => Promise<void> };
 
@@ -44,11 +20,9 @@ beforeAll(async () => {
   const logger = createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
   gw = await createTestGateway({ logger, rateLimits: { perKeyPerMinute: 10_000, failedAuthPerMinute: 1_000 } });
   // The same gateway behind both servers (one cache, one guard, one set of plans); this one counts what reaches yoga.
-  const counted = Object.assign((...args: Parameters<Gateway>) => {
-    yogaCalls += 1;
-    return gw.gateway(...args);
-  }, gw.gateway) as unknown as Gateway;
-  fast = await listen(counted);
+  const counted = countingYogaCalls(gw.gateway);
+  yogaCalls = counted.calls;
+  fast = await listen(counted.gateway);
   slow = await listen(gw.gateway, { fastPaths: false });
 });
 
@@ -61,9 +35,9 @@ afterAll(async () => {
 /** The same request through yoga alone and through the fast path: the answers, and whether yoga answered the second. */
 async function both(body: string, headers: Record<string, string>, path?: string) {
   const viaYoga = await post(slow.baseUrl, body, headers, path);
-  const callsBefore = yogaCalls;
+  const callsBefore = yogaCalls();
   const viaFastPath = await post(fast.baseUrl, body, headers, path);
-  return { viaYoga, viaFastPath, fellThrough: yogaCalls > callsBefore };
+  return { viaYoga, viaFastPath, fellThrough: yogaCalls() > callsBefore };
 }
 
 const widgetQuery = 'query Widget($orgId: ID!) { orgConfig(orgId: $orgId) { branding { name color } messages { welcome { pl en } } website { phonePrefix } } }';
@@ -154,9 +128,9 @@ describe('POST /graphql reads on the fast path', () => {
     const before = JSON.parse((await post(fast.baseUrl, read, { 'x-api-key': gw.keys.adviser })).body.toString()).data.orgConfig;
     const change = JSON.stringify({ query: 'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#123456" } } }) { __typename } }' });
     expect((await post(fast.baseUrl, change, { 'x-api-key': gw.keys.admin })).status).toBe(200);
-    const callsBefore = yogaCalls;
+    const callsBefore = yogaCalls();
     const after = JSON.parse((await post(fast.baseUrl, read, { 'x-api-key': gw.keys.adviser })).body.toString()).data.orgConfig;
-    expect(yogaCalls).toBe(callsBefore);
+    expect(yogaCalls()).toBe(callsBefore);
     expect(after).toEqual({ version: before.version + 1, branding: { color: '#123456' } });
   });
 

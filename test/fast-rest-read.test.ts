@@ -1,39 +1,15 @@
 // The REST read fast path answers exactly as yoga's path does, and leaves everything else to yoga.
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../src/auth/api-keys.ts';
-import type { Gateway } from '../src/gateway.ts';
 import { createLogger } from '../src/logging.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { countingYogaCalls, sendRaw } from './support/raw-http.ts';
 
-interface Raw {
-  status: number;
-  /** Header names and values in the order sent, without Date (the clock moves between the two). */
-  headers: [string, string][];
-  body: Buffer;
-}
-
-function send(baseUrl: string, path: string, headers: Record<string, string>): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${baseUrl}${path}`, { method: 'GET', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const pairs: [string, string][] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          if (res.rawHeaders[i]!.toLowerCase() !== 'date') pairs.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
-        }
-        resolve({ status: res.statusCode!, headers: pairs, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const send = (baseUrl: string, path: string, headers: Record<string, string>) => sendRaw(baseUrl, 'GET', path, headers);
 
 let gw: TestGateway;
 let logLines: Record<string, unknown>[];
-let yogaCalls = 0;
+let yogaCalls: () => number;
 let fast: { baseUrl: string; close: () => Promise<void> };
 let slow: { baseUrl: string; close: () => Promise<void> };
 
@@ -42,11 +18,9 @@ beforeAll(async () => {
   const logger = createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
   gw = await createTestGateway({ logger, rateLimits: { perKeyPerMinute: 1_000, failedAuthPerMinute: 1_000 } });
   // The same gateway behind both servers (one cache, one guard); this one counts what reaches yoga.
-  const counted = Object.assign((...args: Parameters<Gateway>) => {
-    yogaCalls += 1;
-    return gw.gateway(...args);
-  }, { cache: gw.gateway.cache, guard: gw.gateway.guard, logger: gw.gateway.logger, performance: gw.gateway.performance }) as unknown as Gateway;
-  fast = await listen(counted);
+  const counted = countingYogaCalls(gw.gateway);
+  yogaCalls = counted.calls;
+  fast = await listen(counted.gateway);
   slow = await listen(gw.gateway, { fastPaths: false });
 });
 
@@ -59,9 +33,9 @@ afterAll(async () => {
 /** The same request through yoga and through the fast path: the answers, and whether yoga answered the second. */
 async function both(path: string, headers: Record<string, string>) {
   const viaYoga = await send(slow.baseUrl, path, headers);
-  const callsBefore = yogaCalls;
+  const callsBefore = yogaCalls();
   const viaFastPath = await send(fast.baseUrl, path, headers);
-  return { viaYoga, viaFastPath, fellThrough: yogaCalls > callsBefore };
+  return { viaYoga, viaFastPath, fellThrough: yogaCalls() > callsBefore };
 }
 
 const path = '/api/orgs/demo/config';
@@ -108,18 +82,14 @@ describe('GET /api/orgs/{orgId}/config on the fast path', () => {
 
   it('answers a key and a configuration not cached yet, reading them into the cache', async () => {
     const cold = await createTestGateway();
-    let coldYogaCalls = 0;
-    const counted = Object.assign((...args: Parameters<Gateway>) => {
-      coldYogaCalls += 1;
-      return cold.gateway(...args);
-    }, cold.gateway) as unknown as Gateway;
-    const server = await listen(counted);
+    const counted = countingYogaCalls(cold.gateway);
+    const server = await listen(counted.gateway);
     try {
       expect(cold.gateway.cache!.peekApiKey(hashApiKey(cold.keys.adviser))).toBeUndefined();
       const first = await send(server.baseUrl, path, { 'x-api-key': cold.keys.adviser });
       expect(first.status).toBe(200);
       expect(first.headers).toContainEqual(['etag', '"v1"']);
-      expect(coldYogaCalls).toBe(0);
+      expect(counted.calls()).toBe(0);
       expect(cold.gateway.cache!.peekApiKey(hashApiKey(cold.keys.adviser))).toBeDefined();
     } finally {
       await server.close();

@@ -1,41 +1,15 @@
 // The REST write fast path answers exactly as yoga's path does, and leaves everything else to yoga.
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway } from '../src/gateway.ts';
 import { createLogger } from '../src/logging.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
-
-interface Raw {
-  status: number;
-  /** Header names and values in the order sent, without Date (the clock moves between the two). */
-  headers: [string, string][];
-  body: Buffer;
-}
-
-function send(baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${baseUrl}${path}`, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const pairs: [string, string][] = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          if (res.rawHeaders[i]!.toLowerCase() !== 'date') pairs.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
-        }
-        resolve({ status: res.statusCode!, headers: pairs, body: Buffer.concat(chunks) });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+import { countingYogaCalls, sendRaw as send, type RawAnswer } from './support/raw-http.ts';
 
 /** Two gateways on databases built alike: one served without the write fast path, one with it (counting what reaches yoga). */
 let viaYoga: TestGateway;
 let viaFast: TestGateway;
 let slow: { baseUrl: string; close: () => Promise<void> };
 let fast: { baseUrl: string; close: () => Promise<void> };
-let yogaCalls = 0;
+let yogaCalls: () => number;
 let fastLog: Record<string, unknown>[];
 
 beforeAll(async () => {
@@ -43,12 +17,10 @@ beforeAll(async () => {
   const limits = { perKeyPerMinute: 1_000, failedAuthPerMinute: 1_000 };
   viaYoga = await createTestGateway({ rateLimits: limits });
   viaFast = await createTestGateway({ rateLimits: limits, logger: createLogger('info', { write: (line: string) => void fastLog.push(JSON.parse(line) as Record<string, unknown>) }) });
-  const counted = Object.assign((...args: Parameters<Gateway>) => {
-    yogaCalls += 1;
-    return viaFast.gateway(...args);
-  }, viaFast.gateway) as unknown as Gateway;
+  const counted = countingYogaCalls(viaFast.gateway);
+  yogaCalls = counted.calls;
   slow = await listen(viaYoga.gateway, { fastPaths: false });
-  fast = await listen(counted);
+  fast = await listen(counted.gateway);
   // The fast path answers keys that are cached: one read each puts them there.
   for (const [server, gateway] of [[slow, viaYoga], [fast, viaFast]] as const) {
     for (const key of [gateway.keys.admin, gateway.keys.adviser]) await send(server.baseUrl, 'GET', path, { 'x-api-key': key });
@@ -71,9 +43,9 @@ async function both(method: string, requestPath: string, keyName: KeyName, heade
   // A request id of its own, or each side would make up a different one.
   headers = { 'x-request-id': 'same-id', ...headers };
   const yogaAnswer = await send(slow.baseUrl, method, requestPath, { 'x-api-key': keyOf(viaYoga), ...headers }, body);
-  const callsBefore = yogaCalls;
+  const callsBefore = yogaCalls();
   const fastAnswer = await send(fast.baseUrl, method, requestPath, { 'x-api-key': keyOf(viaFast), ...headers }, body);
-  return { yogaAnswer, fastAnswer, fellThrough: yogaCalls > callsBefore };
+  return { yogaAnswer, fastAnswer, fellThrough: yogaCalls() > callsBefore };
 }
 
 const json = { 'content-type': 'application/json' };
@@ -141,23 +113,20 @@ describe('a write the database refuses', () => {
   it('is answered 500 and logged as yoga answers it, not tried again', async () => {
     const logs: Record<string, unknown>[][] = [[], []];
     const gateways = await Promise.all(logs.map((lines) => createTestGateway({ logger: createLogger('error', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) })));
-    let yogaAnswered = 0;
-    const countedFast = Object.assign((...args: Parameters<Gateway>) => {
-      yogaAnswered += 1;
-      return gateways[1]!.gateway(...args);
-    }, gateways[1]!.gateway) as unknown as Gateway;
-    const servers = [await listen(gateways[0]!.gateway, { fastPaths: false }), await listen(countedFast)];
+    const countedFast = countingYogaCalls(gateways[1]!.gateway);
+    const servers = [await listen(gateways[0]!.gateway, { fastPaths: false }), await listen(countedFast.gateway)];
+    let callsBefore = 0;
     try {
-      const answers: Raw[] = [];
+      const answers: RawAnswer[] = [];
       for (const [index, gateway] of gateways.entries()) {
         const headers = { ...json, 'x-api-key': gateway.keys.admin, 'x-request-id': 'refused-write' };
         await send(servers[index]!.baseUrl, 'GET', path, headers); // caches the key
         // The database connection turns read-only: every write fails inside its transaction.
         (gateway.store as unknown as { sqlite: { pragma(statement: string): unknown } }).sqlite.pragma('query_only = ON');
-        yogaAnswered = 0;
+        callsBefore = countedFast.calls();
         answers.push(await send(servers[index]!.baseUrl, 'PUT', path, headers, JSON.stringify({ color: '#000007' })));
       }
-      expect(yogaAnswered).toBe(0); // the fast path answered its failure itself
+      expect(countedFast.calls()).toBe(callsBefore); // the fast path answered its failure itself
       const [viaYogaAnswer, viaFastAnswer] = answers;
       expect(viaYogaAnswer!.status).toBe(500);
       expect(viaFastAnswer!.status).toBe(500);
