@@ -78,11 +78,7 @@ async function startGateway(databasePath: string, extra: Record<string, string> 
 /** The PostgreSQL runs, with this file's tools (DATABASE_URL in `env` replaces the SQLite one). */
 const runPostgres = () =>
   benchPostgres<Started, LoadResult>({
-    startGateway: async (env) => {
-      const started = await start(['src/main.ts'], { ...gatewayEnv(''), ...env });
-      await waitReady(started.url);
-      return started;
-    },
+    startGateway: (env) => whenReady(start(['src/main.ts'], { ...gatewayEnv(''), ...env })),
     stop,
     urlOf: (started) => started.url,
     load,
@@ -309,6 +305,13 @@ async function waitReady(url: string): Promise<void> {
   }
 }
 
+/** A started gateway, once its /ready answers 200. */
+async function whenReady(starting: Promise<Started>): Promise<Started> {
+  const started = await starting;
+  await waitReady(started.url);
+  return started;
+}
+
 async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   log(`machine: ${machine}${smoke ? ' (smoke run)' : ''}`);
@@ -478,18 +481,14 @@ async function main(): Promise<void> {
 
   // The same reads and writes with two processes on the file, against the one-process rows above.
   const clusterRows = await benchCluster<Started, LoadResult>({
-    startGateway: async (env) => {
-      const started = await startGateway(oneOrgDb, env);
-      await waitReady(started.url);
-      return started;
-    },
+    startGateway: (env) => whenReady(startGateway(oneOrgDb, env)),
     stop,
     urlOf: (started) => started.url,
     load,
     requests: {
       rest: () => restRequest(demo.orgId, demo.key),
       widget: () => graphqlRequest(widgetQuery, demo.orgId, demo.key),
-      restPut: () => ({ method: 'PUT', path: '/api/orgs/demo/config', headers: { 'x-api-key': demo.key, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ welcomeMessageEn: `hello ${counter++}` }) }) }),
+      restPut: () => restWrites.requests![0]!,
     },
     writesSeconds: plan.writes,
   });

@@ -5,39 +5,29 @@ import { hashApiKey } from '../src/auth/api-keys.ts';
 import { openStore } from '../src/backend.ts';
 import { createLogger } from '../src/logging.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
-import { countingYogaCalls, sendRaw } from './support/raw-http.ts';
+import { sendRaw, servedBothWays } from './support/raw-http.ts';
 
 const post = (baseUrl: string, body: string, headers: Record<string, string>, path = '/graphql') => sendRaw(baseUrl, 'POST', path, { 'content-type': 'application/json', ...headers }, body);
 
 let gw: TestGateway;
 let logLines: Record<string, unknown>[];
-let yogaCalls: () => number;
-let fast: { baseUrl: string; close: () => Promise<void> };
-let slow: { baseUrl: string; close: () => Promise<void> };
+let servers: Awaited<ReturnType<typeof servedBothWays>>;
 
 beforeAll(async () => {
   logLines = [];
   const logger = createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
   gw = await createTestGateway({ logger, rateLimits: { perKeyPerMinute: 10_000, failedAuthPerMinute: 1_000 } });
-  // The same gateway behind both servers (one cache, one guard, one set of plans); this one counts what reaches yoga.
-  const counted = countingYogaCalls(gw.gateway);
-  yogaCalls = counted.calls;
-  fast = await listen(counted.gateway);
-  slow = await listen(gw.gateway, { fastPaths: false });
+  servers = await servedBothWays(gw.gateway);
 });
 
 afterAll(async () => {
-  await fast.close();
-  await slow.close();
+  await servers.close();
   await gw.close();
 });
 
-/** The same request through yoga alone and through the fast path: the answers, and whether yoga answered the second. */
+/** The same request through yoga alone and through the fast path. */
 async function both(body: string, headers: Record<string, string>, path?: string) {
-  const viaYoga = await post(slow.baseUrl, body, headers, path);
-  const callsBefore = yogaCalls();
-  const viaFastPath = await post(fast.baseUrl, body, headers, path);
-  return { viaYoga, viaFastPath, fellThrough: yogaCalls() > callsBefore };
+  return servers.both((baseUrl) => post(baseUrl, body, headers, path));
 }
 
 const widgetQuery = 'query Widget($orgId: ID!) { orgConfig(orgId: $orgId) { branding { name color } messages { welcome { pl en } } website { phonePrefix } } }';
@@ -74,7 +64,7 @@ describe('POST /graphql reads on the fast path', () => {
   for (const [name, body, headers] of cases) {
     it(`answers byte for byte as yoga does: ${name}`, async () => {
       const sent = { 'x-api-key': gw.keys.adviser, 'x-request-id': 'same-id', ...headers };
-      await post(fast.baseUrl, body, sent); // yoga runs it once, and the fast path learns it
+      await post(servers.fast.baseUrl, body, sent); // yoga runs it once, and the fast path learns it
       const { viaYoga, viaFastPath, fellThrough } = await both(body, sent);
       expect(viaYoga.status).toBe(200);
       expect(fellThrough).toBe(false);
@@ -114,8 +104,8 @@ describe('POST /graphql reads on the fast path', () => {
   });
 
   it('logs each answer with its request id, as yoga does', async () => {
-    await post(fast.baseUrl, widget, { 'x-api-key': gw.keys.adviser });
-    await post(fast.baseUrl, widget, { 'x-api-key': gw.keys.adviser, 'x-request-id': 'logged-on-the-fast-path' });
+    await post(servers.fast.baseUrl, widget, { 'x-api-key': gw.keys.adviser });
+    await post(servers.fast.baseUrl, widget, { 'x-api-key': gw.keys.adviser, 'x-request-id': 'logged-on-the-fast-path' });
     const line = logLines.find((entry) => entry['requestId'] === 'logged-on-the-fast-path');
     expect(line).toMatchObject({ msg: 'request', method: 'POST', path: '/graphql', status: 200 });
     expect(typeof line!['ms']).toBe('number');
@@ -124,13 +114,13 @@ describe('POST /graphql reads on the fast path', () => {
 
   it('answers the new version at once after a change', async () => {
     const read = JSON.stringify({ query: '{ orgConfig(orgId: "demo") { version branding { color } } }' });
-    await post(fast.baseUrl, read, { 'x-api-key': gw.keys.adviser });
-    const before = JSON.parse((await post(fast.baseUrl, read, { 'x-api-key': gw.keys.adviser })).body.toString()).data.orgConfig;
+    await post(servers.fast.baseUrl, read, { 'x-api-key': gw.keys.adviser });
+    const before = JSON.parse((await post(servers.fast.baseUrl, read, { 'x-api-key': gw.keys.adviser })).body.toString()).data.orgConfig;
     const change = JSON.stringify({ query: 'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#123456" } } }) { __typename } }' });
-    expect((await post(fast.baseUrl, change, { 'x-api-key': gw.keys.admin })).status).toBe(200);
-    const callsBefore = yogaCalls();
-    const after = JSON.parse((await post(fast.baseUrl, read, { 'x-api-key': gw.keys.adviser })).body.toString()).data.orgConfig;
-    expect(yogaCalls()).toBe(callsBefore);
+    expect((await post(servers.fast.baseUrl, change, { 'x-api-key': gw.keys.admin })).status).toBe(200);
+    const callsBefore = servers.yogaCalls();
+    const after = JSON.parse((await post(servers.fast.baseUrl, read, { 'x-api-key': gw.keys.adviser })).body.toString()).data.orgConfig;
+    expect(servers.yogaCalls()).toBe(callsBefore);
     expect(after).toEqual({ version: before.version + 1, branding: { color: '#123456' } });
   });
 

@@ -71,7 +71,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     const orgIds = orgIdsRead(plan, params.variables);
     if (!orgIds || orgIds.some((orgId) => orgId !== orgIds[0])) return undefined;
     const read = { variables: params.variables, plan, orgId: orgIds[0]! };
-    return knownReads?.remember(text, read) ?? { ...read, size: 0 };
+    return knownReads?.remember(text, read) ?? read;
   }
 
   /** Resolves true once it has answered; false (before touching the response) when yoga must. */

@@ -9,8 +9,6 @@ export interface KnownRead {
   readonly plan: ReadPlan;
   /** The one organisation the operation reads (every orgConfig field of it names the same one). */
   readonly orgId: string;
-  /** Bytes held for this entry, for the bound. */
-  size: number;
   /**
    * The last answer's bytes. Valid while the cache holds the same configuration object (a new
    * version is a new object) and for a key of the same role.
@@ -23,38 +21,38 @@ export interface KnownRead {
  * `maxBytes`: a client could send endless variants (other variables), so the bound is in bytes.
  */
 export class KnownReads {
-  private readonly reads = new Map<string, KnownRead>();
+  private readonly reads = new Map<string, { read: KnownRead; bytes: number }>();
   private bytes = 0;
 
   constructor(private readonly maxBytes = 32 * 2 ** 20) {}
 
   get(body: string): KnownRead | undefined {
-    return this.reads.get(body);
+    return this.reads.get(body)?.read;
   }
 
-  remember(body: string, read: Omit<KnownRead, 'size'>): KnownRead {
-    const known: KnownRead = { ...read, size: 0 };
-    this.reads.set(body, known);
-    this.grow(known, body.length * 2); // UTF-16 in memory
-    return known;
+  remember(body: string, read: KnownRead): KnownRead {
+    const entry = { read, bytes: 0 };
+    this.reads.set(body, entry);
+    this.grow(entry, body.length * 2); // UTF-16 in memory
+    return read;
   }
 
   /** Keeps an answer for the body, if the body is still known. */
   keepAnswer(body: string, answer: NonNullable<KnownRead['answer']>): void {
-    const known = this.reads.get(body);
-    if (!known) return;
-    const before = known.answer?.payload.byteLength ?? 0;
-    known.answer = answer;
-    this.grow(known, answer.payload.byteLength - before);
+    const entry = this.reads.get(body);
+    if (!entry) return;
+    const before = entry.read.answer?.payload.byteLength ?? 0;
+    entry.read.answer = answer;
+    this.grow(entry, answer.payload.byteLength - before);
   }
 
-  private grow(known: KnownRead, bytes: number): void {
-    known.size += bytes;
+  private grow(entry: { bytes: number }, bytes: number): void {
+    entry.bytes += bytes;
     this.bytes += bytes;
     for (const [body, oldest] of this.reads) {
       if (this.bytes <= this.maxBytes) break;
       this.reads.delete(body);
-      this.bytes -= oldest.size;
+      this.bytes -= oldest.bytes;
     }
   }
 }

@@ -2,6 +2,7 @@
 // path's answer with yoga's byte for byte, and a gateway that counts what reaches yoga.
 import { request as httpRequest } from 'node:http';
 import type { Gateway } from '../../src/gateway.ts';
+import { listen } from '../helpers.ts';
 
 export interface RawAnswer {
   status: number;
@@ -36,4 +37,27 @@ export function countingYogaCalls(gateway: Gateway): { gateway: Gateway; calls: 
     return gateway(...args);
   }, gateway) as unknown as Gateway;
   return { gateway: counted, calls: () => calls };
+}
+
+/** The gateway served twice, on the same cache, guard and plans: without its fast paths, and with them (counting what reaches yoga). */
+export async function servedBothWays(gateway: Gateway) {
+  const counted = countingYogaCalls(gateway);
+  const fast = await listen(counted.gateway);
+  const slow = await listen(gateway, { fastPaths: false });
+  return {
+    fast,
+    slow,
+    yogaCalls: counted.calls,
+    /** The same request through yoga alone, then through the fast paths: both answers, and whether yoga answered the second. */
+    async both(send: (baseUrl: string) => Promise<RawAnswer>) {
+      const viaYoga = await send(slow.baseUrl);
+      const callsBefore = counted.calls();
+      const viaFastPath = await send(fast.baseUrl);
+      return { viaYoga, viaFastPath, fellThrough: counted.calls() > callsBefore };
+    },
+    async close() {
+      await fast.close();
+      await slow.close();
+    },
+  };
 }
