@@ -3,21 +3,16 @@
 //
 // node --import tsx bench/profile-writes.ts [--seconds 3] [--rounds 2] [--variants default,sqlite-own-writes]
 //                                           [--doors rest,graphql] [--cpu-prof DIR]
-// Each variant is "default", a PERF_DISABLE list (joined with "+"), or "@DIR", the gateway of
-// another checkout (e.g. git archive COMMIT | tar -x -C DIR, with node_modules linked, to compare with an earlier commit); variants alternate round by
-// round, each on a fresh gateway and a fresh copy of the same database. --cpu-prof writes the
-// .cpuprofile of each gateway into DIR/VARIANT-ROUND/ (node --cpu-prof; the largest is the main thread).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// Variants (bench/variant-gateway.ts) alternate round by round, each on a fresh gateway and a fresh
+// copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into
+// DIR/VARIANT-ROUND/ (node --cpu-prof; the largest is the main thread).
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import { operator } from '../src/auth/actor.ts';
-import { createApiKey } from '../src/auth/api-keys.ts';
-import { ConfigService } from '../src/config/service.ts';
-import { exampleSettings } from '../src/demo.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { cpuMs } from './process-stats.ts';
+import { buildDatabase, children, startGateway, stop, variantLabel } from './variant-gateway.ts';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -31,50 +26,7 @@ const doors = option('doors', 'rest,graphql').split(',');
 const profileDir = process.argv.includes('--cpu-prof') ? resolve(option('cpu-prof', 'profiles')) : null;
 const connections = 50;
 
-const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'org-config-writes-'));
-const children = new Set<ChildProcess>();
-
-/** The benchmark's one-organisation database: "demo" with the documented example and an admin key. */
-async function buildDatabase(path: string): Promise<string> {
-  const store = openSqliteStore(path);
-  await new ConfigService(store).createOrg(operator, 'demo', exampleSettings());
-  const { key } = await createApiKey(store, 'demo', 'admin');
-  await store.close(); // closing checkpoints the WAL: the file alone is the database
-  return key;
-}
-
-/** Starts the gateway as bench/run.ts does; resolves with its URL once it prints its listening line. */
-function startGateway(databasePath: string, variant: string, profileName: string | null): Promise<{ url: string; child: ChildProcess }> {
-  // One folder per gateway: node writes a profile per thread (tsx's loader has one), named by pid and thread.
-  const nodeArgs = ['--import', 'tsx', ...(profileDir && profileName ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, profileName)] : [])];
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    SEED_DEMO: 'false',
-    PORT: '0',
-    DATABASE_URL: `file:${databasePath}`,
-    RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
-    PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ','),
-  };
-  const cwd = variant.startsWith('@') ? resolve(variant.slice(1)) : root;
-  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  return new Promise((resolveStart, reject) => {
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const url = /listening on (http:\/\/\S+?)\/graphql/.exec(line)?.[1];
-      if (url) resolveStart({ url, child });
-    });
-  });
-}
-
-/** CPU time (user and system) a process has used, in ms (Linux; clock ticks of 10 ms). */
-function cpuMs(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 let counter = 0;
 const restPut = (key: string): autocannon.Request => ({
@@ -107,22 +59,15 @@ async function measure(url: string, child: ChildProcess, request: autocannon.Req
   return { rps: result.requests.average, cpuPerUpdate: cpu / Math.max(ok, 1), errors: result.errors + result.timeouts + result.non2xx };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
-  child.kill('SIGTERM'); // a clean exit writes the CPU profile
-  await exited;
-  children.delete(child);
-}
-
 async function main(): Promise<void> {
   const template = join(work, 'template.db');
   const key = await buildDatabase(template);
   const results = new Map<string, { rest: Measured[]; graphql: Measured[] }>(variants.map((variant) => [variant, { rest: [], graphql: [] }]));
   for (let round = 1; round <= rounds; round++) {
     for (const variant of variants) {
-      const database = join(work, `${variant.replace(/\W+/g, '_')}-${round}.db`);
+      const database = join(work, `${variantLabel(variant, round)}.db`);
       copyFileSync(template, database);
-      const { url, child } = await startGateway(database, variant, `${variant.replace(/\W+/g, '_')}-${round}`);
+      const { url, child } = await startGateway(database, variant, profileDir && join(profileDir, variantLabel(variant, round)));
       // A short warm-up of each door measured: JIT, caches, the compiled mutation.
       const none: Measured = { rps: 0, cpuPerUpdate: 0, errors: 0 };
       if (doors.includes('rest')) await autocannon({ url, connections, duration: 1, requests: [restPut(key)] });

@@ -2,20 +2,20 @@
 // npm run bench            the full run (about 6 minutes), results in bench/results/
 // npm run bench -- --smoke tiny numbers, to check the script works (the test suite runs it)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
-import WebSocket from 'ws';
 import { operator } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { exampleSettings } from '../src/demo.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { benchCluster } from './cluster.ts';
+import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
 import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
+import { rss } from './process-stats.ts';
 
 const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
@@ -53,12 +53,6 @@ async function stop(started: Started): Promise<void> {
   const exited = new Promise((resolve) => started.child.once('exit', resolve));
   started.child.kill('SIGTERM');
   await exited;
-}
-
-/** Resident memory of a process, in bytes (Linux). */
-function rss(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 }
 
 const gatewayEnv = (databasePath: string, extra: Record<string, string> = {}) => ({
@@ -158,145 +152,6 @@ const restRequest = (orgId: string, key: string, headers: Record<string, string>
   path: `/api/orgs/${orgId}/config`,
   headers: { 'x-api-key': key, ...headers },
 });
-
-interface FanOutResult {
-  name: string;
-  subscribers: number;
-  p50: number;
-  p99: number;
-  max: number;
-  bytesPerSubscriber: number;
-  /** CPU time the gateway spent from the commit until the last subscriber had it (less noisy than wall time on a busy machine). */
-  serverCpuMs: number;
-  /** The same size and door on S0, the bare server, in this run. */
-  ceiling?: FanOutResult;
-}
-
-/** CPU time (user and system) a process has used, in ms (Linux; clock ticks of 10 ms). */
-function cpuMs(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** When each of `count` subscribers received the change, from the moment it was sent. */
-class Arrivals {
-  private readonly times: number[] = [];
-  private startedAt = 0;
-  private resolveAll!: () => void;
-  readonly all = new Promise<void>((resolve) => (this.resolveAll = resolve));
-
-  constructor(private readonly count: number) {}
-
-  start(): void {
-    this.startedAt = performance.now();
-  }
-
-  record(): void {
-    this.times.push(performance.now() - this.startedAt);
-    if (this.times.length === this.count) this.resolveAll();
-  }
-
-  sorted(): number[] {
-    return [...this.times].sort((a, b) => a - b);
-  }
-}
-
-/** Commits one change with the subscribers in place, waits until all have it, and reports the times. */
-async function commitAndTime(name: string, gateway: Started, key: string, version: { current: number }, arrivals: Arrivals, memoryBefore: number, close: () => void): Promise<FanOutResult> {
-  const memoryAfter = rss(gateway.child);
-  const cpuBefore = cpuMs(gateway.child);
-  arrivals.start();
-  const response = await fetch(`${gateway.url}/api/orgs/demo/config`, {
-    method: 'PUT',
-    headers: { 'x-api-key': key, 'content-type': 'application/json' },
-    body: JSON.stringify({ color: version.current % 2 === 0 ? '#000001' : '#000002' }),
-  });
-  await response.arrayBuffer();
-  version.current += 1;
-  await arrivals.all;
-  const serverCpuMs = cpuMs(gateway.child) - cpuBefore;
-  close();
-  const sorted = arrivals.sorted();
-  const subscribers = sorted.length;
-  const row = { name, subscribers, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)!, bytesPerSubscriber: (memoryAfter - memoryBefore) / subscribers, serverCpuMs };
-  log(`${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${serverCpuMs} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`);
-  return row;
-}
-
-/** Runs `open` for 0..count-1, a few hundred at a time: thousands of simultaneous connects overflow the accept queue. */
-async function inBatches(count: number, open: (index: number) => Promise<void>): Promise<void> {
-  const batch = 250;
-  for (let start = 0; start < count; start += batch) {
-    await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, offset) => open(start + offset)));
-  }
-}
-
-/**
- * Opens `count` SSE subscriptions, commits one change, and times its arrival at each. The
- * subscribers are plain node:http requests: the load generator shares the cores with the server,
- * and fetch's web streams would cost it several times more per event.
- */
-async function sseFanOut(gateway: Started, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
-  const before = rss(gateway.child);
-  const arrivals = new Arrivals(count);
-  const requests: ClientRequest[] = [];
-  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-  const body = JSON.stringify({ query: 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }', variables: { since: version.current } });
-  const openOne = () =>
-    new Promise<void>((subscribed, failed) => {
-      const request = httpRequest(`${gateway.url}/graphql`, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': key } }, (response) => {
-        if (response.statusCode !== 200) failed(new Error(`SSE subscription answered ${response.statusCode}`));
-        let opened = false;
-        let received = false;
-        response.on('data', (chunk: Buffer) => {
-          // The opening comment: the subscription is in place.
-          if (!opened) {
-            opened = true;
-            subscribed();
-          } else if (!received && chunk.includes('event: next')) {
-            received = true;
-            arrivals.record();
-          }
-        });
-        response.on('error', () => undefined);
-      });
-      requests.push(request);
-      request.on('error', failed);
-      request.end(body);
-    });
-  await inBatches(count, openOne);
-  return commitAndTime(`S SSE ${count}`, gateway, key, version, arrivals, before, () => requests.forEach((request) => request.destroy()));
-}
-
-/** The same over WebSocket (graphql-transport-ws), one socket per subscriber. */
-async function wsFanOut(gateway: Started, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
-  const before = rss(gateway.child);
-  const arrivals = new Arrivals(count);
-  const sockets: WebSocket[] = [];
-  const query = 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }';
-  await inBatches(count, (index) =>
-      new Promise<void>((subscribed, failed) => {
-        const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
-        sockets.push(socket);
-        socket.once('error', failed);
-        socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { 'x-api-key': key } })));
-        socket.on('message', (data) => {
-          const message = JSON.parse(String(data)) as { type: string };
-          if (message.type === 'connection_ack') {
-            socket.send(JSON.stringify({ id: String(index), type: 'subscribe', payload: { query, variables: { since: version.current } } }));
-            // graphql-ws registers the subscription before it reads the next message: a ping round trip proves it.
-            socket.send(JSON.stringify({ type: 'ping' }));
-          } else if (message.type === 'pong') subscribed();
-          else if (message.type === 'next') arrivals.record();
-        });
-      }),
-  );
-  return commitAndTime(`S WebSocket ${count}`, gateway, key, version, arrivals, before, () => sockets.forEach((socket) => socket.terminate()));
-}
 
 async function waitReady(url: string): Promise<void> {
   for (;;) {
@@ -429,6 +284,7 @@ async function main(): Promise<void> {
     const server = bare ? await start(['bench/bare-fanout-server.ts']) : await startGateway(oneOrgDb, env);
     const current = { current: Number(/\d+/.exec((await fetch(`${server.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })).headers.get('etag')!)![0]) };
     const row = await run(server, demo.key, count, current);
+    log(`${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${row.serverCpuMs} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`);
     const name = bare ? `${row.name}, S0 bare node:http` : env.PERF_DISABLE ? `${row.name}, PERF_DISABLE=${env.PERF_DISABLE}` : row.name;
     fanOut.push({ ...row, name, ceiling: bare ? undefined : fanOut.find((other) => other.name === `${row.name}, S0 bare node:http`) });
     await stop(server);

@@ -1,0 +1,62 @@
+// The S scenarios alone, for working on the fan-out: one change to many subscribers, the time
+// until each had it and the gateway's CPU ms for the change (less disturbed by a shared machine).
+//
+// npm run bench:fanout -- [--subscribers 10000] [--doors sse,ws] [--rounds 2] [--variants default,fanout-shared-serialisation]
+//                         [--cpu-prof DIR]
+// Variants (bench/variant-gateway.ts) alternate round by round, each on a fresh gateway and a fresh
+// copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into DIR/VARIANT-ROUND/.
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
+import { buildDatabase, children, startGateway, stop, variantLabel } from './variant-gateway.ts';
+
+function option(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? process.argv[index + 1]! : fallback;
+}
+
+const subscribers = Number(option('subscribers', '10000'));
+const rounds = Number(option('rounds', '1'));
+const variants = option('variants', 'default').split(',');
+const doors = option('doors', 'sse,ws').split(',');
+const profileDir = process.argv.includes('--cpu-prof') ? resolve(option('cpu-prof', 'profiles')) : null;
+const work = mkdtempSync(join(tmpdir(), 'org-config-fanout-'));
+
+async function main(): Promise<void> {
+  const template = join(work, 'template.db');
+  const key = await buildDatabase(template);
+  const results = new Map<string, FanOutResult[]>();
+  for (let round = 1; round <= rounds; round++) {
+    for (const variant of variants) {
+      for (const door of doors) {
+        const label = `${variantLabel(variant, round)}-${door}`;
+        const database = join(work, `${label}.db`);
+        copyFileSync(template, database);
+        const gateway = await startGateway(database, variant, profileDir && join(profileDir, label));
+        const run = door === 'ws' ? wsFanOut : sseFanOut;
+        const row = await run(gateway, key, subscribers, { current: 1 });
+        await stop(gateway.child);
+        const name = `${variant} ${door}`;
+        results.set(name, [...(results.get(name) ?? []), row]);
+        console.log(`round ${round} ${name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${row.serverCpuMs} ms, ${(row.bytesPerSubscriber / 1024).toFixed(1)} KiB/subscriber`);
+      }
+    }
+  }
+  if (rounds > 1) {
+    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+    for (const [name, rows] of results) {
+      console.log(`mean ${name}: p99 ${mean(rows.map((row) => row.p99)).toFixed(1)} ms, server CPU ${Math.round(mean(rows.map((row) => row.serverCpuMs)))} ms`);
+    }
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  });

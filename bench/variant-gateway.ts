@@ -1,0 +1,66 @@
+// Gateways for the profiling scripts (profile-writes.ts, profile-fanout.ts): a one-organisation
+// database, and a gateway started as bench/run.ts does, as a variant, optionally CPU-profiled.
+//
+// A variant is "default", a PERF_DISABLE list (joined with "+"), or "@DIR", the gateway of another
+// checkout (e.g. git archive COMMIT | tar -x -C DIR, with node_modules linked, to compare with an earlier commit).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { operator } from '../src/auth/actor.ts';
+import { createApiKey } from '../src/auth/api-keys.ts';
+import { ConfigService } from '../src/config/service.ts';
+import { exampleSettings } from '../src/demo.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+/** Every gateway started and not stopped yet: killed when the script ends. */
+export const children = new Set<ChildProcess>();
+
+/** The benchmark's one-organisation database: "demo" with the documented example and an admin key. */
+export async function buildDatabase(path: string): Promise<string> {
+  const store = openSqliteStore(path);
+  await new ConfigService(store).createOrg(operator, 'demo', exampleSettings());
+  const { key } = await createApiKey(store, 'demo', 'admin');
+  await store.close(); // closing checkpoints the WAL: the file alone is the database
+  return key;
+}
+
+/**
+ * Starts the gateway as bench/run.ts does; resolves with its URL once it prints its listening line.
+ * With profileDir, node writes the .cpuprofile of each thread into it (the largest is the main thread).
+ */
+export function startGateway(databasePath: string, variant: string, profileDir: string | null): Promise<{ url: string; child: ChildProcess }> {
+  const nodeArgs = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
+    PORT: '0',
+    DATABASE_URL: `file:${databasePath}`,
+    RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
+    PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ','),
+  };
+  const cwd = variant.startsWith('@') ? resolve(variant.slice(1)) : root;
+  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  return new Promise((resolveStart, reject) => {
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const url = /listening on (http:\/\/\S+?)\/graphql/.exec(line)?.[1];
+      if (url) resolveStart({ url, child });
+    });
+  });
+}
+
+export async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+  child.kill('SIGTERM'); // a clean exit writes the CPU profile
+  await exited;
+  children.delete(child);
+}
+
+/** A folder name for a variant and round. */
+export function variantLabel(variant: string, round: number): string {
+  return `${variant.replace(/\W+/g, '_')}-${round}`;
+}
