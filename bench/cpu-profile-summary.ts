@@ -2,6 +2,9 @@
 // time under chosen functions (their callees included), as shares of the busy (non-idle) time.
 //
 // node --import tsx bench/cpu-profile-summary.ts FILE.cpuprofile [--top 40] [--under name1,name2,...]
+//                                              [--segments GAP_MS [--segment K]]
+// --segments lists the busy stretches between idle ones of at least GAP_MS and summarises the K-th
+// (counted from 0; negative from the end; default the busiest).
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -23,6 +26,42 @@ const underNames = underIndex > 0 ? process.argv[underIndex + 1]!.split(',') : [
 
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const gapIndex = process.argv.indexOf('--segments');
+if (gapIndex > 0) keepSegment(Number(process.argv[gapIndex + 1]) * 1000);
+
+/** Keeps only the samples of one busy stretch (see --segments). */
+function keepSegment(gapMicros: number): void {
+  const idleIds = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  const segments: { from: number; to: number; busy: number; at: number }[] = [];
+  let current: { from: number; to: number; busy: number; at: number } | null = null;
+  let idleRun = 0;
+  let clock = 0;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    clock += delta;
+    if (idleIds.has(id)) {
+      idleRun += delta;
+      if (idleRun >= gapMicros && current) {
+        segments.push(current);
+        current = null;
+      }
+      return;
+    }
+    idleRun = 0;
+    if (!current) current = { from: index, to: index, busy: 0, at: clock };
+    current.to = index;
+    current.busy += delta;
+  });
+  if (current) segments.push(current);
+  segments.forEach((segment, index) => console.log(`segment ${index}: at ${(segment.at / 1000).toFixed(0)} ms, busy ${(segment.busy / 1000).toFixed(0)} ms`));
+  const chosenIndex = process.argv.indexOf('--segment');
+  const busiest = segments.reduce((best, segment, index) => (segment.busy > segments[best]!.busy ? index : best), 0);
+  const k = chosenIndex > 0 ? Number(process.argv[chosenIndex + 1]) : busiest;
+  const chosen = segments.at(k)!;
+  console.log(`summarising segment ${k < 0 ? segments.length + k : k}\n`);
+  profile.samples = profile.samples.slice(chosen.from, chosen.to + 1);
+  profile.timeDeltas = profile.timeDeltas.slice(chosen.from, chosen.to + 1);
+}
 const parent = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 

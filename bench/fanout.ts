@@ -52,7 +52,15 @@ class Arrivals {
 }
 
 /** Commits one change with the subscribers in place, waits until all have it, and reports the times. */
-async function commitAndTime(name: string, gateway: FanOutServer, key: string, version: { current: number }, arrivals: Arrivals, memoryBefore: number, close: () => void): Promise<FanOutResult> {
+/** quietMs: an idle stretch before and after the change, so that a CPU profile shows the fan-out apart (bench/cpu-profile-summary.ts --segments). */
+export interface FanOutOptions {
+  quietMs?: number;
+}
+
+const quiet = (ms: number | undefined) => (ms ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+
+async function commitAndTime(name: string, gateway: FanOutServer, key: string, version: { current: number }, arrivals: Arrivals, memoryBefore: number, close: () => void, options: FanOutOptions): Promise<FanOutResult> {
+  await quiet(options.quietMs);
   const memoryAfter = rss(gateway.child);
   const cpuBefore = cpuMs(gateway.child);
   arrivals.start();
@@ -65,6 +73,7 @@ async function commitAndTime(name: string, gateway: FanOutServer, key: string, v
   version.current += 1;
   await arrivals.all;
   const serverCpuMs = cpuMs(gateway.child) - cpuBefore;
+  await quiet(options.quietMs);
   close();
   const sorted = arrivals.sorted();
   const subscribers = sorted.length;
@@ -85,7 +94,7 @@ async function inBatches(count: number, open: (index: number) => Promise<void>):
  * subscribers are plain node:http requests: the load generator shares the cores with the server,
  * and fetch's web streams would cost it several times more per event.
  */
-export async function sseFanOut(gateway: FanOutServer, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
+export async function sseFanOut(gateway: FanOutServer, key: string, count: number, version: { current: number }, options: FanOutOptions = {}): Promise<FanOutResult> {
   const before = rss(gateway.child);
   const arrivals = new Arrivals(count);
   const requests: ClientRequest[] = [];
@@ -114,11 +123,11 @@ export async function sseFanOut(gateway: FanOutServer, key: string, count: numbe
       request.end(body);
     });
   await inBatches(count, openOne);
-  return commitAndTime(`S SSE ${count}`, gateway, key, version, arrivals, before, () => requests.forEach((request) => request.destroy()));
+  return commitAndTime(`S SSE ${count}`, gateway, key, version, arrivals, before, () => requests.forEach((request) => request.destroy()), options);
 }
 
 /** The same over WebSocket (graphql-transport-ws), one socket per subscriber. */
-export async function wsFanOut(gateway: FanOutServer, key: string, count: number, version: { current: number }): Promise<FanOutResult> {
+export async function wsFanOut(gateway: FanOutServer, key: string, count: number, version: { current: number }, options: FanOutOptions = {}): Promise<FanOutResult> {
   const before = rss(gateway.child);
   const arrivals = new Arrivals(count);
   const sockets: WebSocket[] = [];
@@ -140,5 +149,5 @@ export async function wsFanOut(gateway: FanOutServer, key: string, count: number
         });
       }),
   );
-  return commitAndTime(`S WebSocket ${count}`, gateway, key, version, arrivals, before, () => sockets.forEach((socket) => socket.terminate()));
+  return commitAndTime(`S WebSocket ${count}`, gateway, key, version, arrivals, before, () => sockets.forEach((socket) => socket.terminate()), options);
 }

@@ -4,7 +4,8 @@
 // npm run bench:fanout -- [--subscribers 10000] [--doors sse,ws] [--rounds 2] [--variants default,fanout-shared-serialisation]
 //                         [--cpu-prof DIR]
 // Variants (bench/variant-gateway.ts) alternate round by round, each on a fresh gateway and a fresh
-// copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into DIR/VARIANT-ROUND/.
+// copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into DIR/VARIANT-ROUND-DOOR/,
+// with half a second of quiet before and after the change: bench/cpu-profile-summary.ts --segments 300 finds it.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
         copyFileSync(template, database);
         const gateway = await startGateway(database, variant, profileDir && join(profileDir, label));
         const run = door === 'ws' ? wsFanOut : sseFanOut;
-        const row = await run(gateway, key, subscribers, { current: 1 });
+        const row = await run(gateway, key, subscribers, { current: 1 }, { quietMs: profileDir ? 500 : 0 });
         await stop(gateway.child);
         const name = `${variant} ${door}`;
         results.set(name, [...(results.get(name) ?? []), row]);

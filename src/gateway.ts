@@ -78,6 +78,11 @@ function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
   }) as Plugin<Context>;
 }
 
+/** Live events written by the doors straight to their clients (graphql/shared-events.ts), which needs the shared results. */
+export function directFanOut(performance: PerformanceSwitches): boolean {
+  return !performance.disabled.has('fanout-shared-serialisation') && !performance.disabled.has('fanout-direct-writes');
+}
+
 function cachedStore(store: ConfigStore, events: ChangeEvents): CachedConfigStore {
   const cached = new CachedConfigStore(store);
   events.watchAll((revision) => cached.applyRevision(revision));
@@ -124,8 +129,8 @@ export function createGateway(deps: GatewayDeps) {
       // +27% on GraphQL reads (bench/results). Subscriptions keep graphql-js, whose event stream the SSE and WebSocket doors use.
       ...(performance.disabled.has('graphql-jit') ? [] : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
       // One change executed (and over SSE serialised) once per distinct selection, not per subscriber.
-      ...(performance.disabled.has('fanout-shared-serialisation') ? [] : [useSharedSubscriptionEvents()]),
-      useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation'), nodeStream: !performance.disabled.has('sse-node-stream') }),
+      ...(performance.disabled.has('fanout-shared-serialisation') ? [] : [useSharedSubscriptionEvents(events)]),
+      useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation'), nodeStream: !performance.disabled.has('sse-node-stream'), directWrites: directFanOut(performance) }),
       useUnexpectedErrorLog(logger),
       ...(readPlans ? [readPlans.plugin()] : []),
     ],

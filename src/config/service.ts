@@ -1,7 +1,7 @@
 // The one way in: every door reads, changes, audits and follows configurations through this service.
 import { z } from 'zod';
 import { canSeeOrg, canWrite, type Actor } from '../auth/actor.ts';
-import type { ChangeEvents } from '../events/change-feed.ts';
+import type { ChangeEvents, RevisionStream } from '../events/change-feed.ts';
 import type { ConfigStore, OrgSummary } from '../store/config-store.ts';
 import {
   ConfigValidationError,
@@ -179,7 +179,7 @@ export class ConfigService {
    * Revisions of the organisation as they are committed, after `sinceVersion` when given (the
    * missed ones first), only those touching `fields` (setting or group paths) when given.
    */
-  async subscribe(actor: Actor | null, orgId: string, options: { sinceVersion?: number | null; fields?: readonly string[] | null }): Promise<AsyncIterable<Revision>> {
+  async subscribe(actor: Actor | null, orgId: string, options: { sinceVersion?: number | null; fields?: readonly string[] | null }): Promise<RevisionStream> {
     if (!this.events) throw new Error('this service was created without a change feed');
     this.authorizeRead(actor, orgId);
     const unknown: Problem[] = (options.fields ?? []).flatMap((field, index) =>

@@ -5,6 +5,22 @@ import type { ConfigStore } from '../store/config-store.ts';
 import type { CommitSignal, CommitSignals } from './commit-signals.ts';
 
 /**
+ * One subscriber's revisions of one organisation. Its consumer reads them with next(), or, while it
+ * has read all there was and waits for more, may take each live one at once (offerFirst).
+ */
+export interface RevisionStream extends AsyncIterable<Revision> {
+  readonly orgId: string;
+  /**
+   * Each live revision this stream keeps is first offered to `take` when nothing is queued for
+   * next() (the backlog has been read and the consumer has had every revision before). Returning
+   * true means `take` has delivered it: it is not queued. Returning false queues it as usual, so
+   * the order is the same either way. The fan-out (graphql/shared-events.ts) writes one shared
+   * event to thousands of subscribers this way, without an async step for each.
+   */
+  offerFirst(take: (revision: Revision) => boolean): void;
+}
+
+/**
  * Committed revisions, per organisation, in version order, each once. An in-process implementation
  * tails the store's revision log; one over Redis or PostgreSQL can stand behind the same interface.
  */
@@ -13,7 +29,12 @@ export interface ChangeEvents {
    * Every revision of `orgId` above `sinceVersion` (when given), then the live ones, those `accept`
    * keeps. A subscriber that leaves too many unread is ended; it resumes with sinceVersion.
    */
-  subscribe(orgId: string, sinceVersion: number | null, accept?: (revision: Revision) => boolean): AsyncIterable<Revision>;
+  subscribe(orgId: string, sinceVersion: number | null, accept?: (revision: Revision) => boolean): RevisionStream;
+  /**
+   * Awaited before each revision is handed to the subscriptions of its organisation, when
+   * `prepare` returns a promise (the fan-out executes its shared results then). Returns an unsubscribe.
+   */
+  beforeDelivery(prepare: (revision: Revision) => Promise<void> | undefined): () => void;
   /** This process has just committed: read the log now rather than at the next poll. */
   notifyCommitted(): void;
   /** Every committed revision of every organisation, in commit order (for caches). Returns an unsubscribe. */
@@ -41,6 +62,7 @@ export class RevisionLogTailer implements ChangeEvents {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly allListeners = new Set<Listener>();
   private readonly keyChangeListeners = new Set<() => void>();
+  private readonly preparers = new Set<(revision: Revision) => Promise<void> | undefined>();
   /** Ends every open subscription: on shutdown, streams complete instead of being cut. */
   private readonly stops = new Set<() => void>();
   private draining: Promise<void> | null = null;
@@ -152,13 +174,31 @@ export class RevisionLogTailer implements ChangeEvents {
         for (const revision of batch) {
           this.lastSeq = revision.seq;
           for (const listener of this.allListeners) this.safely(() => listener(revision));
-          for (const listener of this.listeners.get(revision.orgId) ?? []) this.safely(() => listener(revision));
+          const listeners = this.listeners.get(revision.orgId);
+          if (!listeners) continue;
+          await this.prepare(revision);
+          for (const listener of listeners) this.safely(() => listener(revision));
         }
         if (batch.length < batchSize) break;
       }
     }
     this.drainFailed = false;
     this.drainFailureReported = false;
+  }
+
+  /** Runs the preparations of a revision; one failing keeps neither the revision nor the others from the subscribers. */
+  private async prepare(revision: Revision): Promise<void> {
+    if (this.preparers.size === 0) return;
+    const preparing: Promise<void>[] = [];
+    for (const prepare of this.preparers) {
+      try {
+        const running = prepare(revision);
+        if (running) preparing.push(running.catch(this.onError));
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+    if (preparing.length > 0) await Promise.all(preparing);
   }
 
   /** Reads the log after lastSeq; a failure leaves the next drain to read it again. */
@@ -185,13 +225,19 @@ export class RevisionLogTailer implements ChangeEvents {
     return () => this.allListeners.delete(listener);
   }
 
+  beforeDelivery(prepare: (revision: Revision) => Promise<void> | undefined): () => void {
+    this.preparers.add(prepare);
+    return () => this.preparers.delete(prepare);
+  }
+
   watchKeyChanges(listener: () => void): () => void {
     this.keyChangeListeners.add(listener);
     return () => this.keyChangeListeners.delete(listener);
   }
 
-  subscribe(orgId: string, sinceVersion: number | null, accept: (revision: Revision) => boolean = () => true): AsyncIterable<Revision> {
-    return new Repeater<Revision>(async (push, stop) => {
+  subscribe(orgId: string, sinceVersion: number | null, accept: (revision: Revision) => boolean = () => true): RevisionStream {
+    let take: ((revision: Revision) => boolean) | null = null;
+    const repeater = new Repeater<Revision>(async (push, stop) => {
       if (this.closed) {
         stop();
         return;
@@ -206,6 +252,8 @@ export class RevisionLogTailer implements ChangeEvents {
         if (revision.version <= delivered) return undefined;
         delivered = revision.version;
         if (!accept(revision)) return undefined;
+        // Nothing queued, nothing replaying: the consumer may take it at once (offerFirst).
+        if (!replaying && unconsumed === 0 && take?.(revision)) return undefined;
         if (unconsumed >= maxUnconsumed) {
           // Too far behind to keep up: end the stream; the client resumes with sinceVersion.
           stop();
@@ -237,6 +285,12 @@ export class RevisionLogTailer implements ChangeEvents {
         listeners.delete(listener);
         if (listeners.size === 0 && this.listeners.get(orgId) === listeners) this.listeners.delete(orgId);
       }
+    });
+    return Object.assign(repeater, {
+      orgId,
+      offerFirst(offered: (revision: Revision) => boolean) {
+        take = offered;
+      },
     });
   }
 

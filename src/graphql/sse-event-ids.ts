@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Response as AdapterResponse } from '../http/fetch-api.ts';
+import { attachDirectSink } from './shared-events.ts';
 
 const pingIntervalMs = 12_000;
 
@@ -82,9 +83,12 @@ const complete = Buffer.from('event: complete\ndata:\n\n');
 
 /**
  * The same stream as a Node Readable in the server adapter's own Response, which the adapter pipes
- * to the socket: each event costs a push rather than a web stream's read promises.
+ * to the socket: each event costs a push rather than a web stream's read promises. With
+ * directWrites, the fan-out pushes the live events it can straight into it (shared-events.ts),
+ * while the client keeps up: once it is a buffer behind, events wait in its subscription as before.
  */
-function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Request, shareFrames: boolean): Response {
+function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Request, options: { shareFrames: boolean; directWrites: boolean }): Response {
+  const { shareFrames } = options;
   const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
@@ -130,6 +134,13 @@ function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Reque
       callback(error);
     },
   });
+  if (options.directWrites) {
+    attachDirectSink(request, (result) => {
+      if (finished || stream.readableLength >= stream.readableHighWaterMark) return false;
+      stream.push(frameOf(result, encoder, true));
+      return true;
+    });
+  }
   // A comment first, so that proxies and browsers see the response start at once.
   stream.push(comment);
   ping = setInterval(() => {
@@ -138,12 +149,18 @@ function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Reque
   return new AdapterResponse(stream as unknown as BodyInit, { status: 200, headers }) as unknown as Response;
 }
 
-export function useSseEventIds(options: { shareFrames: boolean; nodeStream: boolean }): Plugin {
+export function useSseEventIds(options: { shareFrames: boolean; nodeStream: boolean; directWrites: boolean }): Plugin {
   return {
     onResultProcess({ result, setResultProcessor, request }) {
       const accepts = request.headers.get('accept') ?? '';
       if (Symbol.asyncIterator in Object(result) && accepts.includes('text/event-stream')) {
-        setResultProcessor((results) => (options.nodeStream ? nodeEventStream : eventStream)(results as AsyncIterable<ExecutionResult>, request, options.shareFrames), 'text/event-stream');
+        setResultProcessor(
+          (results) =>
+            options.nodeStream
+              ? nodeEventStream(results as AsyncIterable<ExecutionResult>, request, options)
+              : eventStream(results as AsyncIterable<ExecutionResult>, request, options.shareFrames),
+          'text/event-stream',
+        );
       }
     },
   };

@@ -1,13 +1,14 @@
 // GraphQL over WebSocket (graphql-ws) on the gateway's HTTP server, through the same yoga pipeline
 // and the same guard as HTTP: a key is needed to connect, and every operation is rate limited.
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { Actor } from '../auth/actor.ts';
-import type { Gateway } from '../gateway.ts';
+import { directFanOut, type Gateway } from '../gateway.ts';
 import { bodyLimitBytes } from '../rest/limits.ts';
 import { documentTooLarge } from './armor.ts';
+import { attachDirectSink } from './shared-events.ts';
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
@@ -19,9 +20,35 @@ interface ConnectionExtra {
   actor?: Actor;
 }
 
+/** Bytes a socket may have waiting to be sent before the fan-out leaves its events to graphql-ws, which waits for each send. */
+const directWriteBacklogBytes = 16 * 1024;
+
+/** The JSON of each shared result, kept while the result lives: subscribers sharing a result share its text. */
+const payloads = new WeakMap<ExecutionResult, string>();
+
+function payloadOf(result: ExecutionResult): string {
+  let payload = payloads.get(result);
+  if (payload === undefined) payloads.set(result, (payload = JSON.stringify(result)));
+  return payload;
+}
+
+/**
+ * Lets the fan-out write this subscription's live events itself (shared-events.ts), as graphql-ws
+ * would: the same next message, with the shared result's JSON in it, serialised once for all.
+ */
+function writeEventsDirectly(socket: WebSocket, id: string, context: object): void {
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  attachDirectSink(context, (result) => {
+    if (socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > directWriteBacklogBytes) return false;
+    socket.send(`${prefix}${payloadOf(result)}}`);
+    return true;
+  });
+}
+
 /** Accepts graphql-ws connections on the GraphQL path; the API key comes in connection_init's payload. */
 export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { close: () => Promise<void> } {
   const { guard, logger } = gateway;
+  const directWrites = directFanOut(gateway.performance);
   // Messages are GraphQL documents: the HTTP body limit applies to them too.
   const sockets = new WebSocketServer({ server, path: gateway.graphqlEndpoint, maxPayload: bodyLimitBytes });
   const graphqlWs = useServer(
@@ -73,6 +100,9 @@ export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { c
         };
         const errors = validate(args.schema, args.document);
         return errors.length > 0 ? errors : args;
+      },
+      onOperation: (ctx, id, _payload, args, result) => {
+        if (directWrites && Symbol.asyncIterator in Object(result)) writeEventsDirectly(ctx.extra.socket, id, args.contextValue as object);
       },
       onError: (_ctx, _id, _payload, errors) => {
         for (const error of errors) if (!error.extensions?.['code']) logger.warn({ err: error }, 'WebSocket operation failed');
