@@ -11,7 +11,7 @@ import { contextFactory, type Context } from './graphql/context.ts';
 import { codeOf, maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
 import { ReadPlans } from './graphql/read-plans.ts';
-import { useSharedSubscriptionEvents } from './graphql/shared-events.ts';
+import { SharedSubscriptionEvents } from './graphql/shared-events.ts';
 import { useSseEventIds } from './graphql/sse-event-ids.ts';
 import { RequestGuard, useApiKeyAuth, type SharedRateLimits } from './http/api-key-auth.ts';
 import { useBodyLimit } from './http/body-limit.ts';
@@ -98,6 +98,7 @@ export function createGateway(deps: GatewayDeps) {
   const service = new ConfigService(store, events);
   // Learnt from yoga's successful reads, for the GraphQL read fast path (http/fast-graphql-read.ts).
   const readPlans = cache && !performance.disabled.has('graphql-fast-path') ? new ReadPlans() : null;
+  const sharedEvents = performance.disabled.has('fanout-shared-serialisation') ? null : new SharedSubscriptionEvents(events);
   const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits, acrossWorkers: deps.rateLimitsAcrossWorkers });
   const yoga = createYoga<object, Context>({
     schema,
@@ -129,7 +130,7 @@ export function createGateway(deps: GatewayDeps) {
       // +27% on GraphQL reads (bench/results). Subscriptions keep graphql-js, whose event stream the SSE and WebSocket doors use.
       ...(performance.disabled.has('graphql-jit') ? [] : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
       // One change executed (and over SSE serialised) once per distinct selection, not per subscriber.
-      ...(performance.disabled.has('fanout-shared-serialisation') ? [] : [useSharedSubscriptionEvents(events)]),
+      ...(sharedEvents ? [sharedEvents.plugin()] : []),
       useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation'), nodeStream: !performance.disabled.has('sse-node-stream'), directWrites: directFanOut(performance) }),
       useUnexpectedErrorLog(logger),
       ...(readPlans ? [readPlans.plugin()] : []),
@@ -138,7 +139,7 @@ export function createGateway(deps: GatewayDeps) {
   });
   // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*.ts) apply the same guard
   // and log to the same place; they answer from the same cache and write through the same service.
-  return Object.assign(yoga, { guard, logger, cache, performance, service, readPlans });
+  return Object.assign(yoga, { guard, logger, cache, performance, service, readPlans, sharedEvents });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

@@ -38,7 +38,7 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 }
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
-export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits' | 'logger'> = {}) {
+export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits' | 'logger' | 'performance'> = {}) {
   const backend = await createTestBackend();
   const { store, events, database } = backend;
   const service = new ConfigService(store, events);
@@ -210,8 +210,8 @@ export async function until(condition: () => boolean, timeoutMs = 5_000): Promis
 export type ListeningGateway = TestGateway & { baseUrl: string };
 
 /** A test gateway served on a real HTTP server (with its WebSocket door when asked); close() stops both. */
-export async function createListeningGateway(options: { webSockets?: boolean } = {}): Promise<ListeningGateway> {
-  const gw = await createTestGateway();
+export async function createListeningGateway(options: { webSockets?: boolean; performance?: GatewayDeps['performance'] } = {}): Promise<ListeningGateway> {
+  const gw = await createTestGateway({ performance: options.performance });
   const server = await listen(gw.gateway, options);
   return {
     ...gw,

@@ -101,13 +101,15 @@ interface PreparedRevision {
 }
 
 /**
- * The subscriptions of this gateway that a door has attached to, by organisation, document and
- * selection. Before the change feed hands a revision to an organisation's subscriptions, each of
- * their selections is executed once and each of their keys checked once; each subscription then
- * takes its event synchronously (SharedResults.take), or, when anything is not ready, the
- * ordinary way.
+ * The shared events of one gateway: its plugin, and the subscriptions a door has attached to, by
+ * organisation, document and selection. Before the change feed hands a revision to an
+ * organisation's subscriptions, each of their selections is executed once and each of their keys
+ * checked once; each subscription then takes its event synchronously (SharedResults.take), or,
+ * when anything is not ready, the ordinary way.
  */
-class AttachedSelections {
+export class SharedSubscriptionEvents {
+  /** Events the doors wrote straight to their clients (for tests and metrics). */
+  directDeliveries = 0;
   private readonly byOrg = new Map<string, Map<DocumentNode, Map<string, Set<SharedResults & { key: string }>>>>();
   private readonly prepared = new WeakMap<Revision, PreparedRevision>();
 
@@ -133,6 +135,24 @@ class AttachedSelections {
     if (members.size === 0) byKey.delete(subscription.key);
     if (byKey.size === 0) byDocument.delete(subscription.document);
     if (byDocument.size === 0) this.byOrg.delete(subscription.orgId);
+  }
+
+  /** The subscription is set up as before (same checks, same errors); only the events take the shared path. */
+  plugin(): Plugin {
+    return {
+      onSubscribe: ({ subscribeFn, setSubscribeFn }) => {
+        setSubscribeFn(async (args) => {
+          const results = await subscribeFn(args);
+          const context = args.contextValue as Context;
+          const source = sources.get(context);
+          if (!source || !(Symbol.asyncIterator in Object(results))) return results;
+          sources.delete(context);
+          const subscription = new SharedResults(args as ExecutionArgs, source, (results as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](), this);
+          subscriptions.set(context.request ?? context, subscription);
+          return subscription;
+        });
+      },
+    };
   }
 
   preparedFor(revision: Revision): PreparedRevision | undefined {
@@ -183,7 +203,7 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
     readonly args: ExecutionArgs,
     private readonly source: RevisionStream,
     private readonly original: AsyncIterator<ExecutionResult>,
-    private readonly selections: AttachedSelections,
+    private readonly selections: SharedSubscriptionEvents,
   ) {
     this.orgId = source.orgId;
     this.document = args.document;
@@ -208,7 +228,9 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
     const prepared = this.selections.preparedFor(revision);
     if (!prepared || (this.keyHash !== null && !prepared.validKeys.has(this.keyHash))) return false;
     const result = prepared.results.get(this.document)?.get(this.key!);
-    return result !== undefined && this.sink(result);
+    if (result === undefined || !this.sink(result)) return false;
+    this.selections.directDeliveries += 1;
+    return true;
   }
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
@@ -260,23 +282,4 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
     await this.original.return?.();
     await this.events.return?.();
   }
-}
-
-/** The subscription is set up as before (same checks, same errors); only the events take the shared path. */
-export function useSharedSubscriptionEvents(events: ChangeEvents): Plugin {
-  const selections = new AttachedSelections(events);
-  return {
-    onSubscribe({ subscribeFn, setSubscribeFn }) {
-      setSubscribeFn(async (args) => {
-        const results = await subscribeFn(args);
-        const context = args.contextValue as Context;
-        const source = sources.get(context);
-        if (!source || !(Symbol.asyncIterator in Object(results))) return results;
-        sources.delete(context);
-        const subscription = new SharedResults(args as ExecutionArgs, source, (results as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](), selections);
-        subscriptions.set(context.request ?? context, subscription);
-        return subscription;
-      });
-    },
-  };
 }
