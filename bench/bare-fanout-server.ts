@@ -1,6 +1,7 @@
 // S0, the ceiling of the fan-out: a bare node:http (and ws) server that holds subscribers and, when a
-// change is PUT, writes one prebuilt event to each, in one loop. It speaks just enough of the
-// gateway's protocol for the benchmark's subscribers: SSE on POST /graphql, graphql-transport-ws,
+// change is PUT, writes one prebuilt event to each, in one loop (over SSE as one prebuilt chunk of
+// each response's chunked body, straight to its socket: twice as fast as response.write here).
+// It speaks just enough of the gateway's protocol for the benchmark's subscribers: SSE on POST /graphql, graphql-transport-ws,
 // the ETag of GET /api/orgs/demo/config, and PUT to change.
 import { createServer, type ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -13,7 +14,8 @@ function broadcast(): void {
   version += 1;
   const payload = JSON.stringify({ data: { orgConfigChanged: { version, config: { branding: { color: version % 2 ? '#000001' : '#000002' } } } } });
   const frame = Buffer.from(`event: next\nid: ${version}\ndata: ${payload}\n\n`);
-  for (const response of sseSubscribers) response.write(frame);
+  const chunk = Buffer.concat([Buffer.from(`${frame.byteLength.toString(16)}\r\n`), frame, Buffer.from('\r\n')]);
+  for (const response of sseSubscribers) response.socket!.write(chunk);
   // graphql-ws sends each subscriber's own id in its message, so each message is its own string.
   for (const [socket, id] of wsSubscribers) socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
 }

@@ -3,14 +3,14 @@
 //
 // npm run bench:fanout -- [--subscribers 10000] [--doors sse,ws] [--rounds 2] [--variants default,fanout-shared-serialisation]
 //                         [--cpu-prof DIR]
-// Variants (bench/variant-gateway.ts) alternate round by round, each on a fresh gateway and a fresh
-// copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into DIR/VARIANT-ROUND-DOOR/,
+// Variants (bench/variant-gateway.ts, and S0: bench/bare-fanout-server.ts, the ceiling) alternate
+// round by round, each on a fresh gateway and a fresh copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into DIR/VARIANT-ROUND-DOOR/,
 // with half a second of quiet before and after the change: bench/cpu-profile-summary.ts --segments 300 finds it.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
-import { buildDatabase, children, startGateway, stop, variantLabel } from './variant-gateway.ts';
+import { buildDatabase, children, startGateway, startProcess, stop, variantLabel } from './variant-gateway.ts';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -24,6 +24,8 @@ const doors = option('doors', 'sse,ws').split(',');
 const profileDir = process.argv.includes('--cpu-prof') ? resolve(option('cpu-prof', 'profiles')) : null;
 const work = mkdtempSync(join(tmpdir(), 'org-config-fanout-'));
 
+const startBareServer = () => startProcess(['--import', 'tsx', 'bench/bare-fanout-server.ts'], {});
+
 async function main(): Promise<void> {
   const template = join(work, 'template.db');
   const key = await buildDatabase(template);
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
         const label = `${variantLabel(variant, round)}-${door}`;
         const database = join(work, `${label}.db`);
         copyFileSync(template, database);
-        const gateway = await startGateway(database, variant, profileDir && join(profileDir, label));
+        const gateway = variant === 'S0' ? await startBareServer() : await startGateway(database, variant, profileDir && join(profileDir, label));
         const run = door === 'ws' ? wsFanOut : sseFanOut;
         const row = await run(gateway, key, subscribers, { current: 1 }, { quietMs: profileDir ? 500 : 0 });
         await stop(gateway.child);

@@ -41,13 +41,17 @@ export function startGateway(databasePath: string, variant: string, profileDir: 
     RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
     PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ','),
   };
-  const cwd = variant.startsWith('@') ? resolve(variant.slice(1)) : root;
-  const child = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return startProcess([...nodeArgs, 'src/main.ts'], env, variant.startsWith('@') ? resolve(variant.slice(1)) : root);
+}
+
+/** Starts node with these arguments, a server that prints "listening on URL"; resolves with the URL once it has. */
+export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd = root): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   return new Promise((resolveStart, reject) => {
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const url = /listening on (http:\/\/\S+?)\/graphql/.exec(line)?.[1];
+      const url = /listening on (http:\/\/\S+?)(?:\/graphql)?(?:\s|$)/.exec(line)?.[1];
       if (url) resolveStart({ url, child });
     });
   });
