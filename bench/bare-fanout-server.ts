@@ -1,8 +1,8 @@
 // S0, the ceiling of the fan-out: a bare node:http (and ws) server that holds subscribers and, when a
 // change is PUT, writes one prebuilt event to each, in one loop (over SSE as one prebuilt chunk of
 // each response's chunked body, straight to its socket: twice as fast as response.write here).
-// It speaks just enough of the gateway's protocol for the benchmark's subscribers: SSE on POST /graphql, graphql-transport-ws,
-// the ETag of GET /api/orgs/demo/config, and PUT to change.
+// It speaks just enough of the gateway's protocol for the benchmark's subscribers: SSE on POST
+// /graphql, graphql-transport-ws, the ETag of GET /api/orgs/demo/config, and PUT to change.
 import { createServer, type ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 
