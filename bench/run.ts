@@ -21,8 +21,8 @@ const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
 const resultsDir = outIndex > 0 ? process.argv[outIndex + 1]! : new URL('./results', import.meta.url).pathname;
 const plan = smoke
-  ? { duration: 1, connections: 4, orgs: 20, sse: [10], ws: [5], writes: 1 }
-  : { duration: 5, connections: 50, orgs: 10_000, sse: [1_000, 10_000], ws: [1_000, 10_000], writes: 5 };
+  ? { duration: 1, rounds: 1, connections: 4, orgs: 20, sse: [10], ws: [5], writes: 1 }
+  : { duration: 5, rounds: 3, connections: 50, orgs: 10_000, sse: [1_000, 10_000], ws: [1_000, 10_000], writes: 5 };
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'org-config-bench-'));
@@ -131,6 +131,24 @@ async function load(name: string, options: autocannon.Options & { expectStatus?:
   return row;
 }
 
+/**
+ * Loads measured in turn, round after round (each of plan.duration seconds), after a second of
+ * warm-up each: a machine whose load drifts during the run then weighs on each alike, and ratios
+ * between them hold. Each figure is the mean of its rounds' req/s, the median round's latencies.
+ */
+async function alternated(runs: { name: string; options: autocannon.Options & { expectStatus?: number } }[]): Promise<LoadResult[]> {
+  for (const { options } of runs) await autocannon({ connections: plan.connections, ...options, duration: 1 });
+  const measured = runs.map(() => [] as LoadResult[]);
+  for (let round = 1; round <= plan.rounds; round++) {
+    for (const [index, { name, options }] of runs.entries()) measured[index]!.push(await load(plan.rounds > 1 ? `${name} (round ${round})` : name, options));
+  }
+  return runs.map(({ name }, index) => {
+    const rounds = measured[index]!;
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    return { name, rps: rounds.reduce((sum, row) => sum + row.rps, 0) / rounds.length, p50: median(rounds.map((row) => row.p50)), p99: median(rounds.map((row) => row.p99)), errors: rounds.reduce((sum, row) => sum + row.errors, 0) };
+  });
+}
+
 const widgetQuery = 'query ($orgId: ID!) { orgConfig(orgId: $orgId) { branding { name color } messages { welcome { pl en } } website { phonePrefix } } }';
 const fullQuery = `query ($orgId: ID!) { orgConfig(orgId: $orgId) { orgId version updatedAt
   branding { name color defaultAgentAvatarUrl showAdviserLastNameEnabled } website { baseUrl allowedOrigins phonePrefix }
@@ -180,8 +198,6 @@ async function main(): Promise<void> {
 
   const rows: LoadResult[] = [];
   const bare = await start(['bench/bare-server.ts']);
-  const b0 = await load('B0 bare node:http, same JSON from memory', { url: bare.url });
-  rows.push(b0);
 
   // Start-up on the database of many organisations, to ready: from the bundle (npm run build, then
   // npm run start:built), and from the source through tsx (npm start), which keeps serving the runs below.
@@ -203,11 +219,14 @@ async function main(): Promise<void> {
 
   const gateway = await startGateway(oneOrgDb);
   const demo = { orgId: 'demo', key: one.demoKey };
-  const g1 = await load('G1 GraphQL, 5 widget settings', { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] });
-  const g2 = await load('G2 GraphQL, whole config', { url: gateway.url, requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] });
-  const r1 = await load('R1 REST GET', { url: gateway.url, requests: [restRequest(demo.orgId, demo.key)] });
-  const r2 = await load('R2 REST GET, 304', { url: gateway.url, requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': '"v1"' })], expectStatus: 304 });
-  rows.push(g1, g2, r1, r2);
+  const [b0, g1, g2, r1, r2] = (await alternated([
+    { name: 'B0 bare node:http, same JSON from memory', options: { url: bare.url } },
+    { name: 'G1 GraphQL, 5 widget settings', options: { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } },
+    { name: 'G2 GraphQL, whole config', options: { url: gateway.url, requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } },
+    { name: 'R1 REST GET', options: { url: gateway.url, requests: [restRequest(demo.orgId, demo.key)] } },
+    { name: 'R2 REST GET, 304', options: { url: gateway.url, requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': '"v1"' })], expectStatus: 304 } },
+  ])) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
+  rows.push(b0, g1, g2, r1, r2);
   const rssOneOrg = rss(gateway.child);
 
   // Many organisations against one. autocannon starts every connection at the top of a request list,
@@ -216,21 +235,24 @@ async function main(): Promise<void> {
   // costs the load generator (on the same cores) more than resending one, so the one-organisation
   // baseline builds its requests the same way. Each is sent once over all organisations before it is
   // measured: the measure is of a running gateway whose caches hold what its clients read, not of
-  // the first read of each organisation (the start-up figure).
+  // the first read of each organisation (the start-up figure). Each pair is measured in alternated rounds.
   const inTurn = (targets: readonly Keyed[], requestOf: (orgId: string, key: string) => autocannon.Request): autocannon.Request[] => {
     let next = 0;
     return [{ setupRequest: (request) => { const { orgId, key } = targets[next++ % targets.length]!; return { ...request, ...requestOf(orgId, key) }; } }];
   };
-  const warmedLoad = async (name: string, url: string, targets: readonly Keyed[], requestOf: (orgId: string, key: string) => autocannon.Request) => {
-    await autocannon({ url, connections: plan.connections, amount: targets.length, requests: inTurn(targets, requestOf) });
-    return load(name, { url, requests: inTurn(targets, requestOf) });
+  const warmedPair = async (requestOf: (orgId: string, key: string) => autocannon.Request, names: [string, string]) => {
+    for (const [url, targets] of [[gatewayMany.url, many.orgs], [gateway.url, demoOnly]] as const) {
+      await autocannon({ url, connections: plan.connections, amount: targets.length, requests: inTurn(targets, requestOf) });
+    }
+    return alternated([
+      { name: names[0], options: { url: gatewayMany.url, requests: inTurn(many.orgs, requestOf) } },
+      { name: names[1], options: { url: gateway.url, requests: inTurn(demoOnly, requestOf) } },
+    ]);
   };
   const demoOnly = many.orgs.map(() => demo);
   const widgetRequest = (orgId: string, key: string) => graphqlRequest(widgetQuery, orgId, key);
-  const r1Many = await warmedLoad(`R1 REST GET, ${plan.orgs} orgs in turn`, gatewayMany.url, many.orgs, restRequest);
-  const r1Listed = await warmedLoad('R1 REST GET, 1 org, its requests built in turn the same way', gateway.url, demoOnly, restRequest);
-  const g1Many = await warmedLoad(`G1 GraphQL, ${plan.orgs} orgs in turn`, gatewayMany.url, many.orgs, widgetRequest);
-  const g1Listed = await warmedLoad('G1 GraphQL, 1 org, its requests built in turn the same way', gateway.url, demoOnly, widgetRequest);
+  const [r1Many, r1Listed] = (await warmedPair(restRequest, [`R1 REST GET, ${plan.orgs} orgs in turn`, 'R1 REST GET, 1 org, its requests built in turn the same way'])) as [LoadResult, LoadResult];
+  const [g1Many, g1Listed] = (await warmedPair(widgetRequest, [`G1 GraphQL, ${plan.orgs} orgs in turn`, 'G1 GraphQL, 1 org, its requests built in turn the same way'])) as [LoadResult, LoadResult];
   rows.push(r1Many, r1Listed, g1Many, g1Listed);
   const rssManyCached = rss(gatewayMany.child);
   log(`resident memory with ${plan.orgs} organisations cached: ${Math.round(rssManyCached / 2 ** 20)} MiB`);
@@ -270,14 +292,17 @@ async function main(): Promise<void> {
   // Fan-out: each run on a fresh gateway, so that its memory figure is its own.
   const fanOut: FanOutResult[] = [];
   // Each size first on S0, the ceiling (bench/bare-fanout-server.ts), then on the gateway; the
-  // largest of each again without an optimisation of the fan-out: sharing each change's result
-  // among subscribers of the same selection, and (SSE) the event stream as a Node stream.
+  // largest of each again without an optimisation of the fan-out: the doors writing live events
+  // straight to their clients, sharing each change's result among subscribers of the same
+  // selection (which the direct writes need), and (SSE) the event stream as a Node stream (likewise).
   const without = (name: string) => ({ PERF_DISABLE: name });
   const fanOutRuns: { count: number; run: typeof sseFanOut; env?: Record<string, string>; bare?: true }[] = [
     ...plan.sse.flatMap((count) => [{ count, run: sseFanOut, bare: true as const }, { count, run: sseFanOut }]),
+    { count: plan.sse.at(-1)!, run: sseFanOut, env: without('fanout-direct-writes') },
     { count: plan.sse.at(-1)!, run: sseFanOut, env: without('fanout-shared-serialisation') },
     { count: plan.sse.at(-1)!, run: sseFanOut, env: without('sse-node-stream') },
     ...plan.ws.flatMap((count) => [{ count, run: wsFanOut, bare: true as const }, { count, run: wsFanOut }]),
+    { count: plan.ws.at(-1)!, run: wsFanOut, env: without('fanout-direct-writes') },
     { count: plan.ws.at(-1)!, run: wsFanOut, env: without('fanout-shared-serialisation') },
   ];
   for (const { count, run, env = {}, bare } of fanOutRuns) {
@@ -468,14 +493,17 @@ const alsoTried = [
   '- SQLite synchronous=NORMAL instead of FULL in WAL mode: no measurable change in W here (fsync was not the bottleneck); kept, as it saves an fsync per write on slower disks.',
   '- Writes, in CPU ms per update with bench/profile-writes.ts, each against the commit before it in the same run: the change feed taking local commits from memory without a query (REST 0.45 -> 0.41, GraphQL 0.71 -> 0.67); only the changed settings written (REST 0.45 -> 0.37, GraphQL 0.69 -> 0.58); the merged settings checked group by group (REST 0.35 -> 0.28, GraphQL 0.52 -> 0.47); the REST JSON made of per-group texts (REST 0.264 -> 0.246); the revision settings JSON likewise (REST 0.262 -> 0.253, GraphQL 0.437 -> 0.413). The patch of a GraphQL update checked once, diffSettings without serialising equal values, and positional binding instead of drizzle\'s placeholders were made together and not told apart from the noise of a busy machine; they remove work the profile showed.',
   '- A fan-out memo filled only once an event had executed did not pay: every subscriber asks in the same turn, so all of them missed. The memo shares the running execution instead (fanout-shared-serialisation).',
+  '- Fan-out, in the gateway\'s CPU ms for one change to 10,000 subscribers with bench/profile-fanout.ts (npm run bench:fanout), alternated rounds in one run: the doors writing live events straight to their clients (fanout-direct-writes) SSE 830 -> 345, WebSocket 770 -> 255; then SSE events written to the socket as one prebuilt chunk of the chunked body rather than through the response (four writes and a deferred writev each) SSE 345 -> 200 (p99 208 ms against S0\'s 123 ms, which writes its SSE events the same way since). The same for WebSocket would mean writing frames past the ws library, to its private socket: not done.',
+  '- API keys hashed with the one-shot crypto.hash rather than a Hash object: 0.4 against 1.1 µs per request.',
+  '- The read scenarios are measured in alternated rounds (B0, G1, G2, R1, R2; and each many-organisations run with its one-organisation baseline), each figure the mean of its rounds: the ratios between them no longer depend on when in the run each was measured.',
   '- Start-up: the bundle with the dependencies outside it (esbuild --packages=external) took about 1.4 s against 0.8 s for the full bundle and 4.3 s through tsx, measured on a busy machine; the full bundle is kept (npm run build).',
   '',
   '- @graphql-yoga/plugin-response-cache, keyed by API key (an earlier session): G1 +12 % in one back-to-back run, and it warned that graphql-jit replaced the execute it wraps; not kept. The GraphQL read fast path keeps its own answers per request body instead, valid while the cached configuration object is the same (PERF_DISABLE=graphql-known-reads measures it).',
   '- Several processes on the SQLite file (WORKERS=2, node:cluster): measured in its own section above; on these 2 cores, with the load generator on them too and every rate-limit check an IPC round trip to the primary, reads lose and writes barely gain, so WORKERS stays 1 by default.',
   '',
-  'The fast paths, the shared fan-out and the SSE Node stream are switchable: the tables above measure each against this run (the fan-out table runs the 10,000 subscriber cases again without them, with the CPU time the gateway spent, which a busy machine disturbs less than the wall time).',
+  'The fast paths, the shared fan-out, its direct writes and the SSE Node stream are switchable: the tables above measure each against this run (the fan-out table runs the 10,000 subscriber cases again without them, with the CPU time the gateway spent, which a busy machine disturbs less than the wall time).',
   '',
-  'Not tried yet: WebSocket events sent as shared bytes (graphql-ws serialises each message itself, with the subscriber\'s id); a fan-out that writes each selection\'s bytes to its subscribers\' sockets in one loop, as S0 does, rather than through each subscriber\'s iterator chain (change feed, envelop, the SSE stream), which is what separates the gateway from S0; sharing events between subscribers whose variables differ only in sinceVersion (the key holds all the variables, so those execute apart).',
+  'Not tried yet: sharing events between subscribers whose variables differ only in sinceVersion (the key holds all the variables, so those execute apart); WebSocket frames built once per selection and written to each socket in one write (ws frames each message in two writes).',
 ];
 
 function target(name: string, measured: string, met: boolean): string {

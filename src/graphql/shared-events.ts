@@ -160,24 +160,37 @@ export class SharedSubscriptionEvents {
   }
 
   private async prepare(revision: Revision): Promise<void> {
-    const prepared: PreparedRevision = { results: new WeakMap(), validKeys: new Set() };
-    const work: Promise<void>[] = [];
-    const keys = new Map<string, SharedResults>();
-    for (const [document, byKey] of this.byOrg.get(revision.orgId) ?? []) {
+    const groups = this.byOrg.get(revision.orgId);
+    if (!groups) return;
+    // Each key once, then each selection once, executed as a member whose key is still valid.
+    const holders = new Map<string, SharedResults>();
+    for (const byKey of groups.values()) {
+      for (const members of byKey.values()) for (const member of members) if (member.keyHash !== null && !holders.has(member.keyHash)) holders.set(member.keyHash, member);
+    }
+    const validKeys = new Set<string>();
+    await Promise.all(
+      [...holders].map(([hash, member]) => {
+        const { actor, service } = member.args.contextValue as Context;
+        return service.assertStillValid(actor).then(() => void validKeys.add(hash), () => undefined);
+      }),
+    );
+    const prepared: PreparedRevision = { results: new WeakMap(), validKeys };
+    const executions: Promise<void>[] = [];
+    for (const [document, byKey] of groups) {
       const results = new Map<string, ExecutionResult>();
       prepared.results.set(document, results);
       for (const [key, members] of byKey) {
         // Any member stands for its selection: the result depends on nothing else (selectionKey).
-        const [first] = members;
-        if (first) work.push(resultOf(first.args, key, revision).then((result) => void (result.errors ? undefined : results.set(key, result))));
-        for (const member of members) if (member.keyHash !== null && !keys.has(member.keyHash)) keys.set(member.keyHash, member);
+        let stand: SharedResults | undefined;
+        for (const member of members) {
+          if (member.keyHash !== null && !validKeys.has(member.keyHash)) continue;
+          stand = member;
+          break;
+        }
+        if (stand) executions.push(resultOf(stand.args, key, revision).then((result) => void (result.errors ? undefined : results.set(key, result))));
       }
     }
-    for (const [hash, member] of keys) {
-      const { actor, service } = member.args.contextValue as Context;
-      work.push(service.assertStillValid(actor).then(() => void prepared.validKeys.add(hash), () => undefined));
-    }
-    await Promise.all(work);
+    await Promise.all(executions);
     this.prepared.set(revision, prepared);
   }
 }
@@ -240,6 +253,7 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
       event = await this.events.next();
     } catch (error) {
       // As the executor reports a failing event stream.
+      this.end();
       await this.original.return?.();
       throw new GraphQLError((error as Error).message, { originalError: error as Error, nodes: operationOf(this.args) });
     } finally {
