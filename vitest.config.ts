@@ -13,6 +13,7 @@ const postgresSuites = [
   'test/cli.test.ts',
   'test/concurrency.test.ts',
   'test/examples.test.ts',
+  'test/fan-out.test.ts',
   'test/graphql-over-http.test.ts',
   'test/graphql-update.test.ts',
   'test/history.test.ts',
