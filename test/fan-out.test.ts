@@ -61,6 +61,23 @@ describe('the fan-out', () => {
     }
   });
 
+  it('writes the events of an HTTP/1.0 SSE client, whose body is not chunked, as they are', async () => {
+    const gateway = (gw = await createListeningGateway());
+    const socket = connect(Number(new URL(gateway.baseUrl).port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    const body = JSON.stringify({ query: COLOR, variables: { orgId: 'demo' } });
+    socket.write(`POST /graphql HTTP/1.0\r\ncontent-type: application/json\r\naccept: text/event-stream\r\nx-api-key: ${gateway.keys.adviser}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    await until(() => gateway.events.subscriberCount('demo') === 1 && received.includes('\r\n\r\n'));
+    expect((await colorPut(gateway, '#0a0b0d')).status).toBe(200);
+    await until(() => received.includes('event: next'));
+    await until(() => received.endsWith('\n\n'));
+    const data = JSON.stringify({ data: { orgConfigChanged: { version: 2, config: { branding: { color: '#0a0b0d' } } } } });
+    expect(received.slice(received.indexOf('\r\n\r\n') + 4)).toBe(`:\n\nevent: next\nid: 2\ndata: ${data}\n\n`);
+    expect(gateway.gateway.sharedEvents!.directDeliveries).toBe(1);
+    socket.destroy();
+  });
+
   it('keeps each subscriber in version order, each change once, while changes come faster than their events are written', async () => {
     const gateway = (gw = await createListeningGateway({ webSockets: true }));
     const sse = [await sseSubscribe(gateway.baseUrl, COLOR, { orgId: 'demo' }, { 'x-api-key': gateway.keys.adviser }), await sseSubscribe(gateway.baseUrl, COLOR, { orgId: 'demo' }, { 'x-api-key': gateway.keys.admin })];

@@ -107,7 +107,7 @@ function directSink(stream: Readable, response: ServerResponse | undefined, enco
     if (finished() || stream.readableLength >= stream.readableHighWaterMark) return false;
     const socket = response?.socket;
     if (socket && stream.readableFlowing && stream.readableLength === 0 && isChunked(response!)) {
-      if (socket.writableLength >= socket.writableHighWaterMark) return false;
+      if (!socket.writable || socket.writableLength >= socket.writableHighWaterMark) return false;
       socket.write(chunkOf(result, encoder));
     } else {
       stream.push(frameOf(result, encoder, true));
