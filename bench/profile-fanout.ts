@@ -10,12 +10,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
+import { option } from './script-options.ts';
 import { buildDatabase, children, startGateway, startProcess, stop, variantLabel } from './variant-gateway.ts';
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? process.argv[index + 1]! : fallback;
-}
 
 const subscribers = Number(option('subscribers', '10000'));
 const rounds = Number(option('rounds', '1'));

@@ -12,12 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { cpuMs } from './process-stats.ts';
+import { option } from './script-options.ts';
 import { buildDatabase, children, startGateway, stop, variantLabel } from './variant-gateway.ts';
-
-function option(name: string, fallback: string): string {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? process.argv[index + 1]! : fallback;
-}
 
 const seconds = Number(option('seconds', '3'));
 const rounds = Number(option('rounds', '1'));

@@ -16,6 +16,7 @@ import { benchCluster } from './cluster.ts';
 import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
 import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
 import { rss } from './process-stats.ts';
+import { gatewayEnv } from './variant-gateway.ts';
 
 const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
@@ -54,16 +55,6 @@ async function stop(started: Started): Promise<void> {
   started.child.kill('SIGTERM');
   await exited;
 }
-
-const gatewayEnv = (databasePath: string, extra: Record<string, string> = {}) => ({
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'warn',
-  SEED_DEMO: 'false',
-  PORT: '0',
-  DATABASE_URL: `file:${databasePath}`,
-  RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
-  ...extra,
-});
 
 async function startGateway(databasePath: string, extra: Record<string, string> = {}): Promise<Started> {
   return start(['src/main.ts'], gatewayEnv(databasePath, extra));
@@ -343,6 +334,7 @@ async function main(): Promise<void> {
     { name: "without yoga's parse and validation cache, on yoga's path (PERF_DISABLE=graphql-fast-path,parse-cache)", env: { PERF_DISABLE: 'graphql-fast-path,parse-cache' }, compare: [{ baseline: () => throughYoga.g1!, options: g1Request }, { baseline: () => throughYoga.g2!, options: g2Request }] },
     { name: "without @envelop/graphql-jit, on yoga's path (PERF_DISABLE=graphql-fast-path,graphql-jit)", env: { PERF_DISABLE: 'graphql-fast-path,graphql-jit' }, compare: [{ baseline: () => throughYoga.g1!, options: g1Request }, { baseline: () => throughYoga.g2!, options: g2Request }] },
     { name: 'without the REST write fast path on node:http (PERF_DISABLE=rest-write-fast-path)', env: { PERF_DISABLE: 'rest-write-fast-path' }, compare: [{ baseline: () => wRest, options: restWrites }] },
+    { name: 'without the GraphQL update fast path on node:http (PERF_DISABLE=graphql-update-fast-path)', env: { PERF_DISABLE: 'graphql-update-fast-path' }, compare: [{ baseline: () => wGraphql, options: graphqlWrites }] },
     { name: 'reading back what SQLite just committed (PERF_DISABLE=sqlite-own-writes)', env: { PERF_DISABLE: 'sqlite-own-writes' }, compare: [{ baseline: () => wRest, options: restWrites }, { baseline: () => wGraphql, options: graphqlWrites }] },
     { name: "with yoga's own body limit as well as ours (PERF_DISABLE=single-body-limit)", env: { PERF_DISABLE: 'single-body-limit' }, compare: [{ baseline: () => wGraphql, options: graphqlWrites }, { baseline: () => g1, options: g1Request }] },
   ];

@@ -25,22 +25,24 @@ export async function buildDatabase(path: string): Promise<string> {
   return key;
 }
 
+/** The gateway's environment in the benchmarks: production, quiet, on this SQLite file, limits out of the way. */
+export const gatewayEnv = (databasePath: string, extra: Record<string, string> = {}) => ({
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'warn',
+  SEED_DEMO: 'false',
+  PORT: '0',
+  DATABASE_URL: `file:${databasePath}`,
+  RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
+  ...extra,
+});
+
 /**
  * Starts the gateway as bench/run.ts does; resolves with its URL once it prints its listening line.
  * With profileDir, node writes the .cpuprofile of each thread into it (the largest is the main thread).
  */
 export function startGateway(databasePath: string, variant: string, profileDir: string | null): Promise<{ url: string; child: ChildProcess }> {
   const nodeArgs = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-  const env = {
-    ...process.env,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    SEED_DEMO: 'false',
-    PORT: '0',
-    DATABASE_URL: `file:${databasePath}`,
-    RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
-    PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ','),
-  };
+  const env = gatewayEnv(databasePath, { PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ',') });
   return startProcess([...nodeArgs, 'src/main.ts'], env, variant.startsWith('@') ? resolve(variant.slice(1)) : root);
 }
 

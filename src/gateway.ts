@@ -2,13 +2,13 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { useGraphQlJit } from '@envelop/graphql-jit';
-import { GraphQLError, Kind, OperationTypeNode, type DocumentNode } from 'graphql';
+import { Kind, OperationTypeNode, type DocumentNode } from 'graphql';
 import { createYoga, useErrorHandler, useReadinessCheck, type Plugin } from 'graphql-yoga';
 import { ConfigService } from './config/service.ts';
 import type { ChangeEvents } from './events/change-feed.ts';
 import { useGraphQLLimits } from './graphql/armor.ts';
 import { contextFactory, type Context } from './graphql/context.ts';
-import { codeOf, maskError } from './graphql/error-masking.ts';
+import { logUnexpectedErrors, maskError } from './graphql/error-masking.ts';
 import { schema } from './graphql/schema.ts';
 import { ReadPlans } from './graphql/read-plans.ts';
 import { SharedSubscriptionEvents } from './graphql/shared-events.ts';
@@ -68,14 +68,7 @@ function isSubscription(document: DocumentNode): boolean {
 
 /** Unexpected failures of GraphQL operations are logged with their cause; the client sees them masked. */
 function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
-  return useErrorHandler<Context>(({ errors, context }) => {
-    for (const error of errors) {
-      const original = error instanceof GraphQLError ? error.originalError : error;
-      if (original instanceof Error && !(original instanceof GraphQLError) && !codeOf(original)) {
-        logger.error({ requestId: requestIdOf((context as Partial<Context>).request), err: original }, 'unexpected error');
-      }
-    }
-  }) as Plugin<Context>;
+  return useErrorHandler<Context>(({ errors, context }) => logUnexpectedErrors(logger, requestIdOf((context as Partial<Context>).request), errors)) as Plugin<Context>;
 }
 
 /** Live events written by the doors straight to their clients (graphql/shared-events.ts), which needs the shared results. */
@@ -97,7 +90,7 @@ export function createGateway(deps: GatewayDeps) {
   const store = cache ?? deps.store;
   const service = new ConfigService(store, events);
   // Learnt from yoga's successful reads, for the GraphQL read fast path (http/fast-graphql-read.ts).
-  const readPlans = cache && !performance.disabled.has('graphql-fast-path') ? new ReadPlans() : null;
+  const readPlans = cache && !performance.disabled.has('graphql-fast-path') ? new ReadPlans({ updates: !performance.disabled.has('graphql-update-fast-path') }) : null;
   const sharedEvents = performance.disabled.has('fanout-shared-serialisation') ? null : new SharedSubscriptionEvents(events);
   const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits, acrossWorkers: deps.rateLimitsAcrossWorkers });
   const yoga = createYoga<object, Context>({

@@ -2,6 +2,7 @@
 import { GraphQLError } from 'graphql';
 import { maskError as yogaMaskError, type YogaServerOptions } from 'graphql-yoga';
 import { ConfigValidationError, ForbiddenError, OrgNotFoundError, UnauthenticatedError } from '../config/errors.ts';
+import type { Logger } from '../logging.ts';
 
 const codes = new Map<Function, string>([
   [UnauthenticatedError, 'UNAUTHENTICATED'],
@@ -17,7 +18,7 @@ export function codeOf(error: Error): string | undefined {
   return undefined;
 }
 
-export const maskError: NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean>>['maskError'] = (
+export const maskError: NonNullable<NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean>>['maskError']> = (
   error,
   message,
   isDev,
@@ -35,3 +36,11 @@ export const maskError: NonNullable<Exclude<YogaServerOptions<object, object>['m
   }
   return yogaMaskError(error, message, isDev);
 };
+
+/** Unexpected failures of an operation are logged with their cause (the client sees them masked). */
+export function logUnexpectedErrors(logger: Logger, requestId: string, errors: readonly unknown[]): void {
+  for (const error of errors) {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof Error && !(original instanceof GraphQLError) && !codeOf(original)) logger.error({ requestId, err: original }, 'unexpected error');
+  }
+}

@@ -1,5 +1,6 @@
-// Read plans: GraphQL queries that only read the caller's own configuration, compiled once (graphql-jit)
-// so that the GraphQL read fast path (http/fast-graphql-read.ts) can run them without yoga.
+// Read plans: GraphQL queries that only read the caller's own configuration, and update plans: plain
+// updateOrgConfig mutations, each compiled once (graphql-jit) so that the GraphQL fast path
+// (http/fast-graphql-read.ts, http/fast-graphql-update.ts) can run them without yoga.
 import type { IncomingMessage } from 'node:http';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { getOperationAST, Kind, OperationTypeNode, type DocumentNode, type ExecutionResult, type FieldNode } from 'graphql';
@@ -10,9 +11,20 @@ import { schema } from './schema.ts';
 type OrgIdSource = { literal: string } | { variable: string };
 
 export interface ReadPlan {
+  readonly kind: 'read';
   readonly compiled: CompiledQuery;
   readonly orgIdSources: readonly OrgIdSource[];
 }
+
+/** A mutation whose only root field is updateOrgConfig, with its input in one variable. */
+export interface UpdatePlan {
+  readonly kind: 'update';
+  readonly compiled: CompiledQuery;
+  /** The variable that holds the input (and so the orgId of the organisation it changes). */
+  readonly inputVariable: string;
+}
+
+export type OperationPlan = ReadPlan | UpdatePlan;
 
 /**
  * The organisations a plan reads with these variables; undefined when a variable is missing or not
@@ -49,6 +61,21 @@ function orgIdSourcesOf(document: DocumentNode, operationName: string | undefine
   return sources.length > 0 && !defaulted ? sources : null;
 }
 
+/**
+ * The input variable of a mutation whose one root field is updateOrgConfig(input: $variable),
+ * without directives or a default value; null for any other operation.
+ */
+function updateInputVariableOf(document: DocumentNode, operationName: string | undefined): string | null {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation !== OperationTypeNode.MUTATION || operation.directives?.length) return null;
+  const [field, ...others] = operation.selectionSet.selections;
+  if (!field || others.length > 0 || field.kind !== Kind.FIELD || field.directives?.length || field.name.value !== 'updateOrgConfig') return null;
+  const [argument, ...otherArguments] = field.arguments ?? [];
+  if (!argument || otherArguments.length > 0 || argument.name.value !== 'input' || argument.value.kind !== Kind.VARIABLE) return null;
+  if (operation.variableDefinitions?.some((definition) => definition.defaultValue)) return null;
+  return argument.value.name.value;
+}
+
 function orgIdSourceOf(field: FieldNode): OrgIdSource | null {
   const [argument, ...others] = field.arguments ?? [];
   if (!argument || others.length > 0 || argument.name.value !== 'orgId') return null;
@@ -64,21 +91,30 @@ export function operationKey(query: string, operationName: string | undefined): 
 
 /**
  * Plans learnt from yoga: an operation gets one only after yoga has executed it, from a request the
- * fast path handed over, without errors. So every check yoga makes of a document (parsing, validation,
+ * fast path handed over, without errors (for an update: whatever its typed result). So every check yoga makes of a document (parsing, validation,
  * the graphql-armor limits) has passed for that exact text before the fast path runs it; what depends
  * on the request (the key, its organisation, the variables) the fast path checks each time.
  */
 export class ReadPlans {
-  /** null: the operation is not a plain read of configurations, and stays yoga's. */
-  private readonly plans = new Map<string, ReadPlan | null>();
+  /** null: the operation is neither a plain read of configurations nor a plain update, and stays yoga's. */
+  private readonly plans = new Map<string, OperationPlan | null>();
   /** Requests handed to yoga, with the key of their operation, to learn from once executed. */
   private readonly pending = new WeakMap<IncomingMessage, string>();
 
-  /** @param capacity operations remembered, oldest forgotten first: clients send a handful. */
-  constructor(private readonly capacity = 500) {}
+  private readonly updates: boolean;
+  private readonly capacity: number;
+
+  /**
+   * @param options.updates learn update plans too (off: PERF_DISABLE=graphql-update-fast-path)
+   * @param options.capacity operations remembered, oldest forgotten first: clients send a handful.
+   */
+  constructor(options: { updates?: boolean; capacity?: number } = {}) {
+    this.updates = options.updates ?? true;
+    this.capacity = options.capacity ?? 500;
+  }
 
   /** The plan of an operation; null when it has none; undefined when yoga has not run it yet. */
-  get(key: string): ReadPlan | null | undefined {
+  get(key: string): OperationPlan | null | undefined {
     return this.plans.get(key);
   }
 
@@ -104,14 +140,16 @@ export class ReadPlans {
     };
   }
 
-  private planOf(document: DocumentNode, operationName: string | undefined): ReadPlan | null {
+  private planOf(document: DocumentNode, operationName: string | undefined): OperationPlan | null {
     const orgIdSources = orgIdSourcesOf(document, operationName);
-    if (!orgIdSources) return null;
+    const inputVariable = orgIdSources || !this.updates ? null : updateInputVariableOf(document, operationName);
+    if (!orgIdSources && !inputVariable) return null;
     const compiled = compileQuery(schema, document, operationName);
-    return isCompiledQuery(compiled) ? { compiled, orgIdSources } : null;
+    if (!isCompiledQuery(compiled)) return null;
+    return orgIdSources ? { kind: 'read', compiled, orgIdSources } : { kind: 'update', compiled, inputVariable: inputVariable! };
   }
 
-  private remember(key: string, plan: ReadPlan | null): void {
+  private remember(key: string, plan: OperationPlan | null): void {
     // Two requests of the same operation may finish learning it: the first one's plan stays.
     if (this.plans.has(key)) return;
     if (this.plans.size >= this.capacity) this.plans.delete(this.plans.keys().next().value!);

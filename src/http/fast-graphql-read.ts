@@ -1,13 +1,16 @@
 // The GraphQL read fast path: a POSTed query that only reads the caller's own configuration, answered
 // on node:http by its compiled read plan (graphql/read-plans.ts), without the fetch-API adapter and
 // yoga's request pipeline; a body seen before, for an unchanged configuration, gets the bytes made
-// last time (known-reads.ts). Anything else goes on to yoga, with the body already read.
+// last time (known-reads.ts). A plain update has its own plan and answer (fast-graphql-update.ts).
+// Anything else goes on to yoga, with the body already read.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Context } from '../graphql/context.ts';
 import { operationKey, orgIdsRead } from '../graphql/read-plans.ts';
 import { admittedByGuard, keyRecordOf, plainOrigin, readBody } from './fast-path-checks.ts';
+import type { UpdatePlan } from '../graphql/read-plans.ts';
+import { unexpectedFailure, updateAnswerer, writeGraphQLAnswer, type UpdateStage } from './fast-graphql-update.ts';
 import { KnownReads, type KnownRead } from './known-reads.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 
@@ -58,8 +61,14 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
   // Off only to measure what it gives (`npm run bench`): then every body is parsed and executed.
   const knownReads = gateway.performance.disabled.has('graphql-known-reads') ? null : new KnownReads();
 
-  /** What a body asks, from memory or parsed and matched to its read plan; undefined when yoga must answer. */
-  function readOf(req: IncomingMessage, text: string): KnownRead | undefined {
+  /** A plain update and its variables: never remembered (each body is another change) nor answered from memory. */
+  interface KnownUpdate {
+    readonly update: UpdatePlan;
+    readonly variables: Record<string, unknown>;
+  }
+
+  /** What a body asks, from memory or parsed and matched to its plan; undefined when yoga must answer. */
+  function readOf(req: IncomingMessage, text: string): KnownRead | KnownUpdate | undefined {
     const known = knownReads?.get(text);
     if (known) return known;
     const params = paramsOf(text);
@@ -68,17 +77,27 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     const plan = readPlans!.get(operation);
     if (plan === undefined) readPlans!.learnFrom(req, operation);
     if (!plan) return undefined;
+    if (plan.kind === 'update') return { update: plan, variables: params.variables };
     const orgIds = orgIdsRead(plan, params.variables);
     if (!orgIds || orgIds.some((orgId) => orgId !== orgIds[0])) return undefined;
     const read = { variables: params.variables, plan, orgId: orgIds[0]! };
     return knownReads?.remember(text, read) ?? read;
   }
 
+  const answerUpdate = updateAnswerer(gateway);
+
   /** Resolves true once it has answered; false (before touching the response) when yoga must. */
-  async function answer(req: IncomingMessage, res: ServerResponse, key: string, answerType: string, body: Buffer, startedAt: number): Promise<boolean> {
+  async function answer(req: IncomingMessage, res: ServerResponse, key: string, answerType: string, body: Buffer, startedAt: number, stage: UpdateStage): Promise<boolean> {
     const text = body.toString('utf8');
     const read = readOf(req, text);
     if (!read) return false;
+    if ('update' in read) {
+      const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+      const answered = await answerUpdate(req, read.update, read.variables, key, requestId, stage);
+      if (!answered) return false;
+      if (!res.headersSent && !res.writableEnded) writeGraphQLAnswer(gateway, req, res, answerType, requestId, answered, startedAt);
+      return true;
+    }
     const keyHash = hashApiKey(key.trim());
     const record = await keyRecordOf(cache!, guard, req, keyHash);
     if (!record || record.orgId !== read.orgId) return false;
@@ -138,12 +157,18 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
         (req as IncomingMessage & { body?: Buffer }).body = body;
         void gateway(req, res);
       };
-      answer(req, res, key, answerType, body, startedAt).then(
+      const stage: UpdateStage = { executed: false };
+      answer(req, res, key, answerType, body, startedAt, stage).then(
         (answered) => {
           if (!answered) toYoga();
         },
-        // Nothing was written before anything could throw: yoga answers (and reports) it.
-        toYoga,
+        (error: unknown) => {
+          // Nothing was written before anything could throw: yoga answers (and reports) it, unless
+          // an update ran, which yoga would run again: that is answered here, as yoga answers a failure.
+          if (!stage.executed) return toYoga();
+          logger.error({ err: error }, 'unexpected error');
+          if (!res.headersSent) writeGraphQLAnswer(gateway, req, res, answerType, requestIdFrom(req.headers['x-request-id'] as string | undefined), unexpectedFailure, startedAt);
+        },
       );
     });
   };

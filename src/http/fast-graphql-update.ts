@@ -1,0 +1,90 @@
+// The GraphQL update fast path: a plain updateOrgConfig mutation that yoga has run once is executed
+// by its compiled plan (graphql/read-plans.ts) on node:http, from a cached admin key of the
+// organisation it changes, with yoga's bytes, headers, log line and rate limits. Until it executes,
+// anything else goes to yoga; once it has, it is answered here, whatever happened.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
+import type { Gateway } from '../gateway.ts';
+import type { Context } from '../graphql/context.ts';
+import { logUnexpectedErrors, maskError } from '../graphql/error-masking.ts';
+import type { UpdatePlan } from '../graphql/read-plans.ts';
+import { markKeyCounted } from './api-key-auth.ts';
+import { logAnswer } from './request-log.ts';
+
+/** Where an update stands: once executed, it must never go to yoga, which would execute it again. */
+export interface UpdateStage {
+  executed: boolean;
+}
+
+/** What answers a result or a failure the way yoga does; the caller writes it. */
+export interface GraphQLAnswer {
+  status: number;
+  payload: Buffer;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** As yoga serialises a result: its errors masked (graphql/error-masking.ts), without yoga's internal extensions. */
+function maskedPayload(result: ExecutionResult): Buffer {
+  if (!result.errors?.length) return Buffer.from(JSON.stringify(result));
+  const errors = result.errors.map((error) => {
+    const masked = maskError(error, 'Unexpected error.', false) as GraphQLError;
+    const { extensions, ...fields } = masked.toJSON();
+    const { http: _http, unexpected: _unexpected, ...kept } = extensions ?? {};
+    return { ...fields, extensions: Object.keys(kept).length > 0 ? kept : undefined };
+  });
+  return Buffer.from(JSON.stringify({ ...result, errors }));
+}
+
+/** yoga's answer to a failure outside execution: a 500 with the masked error. */
+export const unexpectedFailure: GraphQLAnswer = {
+  status: 500,
+  payload: Buffer.from(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] })),
+};
+
+/**
+ * Executes the update and answers what yoga would: the typed result, or the masked errors of a
+ * resolver that failed unexpectedly (logged, as yoga's path logs them). Undefined, before anything
+ * is counted or executed, when yoga must answer: another organisation's key, an adviser's, an
+ * uncached one, an input it cannot read, or a limit reached. Variables that do not coerce are
+ * refused before execution: yoga answers those too, with the key already counted.
+ */
+export function updateAnswerer(gateway: Gateway) {
+  const { cache, guard, logger, service } = gateway;
+  return async function answerUpdate(req: IncomingMessage, plan: UpdatePlan, variables: Record<string, unknown>, key: string, requestId: string, stage: UpdateStage): Promise<GraphQLAnswer | undefined> {
+    const input = variables[plan.inputVariable];
+    if (!isRecord(input) || typeof input['orgId'] !== 'string') return undefined;
+    const keyHash = hashApiKey(key.trim());
+    const record = cache!.peekApiKey(keyHash);
+    if (!record || record.orgId !== input['orgId'] || record.role !== 'admin') return undefined;
+    if (await guard.addressThrottled(guard.clientAddress(req))) return undefined;
+    const actor = actorOfKey(record, keyHash);
+    // Counted once, here; yoga does not count it again if it answers after all.
+    const throttled = await guard.keyThrottled(actor);
+    markKeyCounted(req, record.id, throttled);
+    if (throttled) return undefined;
+    const context: Context = { actor, service };
+    stage.executed = true;
+    const result = await plan.compiled.query(undefined, context, variables);
+    if (result.errors?.length) {
+      // No data: the variables did not coerce and nothing ran; yoga refuses them itself.
+      if (!('data' in result) || result.data === undefined) {
+        stage.executed = false;
+        return undefined;
+      }
+      logUnexpectedErrors(logger, requestId, result.errors);
+    }
+    return { status: 200, payload: maskedPayload(result) };
+  };
+}
+
+/** Writes an answer with the headers yoga writes, in its order (see fast-graphql-read.ts), and its log line. */
+export function writeGraphQLAnswer(gateway: Gateway, req: IncomingMessage, res: ServerResponse, answerType: string, requestId: string, answer: GraphQLAnswer, startedAt: number): void {
+  const origin = req.headers.origin;
+  // CORS as yoga's default (any origin, with credentials).
+  const cors = origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-allow-credentials': 'true' };
+  res.writeHead(answer.status, { 'Content-Type': answerType, 'content-length': answer.payload.byteLength, ...cors, 'x-request-id': requestId });
+  res.end(answer.payload);
+  logAnswer(gateway.logger, requestId, 'POST', '/graphql', answer.status, startedAt);
+}
