@@ -7,12 +7,11 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Context } from '../graphql/context.ts';
-import { operationKey, orgIdsRead } from '../graphql/read-plans.ts';
-import { admittedByGuard, keyRecordOf, plainOrigin, readBody } from './fast-path-checks.ts';
-import type { UpdatePlan } from '../graphql/read-plans.ts';
-import { unexpectedFailure, updateAnswerer, writeGraphQLAnswer, type UpdateStage } from './fast-graphql-update.ts';
+import { operationKey, orgIdsRead, type UpdatePlan } from '../graphql/read-plans.ts';
+import { admittedByGuard, isRecord, keyRecordOf, plainOrigin, readBody, writeGraphQLAnswer } from './fast-path-checks.ts';
+import { unexpectedFailure, updateAnswerer, type UpdateStage } from './fast-graphql-update.ts';
 import { KnownReads, type KnownRead } from './known-reads.ts';
-import { logAnswer, requestIdFrom } from './request-log.ts';
+import { requestIdFrom } from './request-log.ts';
 
 /** Bodies the fast path reads itself; a widget's query is a few hundred bytes. */
 const largestBody = 16_384;
@@ -29,8 +28,6 @@ interface GraphQLParams {
   operationName: string | undefined;
   variables: Record<string, unknown>;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The request's query, operation name and variables; undefined for anything unusual (extensions, say). */
 function paramsOf(body: string): GraphQLParams | undefined {
@@ -95,7 +92,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
       const answered = await answerUpdate(req, read.update, read.variables, key, requestId, stage);
       if (!answered) return false;
-      if (!res.headersSent && !res.writableEnded) writeGraphQLAnswer(gateway, req, res, answerType, requestId, answered, startedAt);
+      if (!res.headersSent && !res.writableEnded) writeGraphQLAnswer(logger, req, res, answerType, requestId, answered, startedAt);
       return true;
     }
     const keyHash = hashApiKey(key.trim());
@@ -119,13 +116,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     if (!(await admittedByGuard(guard, req, actor))) return false;
     if (res.headersSent || res.writableEnded) return true;
 
-    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
-    const origin = req.headers.origin;
-    // Headers as yoga writes them, in its order; CORS as yoga's default (any origin, with credentials).
-    const cors = origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-allow-credentials': 'true' };
-    res.writeHead(200, { 'Content-Type': answerType, 'content-length': payload.byteLength, ...cors, 'x-request-id': requestId });
-    res.end(payload);
-    logAnswer(logger, requestId, 'POST', '/graphql', 200, startedAt);
+    writeGraphQLAnswer(logger, req, res, answerType, requestIdFrom(req.headers['x-request-id'] as string | undefined), { status: 200, payload }, startedAt);
     return true;
   }
 
@@ -167,7 +158,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
           // an update ran, which yoga would run again: that is answered here, as yoga answers a failure.
           if (!stage.executed) return toYoga();
           logger.error({ err: error }, 'unexpected error');
-          if (!res.headersSent) writeGraphQLAnswer(gateway, req, res, answerType, requestIdFrom(req.headers['x-request-id'] as string | undefined), unexpectedFailure, startedAt);
+          if (!res.headersSent) writeGraphQLAnswer(logger, req, res, answerType, requestIdFrom(req.headers['x-request-id'] as string | undefined), unexpectedFailure, startedAt);
         },
       );
     });

@@ -2,7 +2,7 @@
 // by its compiled plan (graphql/read-plans.ts) on node:http, from a cached admin key of the
 // organisation it changes, with yoga's bytes, headers, log line and rate limits. Until it executes,
 // anything else goes to yoga; once it has, it is answered here, whatever happened.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
@@ -10,20 +10,12 @@ import type { Context } from '../graphql/context.ts';
 import { logUnexpectedErrors, maskError } from '../graphql/error-masking.ts';
 import type { UpdatePlan } from '../graphql/read-plans.ts';
 import { markKeyCounted } from './api-key-auth.ts';
-import { logAnswer } from './request-log.ts';
+import { isRecord, type GraphQLAnswer } from './fast-path-checks.ts';
 
 /** Where an update stands: once executed, it must never go to yoga, which would execute it again. */
 export interface UpdateStage {
   executed: boolean;
 }
-
-/** What answers a result or a failure the way yoga does; the caller writes it. */
-export interface GraphQLAnswer {
-  status: number;
-  payload: Buffer;
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** As yoga serialises a result: its errors masked (graphql/error-masking.ts), without yoga's internal extensions. */
 function maskedPayload(result: ExecutionResult): Buffer {
@@ -77,14 +69,4 @@ export function updateAnswerer(gateway: Gateway) {
     }
     return { status: 200, payload: maskedPayload(result) };
   };
-}
-
-/** Writes an answer with the headers yoga writes, in its order (see fast-graphql-read.ts), and its log line. */
-export function writeGraphQLAnswer(gateway: Gateway, req: IncomingMessage, res: ServerResponse, answerType: string, requestId: string, answer: GraphQLAnswer, startedAt: number): void {
-  const origin = req.headers.origin;
-  // CORS as yoga's default (any origin, with credentials).
-  const cors = origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-allow-credentials': 'true' };
-  res.writeHead(answer.status, { 'Content-Type': answerType, 'content-length': answer.payload.byteLength, ...cors, 'x-request-id': requestId });
-  res.end(answer.payload);
-  logAnswer(gateway.logger, requestId, 'POST', '/graphql', answer.status, startedAt);
 }

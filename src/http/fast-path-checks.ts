@@ -1,10 +1,12 @@
-// What the fast paths on node:http share: reading a small body, the guard's limits, and which origins
-// they may echo the way yoga's CORS handling does.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+// What the fast paths on node:http share: reading a small body, the guard's limits, which origins
+// they may echo the way yoga's CORS handling does, and writing a GraphQL answer as yoga does.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Actor } from '../auth/actor.ts';
 import type { CachedConfigStore } from '../store/cached-store.ts';
 import type { ApiKeyRecord } from '../store/config-store.ts';
 import type { RequestGuard } from './api-key-auth.ts';
+import { logAnswer } from './request-log.ts';
+import type { Logger } from '../logging.ts';
 
 /**
  * The live key of this hash: from the cache, or read into it from the database, except for an
@@ -37,6 +39,9 @@ export function plainOrigin(headers: IncomingHttpHeaders): boolean {
   );
 }
 
+/** A JSON object (not null, not an array). */
+export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /** Reads the whole body (its length is declared and small); null if the client went away. */
 export function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve) => {
@@ -46,4 +51,20 @@ export function readBody(req: IncomingMessage): Promise<Buffer | null> {
     req.once('error', () => resolve(null));
     req.once('aborted', () => resolve(null));
   });
+}
+
+/** What answers a result or a failure the way yoga does; the caller writes it. */
+export interface GraphQLAnswer {
+  status: number;
+  payload: Buffer;
+}
+
+/** Writes a GraphQL answer with the headers yoga writes, in its order, and its log line. */
+export function writeGraphQLAnswer(logger: Logger, req: IncomingMessage, res: ServerResponse, answerType: string, requestId: string, answer: GraphQLAnswer, startedAt: number): void {
+  const origin = req.headers.origin;
+  // CORS as yoga's default (any origin, with credentials).
+  const cors = origin === undefined ? {} : { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-allow-credentials': 'true' };
+  res.writeHead(answer.status, { 'Content-Type': answerType, 'content-length': answer.payload.byteLength, ...cors, 'x-request-id': requestId });
+  res.end(answer.payload);
+  logAnswer(logger, requestId, 'POST', '/graphql', answer.status, startedAt);
 }
