@@ -1,7 +1,7 @@
 // The S scenarios alone, for working on the fan-out: one change to many subscribers, the time
 // until each had it and the gateway's CPU ms for the change (less disturbed by a shared machine).
 //
-// npm run bench:fanout -- [--subscribers 10000] [--doors sse,ws] [--rounds 2] [--variants default,fanout-shared-serialisation]
+// npm run bench:fanout -- [--subscribers 10000] [--doors sse,ws] [--rounds 2] [--changes 5] [--variants default,S0,fanout-direct-writes]
 //                         [--cpu-prof DIR]
 // Variants (bench/variant-gateway.ts, and S0: bench/bare-fanout-server.ts, the ceiling) alternate
 // round by round, each on a fresh gateway and a fresh copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into DIR/VARIANT-ROUND-DOOR/,
@@ -15,6 +15,7 @@ import { buildDatabase, children, startGateway, startProcess, stop, variantLabel
 
 const subscribers = Number(option('subscribers', '10000'));
 const rounds = Number(option('rounds', '1'));
+const changes = Number(option('changes', '1'));
 const variants = option('variants', 'default').split(',');
 const doors = option('doors', 'sse,ws').split(',');
 const profileDir = process.argv.includes('--cpu-prof') ? resolve(option('cpu-prof', 'profiles')) : null;
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
         copyFileSync(template, database);
         const gateway = variant === 'S0' ? await startBareServer() : await startGateway(database, variant, profileDir && join(profileDir, label));
         const run = door === 'ws' ? wsFanOut : sseFanOut;
-        const row = await run(gateway, key, subscribers, { current: 1 }, { quietMs: profileDir ? 500 : 0 });
+        const row = await run(gateway, key, subscribers, { current: 1 }, { changes, quietMs: profileDir ? 500 : 0 });
         await stop(gateway.child);
         const name = `${variant} ${door}`;
         results.set(name, [...(results.get(name) ?? []), row]);

@@ -122,7 +122,8 @@ export function createGateway(deps: GatewayDeps) {
       // Compiles each query and mutation once into a function (graphql-jit): it measured +8% to
       // +27% on GraphQL reads (bench/results). Subscriptions keep graphql-js, whose event stream the SSE and WebSocket doors use.
       ...(performance.disabled.has('graphql-jit') ? [] : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
-      // One change executed (and over SSE serialised) once per distinct selection, not per subscriber.
+      // One change executed and serialised once per distinct selection, not per subscriber, and its
+      // live events written by the SSE and WebSocket doors themselves (graphql/shared-events.ts).
       ...(sharedEvents ? [sharedEvents.plugin()] : []),
       useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation'), nodeStream: !performance.disabled.has('sse-node-stream'), directWrites: directFanOut(performance) }),
       useUnexpectedErrorLog(logger),
