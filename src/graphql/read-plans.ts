@@ -91,9 +91,10 @@ export function operationKey(query: string, operationName: string | undefined): 
 
 /**
  * Plans learnt from yoga: an operation gets one only after yoga has executed it, from a request the
- * fast path handed over, without errors (for an update: whatever its typed result). So every check yoga makes of a document (parsing, validation,
- * the graphql-armor limits) has passed for that exact text before the fast path runs it; what depends
- * on the request (the key, its organisation, the variables) the fast path checks each time.
+ * fast path handed over, without errors (an update's typed refusal is no error). So every check
+ * yoga makes of a document (parsing, validation, the graphql-armor limits) has passed for that exact
+ * text before the fast path runs it; what depends on the request (the key, its organisation, the
+ * variables) the fast path checks each time.
  */
 export class ReadPlans {
   /** null: the operation is neither a plain read of configurations nor a plain update, and stays yoga's. */
