@@ -41,7 +41,10 @@ async function startCluster(env: Record<string, string> = {}) {
     if (line.startsWith('{')) logs.push(JSON.parse(line) as LogLine);
   });
   const key = /^ {2}([0-9a-f-]{36})$/m.exec(started.output)?.[1];
-  const workerPids = logs.filter((line) => line.msg === 'worker listening').map((line) => line.workerPid!);
+  // The primary's log lines may come after its listening line: both workers' must be in.
+  const listening = () => logs.filter((line) => line.msg === 'worker listening');
+  await until(() => listening().length >= 2);
+  const workerPids = listening().map((line) => line.workerPid!);
   return { ...started, key: key!, logs, workerPids };
 }
 
