@@ -1,4 +1,4 @@
-// The fan-out scenarios: thousands of subscribers of one organisation, one change, and when each had it.
+// The fan-out scenarios: thousands of subscribers of one organisation, changes, and when each had each.
 // Used by bench/run.ts (S) and bench/profile-fanout.ts.
 import type { ChildProcess } from 'node:child_process';
 import { Agent, request as httpRequest, type ClientRequest } from 'node:http';

@@ -1,5 +1,5 @@
 // The benchmark: the read paths against a bare node:http ceiling (B0), writes, and change fan-out, in one run.
-// npm run bench            the full run (about 6 minutes), results in bench/results/
+// npm run bench            the full run (about 10 minutes), results in bench/results/
 // npm run bench -- --smoke tiny numbers, to check the script works (the test suite runs it)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
