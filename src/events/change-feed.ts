@@ -242,7 +242,13 @@ export class RevisionLogTailer implements ChangeEvents {
         stop();
         return;
       }
-      const end = () => stop();
+      // Once stopped here, revisions still queued are gone: none may be taken past them.
+      let stopped = false;
+      const halt = (error?: unknown) => {
+        stopped = true;
+        stop(error);
+      };
+      const end = () => halt();
       this.stops.add(end);
       let delivered = sinceVersion ?? 0;
       let replaying = true;
@@ -253,10 +259,10 @@ export class RevisionLogTailer implements ChangeEvents {
         delivered = revision.version;
         if (!accept(revision)) return undefined;
         // Nothing queued, nothing replaying: the consumer may take it at once (offerFirst).
-        if (!replaying && unconsumed === 0 && take?.(revision)) return undefined;
+        if (!replaying && !stopped && unconsumed === 0 && take?.(revision)) return undefined;
         if (unconsumed >= maxUnconsumed) {
           // Too far behind to keep up: end the stream; the client resumes with sinceVersion.
-          stop();
+          halt();
           return undefined;
         }
         unconsumed += 1;
@@ -279,7 +285,7 @@ export class RevisionLogTailer implements ChangeEvents {
         replaying = false;
         await stop;
       } catch (error) {
-        stop(error);
+        halt(error);
       } finally {
         this.stops.delete(end);
         listeners.delete(listener);

@@ -264,7 +264,13 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
       await this.original.return?.();
       return { done: true, value: undefined };
     }
-    return { done: false, value: await resultOf(this.args, this.key, event.value) };
+    try {
+      return { done: false, value: await resultOf(this.args, this.key, event.value) };
+    } catch (error) {
+      // Not every consumer ends a stream whose next() failed (graphql-ws does not): end it here.
+      await this.finish();
+      throw error;
+    }
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {

@@ -139,6 +139,7 @@ function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Reque
   };
   // The client went away: end the subscription, which frees its place in the change feed.
   request.signal.addEventListener('abort', finish);
+  if (request.signal.aborted) queueMicrotask(finish);
   let pulling = false;
   const pull = (): void => {
     pulling = true;

@@ -89,7 +89,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     const read = readOf(req, text);
     if (!read) return false;
     if ('update' in read) {
-      const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+      const requestId = (stage.requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined));
       const answered = await answerUpdate(req, read.update, read.variables, key, requestId, stage);
       if (!answered) return false;
       if (!res.headersSent && !res.writableEnded) writeGraphQLAnswer(logger, req, res, answerType, requestId, answered, startedAt);
@@ -157,8 +157,9 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
           // Nothing was written before anything could throw: yoga answers (and reports) it, unless
           // an update ran, which yoga would run again: that is answered here, as yoga answers a failure.
           if (!stage.executed) return toYoga();
-          logger.error({ err: error }, 'unexpected error');
-          if (!res.headersSent) writeGraphQLAnswer(logger, req, res, answerType, requestIdFrom(req.headers['x-request-id'] as string | undefined), unexpectedFailure, startedAt);
+          const requestId = stage.requestId ?? requestIdFrom(req.headers['x-request-id'] as string | undefined);
+          logger.error({ requestId, err: error }, 'unexpected error');
+          if (!res.headersSent) writeGraphQLAnswer(logger, req, res, answerType, requestId, unexpectedFailure, startedAt);
         },
       );
     });

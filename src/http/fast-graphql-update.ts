@@ -15,13 +15,18 @@ import { isRecord, type GraphQLAnswer } from './fast-path-checks.ts';
 /** Where an update stands: once executed, it must never go to yoga, which would execute it again. */
 export interface UpdateStage {
   executed: boolean;
+  /** The request's id, once the update path has given it one (for the log line of a failure). */
+  requestId?: string;
 }
+
+/** As yoga masks errors: with their details in development only. */
+const isDev = process.env.NODE_ENV === 'development';
 
 /** As yoga serialises a result: its errors masked (graphql/error-masking.ts), without yoga's internal extensions. */
 function maskedPayload(result: ExecutionResult): Buffer {
   if (!result.errors?.length) return Buffer.from(JSON.stringify(result));
   const errors = result.errors.map((error) => {
-    const masked = maskError(error, 'Unexpected error.', false) as GraphQLError;
+    const masked = maskError(error, 'Unexpected error.', isDev) as GraphQLError;
     const { extensions, ...fields } = masked.toJSON();
     const { http: _http, unexpected: _unexpected, ...kept } = extensions ?? {};
     return { ...fields, extensions: Object.keys(kept).length > 0 ? kept : undefined };
@@ -39,8 +44,8 @@ export const unexpectedFailure: GraphQLAnswer = {
  * Executes the update and answers what yoga would: the typed result, or the masked errors of a
  * resolver that failed unexpectedly (logged, as yoga's path logs them). Undefined, before anything
  * is counted or executed, when yoga must answer: another organisation's key, an adviser's, an
- * uncached one, an input it cannot read, or a limit reached. Variables that do not coerce are
- * refused before execution: yoga answers those too, with the key already counted.
+ * uncached one, an input it cannot read, or a limit reached; and, with the key already counted,
+ * variables that do not coerce.
  */
 export function updateAnswerer(gateway: Gateway) {
   const { cache, guard, logger, service } = gateway;
@@ -59,14 +64,14 @@ export function updateAnswerer(gateway: Gateway) {
     const context: Context = { actor, service };
     stage.executed = true;
     const result = await plan.compiled.query(undefined, context, variables);
-    if (result.errors?.length) {
-      // No data: the variables did not coerce and nothing ran; yoga refuses them itself.
-      if (!('data' in result) || result.data === undefined) {
-        stage.executed = false;
-        return undefined;
-      }
-      logUnexpectedErrors(logger, requestId, result.errors);
+    // A result without data is a request error, raised before execution began (the GraphQL spec,
+    // "Response": data is present once execution has started): variables that do not coerce.
+    // Nothing ran, and yoga refuses them with its own errors.
+    if (!('data' in result) || result.data === undefined) {
+      stage.executed = false;
+      return undefined;
     }
+    if (result.errors?.length) logUnexpectedErrors(logger, requestId, result.errors);
     return { status: 200, payload: maskedPayload(result) };
   };
 }
