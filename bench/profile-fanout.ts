@@ -6,12 +6,12 @@
 // Variants (bench/variant-gateway.ts, and S0: bench/bare-fanout-server.ts, the ceiling) alternate
 // round by round, each on a fresh gateway and a fresh copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into DIR/VARIANT-ROUND-DOOR/,
 // with half a second of quiet before and after the change: bench/cpu-profile-summary.ts --segments 300 finds it.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
 import { option } from './script-options.ts';
-import { buildDatabase, children, startGateway, startProcess, stop, variantLabel } from './variant-gateway.ts';
+import { buildDatabase, runBenchScript, startGateway, startProcess, stop, variantLabel } from './variant-gateway.ts';
 
 const subscribers = Number(option('subscribers', '10000'));
 const rounds = Number(option('rounds', '1'));
@@ -51,12 +51,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) child.kill('SIGKILL');
-    rmSync(work, { recursive: true, force: true });
-  });
+runBenchScript(main, work);

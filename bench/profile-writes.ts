@@ -7,13 +7,13 @@
 // copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into
 // DIR/VARIANT-ROUND/ (node --cpu-prof; the largest is the main thread).
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { cpuMs } from './process-stats.ts';
 import { option } from './script-options.ts';
-import { buildDatabase, children, startGateway, stop, variantLabel } from './variant-gateway.ts';
+import { buildDatabase, runBenchScript, startGateway, stop, variantLabel } from './variant-gateway.ts';
 
 const seconds = Number(option('seconds', '3'));
 const rounds = Number(option('rounds', '1'));
@@ -88,12 +88,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) child.kill('SIGKILL');
-    rmSync(work, { recursive: true, force: true });
-  });
+runBenchScript(main, work);

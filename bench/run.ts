@@ -2,7 +2,7 @@
 // npm run bench            the full run (about 10 minutes), results in bench/results/
 // npm run bench -- --smoke tiny numbers, to check the script works (the test suite runs it)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +16,7 @@ import { benchCluster } from './cluster.ts';
 import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
 import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
 import { rss } from './process-stats.ts';
-import { gatewayEnv } from './variant-gateway.ts';
+import { children, gatewayEnv, runBenchScript } from './variant-gateway.ts';
 
 const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
@@ -27,7 +27,6 @@ const plan = smoke
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'org-config-bench-'));
-const children: ChildProcess[] = [];
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 interface Started {
@@ -40,7 +39,7 @@ interface Started {
 function start(args: string[], env: Record<string, string> = {}, nodeArgs = ['--import', 'tsx']): Promise<Started> {
   const began = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
+  children.add(child);
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -514,12 +513,4 @@ function target(name: string, measured: string, met: boolean): string {
   return `| ${name} | ${measured} | ${met ? 'yes' : '**no**'} |`;
 }
 
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) child.kill('SIGKILL');
-    rmSync(work, { recursive: true, force: true });
-  });
+runBenchScript(main, work);

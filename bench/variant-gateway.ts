@@ -4,6 +4,7 @@
 // A variant is "default", a PERF_DISABLE list (joined with "+"), or "@DIR", the gateway of another
 // checkout (e.g. git archive COMMIT | tar -x -C DIR, with node_modules linked, to compare with an earlier commit).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { operator } from '../src/auth/actor.ts';
@@ -13,7 +14,7 @@ import { exampleSettings } from '../src/demo.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-/** Every gateway started and not stopped yet: killed when the script ends. */
+/** Every process started and not stopped yet: killed when the script ends. */
 export const children = new Set<ChildProcess>();
 
 /** The benchmark's one-organisation database: "demo" with the documented example and an admin key. */
@@ -69,4 +70,17 @@ export async function stop(child: ChildProcess): Promise<void> {
 /** A folder name for a variant and round. */
 export function variantLabel(variant: string, round: number): string {
   return `${variant.replace(/\W+/g, '_')}-${round}`;
+}
+
+/** Runs a benchmark script's main; whatever happens, the processes it started are stopped and its work folder removed. */
+export function runBenchScript(main: () => Promise<void>, work: string): void {
+  main()
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    })
+    .finally(() => {
+      for (const child of children) child.kill('SIGKILL');
+      rmSync(work, { recursive: true, force: true });
+    });
 }

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logging.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
-import { countingYogaCalls, sendRaw as send, type RawAnswer } from './support/raw-http.ts';
+import { countingYogaCalls, sendRaw as send, writeRefusedBothWays } from './support/raw-http.ts';
 
 /** Two gateways on databases built alike: one served without the write fast path, one with it (counting what reaches yoga). */
 let viaYoga: TestGateway;
@@ -111,34 +111,17 @@ describe('PUT /api/orgs/{orgId}/config on the fast path', () => {
 
 describe('a write the database refuses', () => {
   it('is answered 500 and logged as yoga answers it, not tried again', async () => {
-    const logs: Record<string, unknown>[][] = [[], []];
-    const gateways = await Promise.all(logs.map((lines) => createTestGateway({ logger: createLogger('error', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) })));
-    const countedFast = countingYogaCalls(gateways[1]!.gateway);
-    const servers = [await listen(gateways[0]!.gateway, { fastPaths: false }), await listen(countedFast.gateway)];
-    let callsBefore = 0;
-    try {
-      const answers: RawAnswer[] = [];
-      for (const [index, gateway] of gateways.entries()) {
-        const headers = { ...json, 'x-api-key': gateway.keys.admin, 'x-request-id': 'refused-write' };
-        await send(servers[index]!.baseUrl, 'GET', path, headers); // caches the key
-        // The database connection turns read-only: every write fails inside its transaction.
-        (gateway.store as unknown as { sqlite: { pragma(statement: string): unknown } }).sqlite.pragma('query_only = ON');
-        callsBefore = countedFast.calls();
-        answers.push(await send(servers[index]!.baseUrl, 'PUT', path, headers, JSON.stringify({ color: '#000007' })));
-      }
-      expect(countedFast.calls()).toBe(callsBefore); // the fast path answered its failure itself
-      const [viaYogaAnswer, viaFastAnswer] = answers;
-      expect(viaYogaAnswer!.status).toBe(500);
-      expect(viaFastAnswer!.status).toBe(500);
-      expect(viaFastAnswer!.headers).toEqual(viaYogaAnswer!.headers);
-      expect(viaFastAnswer!.body.toString('utf8')).toBe(viaYogaAnswer!.body.toString('utf8'));
-      const unexpected = logs.map((lines) => lines.filter((line) => line['msg'] === 'unexpected error'));
-      expect(unexpected[0]).toHaveLength(1);
-      expect(unexpected[1]).toHaveLength(1);
-    } finally {
-      for (const server of servers) await server.close();
-      for (const gateway of gateways) await gateway.close();
-    }
+    const headersOf = (gateway: TestGateway) => ({ ...json, 'x-api-key': gateway.keys.admin, 'x-request-id': 'refused-write' });
+    const answers = await writeRefusedBothWays(
+      (baseUrl, gateway) => send(baseUrl, 'GET', path, headersOf(gateway)), // caches the key
+      (baseUrl, gateway) => send(baseUrl, 'PUT', path, headersOf(gateway), JSON.stringify({ color: '#000007' })),
+    );
+    expect(answers.fellThrough).toBe(false); // the fast path answered its failure itself
+    expect(answers.viaYoga.status).toBe(500);
+    expect(answers.viaFast.status).toBe(500);
+    expect(answers.viaFast.headers).toEqual(answers.viaYoga.headers);
+    expect(answers.viaFast.body.toString('utf8')).toBe(answers.viaYoga.body.toString('utf8'));
+    expect(answers.unexpectedLogged).toEqual([1, 1]);
   });
 });
 
