@@ -5,7 +5,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { operator } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
@@ -16,7 +15,7 @@ import { benchCluster } from './cluster.ts';
 import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
 import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
 import { rss } from './process-stats.ts';
-import { children, gatewayEnv, runBenchScript } from './variant-gateway.ts';
+import { gatewayEnv, runBenchScript, startProcess } from './variant-gateway.ts';
 
 const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
@@ -35,18 +34,11 @@ interface Started {
   startupMs: number;
 }
 
-/** Starts a process and resolves once it prints its listening line. */
-function start(args: string[], env: Record<string, string> = {}, nodeArgs = ['--import', 'tsx']): Promise<Started> {
+/** Starts a process and resolves once it prints its listening line, with the time that took. */
+async function start(args: string[], env: Record<string, string> = {}, nodeArgs = ['--import', 'tsx']): Promise<Started> {
   const began = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const url = /listening on (http:\/\/\S+?)(?:\/graphql)?(?:\s|$)/.exec(line)?.[1];
-      if (url) resolve({ url, child, startupMs: performance.now() - began });
-    });
-  });
+  const started = await startProcess([...nodeArgs, ...args], env);
+  return { ...started, startupMs: performance.now() - began };
 }
 
 async function stop(started: Started): Promise<void> {
