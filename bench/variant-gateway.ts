@@ -17,13 +17,35 @@ const root = new URL('..', import.meta.url).pathname;
 /** Every process started and not stopped yet: killed when the script ends. */
 export const children = new Set<ChildProcess>();
 
-/** The benchmark's one-organisation database: "demo" with the documented example and an admin key. */
-export async function buildDatabase(path: string): Promise<string> {
+/** An organisation of a benchmark database and its key. */
+export interface Keyed {
+  orgId: string;
+  key: string;
+}
+
+/**
+ * A fresh benchmark database: "demo" (the documented example, with an admin key) and orgCount - 1
+ * more (org-00001, ...), each with an adviser key.
+ */
+export async function buildOrgsDatabase(path: string, orgCount: number): Promise<{ demoKey: string; orgs: Keyed[] }> {
   const store = openSqliteStore(path);
-  await new ConfigService(store).createOrg(operator, 'demo', exampleSettings());
-  const { key } = await createApiKey(store, 'demo', 'admin');
+  const service = new ConfigService(store);
+  const settings = exampleSettings();
+  await service.createOrg(operator, 'demo', settings);
+  const demoKey = (await createApiKey(store, 'demo', 'admin')).key;
+  const orgs: Keyed[] = [{ orgId: 'demo', key: demoKey }];
+  for (let i = 1; i < orgCount; i++) {
+    const orgId = `org-${String(i).padStart(5, '0')}`;
+    await service.createOrg(operator, orgId, { ...settings, branding: { ...settings.branding, name: `Organisation ${i}` } });
+    orgs.push({ orgId, key: (await createApiKey(store, orgId, 'adviser')).key });
+  }
   await store.close(); // closing checkpoints the WAL: the file alone is the database
-  return key;
+  return { demoKey, orgs };
+}
+
+/** The benchmark's one-organisation database; resolves with demo's admin key. */
+export async function buildDatabase(path: string): Promise<string> {
+  return (await buildOrgsDatabase(path, 1)).demoKey;
 }
 
 /** The gateway's environment in the benchmarks: production, quiet, on this SQLite file, limits out of the way. */
