@@ -9,6 +9,7 @@ import { authenticate } from '../auth/api-keys.ts';
 import type { Logger } from '../logging.ts';
 import type { RateLimits } from '../settings.ts';
 import type { ConfigStore } from '../store/config-store.ts';
+import { KeyWindows } from './key-windows.ts';
 import { refusal, unexpectedFailure } from './refusal.ts';
 
 const actors = new WeakMap<Request, Actor | null>();
@@ -52,17 +53,21 @@ export interface RateLimitCounting {
 function limiter(name: string, options: { points: number; duration: number; blockDuration?: number }, counting: RateLimitCounting): RateLimiterAbstract {
   // The prefix names the limiter in the primary, which holds both.
   if (counting.acrossWorkers) return new RateLimiterCluster({ ...options, keyPrefix: name });
-  const local = new RateLimiterMemory(options);
+  // Its storage is its own: without a prefix, the counter is keyed by the key id or address itself,
+  // rather than by a string built (and hashed) at every request.
+  const local = new RateLimiterMemory({ ...options, keyPrefix: '' });
   if (!counting.shared) return local;
   return new RateLimiterRedis({ ...options, storeClient: counting.shared.client, keyPrefix: `${counting.shared.prefix}:${name}`, insuranceLimiter: local });
 }
 
 export class RequestGuard {
-  private readonly perKey: RateLimiterAbstract;
+  /** Counted in this process alone (KeyWindows), by the cluster's primary, or in Redis (the library). */
+  private readonly perKey: KeyWindows | RateLimiterAbstract;
   private readonly failedAuth: RateLimiterAbstract;
 
   constructor(private readonly options: { store: ConfigStore; limits: RateLimits; trustProxy: boolean } & RateLimitCounting) {
-    this.perKey = limiter('per-key', { points: options.limits.perKeyPerMinute, duration: 60 }, options);
+    const perKey = { points: options.limits.perKeyPerMinute, duration: 60 };
+    this.perKey = options.acrossWorkers || options.shared ? limiter('per-key', perKey, options) : new KeyWindows(perKey.points, perKey.duration * 1000);
     this.failedAuth = limiter('failed-auth', { points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 }, options);
   }
 
@@ -93,15 +98,21 @@ export class RequestGuard {
   /** Counts one request of the actor's key; set when the key is over its limit. */
   async keyThrottled(actor: Actor | null): Promise<Throttled | null> {
     if (actor?.kind !== 'apiKey') return null;
+    if (this.perKey instanceof KeyWindows) {
+      const msBeforeNext = this.perKey.consume(actor.keyId);
+      return msBeforeNext === 0 ? null : keyLimitReached(msBeforeNext);
+    }
     try {
       await this.perKey.consume(actor.keyId);
       return null;
     } catch (limited) {
       if (!(limited instanceof RateLimiterRes)) throw limited;
-      return { retryAfterSeconds: Math.max(1, Math.ceil(limited.msBeforeNext / 1000)), reason: 'too many requests with this API key' };
+      return keyLimitReached(limited.msBeforeNext);
     }
   }
 }
+
+const keyLimitReached = (msBeforeNext: number): Throttled => ({ retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)), reason: 'too many requests with this API key' });
 
 /** Node requests whose key a fast path counted against its limit before handing them to yoga, with the outcome. */
 const countedKeyRequests = new WeakMap<object, { keyId: string; throttled: Throttled | null }>();

@@ -1,0 +1,31 @@
+// The per-key limit counted in this process: a fixed window from a key's first request.
+import { expect, it } from 'vitest';
+import { KeyWindows } from '../src/http/key-windows.ts';
+
+it('admits the points of a window, refuses the rest until it ends, then opens a new one', () => {
+  let now = 1_000;
+  const windows = new KeyWindows(3, 60_000, () => now);
+  expect([1, 2, 3].map(() => windows.consume('key_a'))).toEqual([0, 0, 0]);
+  now += 20_000;
+  // Over the limit: the time left in the window, counted from the first request.
+  expect(windows.consume('key_a')).toBe(40_000);
+  expect(windows.consume('key_b')).toBe(0); // each key has its own window
+  now += 39_999;
+  expect(windows.consume('key_a')).toBe(1);
+  now += 1;
+  expect(windows.consume('key_a')).toBe(0);
+});
+
+it('drops ended windows when swept, and only those', () => {
+  let now = 0;
+  const windows = new KeyWindows(10, 60_000, () => now);
+  windows.consume('old');
+  now = 30_000;
+  windows.consume('recent');
+  now = 60_000;
+  windows.sweep();
+  expect(windows.size).toBe(1);
+  // The recent key's window goes on counting.
+  for (let request = 2; request <= 10; request++) expect(windows.consume('recent')).toBe(0);
+  expect(windows.consume('recent')).toBe(30_000);
+});
