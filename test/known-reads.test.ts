@@ -13,7 +13,8 @@ it('forgets the oldest bodies once their texts and answers pass the bound', () =
   expect([0, 1, 2, 3].map((index) => reads.get(body(index)) !== undefined)).toEqual([true, true, true, true]);
   // Each text is about 2 KB in memory: a fifth and a large answer push the first two out.
   reads.remember(body(4), { variables: {}, plan, orgId: 'demo' });
-  reads.keepAnswer(body(4), { config: {} as OrgConfig, role: 'admin', payload: Buffer.alloc(1_500) });
+  const config = {} as OrgConfig;
+  reads.keepAnswer(body(4), { slot: { current: config }, config, role: 'admin', payload: Buffer.alloc(1_500) });
   expect([0, 1, 2, 3, 4].map((index) => reads.get(body(index)) !== undefined)).toEqual([false, false, true, true, true]);
   expect(reads.get(body(4))?.answer?.payload.byteLength).toBe(1_500);
 });

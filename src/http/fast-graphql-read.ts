@@ -99,19 +99,20 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     const record = await keyRecordOf(cache!, guard, req, keyHash);
     if (!record || record.orgId !== read.orgId) return false;
     const actor = actorOfKey(record, keyHash);
-    const config = cache!.peekConfig(read.orgId);
     const kept = read.answer;
     let payload: Buffer;
-    if (kept && config && kept.config === config && kept.role === record.role) {
+    if (kept && kept.slot.current === kept.config && kept.role === record.role) {
       payload = kept.payload;
     } else {
+      const slot = cache!.peekConfigSlot(read.orgId);
+      const config = slot?.current;
       const context: Context = { actor, service };
       // Executed before the limits are counted: a result with errors goes to yoga, which counts it once.
       const result = await read.plan.compiled.query(undefined, context, read.variables);
       if (result.errors?.length) return false;
       payload = Buffer.from(JSON.stringify(result));
       // Kept only if made from the configuration still cached: a change may have landed meanwhile.
-      if (config && cache!.peekConfig(read.orgId) === config) knownReads?.keepAnswer(text, { config, role: record.role, payload });
+      if (slot && slot.current === config) knownReads?.keepAnswer(text, { slot, config, role: record.role, payload });
     }
     if (!(await admittedByGuard(guard, req, actor))) return false;
     if (res.headersSent || res.writableEnded) return true;

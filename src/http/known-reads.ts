@@ -2,6 +2,7 @@
 // and organisation), and the last answer made for it with the configuration it was made from.
 import type { OrgConfig } from '../config/model.ts';
 import type { ReadPlan } from '../graphql/read-plans.ts';
+import type { ConfigSlot } from '../store/cached-store.ts';
 import type { Role } from '../store/config-store.ts';
 
 export interface KnownRead {
@@ -10,10 +11,10 @@ export interface KnownRead {
   /** The one organisation the operation reads (every orgConfig field of it names the same one). */
   readonly orgId: string;
   /**
-   * The last answer's bytes. Valid while the cache holds the same configuration object (a new
-   * version is a new object) and for a key of the same role.
+   * The last answer's bytes. Valid while the cache's slot of the organisation holds the same
+   * configuration object (a new version is a new object) and for a key of the same role.
    */
-  answer?: { readonly config: OrgConfig; readonly role: Role; readonly payload: Buffer };
+  answer?: { readonly slot: ConfigSlot; readonly config: OrgConfig; readonly role: Role; readonly payload: Buffer };
 }
 
 /**
