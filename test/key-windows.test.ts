@@ -16,16 +16,19 @@ it('admits the points of a window, refuses the rest until it ends, then opens a 
   expect(windows.consume('key_a')).toBe(0);
 });
 
-it('drops ended windows when swept, and only those', () => {
+it('drops the ended windows of keys not seen since, once a window\'s time', () => {
   let now = 0;
   const windows = new KeyWindows(10, 60_000, () => now);
   windows.consume('old');
   now = 30_000;
   windows.consume('recent');
+  now = 59_999;
+  windows.consume('recent');
+  expect(windows.size).toBe(2);
+  // A minute on, the next request sweeps: the old key's window has ended, the recent one's has not.
   now = 60_000;
-  windows.sweep();
+  windows.consume('recent');
   expect(windows.size).toBe(1);
-  // The recent key's window goes on counting.
-  for (let request = 2; request <= 10; request++) expect(windows.consume('recent')).toBe(0);
+  for (let request = 4; request <= 10; request++) expect(windows.consume('recent')).toBe(0);
   expect(windows.consume('recent')).toBe(30_000);
 });

@@ -2,9 +2,10 @@
 // rate-limiter-flexible's RateLimiterMemory counts it (a window opens at a key's first request and
 // lasts `durationMs`), held in one small object per key and checked without a promise.
 //
-// Why not RateLimiterMemory itself: every request of every key goes through this check. Spread over
-// 10,000 keys, the library's record (a boxed expiry time, a timer each), its promise and result
-// object per request made reads about 10 % slower than on one key (`npm run bench:many-orgs`).
+// Why not RateLimiterMemory itself: every request of every key goes through this check. In a CPU
+// profile of reads spread over 10,000 keys (`npm run bench:many-orgs -- --cpu-prof DIR`), its
+// consume was the largest cost that grows with the number of keys, about 1 µs of some 30 per read:
+// a record per key with a boxed expiry time and a timer, a promise and a result object per request.
 // Limits shared by a cluster or in Redis still go through the library (api-key-auth.ts).
 
 interface KeyWindow {
@@ -15,20 +16,23 @@ interface KeyWindow {
 
 export class KeyWindows {
   private readonly windows = new Map<string, KeyWindow>();
+  private nextSweepAt: number;
 
   constructor(
     private readonly points: number,
     private readonly durationMs: number,
     private readonly now: () => number = () => Math.floor(performance.now()),
   ) {
-    // Ended windows of keys not seen since are dropped once a window's time, so memory follows the
-    // keys in use, not every key ever seen (the library keeps a timer per key for this).
-    setInterval(() => this.sweep(), durationMs).unref();
+    this.nextSweepAt = now() + durationMs;
   }
 
   /** Counts one request of the key: 0 while within its limit, else the ms until its window ends. */
   consume(key: string): number {
     const now = this.now();
+    // Ended windows of keys not seen since are dropped once a window's time, so memory follows the
+    // keys in use, not every key ever seen (the library keeps a timer per key for this; a timer of
+    // our own would outlive a gateway that is closed).
+    if (now >= this.nextSweepAt) this.sweep(now);
     let window = this.windows.get(key);
     if (!window || window.endsAt <= now) {
       window = { count: 0, endsAt: now + this.durationMs };
@@ -43,9 +47,8 @@ export class KeyWindows {
     return this.windows.size;
   }
 
-  /** Drops the windows that have ended (run once a window's time). */
-  sweep(): void {
-    const now = this.now();
+  private sweep(now: number): void {
     for (const [key, window] of this.windows) if (window.endsAt <= now) this.windows.delete(key);
+    this.nextSweepAt = now + this.durationMs;
   }
 }

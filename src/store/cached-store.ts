@@ -6,17 +6,17 @@ import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, UpdateDecision } from
 /** A key found by its hash, remembered this long (and forgotten at once when any other process commits). */
 const keyTtlMs = 30_000;
 
+/** An organisation's place in the cache. */
+export interface ConfigSlot {
+  current: OrgConfig;
+}
+
 /**
  * A ConfigStore that answers getConfig and findApiKeyByHash from memory. Its own writes update it
  * at once; commits of other processes reach it through the change feed (applyRevision for configs,
  * forgetKeys when anything foreign was committed). Writes always go to the database, whose
  * transaction checks the version, so a stale cache can never cause a lost update.
  */
-/** An organisation's place in the cache. */
-export interface ConfigSlot {
-  current: OrgConfig;
-}
-
 export class CachedConfigStore implements ConfigStore {
   /** One slot per organisation, kept for the life of the process: a new version replaces what it holds. */
   private readonly configs = new Map<string, ConfigSlot>();
