@@ -74,8 +74,8 @@ interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
-  /** Measured in alternated rounds: the req/s of each round. */
-  roundRps?: number[];
+  /** Measured in alternated rounds: which alternation (one per call of alternated), and the req/s of each round. */
+  rounds?: { alternation: number; rps: number[] };
 }
 
 async function load(name: string, options: autocannon.Options & { expectStatus?: number }): Promise<LoadResult> {
@@ -95,7 +95,9 @@ async function load(name: string, options: autocannon.Options & { expectStatus?:
  * each: a machine whose load drifts during the run then weighs on each alike, and ratios between
  * them hold (pairedRatio). Each figure is the mean of its rounds' req/s, the median round's latencies.
  */
+let alternations = 0;
 async function alternated(runs: { name: string; options: autocannon.Options & { expectStatus?: number } }[]): Promise<LoadResult[]> {
+  const alternation = ++alternations;
   for (const { options } of runs) await autocannon({ connections: plan.connections, ...options, duration: 1 });
   const measured = runs.map(() => [] as LoadResult[]);
   for (let round = 1; round <= plan.rounds; round++) {
@@ -109,16 +111,16 @@ async function alternated(runs: { name: string; options: autocannon.Options & { 
       p50: median(rounds.map((row) => row.p50)),
       p99: median(rounds.map((row) => row.p99)),
       errors: rounds.reduce((sum, row) => sum + row.errors, 0),
-      roundRps: rounds.map((row) => row.rps),
+      rounds: { alternation, rps: rounds.map((row) => row.rps) },
     };
   });
 }
 
 /** A load against its baseline: the median of their rounds' ratios when both were measured in the same alternated rounds, else the ratio of their req/s. */
 function pairedRatio(value: LoadResult, base: LoadResult): number {
-  const [values, bases] = [value.roundRps, base.roundRps];
-  if (!values || !bases || values.length !== bases.length || values.length < 2) return value.rps / base.rps;
-  return medianRatio(values, bases);
+  const [values, bases] = [value.rounds, base.rounds];
+  if (!values || !bases || values.alternation !== bases.alternation || values.rps.length < 2) return value.rps / base.rps;
+  return medianRatio(values.rps, bases.rps);
 }
 
 async function waitReady(url: string): Promise<void> {
@@ -382,7 +384,7 @@ function renderReport(r: {
     '',
     `${new Date().toISOString()} · ${r.machine} · ${plan.connections} connections, load generator autocannon in the same machine`,
     '',
-    `The read runs are measured in ${plan.rounds} alternated rounds of ${plan.roundSeconds} s (B0, G1, G2, R1, R2 in turn; each many-organisations run in turn with its one-organisation baseline); req/s is the mean of the rounds, p50 and p99 the median round's, and a ratio of two alternated runs (× B0, the targets) the median of their rounds' ratios. Other runs last ${plan.duration} s.`,
+    `The read runs are measured in ${plan.rounds} alternated rounds of ${plan.roundSeconds} s (B0, G1, G2, R1, R2 in turn; each many-organisations run in turn with its one-organisation baseline); req/s is the mean of the rounds, p50 and p99 the median round's, and a ratio of two runs alternated together (× B0, the targets) the median of their rounds' ratios, any other ratio that of their req/s. Other runs last ${plan.duration} s.`,
     '',
     '| scenario | req/s | × B0 | p50 ms | p99 ms | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
