@@ -45,3 +45,30 @@ it('reads a key again once its time is up, keeping the record it holds while the
     dir.remove();
   }
 });
+
+it('keeps one slot per organisation: a newer revision from the change feed replaces what it holds, an older one does not', async () => {
+  const dir = tempDir();
+  const inner = openSqliteStore(`${dir.path}/configs.db`);
+  try {
+    const service = new ConfigService(inner);
+    await service.createOrg(operator, 'acme', exampleSettings());
+    const cache = new CachedConfigStore(inner);
+    const first = await cache.getConfig('acme');
+    const slot = cache.peekConfigSlot('acme')!;
+    expect(slot.current).toBe(first);
+
+    // Committed past the cache (as another process would), then delivered by the change feed.
+    await service.update(operator, { orgId: 'acme', patch: { branding: { color: '#123456' } }, door: 'cli' });
+    const [newest, oldest] = [(await inner.listRevisions('acme', { limit: 1 }))[0]!, (await inner.revisionsSince('acme', 0, 1))[0]!];
+    cache.applyRevision(newest);
+    expect(cache.peekConfigSlot('acme')).toBe(slot);
+    expect(slot.current).not.toBe(first);
+    expect(slot.current.version).toBe(2);
+    const current = slot.current;
+    cache.applyRevision(oldest);
+    expect(slot.current).toBe(current);
+  } finally {
+    await inner.close();
+    dir.remove();
+  }
+});

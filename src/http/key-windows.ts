@@ -1,6 +1,7 @@
 // The per-key request limit when this process counts it alone: a fixed window per key, as
 // rate-limiter-flexible's RateLimiterMemory counts it (a window opens at a key's first request and
-// lasts `durationMs`), held in one small object per key and checked without a promise.
+// lasts `durationMs`), held in one small object per key and counted synchronously (the library makes
+// a promise and a result object per request).
 //
 // Why not RateLimiterMemory itself: every request of every key goes through this check. In a CPU
 // profile of reads spread over 10,000 keys (`npm run bench:many-orgs -- --cpu-prof DIR`), its
@@ -10,7 +11,7 @@
 
 interface KeyWindow {
   count: number;
-  /** When the window ends, in whole ms of this process's monotonic clock (an integer, not a boxed double). */
+  /** When the window ends, in whole ms of this process's monotonic clock (an integer: V8 keeps it unboxed for a process's first 24 days or so). */
   endsAt: number;
 }
 
@@ -23,6 +24,8 @@ export class KeyWindows {
     private readonly durationMs: number,
     private readonly now: () => number = () => Math.floor(performance.now()),
   ) {
+    // A refusal is told by a positive wait: a window of no time would admit everything.
+    if (!(durationMs >= 1)) throw new RangeError(`a window lasts at least 1 ms, not ${durationMs}`);
     this.nextSweepAt = now() + durationMs;
   }
 

@@ -14,7 +14,7 @@ export interface KnownRead {
    * The last answer's bytes. Valid while the cache's slot of the organisation holds the same
    * configuration object (a new version is a new object) and for a key of the same role.
    */
-  answer?: { readonly slot: ConfigSlot; readonly config: OrgConfig; readonly role: Role; readonly payload: Buffer };
+  answer?: { readonly slot: Readonly<ConfigSlot>; readonly config: OrgConfig; readonly role: Role; readonly payload: Buffer };
 }
 
 /**
