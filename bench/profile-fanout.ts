@@ -8,9 +8,10 @@
 // with half a second of quiet before and after the change: bench/cpu-profile-summary.ts --segments 300 finds it.
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
-import { option } from './script-options.ts';
+import { option, profileDirOption } from './script-options.ts';
+import { mean } from './stats.ts';
 import { buildDatabase, runBenchScript, startGateway, startProcess, stop, variantLabel } from './variant-gateway.ts';
 
 const subscribers = Number(option('subscribers', '10000'));
@@ -18,7 +19,7 @@ const rounds = Number(option('rounds', '1'));
 const changes = Number(option('changes', '1'));
 const variants = option('variants', 'default').split(',');
 const doors = option('doors', 'sse,ws').split(',');
-const profileDir = process.argv.includes('--cpu-prof') ? resolve(option('cpu-prof', 'profiles')) : null;
+const profileDir = profileDirOption();
 const work = mkdtempSync(join(tmpdir(), 'org-config-fanout-'));
 
 const startBareServer = () => startProcess(['--import', 'tsx', 'bench/bare-fanout-server.ts'], {});
@@ -44,7 +45,6 @@ async function main(): Promise<void> {
     }
   }
   if (rounds > 1) {
-    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
     for (const [name, rows] of results) {
       console.log(`mean ${name}: p99 ${mean(rows.map((row) => row.p99)).toFixed(1)} ms, server CPU ${Math.round(mean(rows.map((row) => row.serverCpuMs)))} ms`);
     }

@@ -1,7 +1,8 @@
 // Reads spread over many organisations against the same reads of one (the R1 and G1 pairs of
 // bench/run.ts), alone, for working on what a read costs as the number of organisations grows:
-// req/s and the gateway's CPU µs per read. CPU per read moves less than req/s when the machine is
-// shared; judge changes by it.
+// req/s and the gateway's CPU µs per read, and with --cpu-prof where a read's time goes. On a shared
+// machine both figures move by about 10 % from run to run: a change smaller than that needs more
+// rounds, or a count that does not depend on the machine's load (callgrind).
 //
 // npm run bench:many-orgs -- [--orgs 10000] [--seconds 5] [--rounds 3] [--doors rest,graphql]
 //                            [--variants default] [--cpu-prof DIR]
@@ -11,20 +12,20 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { medianRatio } from './paired-ratio.ts';
+import { mean, medianRatio } from './stats.ts';
 import { cpuMs } from './process-stats.ts';
 import { graphqlRequest, inTurn, restRequest, widgetQuery } from './requests.ts';
-import { option } from './script-options.ts';
-import { buildOrgsDatabase, runBenchScript, startGateway, stop, type Keyed } from './variant-gateway.ts';
+import { option, profileDirOption } from './script-options.ts';
+import { buildOrgsDatabase, runBenchScript, startGateway, stop, variantLabel, type Keyed } from './variant-gateway.ts';
 
 const orgCount = Number(option('orgs', '10000'));
 const seconds = Number(option('seconds', '5'));
 const rounds = Number(option('rounds', '3'));
 const doors = option('doors', 'rest,graphql').split(',');
 const variants = option('variants', 'default').split(',');
-const profileDir = process.argv.includes('--cpu-prof') ? resolve(option('cpu-prof', 'profiles')) : null;
+const profileDir = profileDirOption();
 const connections = 50;
 
 const work = mkdtempSync(join(tmpdir(), 'org-config-many-orgs-'));
@@ -47,7 +48,6 @@ async function measure(url: string, child: ChildProcess, requests: autocannon.Re
   return { rps: result.requests.average, cpuUsPerRead: (cpu * 1000) / Math.max(result['2xx'], 1), errors: result.errors + result.timeouts + result.non2xx };
 }
 
-const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 async function main(): Promise<void> {
   const manyDb = join(work, 'many.db');
@@ -58,13 +58,13 @@ async function main(): Promise<void> {
   const oneTargets: Keyed[] = many.orgs.map(() => one.orgs[0]!);
   for (const variant of variants) {
     const sides = [
-      { name: `${orgCount} orgs`, ...(await startGateway(manyDb, variant, profileDir && join(profileDir, `${variant.replace(/\W+/g, '_')}-many`))), targets: many.orgs },
-      { name: '1 org', ...(await startGateway(oneDb, variant, profileDir && join(profileDir, `${variant.replace(/\W+/g, '_')}-one`))), targets: oneTargets },
+      { name: `${orgCount} orgs`, ...(await startGateway(manyDb, variant, profileDir && join(profileDir, variantLabel(variant, 'many')))), targets: many.orgs },
+      { name: '1 org', ...(await startGateway(oneDb, variant, profileDir && join(profileDir, variantLabel(variant, 'one')))), targets: oneTargets },
     ];
     for (const door of doors) {
       // Warm-up: every organisation read once (the caches hold what the clients read), then a second of load.
       for (const side of sides) {
-        await autocannon({ url: side.url, connections, amount: side.targets.length, requests: inTurn(side.targets, requestOf[door]!) });
+        await autocannon({ url: side.url, connections, amount: Math.max(side.targets.length, connections), requests: inTurn(side.targets, requestOf[door]!) });
         await autocannon({ url: side.url, connections, duration: 1, requests: inTurn(side.targets, requestOf[door]!) });
       }
       const measured = sides.map(() => [] as Measured[]);

@@ -9,17 +9,18 @@
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { cpuMs } from './process-stats.ts';
-import { option } from './script-options.ts';
+import { option, profileDirOption } from './script-options.ts';
+import { mean } from './stats.ts';
 import { buildDatabase, runBenchScript, startGateway, stop, variantLabel } from './variant-gateway.ts';
 
 const seconds = Number(option('seconds', '3'));
 const rounds = Number(option('rounds', '1'));
 const variants = option('variants', 'default').split(',');
 const doors = option('doors', 'rest,graphql').split(',');
-const profileDir = process.argv.includes('--cpu-prof') ? resolve(option('cpu-prof', 'profiles')) : null;
+const profileDir = profileDirOption();
 const connections = 50;
 
 const work = mkdtempSync(join(tmpdir(), 'org-config-writes-'));
@@ -78,7 +79,6 @@ async function main(): Promise<void> {
     }
   }
   if (rounds > 1 || variants.length > 1) {
-    const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
     for (const [variant, { rest, graphql }] of results) {
       console.log(
         `mean ${variant}: REST ${Math.round(mean(rest.map((m) => m.rps)))} req/s, ${mean(rest.map((m) => m.cpuPerUpdate)).toFixed(3)} ms/update | ` +

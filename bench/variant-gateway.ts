@@ -89,8 +89,8 @@ export async function stop(child: ChildProcess): Promise<void> {
   children.delete(child);
 }
 
-/** A folder name for a variant and round. */
-export function variantLabel(variant: string, round: number): string {
+/** A folder name for a variant and its round (or other part of a run). */
+export function variantLabel(variant: string, round: number | string): string {
   return `${variant.replace(/\W+/g, '_')}-${round}`;
 }
 

@@ -9,9 +9,11 @@
 // a record per key with a boxed expiry time and a timer, a promise and a result object per request.
 // Limits shared by a cluster or in Redis still go through the library (api-key-auth.ts).
 
+import { monotonicMs } from '../monotonic-clock.ts';
+
 interface KeyWindow {
   count: number;
-  /** When the window ends, in whole ms of this process's monotonic clock (an integer: V8 keeps it unboxed for a process's first 24 days or so). */
+  /** When the window ends, on the monotonic clock (monotonic-clock.ts). */
   endsAt: number;
 }
 
@@ -22,7 +24,7 @@ export class KeyWindows {
   constructor(
     private readonly points: number,
     private readonly durationMs: number,
-    private readonly now: () => number = () => Math.floor(performance.now()),
+    private readonly now: () => number = monotonicMs,
   ) {
     // A refusal is told by a positive wait: a window of no time would admit everything.
     if (!(durationMs >= 1)) throw new RangeError(`a window lasts at least 1 ms, not ${durationMs}`);

@@ -1,6 +1,7 @@
 // Reads from memory: configurations and API keys cached per process, kept current by the change feed.
 import type { OrgConfig, OrgConfigSettings } from '../config/model.ts';
 import { configAt, type Revision, type RevisionMeta } from '../config/revision.ts';
+import { monotonicMs } from '../monotonic-clock.ts';
 import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, UpdateDecision } from './config-store.ts';
 
 /** A key found by its hash, remembered this long (and forgotten at once when any other process commits). */
@@ -20,7 +21,7 @@ export interface ConfigSlot {
 export class CachedConfigStore implements ConfigStore {
   /** One slot per organisation, kept for the life of the process: a new version replaces what it holds. */
   private readonly configs = new Map<string, ConfigSlot>();
-  /** `until` in whole ms of the process's monotonic clock: an integer, which V8 keeps unboxed (for a process's first 24 days or so), read at every request. */
+  /** `until` on the monotonic clock (monotonic-clock.ts): read at every request. */
   private readonly keys = new Map<string, { record: ApiKeyRecord; until: number }>();
 
   constructor(private readonly inner: ConfigStore) {}
@@ -136,8 +137,6 @@ export class CachedConfigStore implements ConfigStore {
     return this.inner.close();
   }
 }
-
-const monotonicMs = () => Math.floor(performance.now());
 
 /** Every field of a key's record, so that one added to ApiKeyRecord cannot be left out of sameKey (the compiler says so). */
 const keyFields = { id: true, orgId: true, role: true, createdAt: true, revokedAt: true } as const satisfies Record<keyof ApiKeyRecord, true>;
