@@ -1,7 +1,9 @@
-// The fast path's memory of request bodies stays under its bound in bytes, forgetting the oldest first.
+// The fast path's memory of request bodies stays under its bound in bytes, forgetting the oldest first,
+// and finds the last read of a key by the key.
 import { expect, it } from 'vitest';
 import type { OrgConfig } from '../src/config/model.ts';
 import type { ReadPlan } from '../src/graphql/read-plans.ts';
+import type { ApiKeyRecord } from '../src/store/config-store.ts';
 import { KnownReads } from '../src/http/known-reads.ts';
 
 const plan = {} as ReadPlan;
@@ -9,12 +11,32 @@ const plan = {} as ReadPlan;
 it('forgets the oldest bodies once their texts and answers pass the bound', () => {
   const reads = new KnownReads(10_000);
   const body = (index: number) => `{"query":"{ orgConfig(orgId: \\"demo\\") { version } }","variables":{"pad":"${String(index).padStart(1_000, '0')}"}}`;
-  for (let index = 0; index < 4; index++) reads.remember(body(index), { variables: {}, plan, orgId: 'demo' });
+  for (let index = 0; index < 4; index++) reads.remember({ body: body(index), variables: {}, plan, orgId: 'demo' });
   expect([0, 1, 2, 3].map((index) => reads.get(body(index)) !== undefined)).toEqual([true, true, true, true]);
   // Each text is about 2 KB in memory: a fifth and a large answer push the first two out.
-  reads.remember(body(4), { variables: {}, plan, orgId: 'demo' });
+  const fifth = reads.remember({ body: body(4), variables: {}, plan, orgId: 'demo' });
   const config = {} as OrgConfig;
-  reads.keepAnswer(body(4), { slot: { current: config }, config, role: 'admin', payload: Buffer.alloc(1_500) });
+  reads.keepAnswer(fifth, { slot: { current: config }, config, role: 'admin', payload: Buffer.alloc(1_500) });
   expect([0, 1, 2, 3, 4].map((index) => reads.get(body(index)) !== undefined)).toEqual([false, false, true, true, true]);
   expect(reads.get(body(4))?.answer?.payload.byteLength).toBe(1_500);
+});
+
+it('gives a key its last read only for the same body, and keeps an answer for a read the map has let go of', () => {
+  const reads = new KnownReads(3_000);
+  const key = { id: 'k1', orgId: 'demo', role: 'adviser', createdAt: new Date(0), revokedAt: null } as ApiKeyRecord;
+  const sameKeyReadAgain = { ...key };
+  const body = (pad: number) => `{"query":"{ orgConfig(orgId: \\"demo\\") { version } }","pad":"${'x'.repeat(pad)}"}`;
+  const first = reads.remember({ body: body(600), variables: {}, plan, orgId: 'demo' });
+  reads.keepLast(key, first);
+  expect(reads.lastOf(key, body(600))).toBe(first);
+  expect(reads.lastOf(key, body(601))).toBeUndefined();
+  // By the record object the key cache holds: another record (the key read into another object) has no last read.
+  expect(reads.lastOf(sameKeyReadAgain, body(600))).toBeUndefined();
+  // A second body of 2.4 KB in memory pushes the first out of the map; the key's last read stays, and gets its answer.
+  reads.remember({ body: body(1_200), variables: {}, plan, orgId: 'demo' });
+  expect(reads.get(body(600))).toBeUndefined();
+  const config = {} as OrgConfig;
+  reads.keepAnswer(first, { slot: { current: config }, config, role: 'adviser', payload: Buffer.alloc(10) });
+  expect(reads.lastOf(key, body(600))?.answer?.payload.byteLength).toBe(10);
+  expect(reads.get(body(1_200))).toBeDefined();
 });

@@ -1,7 +1,8 @@
 // The GraphQL read fast path: a POSTed query that only reads the caller's own configuration, answered
 // on node:http by its compiled read plan (graphql/read-plans.ts), without the fetch-API adapter and
 // yoga's request pipeline; a body seen before, for an unchanged configuration, gets the bytes made
-// last time (known-reads.ts). A plain update has its own plan and answer (fast-graphql-update.ts).
+// last time (known-reads.ts), found first as the last read of the caller's key, then by its text.
+// A plain update has its own plan and answer (fast-graphql-update.ts).
 // Anything else goes on to yoga, with the body already read.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
@@ -77,8 +78,8 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     if (plan.kind === 'update') return { update: plan, variables: params.variables };
     const orgIds = orgIdsRead(plan, params.variables);
     if (!orgIds || orgIds.some((orgId) => orgId !== orgIds[0])) return undefined;
-    const read = { variables: params.variables, plan, orgId: orgIds[0]! };
-    return knownReads?.remember(text, read) ?? read;
+    const read = { body: text, variables: params.variables, plan, orgId: orgIds[0]! };
+    return knownReads?.remember(read) ?? read;
   }
 
   const answerUpdate = updateAnswerer(gateway);
@@ -86,18 +87,22 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
   /** Resolves true once it has answered; false (before touching the response) when yoga must. */
   async function answer(req: IncomingMessage, res: ServerResponse, key: string, answerType: string, body: Buffer, startedAt: number, stage: UpdateStage): Promise<boolean> {
     const text = body.toString('utf8');
-    const read = readOf(req, text);
+    const keyHash = hashApiKey(key.trim());
+    const cachedKey = cache!.peekApiKey(keyHash);
+    const lastRead = cachedKey && knownReads?.lastOf(cachedKey, text);
+    const read = lastRead ?? readOf(req, text);
     if (!read) return false;
     if ('update' in read) {
       const requestId = (stage.requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined));
-      const answered = await answerUpdate(req, read.update, read.variables, key, requestId, stage);
+      const answered = await answerUpdate(req, read.update, read.variables, keyHash, requestId, stage);
       if (!answered) return false;
       if (!res.headersSent && !res.writableEnded) writeGraphQLAnswer(logger, req, res, answerType, requestId, answered, startedAt);
       return true;
     }
-    const keyHash = hashApiKey(key.trim());
-    const record = await keyRecordOf(cache!, guard, req, keyHash);
-    if (!record || record.orgId !== read.orgId) return false;
+    const record = cachedKey ?? (await keyRecordOf(cache!, guard, req, keyHash));
+    // A key's last read was checked against the key when it was kept.
+    if (!record || (read !== lastRead && record.orgId !== read.orgId)) return false;
+    if (read !== lastRead) knownReads?.keepLast(record, read);
     const actor = actorOfKey(record, keyHash);
     const kept = read.answer;
     let payload: Buffer;
@@ -112,7 +117,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       if (result.errors?.length) return false;
       payload = Buffer.from(JSON.stringify(result));
       // Kept only if made from the configuration still cached: a change may have landed meanwhile.
-      if (slot && slot.current === config) knownReads?.keepAnswer(text, { slot, config, role: record.role, payload });
+      if (slot && slot.current === config) knownReads?.keepAnswer(read, { slot, config, role: record.role, payload });
     }
     if (!(await admittedByGuard(guard, req, actor))) return false;
     if (res.headersSent || res.writableEnded) return true;

@@ -4,7 +4,7 @@
 // anything else goes to yoga; once it has, it is answered here, whatever happened.
 import type { IncomingMessage } from 'node:http';
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
+import { actorOfKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Context } from '../graphql/context.ts';
 import { logUnexpectedErrors, maskError } from '../graphql/error-masking.ts';
@@ -49,10 +49,9 @@ export const unexpectedFailure: GraphQLAnswer = {
  */
 export function updateAnswerer(gateway: Gateway) {
   const { cache, guard, logger, service } = gateway;
-  return async function answerUpdate(req: IncomingMessage, plan: UpdatePlan, variables: Record<string, unknown>, key: string, requestId: string, stage: UpdateStage): Promise<GraphQLAnswer | undefined> {
+  return async function answerUpdate(req: IncomingMessage, plan: UpdatePlan, variables: Record<string, unknown>, keyHash: string, requestId: string, stage: UpdateStage): Promise<GraphQLAnswer | undefined> {
     const input = variables[plan.inputVariable];
     if (!isRecord(input) || typeof input['orgId'] !== 'string') return undefined;
-    const keyHash = hashApiKey(key.trim());
     const record = cache!.peekApiKey(keyHash);
     if (!record || record.orgId !== input['orgId'] || record.role !== 'admin') return undefined;
     if (await guard.addressThrottled(guard.clientAddress(req))) return undefined;
