@@ -69,9 +69,9 @@ export function startGateway(databasePath: string, variant: string, profileDir: 
   return startProcess([...nodeArgs, 'src/main.ts'], env, variant.startsWith('@') ? resolve(variant.slice(1)) : root);
 }
 
-/** Starts node with these arguments, a server that prints "listening on URL"; resolves with the URL once it has. */
-export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd = root): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts node (or `command`) with these arguments, a server that prints "listening on URL"; resolves with the URL once it has. */
+export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd = root, command = process.execPath): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   return new Promise((resolveStart, reject) => {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));

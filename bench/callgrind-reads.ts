@@ -1,0 +1,110 @@
+// Memory touched per read, counted rather than timed: G1 (or R1) reads spread over many organisations
+// and over one, under valgrind's callgrind with a simulated 4 MiB last-level cache, for the main
+// thread (the one running the event loop). On a shared machine wall-clock ratios move by about 10 %
+// from run to run (bench:many-orgs); these counts barely depend on the machine's load.
+//
+// npm run bench:callgrind -- [--orgs 10000] [--reads 10000] [--doors graphql,rest] [--commits worktree,HEAD~1]
+//
+// Needs valgrind (Debian: apt install valgrind); valgrind runs node some fifty times slower, so each
+// measure takes minutes (the many- and one-organisation runs of a pair go side by side). Each commit
+// ("worktree": the checkout with its changes to tracked files) is a copy built to the bundle, with the key
+// cache's 30 s and the per-key limit's minute lengthened to an hour: at that speed every key would
+// otherwise expire between two of its reads. Before the counted reads, every organisation is read
+// twice: the first read caches its configuration, the second makes the answer that is then kept.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { graphqlRequest, inTurn, restRequest, widgetQuery } from './requests.ts';
+import { option } from './script-options.ts';
+import { buildOrgsDatabase, gatewayEnv, runBenchScript, startProcess, stop, type Keyed } from './variant-gateway.ts';
+
+const orgCount = Number(option('orgs', '10000'));
+const reads = Number(option('reads', '10000'));
+const doors = option('doors', 'graphql').split(',');
+const commits = option('commits', 'worktree').split(',');
+const root = new URL('..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'org-config-callgrind-'));
+
+/** The constants lengthened in the copy: each must be found, or the copy would measure expiring keys. */
+const lengthened: [file: string, from: string, to: string][] = [
+  ['src/store/cached-store.ts', 'const keyTtlMs = 30_000;', 'const keyTtlMs = 3_600_000;'],
+  ['src/http/api-key-auth.ts', 'perKeyPerMinute, duration: 60 }', 'perKeyPerMinute, duration: 3600 }'],
+];
+
+const requestOf: Record<string, (orgId: string, key: string) => autocannon.Request> = {
+  rest: (orgId, key) => restRequest(orgId, key),
+  graphql: (orgId, key) => graphqlRequest(widgetQuery, orgId, key),
+};
+
+/** A copy of the commit (or of the working tree), with the constants lengthened, built to dist/main.js. */
+function preparedCopy(commit: string): string {
+  const dir = join(work, commit.replace(/\W+/g, '_'));
+  mkdirSync(dir);
+  // `git stash create` makes a commit of the working tree's changes without touching it (nothing when clean).
+  const rev = commit === 'worktree' ? execFileSync('git', ['stash', 'create'], { cwd: root }).toString().trim() || 'HEAD' : commit;
+  execFileSync('bash', ['-c', `git archive ${rev} | tar -x -C ${dir}`], { cwd: root });
+  execFileSync('ln', ['-s', join(root, 'node_modules'), join(dir, 'node_modules')]);
+  for (const [file, from, to] of lengthened) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    if (!text.includes(from)) throw new Error(`${commit}: "${from}" is not in ${file}; update bench/callgrind-reads.ts`);
+    writeFileSync(join(dir, file), text.replace(from, to));
+  }
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: dir, stdio: 'inherit' });
+  return dir;
+}
+
+/** Instructions and last-level data read misses per read, on the main thread, for reads of these targets. */
+async function measured(dir: string, databasePath: string, targets: readonly Keyed[], door: string, label: string): Promise<{ instructions: number; misses: number }> {
+  const out = join(work, `out-${label}`);
+  mkdirSync(out);
+  const valgrind = ['--tool=callgrind', '--cache-sim=yes', '--LL=4194304,16,64', '--smc-check=all-non-file', `--callgrind-out-file=${join(out, 'callgrind.out.%p')}`, `--log-file=${join(out, 'valgrind.log')}`];
+  const { url, child } = await startProcess([...valgrind, process.execPath, 'dist/main.js'], gatewayEnv(databasePath), dir, 'valgrind');
+  const load = async (amount: number) => {
+    const result = await autocannon({ url, connections: 20, amount, timeout: 300, requests: inTurn(targets, requestOf[door]!) });
+    if (result.non2xx || result.errors || result.timeouts) throw new Error(`${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  };
+  for (let pass = 0; pass < 2; pass++) await load(targets.length);
+  execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' });
+  await load(reads);
+  execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
+  await stop(child);
+  const dump = readdirSync(out).find((name) => name.endsWith('.1'));
+  if (!dump) throw new Error(`${label}: callgrind wrote no dump`);
+  return mainThreadCosts(join(out, dump));
+}
+
+/** The main thread's costs: everything below __libc_start_main (other threads start at clone). */
+function mainThreadCosts(file: string): { instructions: number; misses: number } {
+  const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { maxBuffer: 1 << 28 }).toString();
+  const events = /^Events shown:\s+(.*)$/m.exec(annotated)![1]!.trim().split(/\s+/);
+  const line = annotated.split('\n').find((text) => text.includes('__libc_start_main'));
+  if (!line) throw new Error(`${file}: no main thread in the dump`);
+  const counts = line.replace(/\([^)]*\)/g, '').trim().split(/\s+/).slice(0, events.length).map((count) => Number(count.replaceAll(',', '')));
+  const count = (event: string) => counts[events.indexOf(event)]!;
+  return { instructions: count('Ir') / reads, misses: count('DLmr') / reads };
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (Debian: apt install valgrind)');
+  const manyDb = join(work, 'many.db');
+  const oneDb = join(work, 'one.db');
+  const many = await buildOrgsDatabase(manyDb, orgCount);
+  const one = await buildOrgsDatabase(oneDb, 1);
+  // The one-organisation side reads a list as long, of one target, as the other side does.
+  const oneTargets = many.orgs.map(() => one.orgs[0]!);
+  for (const commit of commits) {
+    const dir = preparedCopy(commit);
+    for (const door of doors) {
+      const [overMany, overOne] = await Promise.all([
+        measured(dir, manyDb, many.orgs, door, `${commit}-${door}-many`),
+        measured(dir, oneDb, oneTargets, door, `${commit}-${door}-one`),
+      ]);
+      const figures = (side: { instructions: number; misses: number }) => `${(side.instructions / 1000).toFixed(1)}k instructions, ${side.misses.toFixed(1)} LL data read misses`;
+      console.log(`${commit} ${door}, per read on the main thread: ${orgCount} orgs ${figures(overMany)} | 1 org ${figures(overOne)}`);
+    }
+  }
+}
+
+runBenchScript(main, work);
