@@ -39,12 +39,14 @@ const requestOf: Record<string, (orgId: string, key: string) => autocannon.Reque
 };
 
 /** A copy of the commit (or of the working tree), with the constants lengthened, built to dist/main.js. */
-function preparedCopy(commit: string): string {
-  const dir = join(work, commit.replace(/\W+/g, '_'));
+function preparedCopy(commit: string, index: number): string {
+  const dir = join(work, `${index}-${commit.replace(/\W+/g, '_')}`);
   mkdirSync(dir);
   // `git stash create` makes a commit of the working tree's changes without touching it (nothing when clean).
   const rev = commit === 'worktree' ? execFileSync('git', ['stash', 'create'], { cwd: root }).toString().trim() || 'HEAD' : commit;
-  execFileSync('bash', ['-c', `git archive ${rev} | tar -x -C ${dir}`], { cwd: root });
+  const archive = `${dir}.tar`;
+  execFileSync('git', ['archive', '-o', archive, rev], { cwd: root });
+  execFileSync('tar', ['-x', '-f', archive, '-C', dir]);
   execFileSync('ln', ['-s', join(root, 'node_modules'), join(dir, 'node_modules')]);
   for (const [file, from, to] of lengthened) {
     const text = readFileSync(join(dir, file), 'utf8');
@@ -70,12 +72,16 @@ async function measured(dir: string, databasePath: string, targets: readonly Key
   await load(reads);
   execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
   await stop(child);
+  // callgrind names the dumps that callgrind_control asks for OUTFILE.1, .2, ...: this is the only one.
   const dump = readdirSync(out).find((name) => name.endsWith('.1'));
   if (!dump) throw new Error(`${label}: callgrind wrote no dump`);
   return mainThreadCosts(join(out, dump));
 }
 
-/** The main thread's costs: everything below __libc_start_main (other threads start at clone). */
+/**
+ * The main thread's costs: the inclusive cost of glibc's __libc_start_main, which only the main
+ * thread runs (the others start at clone); valgrind counts all threads of the process in one dump.
+ */
 function mainThreadCosts(file: string): { instructions: number; misses: number } {
   const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { maxBuffer: 1 << 28 }).toString();
   const events = /^Events shown:\s+(.*)$/m.exec(annotated)![1]!.trim().split(/\s+/);
@@ -94,8 +100,8 @@ async function main(): Promise<void> {
   const one = await buildOrgsDatabase(oneDb, 1);
   // The one-organisation side reads a list as long, of one target, as the other side does.
   const oneTargets = many.orgs.map(() => one.orgs[0]!);
-  for (const commit of commits) {
-    const dir = preparedCopy(commit);
+  for (const [index, commit] of commits.entries()) {
+    const dir = preparedCopy(commit, index);
     for (const door of doors) {
       const [overMany, overOne] = await Promise.all([
         measured(dir, manyDb, many.orgs, door, `${commit}-${door}-many`),

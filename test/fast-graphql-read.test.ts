@@ -78,7 +78,7 @@ describe('POST /graphql reads on the fast path', () => {
     const adviser = { 'x-api-key': gw.keys.adviser };
     const handedOver: [string, string, Record<string, string>][] = [
       ['another organisation', JSON.stringify({ query: widgetQuery, variables: { orgId: 'other' } }), adviser],
-      // The body is known, and the last read of the adviser's key: another organisation's key may not reuse it.
+      // A body the fast path answers for the adviser's key: another organisation's key may not reuse it.
       ['another organisation\'s key, with a body the fast path answers', widget, { 'x-api-key': gw.keys.otherAdmin }],
       ['an unknown key', widget, { 'x-api-key': 'not-a-key' }],
       ['no key', widget, {}],

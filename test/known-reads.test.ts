@@ -21,7 +21,7 @@ it('forgets the oldest bodies once their texts and answers pass the bound', () =
   expect(reads.get(body(4))?.answer?.payload.byteLength).toBe(1_500);
 });
 
-it('gives a key its last read only for the same body, and keeps an answer for a read the map has let go of', () => {
+it('gives a key its last read only for the same body, and only while the map holds it', () => {
   const reads = new KnownReads(3_000);
   const key = { id: 'k1', orgId: 'demo', role: 'adviser', createdAt: new Date(0), revokedAt: null } as ApiKeyRecord;
   const sameKeyReadAgain = { ...key };
@@ -32,11 +32,17 @@ it('gives a key its last read only for the same body, and keeps an answer for a 
   expect(reads.lastOf(key, body(601))).toBeUndefined();
   // By the record object the key cache holds: another record (the key read into another object) has no last read.
   expect(reads.lastOf(sameKeyReadAgain, body(600))).toBeUndefined();
-  // A second body of 2.4 KB in memory pushes the first out of the map; the key's last read stays, and gets its answer.
+  const config = {} as OrgConfig;
+  const answer = { slot: { current: config }, config, role: 'adviser' as const, payload: Buffer.alloc(1_000) };
+  reads.keepAnswer(first, answer);
+  expect(reads.lastOf(key, body(600))?.answer).toBe(answer);
+  // A second body of 2.5 KB in memory pushes the first out: it is no longer the key's last read, and keeps no answer.
   reads.remember({ body: body(1_200), variables: {}, plan, orgId: 'demo' });
   expect(reads.get(body(600))).toBeUndefined();
-  const config = {} as OrgConfig;
-  reads.keepAnswer(first, { slot: { current: config }, config, role: 'adviser', payload: Buffer.alloc(10) });
-  expect(reads.lastOf(key, body(600))?.answer?.payload.byteLength).toBe(10);
+  expect(reads.lastOf(key, body(600))).toBeUndefined();
+  expect(first.answer).toBeUndefined();
+  // An answer made for it meanwhile (by a request in flight) is not kept, nor counted: the second body stays.
+  reads.keepAnswer(first, answer);
+  expect(first.answer).toBeUndefined();
   expect(reads.get(body(1_200))).toBeDefined();
 });

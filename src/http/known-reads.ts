@@ -17,6 +17,8 @@ export interface KnownRead {
    * configuration object (a new version is a new object) and for a key of the same role.
    */
   answer?: { readonly slot: Readonly<ConfigSlot>; readonly config: OrgConfig; readonly role: Role; readonly payload: Buffer };
+  /** Set once the memory below has let it go: it is then no key's last read, and keeps no answer. */
+  forgotten?: true;
 }
 
 /**
@@ -28,10 +30,11 @@ export class KnownReads {
   private bytes = 0;
   /**
    * The read each key sent last, found from the key's cached record, which a read looks up anyway.
-   * A widget's key sends the same body at every load, and the bodies of all organisations differ
-   * only near their end (the organisation's id): in the map above, every other body sharing the
-   * hash bucket is compared nearly in full, and over many organisations each of those is a cache
-   * miss. Weak: it goes with the record, once the key cache lets it go.
+   * A widget's key sends the same body at every load. Found this way, the body's text is compared
+   * once with the one kept, instead of being hashed (a few hundred characters, every request) and
+   * compared with the bodies sharing its bucket in the map below, which over many organisations
+   * differ only near their end (the organisation's id). Weak: it goes with the record, once the key
+   * cache lets it go.
    */
   private readonly lastOfKey = new WeakMap<ApiKeyRecord, KnownRead>();
 
@@ -51,7 +54,7 @@ export class KnownReads {
   /** The key's last read, if it was of this body. */
   lastOf(key: ApiKeyRecord, body: string): KnownRead | undefined {
     const read = this.lastOfKey.get(key);
-    return read?.body === body ? read : undefined;
+    return read?.body === body && !read.forgotten ? read : undefined;
   }
 
   /** Remembers the read as the key's last (the caller has checked that the key may make it). */
@@ -59,15 +62,13 @@ export class KnownReads {
     this.lastOfKey.set(key, read);
   }
 
-  /**
-   * Keeps an answer for the read. A read the map has let go of may still be a key's last: its
-   * answer is then outside the bound in bytes (one per cached key at most).
-   */
+  /** Keeps an answer for the read, unless the memory has let it go meanwhile. */
   keepAnswer(read: KnownRead, answer: NonNullable<KnownRead['answer']>): void {
+    const entry = this.reads.get(read.body);
+    if (read.forgotten || entry?.read !== read) return;
     const before = read.answer?.payload.byteLength ?? 0;
     read.answer = answer;
-    const entry = this.reads.get(read.body);
-    if (entry?.read === read) this.grow(entry, answer.payload.byteLength - before);
+    this.grow(entry, answer.payload.byteLength - before);
   }
 
   private grow(entry: { bytes: number }, bytes: number): void {
@@ -77,6 +78,9 @@ export class KnownReads {
       if (this.bytes <= this.maxBytes) break;
       this.reads.delete(body);
       this.bytes -= oldest.bytes;
+      // A key may still hold it as its last read: it must not keep an answer outside the bound.
+      oldest.read.forgotten = true;
+      oldest.read.answer = undefined;
     }
   }
 }
