@@ -16,9 +16,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { graphqlRequest, inTurn, restRequest, widgetQuery } from './requests.ts';
+import { inTurn, readRequestOf } from './requests.ts';
 import { option } from './script-options.ts';
-import { buildOrgsDatabase, gatewayEnv, runBenchScript, startProcess, stop, type Keyed } from './variant-gateway.ts';
+import { gatewayEnv, manyAndOneOrgDatabases, runBenchScript, startProcess, stop, type Keyed } from './variant-gateway.ts';
 
 const orgCount = Number(option('orgs', '10000'));
 const reads = Number(option('reads', '10000'));
@@ -32,11 +32,6 @@ const lengthened: [file: string, from: string, to: string][] = [
   ['src/store/cached-store.ts', 'const keyTtlMs = 30_000;', 'const keyTtlMs = 3_600_000;'],
   ['src/http/api-key-auth.ts', 'perKeyPerMinute, duration: 60 }', 'perKeyPerMinute, duration: 3600 }'],
 ];
-
-const requestOf: Record<string, (orgId: string, key: string) => autocannon.Request> = {
-  rest: (orgId, key) => restRequest(orgId, key),
-  graphql: (orgId, key) => graphqlRequest(widgetQuery, orgId, key),
-};
 
 /** A copy of the commit (or of the working tree), with the constants lengthened, built to dist/main.js. */
 function preparedCopy(commit: string, index: number): string {
@@ -66,7 +61,7 @@ async function measured(dir: string, databasePath: string, targets: readonly Key
   // Under valgrind a connection now and then fails to open in time: such a request is not answered,
   // and the reads counted are those answered. Any answer but a 2xx means the copy does not work.
   const load = async (amount: number) => {
-    const result = await autocannon({ url, connections: 20, amount, timeout: 300, requests: inTurn(targets, requestOf[door]!) });
+    const result = await autocannon({ url, connections: 20, amount, timeout: 300, requests: inTurn(targets, readRequestOf[door]!) });
     if (result.non2xx) throw new Error(`${label}: ${result.non2xx} answers other than 2xx`);
     return result['2xx'];
   };
@@ -97,17 +92,12 @@ function mainThreadCosts(file: string, answered: number): { instructions: number
 
 async function main(): Promise<void> {
   if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (Debian: apt install valgrind)');
-  const manyDb = join(work, 'many.db');
-  const oneDb = join(work, 'one.db');
-  const many = await buildOrgsDatabase(manyDb, orgCount);
-  const one = await buildOrgsDatabase(oneDb, 1);
-  // The one-organisation side reads a list as long, of one target, as the other side does.
-  const oneTargets = many.orgs.map(() => one.orgs[0]!);
+  const { manyDb, oneDb, manyTargets, oneTargets } = await manyAndOneOrgDatabases(work, orgCount);
   for (const [index, commit] of commits.entries()) {
     const dir = preparedCopy(commit, index);
     for (const door of doors) {
       const [overMany, overOne] = await Promise.all([
-        measured(dir, manyDb, many.orgs, door, `${commit}-${door}-many`),
+        measured(dir, manyDb, manyTargets, door, `${commit}-${door}-many`),
         measured(dir, oneDb, oneTargets, door, `${commit}-${door}-one`),
       ]);
       const figures = (side: { instructions: number; misses: number }) => `${(side.instructions / 1000).toFixed(1)}k instructions, ${side.misses.toFixed(1)} LL data read misses`;

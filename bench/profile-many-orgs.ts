@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { mean, medianRatio } from './stats.ts';
 import { cpuMs } from './process-stats.ts';
-import { graphqlRequest, inTurn, restRequest, widgetQuery } from './requests.ts';
+import { inTurn, readRequestOf } from './requests.ts';
 import { option, profileDirOption } from './script-options.ts';
-import { buildOrgsDatabase, runBenchScript, startGateway, stop, variantLabel, type Keyed } from './variant-gateway.ts';
+import { manyAndOneOrgDatabases, runBenchScript, startGateway, stop, variantLabel } from './variant-gateway.ts';
 
 const orgCount = Number(option('orgs', '10000'));
 const seconds = Number(option('seconds', '5'));
@@ -30,10 +30,6 @@ const connections = 50;
 
 const work = mkdtempSync(join(tmpdir(), 'org-config-many-orgs-'));
 
-const requestOf: Record<string, (orgId: string, key: string) => autocannon.Request> = {
-  rest: (orgId, key) => restRequest(orgId, key),
-  graphql: (orgId, key) => graphqlRequest(widgetQuery, orgId, key),
-};
 
 interface Measured {
   rps: number;
@@ -50,27 +46,22 @@ async function measure(url: string, child: ChildProcess, requests: autocannon.Re
 
 
 async function main(): Promise<void> {
-  const manyDb = join(work, 'many.db');
-  const oneDb = join(work, 'one.db');
-  const many = await buildOrgsDatabase(manyDb, orgCount);
-  const one = await buildOrgsDatabase(oneDb, 1);
-  // The one-organisation side builds its requests the same way, from a list as long, of one target.
-  const oneTargets: Keyed[] = many.orgs.map(() => one.orgs[0]!);
+  const { manyDb, oneDb, manyTargets, oneTargets } = await manyAndOneOrgDatabases(work, orgCount);
   for (const variant of variants) {
     const sides = [
-      { name: `${orgCount} orgs`, ...(await startGateway(manyDb, variant, profileDir && join(profileDir, variantLabel(variant, 'many')))), targets: many.orgs },
+      { name: `${orgCount} orgs`, ...(await startGateway(manyDb, variant, profileDir && join(profileDir, variantLabel(variant, 'many')))), targets: manyTargets },
       { name: '1 org', ...(await startGateway(oneDb, variant, profileDir && join(profileDir, variantLabel(variant, 'one')))), targets: oneTargets },
     ];
     for (const door of doors) {
       // Warm-up: every organisation read once (the caches hold what the clients read), then a second of load.
       for (const side of sides) {
-        await autocannon({ url: side.url, connections, amount: Math.max(side.targets.length, connections), requests: inTurn(side.targets, requestOf[door]!) });
-        await autocannon({ url: side.url, connections, duration: 1, requests: inTurn(side.targets, requestOf[door]!) });
+        await autocannon({ url: side.url, connections, amount: Math.max(side.targets.length, connections), requests: inTurn(side.targets, readRequestOf[door]!) });
+        await autocannon({ url: side.url, connections, duration: 1, requests: inTurn(side.targets, readRequestOf[door]!) });
       }
       const measured = sides.map(() => [] as Measured[]);
       for (let round = 1; round <= rounds; round++) {
         for (const [index, side] of sides.entries()) {
-          const row = await measure(side.url, side.child, inTurn(side.targets, requestOf[door]!), seconds);
+          const row = await measure(side.url, side.child, inTurn(side.targets, readRequestOf[door]!), seconds);
           measured[index]!.push(row);
           console.log(`${variant} ${door} ${side.name}, round ${round}: ${Math.round(row.rps)} req/s, ${row.cpuUsPerRead.toFixed(1)} CPU µs/read${row.errors ? `, ${row.errors} errors` : ''}`);
         }

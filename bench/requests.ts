@@ -25,6 +25,12 @@ export const restRequest = (orgId: string, key: string, headers: Record<string, 
   headers: { 'x-api-key': key, ...headers },
 });
 
+/** The read of each door that the many-organisations scripts measure: R1's REST GET, G1's widget query. */
+export const readRequestOf: Record<string, (orgId: string, key: string) => autocannon.Request> = {
+  rest: (orgId, key) => restRequest(orgId, key),
+  graphql: (orgId, key) => graphqlRequest(widgetQuery, orgId, key),
+};
+
 /**
  * One request whose organisation and key change at each send: a counter shared by all connections
  * hands out the targets in turn (autocannon starts every connection at the top of a request list,

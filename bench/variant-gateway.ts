@@ -5,7 +5,7 @@
 // checkout (e.g. git archive COMMIT | tar -x -C DIR, with node_modules linked, to compare with an earlier commit).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { operator } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
@@ -41,6 +41,18 @@ export async function buildOrgsDatabase(path: string, orgCount: number): Promise
   }
   await store.close(); // closing checkpoints the WAL: the file alone is the database
   return { demoKey, orgs };
+}
+
+/**
+ * The databases the many-organisations scripts compare: orgCount organisations, and one, whose
+ * targets are as many, all its one organisation (its requests are built in turn the same way).
+ */
+export async function manyAndOneOrgDatabases(work: string, orgCount: number): Promise<{ manyDb: string; oneDb: string; manyTargets: Keyed[]; oneTargets: Keyed[] }> {
+  const manyDb = join(work, 'many.db');
+  const oneDb = join(work, 'one.db');
+  const many = await buildOrgsDatabase(manyDb, orgCount);
+  const one = await buildOrgsDatabase(oneDb, 1);
+  return { manyDb, oneDb, manyTargets: many.orgs, oneTargets: many.orgs.map(() => one.orgs[0]!) };
 }
 
 /** The benchmark's one-organisation database; resolves with demo's admin key. */

@@ -100,9 +100,12 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       return true;
     }
     const record = cachedKey ?? (await keyRecordOf(cache!, guard, req, keyHash));
+    if (!record) return false;
     // A key's last read was checked against the key when it was kept.
-    if (!record || (read !== lastRead && record.orgId !== read.orgId)) return false;
-    if (read !== lastRead) knownReads?.keepLast(record, read);
+    if (read !== lastRead) {
+      if (record.orgId !== read.orgId) return false;
+      knownReads?.keepLast(record, read);
+    }
     const actor = actorOfKey(record, keyHash);
     const kept = read.answer;
     let payload: Buffer;

@@ -64,8 +64,9 @@ export class KnownReads {
 
   /** Keeps an answer for the read, unless the memory has let it go meanwhile. */
   keepAnswer(read: KnownRead, answer: NonNullable<KnownRead['answer']>): void {
+    // A read let go of is never held again: a body remembered anew is another read.
     const entry = this.reads.get(read.body);
-    if (read.forgotten || entry?.read !== read) return;
+    if (entry?.read !== read) return;
     const before = read.answer?.payload.byteLength ?? 0;
     read.answer = answer;
     this.grow(entry, answer.payload.byteLength - before);
