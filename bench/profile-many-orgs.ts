@@ -30,7 +30,6 @@ const connections = 50;
 
 const work = mkdtempSync(join(tmpdir(), 'org-config-many-orgs-'));
 
-
 interface Measured {
   rps: number;
   cpuUsPerRead: number;
@@ -43,7 +42,6 @@ async function measure(url: string, child: ChildProcess, requests: autocannon.Re
   const cpu = cpuMs(child) - before;
   return { rps: result.requests.average, cpuUsPerRead: (cpu * 1000) / Math.max(result['2xx'], 1), errors: result.errors + result.timeouts + result.non2xx };
 }
-
 
 async function main(): Promise<void> {
   const { manyDb, oneDb, manyTargets, oneTargets } = await manyAndOneOrgDatabases(work, orgCount);

@@ -17,7 +17,11 @@ export interface KnownRead {
    * configuration object (a new version is a new object) and for a key of the same role.
    */
   answer?: { readonly slot: Readonly<ConfigSlot>; readonly config: OrgConfig; readonly role: Role; readonly payload: Buffer };
-  /** Set once the memory below has let it go: it is then no key's last read, and keeps no answer. */
+  /**
+   * Set once the memory below has let it go: it is then no key's last read, and keeps no answer.
+   * Its text stays reachable from a key's record until that key's next read replaces it, or the
+   * key cache drops the record: at most one body per key the cache holds.
+   */
   forgotten?: true;
 }
 
