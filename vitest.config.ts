@@ -39,10 +39,24 @@ export default defineConfig({
   resolve: { alias: { graphql: require.resolve('graphql') } },
   test: {
     projects: [
-      { extends: true, test: { ...timeouts, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/postgres/**'] } },
+      {
+        extends: true,
+        test: { ...timeouts, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/postgres/**'] },
+      },
       ...(missing.length > 0
         ? []
-        : [{ extends: true as const, test: { ...timeouts, name: 'postgres', include: postgresSuites, globalSetup: ['test/support/drop-stale-schemas.ts'], env: { ORG_CONFIG_TEST_STORE: 'postgres' } } }]),
+        : [
+            {
+              extends: true as const,
+              test: {
+                ...timeouts,
+                name: 'postgres',
+                include: postgresSuites,
+                globalSetup: ['test/support/drop-stale-schemas.ts'],
+                env: { ORG_CONFIG_TEST_STORE: 'postgres' },
+              },
+            },
+          ]),
     ],
   },
 });

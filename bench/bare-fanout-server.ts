@@ -4,7 +4,7 @@
 // It speaks just enough of the gateway's protocol for the benchmark's subscribers: SSE on POST
 // /graphql, graphql-transport-ws, the ETag of GET /api/orgs/demo/config, and PUT to change.
 import { createServer, type ServerResponse } from 'node:http';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 let version = 1;
 const sseSubscribers = new Set<ServerResponse>();
@@ -12,18 +12,31 @@ const wsSubscribers = new Map<WebSocket, string>();
 
 function broadcast(): void {
   version += 1;
-  const payload = JSON.stringify({ data: { orgConfigChanged: { version, config: { branding: { color: version % 2 ? '#000001' : '#000002' } } } } });
+  const payload = JSON.stringify({
+    data: {
+      orgConfigChanged: { version, config: { branding: { color: version % 2 ? '#000001' : '#000002' } } },
+    },
+  });
   const frame = Buffer.from(`event: next\nid: ${version}\ndata: ${payload}\n\n`);
-  const chunk = Buffer.concat([Buffer.from(`${frame.byteLength.toString(16)}\r\n`), frame, Buffer.from('\r\n')]);
+  const chunk = Buffer.concat([
+    Buffer.from(`${frame.byteLength.toString(16)}\r\n`),
+    frame,
+    Buffer.from('\r\n'),
+  ]);
   for (const response of sseSubscribers) response.socket!.write(chunk);
   // graphql-ws sends each subscriber's own id in its message, so each message is its own string.
-  for (const [socket, id] of wsSubscribers) socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
+  for (const [socket, id] of wsSubscribers)
+    socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`);
 }
 
 const server = createServer((request, response) => {
   if (request.method === 'POST' && request.url === '/graphql') {
     request.resume();
-    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    response.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     response.write(':\n\n');
     sseSubscribers.add(response);
     response.on('close', () => sseSubscribers.delete(response));

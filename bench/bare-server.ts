@@ -2,10 +2,17 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-const body = Buffer.from(JSON.stringify(JSON.parse(readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8'))));
+const body = Buffer.from(
+  JSON.stringify(
+    JSON.parse(readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8')),
+  ),
+);
 
 const server = createServer((_request, response) => {
-  response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.byteLength });
+  response.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': body.byteLength,
+  });
   response.end(body);
 });
 server.listen(0, '127.0.0.1', () => {

@@ -18,7 +18,14 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { inTurn, readRequestOf } from './requests.ts';
 import { option } from './script-options.ts';
-import { gatewayEnv, manyAndOneOrgDatabases, runBenchScript, startProcess, stop, type Keyed } from './variant-gateway.ts';
+import {
+  gatewayEnv,
+  type Keyed,
+  manyAndOneOrgDatabases,
+  runBenchScript,
+  startProcess,
+  stop,
+} from './variant-gateway.ts';
 
 const orgCount = Number(option('orgs', '10000'));
 const reads = Number(option('reads', '10000'));
@@ -38,14 +45,18 @@ function preparedCopy(commit: string, index: number): string {
   const dir = join(work, `${index}-${commit.replace(/\W+/g, '_')}`);
   mkdirSync(dir);
   // `git stash create` makes a commit of the working tree's changes without touching it (nothing when clean).
-  const rev = commit === 'worktree' ? execFileSync('git', ['stash', 'create'], { cwd: root }).toString().trim() || 'HEAD' : commit;
+  const rev =
+    commit === 'worktree'
+      ? execFileSync('git', ['stash', 'create'], { cwd: root }).toString().trim() || 'HEAD'
+      : commit;
   const archive = `${dir}.tar`;
   execFileSync('git', ['archive', '-o', archive, rev], { cwd: root });
   execFileSync('tar', ['-x', '-f', archive, '-C', dir]);
   execFileSync('ln', ['-s', join(root, 'node_modules'), join(dir, 'node_modules')]);
   for (const [file, from, to] of lengthened) {
     const text = readFileSync(join(dir, file), 'utf8');
-    if (!text.includes(from)) throw new Error(`${commit}: "${from}" is not in ${file}; update bench/callgrind-reads.ts`);
+    if (!text.includes(from))
+      throw new Error(`${commit}: "${from}" is not in ${file}; update bench/callgrind-reads.ts`);
     writeFileSync(join(dir, file), text.replace(from, to));
   }
   execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: dir, stdio: 'inherit' });
@@ -53,15 +64,39 @@ function preparedCopy(commit: string, index: number): string {
 }
 
 /** Instructions and last-level data read misses per read, on the main thread, for reads of these targets. */
-async function measured(dir: string, databasePath: string, targets: readonly Keyed[], door: string, label: string): Promise<{ instructions: number; misses: number }> {
+async function measured(
+  dir: string,
+  databasePath: string,
+  targets: readonly Keyed[],
+  door: string,
+  label: string,
+): Promise<{ instructions: number; misses: number }> {
   const out = join(work, `out-${label}`);
   mkdirSync(out);
-  const valgrind = ['--tool=callgrind', '--cache-sim=yes', '--LL=4194304,16,64', '--smc-check=all-non-file', `--callgrind-out-file=${join(out, 'callgrind.out.%p')}`, `--log-file=${join(out, 'valgrind.log')}`];
-  const { url, child } = await startProcess([...valgrind, process.execPath, 'dist/main.js'], gatewayEnv(databasePath), dir, 'valgrind');
+  const valgrind = [
+    '--tool=callgrind',
+    '--cache-sim=yes',
+    '--LL=4194304,16,64',
+    '--smc-check=all-non-file',
+    `--callgrind-out-file=${join(out, 'callgrind.out.%p')}`,
+    `--log-file=${join(out, 'valgrind.log')}`,
+  ];
+  const { url, child } = await startProcess(
+    [...valgrind, process.execPath, 'dist/main.js'],
+    gatewayEnv(databasePath),
+    dir,
+    'valgrind',
+  );
   // Under valgrind a connection now and then fails to open in time: such a request is not answered,
   // and the reads counted are those answered. Any answer but a 2xx means the copy does not work.
   const load = async (amount: number) => {
-    const result = await autocannon({ url, connections: 20, amount, timeout: 300, requests: inTurn(targets, readRequestOf[door]!) });
+    const result = await autocannon({
+      url,
+      connections: 20,
+      amount,
+      timeout: 300,
+      requests: inTurn(targets, readRequestOf[door]!),
+    });
     if (result.non2xx) throw new Error(`${label}: ${result.non2xx} answers other than 2xx`);
     return result['2xx'];
   };
@@ -81,17 +116,25 @@ async function measured(dir: string, databasePath: string, targets: readonly Key
  * thread runs (the others start at clone); valgrind counts all threads of the process in one dump.
  */
 function mainThreadCosts(file: string, answered: number): { instructions: number; misses: number } {
-  const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], { maxBuffer: 1 << 28 }).toString();
+  const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], {
+    maxBuffer: 1 << 28,
+  }).toString();
   const events = /^Events shown:\s+(.*)$/m.exec(annotated)![1]!.trim().split(/\s+/);
   const line = annotated.split('\n').find((text) => text.includes('__libc_start_main'));
   if (!line) throw new Error(`${file}: no main thread in the dump`);
-  const counts = line.replace(/\([^)]*\)/g, '').trim().split(/\s+/).slice(0, events.length).map((count) => Number(count.replaceAll(',', '')));
+  const counts = line
+    .replace(/\([^)]*\)/g, '')
+    .trim()
+    .split(/\s+/)
+    .slice(0, events.length)
+    .map((count) => Number(count.replaceAll(',', '')));
   const count = (event: string) => counts[events.indexOf(event)]!;
   return { instructions: count('Ir') / answered, misses: count('DLmr') / answered };
 }
 
 async function main(): Promise<void> {
-  if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is not installed (Debian: apt install valgrind)');
+  if (spawnSync('valgrind', ['--version']).status !== 0)
+    throw new Error('valgrind is not installed (Debian: apt install valgrind)');
   const { manyDb, oneDb, manyTargets, oneTargets } = await manyAndOneOrgDatabases(work, orgCount);
   for (const [index, commit] of commits.entries()) {
     const dir = preparedCopy(commit, index);
@@ -100,8 +143,11 @@ async function main(): Promise<void> {
         measured(dir, manyDb, manyTargets, door, `${commit}-${door}-many`),
         measured(dir, oneDb, oneTargets, door, `${commit}-${door}-one`),
       ]);
-      const figures = (side: { instructions: number; misses: number }) => `${(side.instructions / 1000).toFixed(1)}k instructions, ${side.misses.toFixed(1)} LL data read misses`;
-      console.log(`${commit} ${door}, per read on the main thread: ${orgCount} orgs ${figures(overMany)} | 1 org ${figures(overOne)}`);
+      const figures = (side: { instructions: number; misses: number }) =>
+        `${(side.instructions / 1000).toFixed(1)}k instructions, ${side.misses.toFixed(1)} LL data read misses`;
+      console.log(
+        `${commit} ${door}, per read on the main thread: ${orgCount} orgs ${figures(overMany)} | 1 org ${figures(overOne)}`,
+      );
     }
   }
 }

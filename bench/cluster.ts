@@ -17,14 +17,23 @@ export interface ClusterBenchTools<Started, Result extends { name: string }> {
 }
 
 /** R1, G1 and W REST against one gateway of two workers, with the same load generator as the single-process runs. */
-export async function benchCluster<Started, Result extends { name: string }>(tools: ClusterBenchTools<Started, Result>): Promise<Result[]> {
+export async function benchCluster<Started, Result extends { name: string }>(
+  tools: ClusterBenchTools<Started, Result>,
+): Promise<Result[]> {
   const gateway = await tools.startGateway({ WORKERS: '2' });
   try {
     const url = tools.urlOf(gateway);
     return [
       await tools.load('WORKERS=2: R1 REST GET', { url, requests: [tools.requests.rest()] }),
-      await tools.load('WORKERS=2: G1 GraphQL, 5 widget settings', { url, requests: [tools.requests.widget()] }),
-      await tools.load('WORKERS=2: W REST PUT, one setting', { url, duration: tools.writesSeconds, requests: [tools.requests.restPut()] }),
+      await tools.load('WORKERS=2: G1 GraphQL, 5 widget settings', {
+        url,
+        requests: [tools.requests.widget()],
+      }),
+      await tools.load('WORKERS=2: W REST PUT, one setting', {
+        url,
+        duration: tools.writesSeconds,
+        requests: [tools.requests.restPut()],
+      }),
     ];
   } finally {
     await tools.stop(gateway);

@@ -31,7 +31,9 @@ if (gapIndex > 0) keepSegment(Number(process.argv[gapIndex + 1]) * 1000);
 
 /** Keeps only the samples of one busy stretch (see --segments). */
 function keepSegment(gapMicros: number): void {
-  const idleIds = new Set(profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id));
+  const idleIds = new Set(
+    profile.nodes.filter((node) => node.callFrame.functionName === '(idle)').map((node) => node.id),
+  );
   const segments: { from: number; to: number; busy: number; at: number }[] = [];
   let current: { from: number; to: number; busy: number; at: number } | null = null;
   let idleRun = 0;
@@ -53,9 +55,16 @@ function keepSegment(gapMicros: number): void {
     current.busy += delta;
   });
   if (current) segments.push(current);
-  segments.forEach((segment, index) => console.log(`segment ${index}: at ${(segment.at / 1000).toFixed(0)} ms, busy ${(segment.busy / 1000).toFixed(0)} ms`));
+  for (const [index, segment] of segments.entries()) {
+    console.log(
+      `segment ${index}: at ${(segment.at / 1000).toFixed(0)} ms, busy ${(segment.busy / 1000).toFixed(0)} ms`,
+    );
+  }
   const chosenIndex = process.argv.indexOf('--segment');
-  const busiest = segments.reduce((best, segment, index) => (segment.busy > segments[best]!.busy ? index : best), 0);
+  const busiest = segments.reduce(
+    (best, segment, index) => (segment.busy > segments[best]!.busy ? index : best),
+    0,
+  );
   const k = chosenIndex > 0 ? Number(process.argv[chosenIndex + 1]) : busiest;
   const chosen = segments.at(k)!;
   console.log(`summarising segment ${k < 0 ? segments.length + k : k}\n`);
@@ -66,7 +75,9 @@ const parent = new Map<number, number>();
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
 
 const selfTime = new Map<number, number>();
-profile.samples.forEach((id, index) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+for (const [index, id] of profile.samples.entries()) {
+  selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+}
 
 const label = (node: ProfileNode) => {
   const { functionName, url, lineNumber } = node.callFrame;
@@ -87,7 +98,8 @@ for (const [id, time] of selfTime) {
 const percent = (time: number) => `${((time / busy) * 100).toFixed(1).padStart(5)}%`;
 console.log(`busy ${(busy / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms`);
 console.log('\nself time:');
-for (const [key, time] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${percent(time)}  ${key}`);
+for (const [key, time] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, top))
+  console.log(`${percent(time)}  ${key}`);
 
 if (underNames.length > 0) {
   console.log('\ntime under (callees included, each sample counted once per name):');

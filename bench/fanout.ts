@@ -1,7 +1,7 @@
 // The fan-out scenarios: thousands of subscribers of one organisation, changes, and when each had each.
 // Used by bench/run.ts (S) and bench/profile-fanout.ts.
 import type { ChildProcess } from 'node:child_process';
-import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
+import { Agent, type ClientRequest, request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { cpuMs, rss } from './process-stats.ts';
 
@@ -59,13 +59,24 @@ export interface FanOutOptions {
   quietMs?: number;
 }
 
-const quiet = (ms: number | undefined) => (ms ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined);
+const quiet = (ms: number | undefined) =>
+  ms ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined;
 
 /**
  * Commits changes one at a time with the subscribers in place, waits each time until all have it,
  * and reports the times of the median change: one change alone is at the mercy of a busy moment.
  */
-async function commitAndTime(name: string, gateway: FanOutServer, key: string, count: number, version: { current: number }, arrivals: ArrivalsOfChange, memoryBefore: number, close: () => void, options: FanOutOptions): Promise<FanOutResult> {
+async function commitAndTime(
+  name: string,
+  gateway: FanOutServer,
+  key: string,
+  count: number,
+  version: { current: number },
+  arrivals: ArrivalsOfChange,
+  memoryBefore: number,
+  close: () => void,
+  options: FanOutOptions,
+): Promise<FanOutResult> {
   await quiet(options.quietMs);
   const memoryAfter = rss(gateway.child);
   const rows: FanOutResult[] = [];
@@ -82,7 +93,15 @@ async function commitAndTime(name: string, gateway: FanOutServer, key: string, c
     await current.all;
     const serverCpuMs = cpuMs(gateway.child) - cpuBefore;
     const sorted = current.sorted();
-    rows.push({ name, subscribers: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1)!, bytesPerSubscriber: (memoryAfter - memoryBefore) / count, serverCpuMs });
+    rows.push({
+      name,
+      subscribers: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.at(-1)!,
+      bytesPerSubscriber: (memoryAfter - memoryBefore) / count,
+      serverCpuMs,
+    });
   }
   await quiet(options.quietMs);
   close();
@@ -93,7 +112,9 @@ async function commitAndTime(name: string, gateway: FanOutServer, key: string, c
 async function inBatches(count: number, open: (index: number) => Promise<void>): Promise<void> {
   const batch = 250;
   for (let start = 0; start < count; start += batch) {
-    await Promise.all(Array.from({ length: Math.min(batch, count - start) }, (_, offset) => open(start + offset)));
+    await Promise.all(
+      Array.from({ length: Math.min(batch, count - start) }, (_, offset) => open(start + offset)),
+    );
   }
 }
 
@@ -102,52 +123,100 @@ async function inBatches(count: number, open: (index: number) => Promise<void>):
  * subscribers are plain node:http requests: the load generator shares the cores with the server,
  * and fetch's web streams would cost it several times more per event.
  */
-export async function sseFanOut(gateway: FanOutServer, key: string, count: number, version: { current: number }, options: FanOutOptions = {}): Promise<FanOutResult> {
+export async function sseFanOut(
+  gateway: FanOutServer,
+  key: string,
+  count: number,
+  version: { current: number },
+  options: FanOutOptions = {},
+): Promise<FanOutResult> {
   const before = rss(gateway.child);
   const arrivals: ArrivalsOfChange = { current: null };
   const requests: ClientRequest[] = [];
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-  const body = JSON.stringify({ query: 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }', variables: { since: version.current } });
+  const body = JSON.stringify({
+    query:
+      'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }',
+    variables: { since: version.current },
+  });
   const openOne = () =>
     new Promise<void>((subscribed, failed) => {
-      const request = httpRequest(`${gateway.url}/graphql`, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': key } }, (response) => {
-        if (response.statusCode !== 200) failed(new Error(`SSE subscription answered ${response.statusCode}`));
-        let opened = false;
-        response.on('data', (chunk: Buffer) => {
-          // The opening comment: the subscription is in place.
-          if (!opened) {
-            opened = true;
-            subscribed();
-          } else if (chunk.includes('event: next')) {
-            arrivals.current?.record();
-          }
-        });
-        response.on('error', () => undefined);
-      });
+      const request = httpRequest(
+        `${gateway.url}/graphql`,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-api-key': key },
+        },
+        (response) => {
+          if (response.statusCode !== 200)
+            failed(new Error(`SSE subscription answered ${response.statusCode}`));
+          let opened = false;
+          response.on('data', (chunk: Buffer) => {
+            // The opening comment: the subscription is in place.
+            if (!opened) {
+              opened = true;
+              subscribed();
+            } else if (chunk.includes('event: next')) {
+              arrivals.current?.record();
+            }
+          });
+          response.on('error', () => undefined);
+        },
+      );
       requests.push(request);
       request.on('error', failed);
       request.end(body);
     });
   await inBatches(count, openOne);
-  return commitAndTime(`S SSE ${count}`, gateway, key, count, version, arrivals, before, () => requests.forEach((request) => request.destroy()), options);
+  return commitAndTime(
+    `S SSE ${count}`,
+    gateway,
+    key,
+    count,
+    version,
+    arrivals,
+    before,
+    () => {
+      for (const request of requests) request.destroy();
+    },
+    options,
+  );
 }
 
 /** The same over WebSocket (graphql-transport-ws), one socket per subscriber. */
-export async function wsFanOut(gateway: FanOutServer, key: string, count: number, version: { current: number }, options: FanOutOptions = {}): Promise<FanOutResult> {
+export async function wsFanOut(
+  gateway: FanOutServer,
+  key: string,
+  count: number,
+  version: { current: number },
+  options: FanOutOptions = {},
+): Promise<FanOutResult> {
   const before = rss(gateway.child);
   const arrivals: ArrivalsOfChange = { current: null };
   const sockets: WebSocket[] = [];
-  const query = 'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }';
-  await inBatches(count, (index) =>
+  const query =
+    'subscription ($since: Int) { orgConfigChanged(orgId: "demo", sinceVersion: $since) { version config { branding { color } } } }';
+  await inBatches(
+    count,
+    (index) =>
       new Promise<void>((subscribed, failed) => {
         const socket = new WebSocket(`${gateway.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
         sockets.push(socket);
         socket.once('error', failed);
-        socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { 'x-api-key': key } })));
+        socket.on('open', () =>
+          socket.send(JSON.stringify({ type: 'connection_init', payload: { 'x-api-key': key } })),
+        );
         socket.on('message', (data) => {
           const message = JSON.parse(String(data)) as { type: string };
           if (message.type === 'connection_ack') {
-            socket.send(JSON.stringify({ id: String(index), type: 'subscribe', payload: { query, variables: { since: version.current } } }));
+            socket.send(
+              JSON.stringify({
+                id: String(index),
+                type: 'subscribe',
+                payload: { query, variables: { since: version.current } },
+              }),
+            );
             // graphql-ws registers the subscription before it reads the next message: a ping round trip proves it.
             socket.send(JSON.stringify({ type: 'ping' }));
           } else if (message.type === 'pong') subscribed();
@@ -155,5 +224,17 @@ export async function wsFanOut(gateway: FanOutServer, key: string, count: number
         });
       }),
   );
-  return commitAndTime(`S WebSocket ${count}`, gateway, key, count, version, arrivals, before, () => sockets.forEach((socket) => socket.terminate()), options);
+  return commitAndTime(
+    `S WebSocket ${count}`,
+    gateway,
+    key,
+    count,
+    version,
+    arrivals,
+    before,
+    () => {
+      for (const socket of sockets) socket.terminate();
+    },
+    options,
+  );
 }

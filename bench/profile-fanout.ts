@@ -9,10 +9,17 @@
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
+import { type FanOutResult, sseFanOut, wsFanOut } from './fanout.ts';
 import { option, profileDirOption } from './script-options.ts';
 import { mean } from './stats.ts';
-import { buildDatabase, runBenchScript, startGateway, startProcess, stop, variantLabel } from './variant-gateway.ts';
+import {
+  buildDatabase,
+  runBenchScript,
+  startGateway,
+  startProcess,
+  stop,
+  variantLabel,
+} from './variant-gateway.ts';
 
 const subscribers = Number(option('subscribers', '10000'));
 const rounds = Number(option('rounds', '1'));
@@ -34,19 +41,32 @@ async function main(): Promise<void> {
         const label = `${variantLabel(variant, round)}-${door}`;
         const database = join(work, `${label}.db`);
         copyFileSync(template, database);
-        const gateway = variant === 'S0' ? await startBareServer() : await startGateway(database, variant, profileDir && join(profileDir, label));
+        const gateway =
+          variant === 'S0'
+            ? await startBareServer()
+            : await startGateway(database, variant, profileDir && join(profileDir, label));
         const run = door === 'ws' ? wsFanOut : sseFanOut;
-        const row = await run(gateway, key, subscribers, { current: 1 }, { changes, quietMs: profileDir ? 500 : 0 });
+        const row = await run(
+          gateway,
+          key,
+          subscribers,
+          { current: 1 },
+          { changes, quietMs: profileDir ? 500 : 0 },
+        );
         await stop(gateway.child);
         const name = `${variant} ${door}`;
         results.set(name, [...(results.get(name) ?? []), row]);
-        console.log(`round ${round} ${name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${row.serverCpuMs} ms, ${(row.bytesPerSubscriber / 1024).toFixed(1)} KiB/subscriber`);
+        console.log(
+          `round ${round} ${name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${row.serverCpuMs} ms, ${(row.bytesPerSubscriber / 1024).toFixed(1)} KiB/subscriber`,
+        );
       }
     }
   }
   if (rounds > 1) {
     for (const [name, rows] of results) {
-      console.log(`mean ${name}: p99 ${mean(rows.map((row) => row.p99)).toFixed(1)} ms, server CPU ${Math.round(mean(rows.map((row) => row.serverCpuMs)))} ms`);
+      console.log(
+        `mean ${name}: p99 ${mean(rows.map((row) => row.p99)).toFixed(1)} ms, server CPU ${Math.round(mean(rows.map((row) => row.serverCpuMs)))} ms`,
+      );
     }
   }
 }

@@ -14,11 +14,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { mean, medianRatio } from './stats.ts';
 import { cpuMs } from './process-stats.ts';
 import { inTurn, readRequestOf } from './requests.ts';
 import { option, profileDirOption } from './script-options.ts';
-import { manyAndOneOrgDatabases, runBenchScript, startGateway, stop, variantLabel } from './variant-gateway.ts';
+import { mean, medianRatio } from './stats.ts';
+import {
+  manyAndOneOrgDatabases,
+  runBenchScript,
+  startGateway,
+  stop,
+  variantLabel,
+} from './variant-gateway.ts';
 
 const orgCount = Number(option('orgs', '10000'));
 const seconds = Number(option('seconds', '5'));
@@ -36,32 +42,70 @@ interface Measured {
   errors: number;
 }
 
-async function measure(url: string, child: ChildProcess, requests: autocannon.Request[], duration: number): Promise<Measured> {
+async function measure(
+  url: string,
+  child: ChildProcess,
+  requests: autocannon.Request[],
+  duration: number,
+): Promise<Measured> {
   const before = cpuMs(child);
   const result = await autocannon({ url, connections, duration, requests });
   const cpu = cpuMs(child) - before;
-  return { rps: result.requests.average, cpuUsPerRead: (cpu * 1000) / Math.max(result['2xx'], 1), errors: result.errors + result.timeouts + result.non2xx };
+  return {
+    rps: result.requests.average,
+    cpuUsPerRead: (cpu * 1000) / Math.max(result['2xx'], 1),
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
 }
 
 async function main(): Promise<void> {
   const { manyDb, oneDb, manyTargets, oneTargets } = await manyAndOneOrgDatabases(work, orgCount);
   for (const variant of variants) {
     const sides = [
-      { name: `${orgCount} orgs`, ...(await startGateway(manyDb, variant, profileDir && join(profileDir, variantLabel(variant, 'many')))), targets: manyTargets },
-      { name: '1 org', ...(await startGateway(oneDb, variant, profileDir && join(profileDir, variantLabel(variant, 'one')))), targets: oneTargets },
+      {
+        name: `${orgCount} orgs`,
+        ...(await startGateway(
+          manyDb,
+          variant,
+          profileDir && join(profileDir, variantLabel(variant, 'many')),
+        )),
+        targets: manyTargets,
+      },
+      {
+        name: '1 org',
+        ...(await startGateway(oneDb, variant, profileDir && join(profileDir, variantLabel(variant, 'one')))),
+        targets: oneTargets,
+      },
     ];
     for (const door of doors) {
       // Warm-up: every organisation read once (the caches hold what the clients read), then a second of load.
       for (const side of sides) {
-        await autocannon({ url: side.url, connections, amount: Math.max(side.targets.length, connections), requests: inTurn(side.targets, readRequestOf[door]!) });
-        await autocannon({ url: side.url, connections, duration: 1, requests: inTurn(side.targets, readRequestOf[door]!) });
+        await autocannon({
+          url: side.url,
+          connections,
+          amount: Math.max(side.targets.length, connections),
+          requests: inTurn(side.targets, readRequestOf[door]!),
+        });
+        await autocannon({
+          url: side.url,
+          connections,
+          duration: 1,
+          requests: inTurn(side.targets, readRequestOf[door]!),
+        });
       }
       const measured = sides.map(() => [] as Measured[]);
       for (let round = 1; round <= rounds; round++) {
         for (const [index, side] of sides.entries()) {
-          const row = await measure(side.url, side.child, inTurn(side.targets, readRequestOf[door]!), seconds);
+          const row = await measure(
+            side.url,
+            side.child,
+            inTurn(side.targets, readRequestOf[door]!),
+            seconds,
+          );
           measured[index]!.push(row);
-          console.log(`${variant} ${door} ${side.name}, round ${round}: ${Math.round(row.rps)} req/s, ${row.cpuUsPerRead.toFixed(1)} CPU µs/read${row.errors ? `, ${row.errors} errors` : ''}`);
+          console.log(
+            `${variant} ${door} ${side.name}, round ${round}: ${Math.round(row.rps)} req/s, ${row.cpuUsPerRead.toFixed(1)} CPU µs/read${row.errors ? `, ${row.errors} errors` : ''}`,
+          );
         }
       }
       const [manyRows, oneRows] = measured as [Measured[], Measured[]];

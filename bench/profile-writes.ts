@@ -30,7 +30,10 @@ const restPut = (key: string): autocannon.Request => ({
   method: 'PUT',
   path: '/api/orgs/demo/config',
   headers: { 'x-api-key': key, 'content-type': 'application/json' },
-  setupRequest: (request) => ({ ...request, body: JSON.stringify({ welcomeMessageEn: `hello ${counter++}` }) }),
+  setupRequest: (request) => ({
+    ...request,
+    body: JSON.stringify({ welcomeMessageEn: `hello ${counter++}` }),
+  }),
 });
 const graphqlMutation = (key: string): autocannon.Request => ({
   method: 'POST',
@@ -38,7 +41,10 @@ const graphqlMutation = (key: string): autocannon.Request => ({
   headers: { 'x-api-key': key, 'content-type': 'application/json' },
   setupRequest: (request) => ({
     ...request,
-    body: JSON.stringify({ query: 'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }', variables: { input: { orgId: 'demo', patch: { messages: { welcome: { pl: `cześć ${counter++}` } } } } } }),
+    body: JSON.stringify({
+      query: 'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }',
+      variables: { input: { orgId: 'demo', patch: { messages: { welcome: { pl: `cześć ${counter++}` } } } } },
+    }),
   }),
 });
 
@@ -48,33 +54,53 @@ interface Measured {
   errors: number;
 }
 
-async function measure(url: string, child: ChildProcess, request: autocannon.Request, duration: number): Promise<Measured> {
+async function measure(
+  url: string,
+  child: ChildProcess,
+  request: autocannon.Request,
+  duration: number,
+): Promise<Measured> {
   const before = cpuMs(child);
   const result = await autocannon({ url, connections, duration, requests: [request] });
   const cpu = cpuMs(child) - before;
   const ok = result['2xx'];
-  return { rps: result.requests.average, cpuPerUpdate: cpu / Math.max(ok, 1), errors: result.errors + result.timeouts + result.non2xx };
+  return {
+    rps: result.requests.average,
+    cpuPerUpdate: cpu / Math.max(ok, 1),
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
 }
 
 async function main(): Promise<void> {
   const template = join(work, 'template.db');
   const key = await buildDatabase(template);
-  const results = new Map<string, { rest: Measured[]; graphql: Measured[] }>(variants.map((variant) => [variant, { rest: [], graphql: [] }]));
+  const results = new Map<string, { rest: Measured[]; graphql: Measured[] }>(
+    variants.map((variant) => [variant, { rest: [], graphql: [] }]),
+  );
   for (let round = 1; round <= rounds; round++) {
     for (const variant of variants) {
       const database = join(work, `${variantLabel(variant, round)}.db`);
       copyFileSync(template, database);
-      const { url, child } = await startGateway(database, variant, profileDir && join(profileDir, variantLabel(variant, round)));
+      const { url, child } = await startGateway(
+        database,
+        variant,
+        profileDir && join(profileDir, variantLabel(variant, round)),
+      );
       // A short warm-up of each door measured: JIT, caches, the compiled mutation.
       const none: Measured = { rps: 0, cpuPerUpdate: 0, errors: 0 };
-      if (doors.includes('rest')) await autocannon({ url, connections, duration: 1, requests: [restPut(key)] });
-      if (doors.includes('graphql')) await autocannon({ url, connections, duration: 1, requests: [graphqlMutation(key)] });
+      if (doors.includes('rest'))
+        await autocannon({ url, connections, duration: 1, requests: [restPut(key)] });
+      if (doors.includes('graphql'))
+        await autocannon({ url, connections, duration: 1, requests: [graphqlMutation(key)] });
       const rest = doors.includes('rest') ? await measure(url, child, restPut(key), seconds) : none;
-      const graphql = doors.includes('graphql') ? await measure(url, child, graphqlMutation(key), seconds) : none;
+      const graphql = doors.includes('graphql')
+        ? await measure(url, child, graphqlMutation(key), seconds)
+        : none;
       await stop(child);
       results.get(variant)!.rest.push(rest);
       results.get(variant)!.graphql.push(graphql);
-      const line = (m: Measured) => `${Math.round(m.rps)} req/s, ${m.cpuPerUpdate.toFixed(3)} CPU ms/update${m.errors ? `, ${m.errors} errors` : ''}`;
+      const line = (m: Measured) =>
+        `${Math.round(m.rps)} req/s, ${m.cpuPerUpdate.toFixed(3)} CPU ms/update${m.errors ? `, ${m.errors} errors` : ''}`;
       console.log(`round ${round} ${variant}: REST ${line(rest)} | GraphQL ${line(graphql)}`);
     }
   }

@@ -3,7 +3,8 @@
 import type autocannon from 'autocannon';
 import type { Keyed } from './variant-gateway.ts';
 
-export const widgetQuery = 'query ($orgId: ID!) { orgConfig(orgId: $orgId) { branding { name color } messages { welcome { pl en } } website { phonePrefix } } }';
+export const widgetQuery =
+  'query ($orgId: ID!) { orgConfig(orgId: $orgId) { branding { name color } messages { welcome { pl en } } website { phonePrefix } } }';
 export const fullQuery = `query ($orgId: ID!) { orgConfig(orgId: $orgId) { orgId version updatedAt
   branding { name color defaultAgentAvatarUrl showAdviserLastNameEnabled } website { baseUrl allowedOrigins phonePrefix }
   messages { welcome { pl en } header { pl en } maxCharactersForClient maxCharactersForAdviser profanitiesCheckingEnabled typingPreviewEnabled }
@@ -36,7 +37,10 @@ export const readRequestOf: Record<string, (orgId: string, key: string) => autoc
  * hands out the targets in turn (autocannon starts every connection at the top of a request list,
  * so a list of 10,000 would have 50 connections read only its first few thousand).
  */
-export function inTurn(targets: readonly Keyed[], requestOf: (orgId: string, key: string) => autocannon.Request): autocannon.Request[] {
+export function inTurn(
+  targets: readonly Keyed[],
+  requestOf: (orgId: string, key: string) => autocannon.Request,
+): autocannon.Request[] {
   let next = 0;
   return [
     {

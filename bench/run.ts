@@ -1,25 +1,46 @@
 // The benchmark: the read paths against a bare node:http ceiling (B0), writes, and change fan-out, in one run.
 // npm run bench            the full run (about 10 minutes), results in bench/results/
 // npm run bench -- --smoke tiny numbers, to check the script works (the test suite runs it)
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { benchCluster } from './cluster.ts';
-import { sseFanOut, wsFanOut, type FanOutResult } from './fanout.ts';
-import { mean, median, medianRatio } from './stats.ts';
+import { type FanOutResult, sseFanOut, wsFanOut } from './fanout.ts';
 import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
 import { rss } from './process-stats.ts';
 import { fullQuery, graphqlRequest, inTurn, restRequest, widgetQuery } from './requests.ts';
+import { mean, median, medianRatio } from './stats.ts';
 import { buildOrgsDatabase, gatewayEnv, runBenchScript, startProcess } from './variant-gateway.ts';
 
 const smoke = process.argv.includes('--smoke');
 const outIndex = process.argv.indexOf('--out');
-const resultsDir = outIndex > 0 ? process.argv[outIndex + 1]! : new URL('./results', import.meta.url).pathname;
+const resultsDir =
+  outIndex > 0 ? process.argv[outIndex + 1]! : new URL('./results', import.meta.url).pathname;
 const plan = smoke
-  ? { duration: 1, rounds: 1, roundSeconds: 1, connections: 4, orgs: 20, sse: [10], ws: [5], writes: 1, changes: 1 }
-  : { duration: 5, rounds: 5, roundSeconds: 3, connections: 50, orgs: 10_000, sse: [1_000, 10_000], ws: [1_000, 10_000], writes: 5, changes: 5 };
+  ? {
+      duration: 1,
+      rounds: 1,
+      roundSeconds: 1,
+      connections: 4,
+      orgs: 20,
+      sse: [10],
+      ws: [5],
+      writes: 1,
+      changes: 1,
+    }
+  : {
+      duration: 5,
+      rounds: 5,
+      roundSeconds: 3,
+      connections: 50,
+      orgs: 10_000,
+      sse: [1_000, 10_000],
+      ws: [1_000, 10_000],
+      writes: 5,
+      changes: 5,
+    };
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'org-config-bench-'));
@@ -32,7 +53,11 @@ interface Started {
 }
 
 /** Starts a process and resolves once it prints its listening line, with the time that took. */
-async function start(args: string[], env: Record<string, string> = {}, nodeArgs = ['--import', 'tsx']): Promise<Started> {
+async function start(
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs = ['--import', 'tsx'],
+): Promise<Started> {
   const began = performance.now();
   const started = await startProcess([...nodeArgs, ...args], env);
   return { ...started, startupMs: performance.now() - began };
@@ -58,7 +83,12 @@ const runPostgres = () =>
     requests: {
       rest: (orgId, key) => restRequest(orgId, key),
       widget: (orgId, key) => graphqlRequest(widgetQuery, orgId, key),
-      restPut: (key, body) => ({ method: 'PUT', path: '/api/orgs/demo/config', headers: { 'x-api-key': key, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: body() }) }),
+      restPut: (key, body) => ({
+        method: 'PUT',
+        path: '/api/orgs/demo/config',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: body() }),
+      }),
     },
     writesSeconds: plan.writes,
     withRedis: !smoke,
@@ -78,14 +108,23 @@ interface LoadResult {
   rounds?: { alternation: number; rps: number[] };
 }
 
-async function load(name: string, options: autocannon.Options & { expectStatus?: number }): Promise<LoadResult> {
+async function load(
+  name: string,
+  options: autocannon.Options & { expectStatus?: number },
+): Promise<LoadResult> {
   const result = await autocannon({ connections: plan.connections, duration: plan.duration, ...options });
   const expected = options.expectStatus ?? 200;
   const statusCounts = result.statusCodeStats as unknown as Record<string, { count: number }> | undefined;
   const unexpected = Object.entries(statusCounts ?? {})
     .filter(([status]) => Number(status) !== expected)
     .reduce((sum, [, { count }]) => sum + count, 0);
-  const row = { name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts + unexpected };
+  const row = {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + unexpected,
+  };
   log(`${name}: ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}`);
   return row;
 }
@@ -96,12 +135,21 @@ async function load(name: string, options: autocannon.Options & { expectStatus?:
  * them hold (pairedRatio). Each figure is the mean of its rounds' req/s, the median round's latencies.
  */
 let alternations = 0;
-async function alternated(runs: { name: string; options: autocannon.Options & { expectStatus?: number } }[]): Promise<LoadResult[]> {
+async function alternated(
+  runs: { name: string; options: autocannon.Options & { expectStatus?: number } }[],
+): Promise<LoadResult[]> {
   const alternation = ++alternations;
-  for (const { options } of runs) await autocannon({ connections: plan.connections, ...options, duration: 1 });
+  for (const { options } of runs)
+    await autocannon({ connections: plan.connections, ...options, duration: 1 });
   const measured = runs.map(() => [] as LoadResult[]);
   for (let round = 1; round <= plan.rounds; round++) {
-    for (const [index, { name, options }] of runs.entries()) measured[index]!.push(await load(plan.rounds > 1 ? `${name} (round ${round})` : name, { duration: plan.roundSeconds, ...options }));
+    for (const [index, { name, options }] of runs.entries())
+      measured[index]!.push(
+        await load(plan.rounds > 1 ? `${name} (round ${round})` : name, {
+          duration: plan.roundSeconds,
+          ...options,
+        }),
+      );
   }
   return runs.map(({ name }, index) => {
     const rounds = measured[index]!;
@@ -119,7 +167,8 @@ async function alternated(runs: { name: string; options: autocannon.Options & { 
 /** A load against its baseline: the median of their rounds' ratios when both were measured in the same alternated rounds, else the ratio of their req/s. */
 function pairedRatio(value: LoadResult, base: LoadResult): number {
   const [values, bases] = [value.rounds, base.rounds];
-  if (!values || !bases || values.alternation !== bases.alternation || values.rps.length < 2) return value.rps / base.rps;
+  if (!values || !bases || values.alternation !== bases.alternation || values.rps.length < 2)
+    return value.rps / base.rps;
   return medianRatio(values.rps, bases.rps);
 }
 
@@ -154,7 +203,10 @@ async function main(): Promise<void> {
   // Start-up on the database of many organisations, to ready: from the bundle (npm run build, then
   // npm run start:built), and from the source through tsx (npm start), which keeps serving the runs below.
   await new Promise<void>((resolve, reject) =>
-    spawn(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'inherit' }).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build exited with ${code}`)))),
+    spawn(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, stdio: 'inherit' }).once(
+      'exit',
+      (code) => (code === 0 ? resolve() : reject(new Error(`build exited with ${code}`))),
+    ),
   );
   began = performance.now();
   const built = await start(['dist/main.js'], gatewayEnv(manyOrgsDb), []);
@@ -173,10 +225,23 @@ async function main(): Promise<void> {
   const demo = { orgId: 'demo', key: one.demoKey };
   const [b0, g1, g2, r1, r2] = (await alternated([
     { name: 'B0 bare node:http, same JSON from memory', options: { url: bare.url } },
-    { name: 'G1 GraphQL, 5 widget settings', options: { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] } },
-    { name: 'G2 GraphQL, whole config', options: { url: gateway.url, requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] } },
+    {
+      name: 'G1 GraphQL, 5 widget settings',
+      options: { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] },
+    },
+    {
+      name: 'G2 GraphQL, whole config',
+      options: { url: gateway.url, requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] },
+    },
     { name: 'R1 REST GET', options: { url: gateway.url, requests: [restRequest(demo.orgId, demo.key)] } },
-    { name: 'R2 REST GET, 304', options: { url: gateway.url, requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': '"v1"' })], expectStatus: 304 } },
+    {
+      name: 'R2 REST GET, 304',
+      options: {
+        url: gateway.url,
+        requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': '"v1"' })],
+        expectStatus: 304,
+      },
+    },
   ])) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
   rows.push(b0, g1, g2, r1, r2);
   const rssOneOrg = rss(gateway.child);
@@ -189,9 +254,20 @@ async function main(): Promise<void> {
   // on two gateways with the same past: the one-organisation side is not the gateway that served the
   // runs above (how long a process has run under load moves its figures: JIT tiers, heap sizes).
   const gatewayOne = await whenReady(startGateway(oneOrgDb));
-  const warmedPair = async (requestOf: (orgId: string, key: string) => autocannon.Request, names: [string, string]) => {
-    for (const [url, targets] of [[gatewayMany.url, many.orgs], [gatewayOne.url, demoOnly]] as const) {
-      await autocannon({ url, connections: plan.connections, amount: targets.length, requests: inTurn(targets, requestOf) });
+  const warmedPair = async (
+    requestOf: (orgId: string, key: string) => autocannon.Request,
+    names: [string, string],
+  ) => {
+    for (const [url, targets] of [
+      [gatewayMany.url, many.orgs],
+      [gatewayOne.url, demoOnly],
+    ] as const) {
+      await autocannon({
+        url,
+        connections: plan.connections,
+        amount: targets.length,
+        requests: inTurn(targets, requestOf),
+      });
     }
     return alternated([
       { name: names[0], options: { url: gatewayMany.url, requests: inTurn(many.orgs, requestOf) } },
@@ -200,17 +276,27 @@ async function main(): Promise<void> {
   };
   const demoOnly = many.orgs.map(() => demo);
   const widgetRequest = (orgId: string, key: string) => graphqlRequest(widgetQuery, orgId, key);
-  const [r1Many, r1Listed] = (await warmedPair(restRequest, [`R1 REST GET, ${plan.orgs} orgs in turn`, 'R1 REST GET, 1 org, its requests built in turn the same way'])) as [LoadResult, LoadResult];
-  const [g1Many, g1Listed] = (await warmedPair(widgetRequest, [`G1 GraphQL, ${plan.orgs} orgs in turn`, 'G1 GraphQL, 1 org, its requests built in turn the same way'])) as [LoadResult, LoadResult];
+  const [r1Many, r1Listed] = (await warmedPair(restRequest, [
+    `R1 REST GET, ${plan.orgs} orgs in turn`,
+    'R1 REST GET, 1 org, its requests built in turn the same way',
+  ])) as [LoadResult, LoadResult];
+  const [g1Many, g1Listed] = (await warmedPair(widgetRequest, [
+    `G1 GraphQL, ${plan.orgs} orgs in turn`,
+    'G1 GraphQL, 1 org, its requests built in turn the same way',
+  ])) as [LoadResult, LoadResult];
   rows.push(r1Many, r1Listed, g1Many, g1Listed);
   await stop(gatewayOne);
   const rssManyCached = rss(gatewayMany.child);
   log(`resident memory with ${plan.orgs} organisations cached: ${Math.round(rssManyCached / 2 ** 20)} MiB`);
 
   // Latency at 70% of each one's peak.
-  const at70 = async (name: string, peak: LoadResult, options: autocannon.Options) => load(`${name} at 70% of peak`, { ...options, overallRate: Math.max(1, Math.round(peak.rps * 0.7)) });
+  const at70 = async (name: string, peak: LoadResult, options: autocannon.Options) =>
+    load(`${name} at 70% of peak`, { ...options, overallRate: Math.max(1, Math.round(peak.rps * 0.7)) });
   const b070 = await at70('B0', b0, { url: bare.url });
-  const g170 = await at70('G1', g1, { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] });
+  const g170 = await at70('G1', g1, {
+    url: gateway.url,
+    requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)],
+  });
   const r170 = await at70('R1', r1, { url: gateway.url, requests: [restRequest(demo.orgId, demo.key)] });
   rows.push(b070, g170, r170);
 
@@ -218,7 +304,17 @@ async function main(): Promise<void> {
   let counter = 0;
   const restWrites: VariantOptions = {
     duration: plan.writes,
-    requests: [{ method: 'PUT', path: '/api/orgs/demo/config', headers: { 'x-api-key': demo.key, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: JSON.stringify({ welcomeMessageEn: `hello ${counter++}` }) }) }],
+    requests: [
+      {
+        method: 'PUT',
+        path: '/api/orgs/demo/config',
+        headers: { 'x-api-key': demo.key, 'content-type': 'application/json' },
+        setupRequest: (request) => ({
+          ...request,
+          body: JSON.stringify({ welcomeMessageEn: `hello ${counter++}` }),
+        }),
+      },
+    ],
   };
   const graphqlWrites: VariantOptions = {
     duration: plan.writes,
@@ -229,7 +325,13 @@ async function main(): Promise<void> {
         headers: { 'x-api-key': demo.key, 'content-type': 'application/json' },
         setupRequest: (request) => ({
           ...request,
-          body: JSON.stringify({ query: 'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }', variables: { input: { orgId: 'demo', patch: { messages: { welcome: { pl: `cześć ${counter++}` } } } } } }),
+          body: JSON.stringify({
+            query:
+              'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }',
+            variables: {
+              input: { orgId: 'demo', patch: { messages: { welcome: { pl: `cześć ${counter++}` } } } },
+            },
+          }),
         }),
       },
     ],
@@ -247,21 +349,45 @@ async function main(): Promise<void> {
   // selection (which the direct writes need), and (SSE) the event stream as a Node stream (likewise).
   const without = (name: string) => ({ PERF_DISABLE: name });
   const fanOutRuns: { count: number; run: typeof sseFanOut; env?: Record<string, string>; bare?: true }[] = [
-    ...plan.sse.flatMap((count) => [{ count, run: sseFanOut, bare: true as const }, { count, run: sseFanOut }]),
+    ...plan.sse.flatMap((count) => [
+      { count, run: sseFanOut, bare: true as const },
+      { count, run: sseFanOut },
+    ]),
     { count: plan.sse.at(-1)!, run: sseFanOut, env: without('fanout-direct-writes') },
     { count: plan.sse.at(-1)!, run: sseFanOut, env: without('fanout-shared-serialisation') },
     { count: plan.sse.at(-1)!, run: sseFanOut, env: without('sse-node-stream') },
-    ...plan.ws.flatMap((count) => [{ count, run: wsFanOut, bare: true as const }, { count, run: wsFanOut }]),
+    ...plan.ws.flatMap((count) => [
+      { count, run: wsFanOut, bare: true as const },
+      { count, run: wsFanOut },
+    ]),
     { count: plan.ws.at(-1)!, run: wsFanOut, env: without('fanout-direct-writes') },
     { count: plan.ws.at(-1)!, run: wsFanOut, env: without('fanout-shared-serialisation') },
   ];
   for (const { count, run, env = {}, bare } of fanOutRuns) {
     const server = bare ? await start(['bench/bare-fanout-server.ts']) : await startGateway(oneOrgDb, env);
-    const current = { current: Number(/\d+/.exec((await fetch(`${server.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })).headers.get('etag')!)![0]) };
+    const current = {
+      current: Number(
+        /\d+/.exec(
+          (
+            await fetch(`${server.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })
+          ).headers.get('etag')!,
+        )![0],
+      ),
+    };
     const row = await run(server, demo.key, count, current, { changes: plan.changes });
-    log(`${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${row.serverCpuMs} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`);
-    const name = bare ? `${row.name}, S0 bare node:http` : env.PERF_DISABLE ? `${row.name}, PERF_DISABLE=${env.PERF_DISABLE}` : row.name;
-    fanOut.push({ ...row, name, ceiling: bare ? undefined : fanOut.find((other) => other.name === `${row.name}, S0 bare node:http`) });
+    log(
+      `${row.name}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms, server CPU ${row.serverCpuMs} ms, ${Math.round(row.bytesPerSubscriber)} B/subscriber`,
+    );
+    const name = bare
+      ? `${row.name}, S0 bare node:http`
+      : env.PERF_DISABLE
+        ? `${row.name}, PERF_DISABLE=${env.PERF_DISABLE}`
+        : row.name;
+    fanOut.push({
+      ...row,
+      name,
+      ceiling: bare ? undefined : fanOut.find((other) => other.name === `${row.name}, S0 bare node:http`),
+    });
     await stop(server);
   }
 
@@ -278,42 +404,119 @@ async function main(): Promise<void> {
     keep?: (measured: LoadResult) => void;
   }
   const variants: { name: string; env: Record<string, string>; compare: Comparison[] }[] = [
-    { name: 'without the config and key cache, and so the fast paths that answer from it (PERF_DISABLE=config-cache)', env: { PERF_DISABLE: 'config-cache' }, compare: [{ baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }, { baseline: () => g1, options: g1Request }] },
-    { name: 'without pre-serialised REST JSON (PERF_DISABLE=preserialized-json)', env: { PERF_DISABLE: 'preserialized-json' }, compare: [{ baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }] },
-    { name: 'without the REST fast path on node:http (PERF_DISABLE=rest-fast-path)', env: { PERF_DISABLE: 'rest-fast-path' }, compare: [{ baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }, { baseline: () => r2, options: (etag) => ({ requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': etag })], expectStatus: 304 }) }] },
+    {
+      name: 'without the config and key cache, and so the fast paths that answer from it (PERF_DISABLE=config-cache)',
+      env: { PERF_DISABLE: 'config-cache' },
+      compare: [
+        { baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } },
+        { baseline: () => g1, options: g1Request },
+      ],
+    },
+    {
+      name: 'without pre-serialised REST JSON (PERF_DISABLE=preserialized-json)',
+      env: { PERF_DISABLE: 'preserialized-json' },
+      compare: [{ baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }],
+    },
+    {
+      name: 'without the REST fast path on node:http (PERF_DISABLE=rest-fast-path)',
+      env: { PERF_DISABLE: 'rest-fast-path' },
+      compare: [
+        { baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } },
+        {
+          baseline: () => r2,
+          options: (etag) => ({
+            requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': etag })],
+            expectStatus: 304,
+          }),
+        },
+      ],
+    },
     {
       name: 'without the GraphQL fast paths on node:http, reads and updates (PERF_DISABLE=graphql-fast-path)',
       env: { PERF_DISABLE: 'graphql-fast-path' },
       compare: [
-        { baseline: () => g1, options: g1Request, keep: (measured) => (throughYoga.g1 = { ...measured, name: `${g1.name}, through yoga` }) },
-        { baseline: () => g2, options: g2Request, keep: (measured) => (throughYoga.g2 = { ...measured, name: `${g2.name}, through yoga` }) },
-        { baseline: () => wGraphql, options: graphqlWrites, keep: (measured) => (throughYoga.wGraphql = { ...measured, name: `${wGraphql.name}, through yoga` }) },
+        {
+          baseline: () => g1,
+          options: g1Request,
+          keep: (measured) => (throughYoga.g1 = { ...measured, name: `${g1.name}, through yoga` }),
+        },
+        {
+          baseline: () => g2,
+          options: g2Request,
+          keep: (measured) => (throughYoga.g2 = { ...measured, name: `${g2.name}, through yoga` }),
+        },
+        {
+          baseline: () => wGraphql,
+          options: graphqlWrites,
+          keep: (measured) =>
+            (throughYoga.wGraphql = { ...measured, name: `${wGraphql.name}, through yoga` }),
+        },
       ],
     },
-    { name: 'the GraphQL read fast path without its memory of request bodies and answers (PERF_DISABLE=graphql-known-reads)', env: { PERF_DISABLE: 'graphql-known-reads' }, compare: [{ baseline: () => g1, options: g1Request }, { baseline: () => g2, options: g2Request }] },
-    { name: "without yoga's parse and validation cache, on yoga's path (PERF_DISABLE=graphql-fast-path,parse-cache)", env: { PERF_DISABLE: 'graphql-fast-path,parse-cache' }, compare: [{ baseline: () => throughYoga.g1!, options: g1Request }, { baseline: () => throughYoga.g2!, options: g2Request }] },
-    { name: "without @envelop/graphql-jit, on yoga's path (PERF_DISABLE=graphql-fast-path,graphql-jit)", env: { PERF_DISABLE: 'graphql-fast-path,graphql-jit' }, compare: [{ baseline: () => throughYoga.g1!, options: g1Request }, { baseline: () => throughYoga.g2!, options: g2Request }] },
-    { name: 'without the REST write fast path on node:http (PERF_DISABLE=rest-write-fast-path)', env: { PERF_DISABLE: 'rest-write-fast-path' }, compare: [{ baseline: () => wRest, options: restWrites }] },
+    {
+      name: 'the GraphQL read fast path without its memory of request bodies and answers (PERF_DISABLE=graphql-known-reads)',
+      env: { PERF_DISABLE: 'graphql-known-reads' },
+      compare: [
+        { baseline: () => g1, options: g1Request },
+        { baseline: () => g2, options: g2Request },
+      ],
+    },
+    {
+      name: "without yoga's parse and validation cache, on yoga's path (PERF_DISABLE=graphql-fast-path,parse-cache)",
+      env: { PERF_DISABLE: 'graphql-fast-path,parse-cache' },
+      compare: [
+        { baseline: () => throughYoga.g1!, options: g1Request },
+        { baseline: () => throughYoga.g2!, options: g2Request },
+      ],
+    },
+    {
+      name: "without @envelop/graphql-jit, on yoga's path (PERF_DISABLE=graphql-fast-path,graphql-jit)",
+      env: { PERF_DISABLE: 'graphql-fast-path,graphql-jit' },
+      compare: [
+        { baseline: () => throughYoga.g1!, options: g1Request },
+        { baseline: () => throughYoga.g2!, options: g2Request },
+      ],
+    },
+    {
+      name: 'without the REST write fast path on node:http (PERF_DISABLE=rest-write-fast-path)',
+      env: { PERF_DISABLE: 'rest-write-fast-path' },
+      compare: [{ baseline: () => wRest, options: restWrites }],
+    },
     {
       name: 'without the GraphQL update fast path on node:http (PERF_DISABLE=graphql-update-fast-path)',
       env: { PERF_DISABLE: 'graphql-update-fast-path' },
       compare: [{ baseline: () => wGraphql, options: graphqlWrites }],
     },
-    { name: 'reading back what SQLite just committed (PERF_DISABLE=sqlite-own-writes)', env: { PERF_DISABLE: 'sqlite-own-writes' }, compare: [{ baseline: () => wRest, options: restWrites }, { baseline: () => wGraphql, options: graphqlWrites }] },
+    {
+      name: 'reading back what SQLite just committed (PERF_DISABLE=sqlite-own-writes)',
+      env: { PERF_DISABLE: 'sqlite-own-writes' },
+      compare: [
+        { baseline: () => wRest, options: restWrites },
+        { baseline: () => wGraphql, options: graphqlWrites },
+      ],
+    },
     // The fast paths never reach yoga's body limit: measured on yoga's path.
     {
       name: "with yoga's own body limit as well as ours, on yoga's path (PERF_DISABLE=graphql-fast-path,single-body-limit)",
       env: { PERF_DISABLE: 'graphql-fast-path,single-body-limit' },
-      compare: [{ baseline: () => throughYoga.wGraphql!, options: graphqlWrites }, { baseline: () => throughYoga.g1!, options: g1Request }],
+      compare: [
+        { baseline: () => throughYoga.wGraphql!, options: graphqlWrites },
+        { baseline: () => throughYoga.g1!, options: g1Request },
+      ],
     },
   ];
   const variantRows: { variant: string; scenario: string; rps: number; baseline: number }[] = [];
   for (const variant of variants) {
     const variantGateway = await startGateway(oneOrgDb, variant.env);
-    const etag = (await fetch(`${variantGateway.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })).headers.get('etag')!;
+    const etag = (
+      await fetch(`${variantGateway.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })
+    ).headers.get('etag')!;
     for (const { baseline, options, keep } of variant.compare) {
       const { name: scenario, rps } = baseline();
-      const measured = await load(`${scenario}, ${variant.name}`, { ...(typeof options === 'function' ? options(etag) : options), url: variantGateway.url });
+      const measured = await load(`${scenario}, ${variant.name}`, {
+        ...(typeof options === 'function' ? options(etag) : options),
+        url: variantGateway.url,
+      });
       keep?.(measured);
       variantRows.push({ variant: variant.name, scenario, rps: measured.rps, baseline: rps });
     }
@@ -339,7 +542,31 @@ async function main(): Promise<void> {
 
   const postgres = await runPostgres();
 
-  const report = renderReport({ machine, rows, b0, b070, g1, g170, r1, r170, r1Many, r1Listed, g1Many, g1Listed, wRest, wGraphql, fanOut, variantRows, startupMs, startupTsxMs, rssManyStarted, rssManyCached, rssOneOrg, cluster, postgres });
+  const report = renderReport({
+    machine,
+    rows,
+    b0,
+    b070,
+    g1,
+    g170,
+    r1,
+    r170,
+    r1Many,
+    r1Listed,
+    g1Many,
+    g1Listed,
+    wRest,
+    wGraphql,
+    fanOut,
+    variantRows,
+    startupMs,
+    startupTsxMs,
+    rssManyStarted,
+    rssManyCached,
+    rssOneOrg,
+    cluster,
+    postgres,
+  });
   mkdirSync(resultsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:]/g, '-').replace(/\..+/, '');
   writeFileSync(join(resultsDir, smoke ? 'smoke.md' : `${stamp}.md`), report);
@@ -388,13 +615,19 @@ function renderReport(r: {
     '',
     '| scenario | req/s | × B0 | p50 ms | p99 ms | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...r.rows.map((row) => `| ${row.name} | ${Math.round(row.rps)} | ${times(pairedRatio(row, r.b0))} | ${row.p50} | ${row.p99} | ${row.errors} |`),
+    ...r.rows.map(
+      (row) =>
+        `| ${row.name} | ${Math.round(row.rps)} | ${times(pairedRatio(row, r.b0))} | ${row.p50} | ${row.p99} | ${row.errors} |`,
+    ),
     '',
     `Each fan-out row: the change with the median p99 of ${plan.changes} committed one after another, each once every subscriber had the one before.`,
     '',
     '| change fan-out | subscribers | p50 ms | p99 ms | p99 × S0 | last ms | server CPU ms | server memory per subscriber |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...r.fanOut.map((row) => `| ${row.name} | ${row.subscribers} | ${ms(row.p50)} | ${ms(row.p99)} | ${row.ceiling ? ratio(row.p99, row.ceiling.p99) : ''} | ${ms(row.max)} | ${row.serverCpuMs} | ${(row.bytesPerSubscriber / 1024).toFixed(1)} KiB |`),
+    ...r.fanOut.map(
+      (row) =>
+        `| ${row.name} | ${row.subscribers} | ${ms(row.p50)} | ${ms(row.p99)} | ${row.ceiling ? ratio(row.p99, row.ceiling.p99) : ''} | ${ms(row.max)} | ${row.serverCpuMs} | ${(row.bytesPerSubscriber / 1024).toFixed(1)} KiB |`,
+    ),
     '',
     `Start-up to ready on a database of ${plan.orgs} organisations: ${Math.round(r.startupMs)} ms from the bundle (npm run build; npm run start:built), ${Math.round(r.startupTsxMs)} ms from the source through tsx (npm start, which serves the other runs). Resident memory of the gateway on ${plan.orgs} organisations: ${Math.round(r.rssManyStarted / 2 ** 20)} MiB once ready, ${Math.round(r.rssManyCached / 2 ** 20)} MiB with all of them cached after the read runs (bound: ${memoryBoundMiB} MiB); with one organisation, after the read runs: ${Math.round(r.rssOneOrg / 2 ** 20)} MiB.`,
     '',
@@ -404,32 +637,63 @@ function renderReport(r: {
     '| --- | --- | --- |',
     ratioTarget('G1 ≥ 0.5 × B0 (req/s)', r.g1, r.b0, 0.5),
     ratioTarget('R1 ≥ 0.7 × B0 (req/s)', r.r1, r.b0, 0.7),
-    target('G1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%', `${r.g170.p99} ms vs ${r.b070.p99} ms`, r.g170.p99 <= 3 * Math.max(r.b070.p99, 1)),
-    target('R1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%', `${r.r170.p99} ms vs ${r.b070.p99} ms`, r.r170.p99 <= 3 * Math.max(r.b070.p99, 1)),
-    ratioTarget(`reads with ${plan.orgs} orgs within 10% of 1 org, requests built alike (R1)`, r.r1Many, r.r1Listed, 0.9),
-    ratioTarget(`reads with ${plan.orgs} orgs within 10% of 1 org, requests built alike (G1)`, r.g1Many, r.g1Listed, 0.9),
+    target(
+      'G1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%',
+      `${r.g170.p99} ms vs ${r.b070.p99} ms`,
+      r.g170.p99 <= 3 * Math.max(r.b070.p99, 1),
+    ),
+    target(
+      'R1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%',
+      `${r.r170.p99} ms vs ${r.b070.p99} ms`,
+      r.r170.p99 <= 3 * Math.max(r.b070.p99, 1),
+    ),
+    ratioTarget(
+      `reads with ${plan.orgs} orgs within 10% of 1 org, requests built alike (R1)`,
+      r.r1Many,
+      r.r1Listed,
+      0.9,
+    ),
+    ratioTarget(
+      `reads with ${plan.orgs} orgs within 10% of 1 org, requests built alike (G1)`,
+      r.g1Many,
+      r.g1Listed,
+      0.9,
+    ),
     target('W ≥ 2,000 updates/s (REST)', `${Math.round(r.wRest.rps)}/s`, r.wRest.rps >= 2000),
     target('W ≥ 2,000 updates/s (GraphQL)', `${Math.round(r.wGraphql.rps)}/s`, r.wGraphql.rps >= 2000),
     ...r.fanOut
       .filter((row) => row.ceiling && !row.name.includes('PERF_DISABLE'))
-      .map((row) => target(`${row.name}: p99 ≤ 250 ms`, `${ms(row.p99)} ms (S0, the bare server: ${ms(row.ceiling!.p99)} ms)`, row.p99 <= 250)),
+      .map((row) =>
+        target(
+          `${row.name}: p99 ≤ 250 ms`,
+          `${ms(row.p99)} ms (S0, the bare server: ${ms(row.ceiling!.p99)} ms)`,
+          row.p99 <= 250,
+        ),
+      ),
     target('start-up to ready < 1 s (built bundle)', `${Math.round(r.startupMs)} ms`, r.startupMs < 1000),
-    target(`resident memory with ${plan.orgs} organisations cached ≤ ${memoryBoundMiB} MiB (the README's bound)`, `${Math.round(r.rssManyCached / 2 ** 20)} MiB`, r.rssManyCached <= memoryBoundMiB * 2 ** 20),
+    target(
+      `resident memory with ${plan.orgs} organisations cached ≤ ${memoryBoundMiB} MiB (the README's bound)`,
+      `${Math.round(r.rssManyCached / 2 ** 20)} MiB`,
+      r.rssManyCached <= memoryBoundMiB * 2 ** 20,
+    ),
     '',
     '## Several processes on the SQLite file (WORKERS=2)',
     '',
-    'The gateway as a node:cluster primary and two workers on the same file and port: the primary hands each connection to the workers in turn and counts the rate limits for both over IPC; a write waits for the file\'s one write lock. Each figure against the same scenario with one process in this run; the load generator shares the same cores.',
+    "The gateway as a node:cluster primary and two workers on the same file and port: the primary hands each connection to the workers in turn and counts the rate limits for both over IPC; a write waits for the file's one write lock. Each figure against the same scenario with one process in this run; the load generator shares the same cores.",
     '',
     '| scenario | req/s | × one process | p50 ms | p99 ms | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...r.cluster.map(({ row, oneProcess }) => `| ${row.name} | ${Math.round(row.rps)} | ${ratio(row.rps, oneProcess.rps)} | ${row.p50} | ${row.p99} | ${row.errors} |`),
+    ...r.cluster.map(
+      ({ row, oneProcess }) =>
+        `| ${row.name} | ${Math.round(row.rps)} | ${ratio(row.rps, oneProcess.rps)} | ${row.p50} | ${row.p99} | ${row.errors} |`,
+    ),
     '',
     '## PostgreSQL and replicas',
     '',
     ...(r.postgres.skipped
       ? [`Not run: ${r.postgres.skipped}.`]
       : [
-          'The same gateway on PostgreSQL (this machine\'s server, a fresh schema), alone and as two replicas with one load generator each, run at the same time and added up; all processes share the 2 cores, so this shows the cost of the shared database and of the row lock, not the capacity of two machines.',
+          "The same gateway on PostgreSQL (this machine's server, a fresh schema), alone and as two replicas with one load generator each, run at the same time and added up; all processes share the 2 cores, so this shows the cost of the shared database and of the row lock, not the capacity of two machines.",
           '',
           '| scenario | req/s | × B0 | × same on SQLite | p50 ms | p99 ms | errors |',
           '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -443,7 +707,10 @@ function renderReport(r: {
     '',
     '| variant | scenario | req/s | default | change |',
     '| --- | --- | ---: | ---: | ---: |',
-    ...r.variantRows.map((row) => `| ${row.variant} | ${row.scenario} | ${Math.round(row.rps)} | ${Math.round(row.baseline)} | ${((row.rps / row.baseline - 1) * 100).toFixed(0)}% |`),
+    ...r.variantRows.map(
+      (row) =>
+        `| ${row.variant} | ${row.scenario} | ${Math.round(row.rps)} | ${Math.round(row.baseline)} | ${((row.rps / row.baseline - 1) * 100).toFixed(0)}% |`,
+    ),
     '',
     ...alsoTried,
     '',
@@ -454,16 +721,16 @@ function renderReport(r: {
 /** Changes measured while they were made (their before and after are in the git history), and what is still untried. */
 const alsoTried = [
   'Also measured, not switchable (before and after in the commits that made them):',
-  '- REST answers built with the server adapter\'s own Response (@whatwg-node/fetch) rather than the global one, which it read back through a stream: R1 about 2 ×.',
+  "- REST answers built with the server adapter's own Response (@whatwg-node/fetch) rather than the global one, which it read back through a stream: R1 about 2 ×.",
   '- drizzle statements prepared once, one reusable better-sqlite3 transaction, no re-read after the update, copy-on-write patches: W from about 550 to about 1,700-1,900 updates/s.',
   '- SQLite synchronous=NORMAL instead of FULL in WAL mode: no measurable change in W here (fsync was not the bottleneck); kept, as it saves an fsync per write on slower disks.',
-  '- Writes, in CPU ms per update with bench/profile-writes.ts, each against the commit before it in the same run: the change feed taking local commits from memory without a query (REST 0.45 -> 0.41, GraphQL 0.71 -> 0.67); only the changed settings written (REST 0.45 -> 0.37, GraphQL 0.69 -> 0.58); the merged settings checked group by group (REST 0.35 -> 0.28, GraphQL 0.52 -> 0.47); the REST JSON made of per-group texts (REST 0.264 -> 0.246); the revision settings JSON likewise (REST 0.262 -> 0.253, GraphQL 0.437 -> 0.413). The patch of a GraphQL update checked once, diffSettings without serialising equal values, and positional binding instead of drizzle\'s placeholders were made together and not told apart from the noise of a busy machine; they remove work the profile showed.',
+  "- Writes, in CPU ms per update with bench/profile-writes.ts, each against the commit before it in the same run: the change feed taking local commits from memory without a query (REST 0.45 -> 0.41, GraphQL 0.71 -> 0.67); only the changed settings written (REST 0.45 -> 0.37, GraphQL 0.69 -> 0.58); the merged settings checked group by group (REST 0.35 -> 0.28, GraphQL 0.52 -> 0.47); the REST JSON made of per-group texts (REST 0.264 -> 0.246); the revision settings JSON likewise (REST 0.262 -> 0.253, GraphQL 0.437 -> 0.413). The patch of a GraphQL update checked once, diffSettings without serialising equal values, and positional binding instead of drizzle's placeholders were made together and not told apart from the noise of a busy machine; they remove work the profile showed.",
   '- A fan-out memo filled only once an event had executed did not pay: every subscriber asks in the same turn, so all of them missed. The memo shares the running execution instead (fanout-shared-serialisation).',
-  '- Fan-out, in the gateway\'s CPU ms for one change to 10,000 subscribers with bench/profile-fanout.ts (npm run bench:fanout), alternated rounds in one run: the doors writing live events straight to their clients (fanout-direct-writes) SSE 830 -> 345, WebSocket 770 -> 255; then SSE events written to the socket as one prebuilt chunk of the chunked body rather than through the response (four writes and a deferred writev each) SSE 345 -> 200 (p99 208 ms against S0\'s 123 ms, which writes its SSE events the same way since). The same for WebSocket would mean writing frames past the ws library, to its private socket: not done.',
+  "- Fan-out, in the gateway's CPU ms for one change to 10,000 subscribers with bench/profile-fanout.ts (npm run bench:fanout), alternated rounds in one run: the doors writing live events straight to their clients (fanout-direct-writes) SSE 830 -> 345, WebSocket 770 -> 255; then SSE events written to the socket as one prebuilt chunk of the chunked body rather than through the response (four writes and a deferred writev each) SSE 345 -> 200 (p99 208 ms against S0's 123 ms, which writes its SSE events the same way since). The same for WebSocket would mean writing frames past the ws library, to its private socket: not done.",
   '- API keys hashed with the one-shot crypto.hash rather than a Hash object: 0.4 against 1.1 µs per request.',
-  '- Reads over 10,000 organisations, in memory touched per read: the per-key limit counted in this process by KeyWindows (one small object per key, no promise, timer or result object per request) instead of rate-limiter-flexible\'s RateLimiterMemory; a key read again after its 30 s keeping the record already held; key expiry as an integer on the monotonic clock; a remembered GraphQL answer checked against its organisation\'s cache slot instead of a lookup. Under callgrind with a simulated 4 MiB last-level cache (the key and limit windows lengthened to an hour, as valgrind slows the gateway some fifty times), 10,000 G1 reads over 10,000 organisations on the main thread: 55 -> 48 last-level read misses per read (one organisation: 5.7 -> 4.4), and 106 -> 100 to 105 thousand instructions per read (the garbage collector\'s timing moves that figure between runs). The wall-clock ratios of npm run bench:many-orgs move by more than that from run to run on this shared machine, so they cannot tell these apart.',
-  '- A GraphQL read found as the last read of its key (a WeakMap from the key\'s cached record, in KnownReads) before the lookup by body text: bodies of different organisations differ only at the organisation\'s id, near their end, so each other body in the text\'s hash bucket was compared nearly in full. Under callgrind as above (two warm-up passes, then 10,000 G1 reads, main thread), in two runs (the second with npm run bench:callgrind): over one organisation 100.5 -> 97.5 and 100.4 -> 98.5 thousand instructions per read; over 10,000, 101.3 -> 96.7 and 101.4 -> 102.2, within what the garbage collector\'s timing moves between runs; last-level data read misses per read 34.7 -> 35.4 and 34.7 -> 32.4 over 10,000, about 4.5 over one either way. A small saving of work per read, not of the memory that grows with the number of organisations.',
-  '- The read scenarios are measured in alternated rounds (B0, G1, G2, R1, R2; and each many-organisations run with its one-organisation baseline), each figure the mean of its rounds: the ratios between them no longer depend on when in the run each was measured. Each ratio between them is the median of the rounds\' ratios, over five rounds of 3 s rather than the mean of three of 5 s: one round disturbed by the shared machine (an earlier run lost 40 % of R1 in one part) no longer moves it.',
+  "- Reads over 10,000 organisations, in memory touched per read: the per-key limit counted in this process by KeyWindows (one small object per key, no promise, timer or result object per request) instead of rate-limiter-flexible's RateLimiterMemory; a key read again after its 30 s keeping the record already held; key expiry as an integer on the monotonic clock; a remembered GraphQL answer checked against its organisation's cache slot instead of a lookup. Under callgrind with a simulated 4 MiB last-level cache (the key and limit windows lengthened to an hour, as valgrind slows the gateway some fifty times), 10,000 G1 reads over 10,000 organisations on the main thread: 55 -> 48 last-level read misses per read (one organisation: 5.7 -> 4.4), and 106 -> 100 to 105 thousand instructions per read (the garbage collector's timing moves that figure between runs). The wall-clock ratios of npm run bench:many-orgs move by more than that from run to run on this shared machine, so they cannot tell these apart.",
+  "- A GraphQL read found as the last read of its key (a WeakMap from the key's cached record, in KnownReads) before the lookup by body text: bodies of different organisations differ only at the organisation's id, near their end, so each other body in the text's hash bucket was compared nearly in full. Under callgrind as above (two warm-up passes, then 10,000 G1 reads, main thread), in two runs (the second with npm run bench:callgrind): over one organisation 100.5 -> 97.5 and 100.4 -> 98.5 thousand instructions per read; over 10,000, 101.3 -> 96.7 and 101.4 -> 102.2, within what the garbage collector's timing moves between runs; last-level data read misses per read 34.7 -> 35.4 and 34.7 -> 32.4 over 10,000, about 4.5 over one either way. A small saving of work per read, not of the memory that grows with the number of organisations.",
+  "- The read scenarios are measured in alternated rounds (B0, G1, G2, R1, R2; and each many-organisations run with its one-organisation baseline), each figure the mean of its rounds: the ratios between them no longer depend on when in the run each was measured. Each ratio between them is the median of the rounds' ratios, over five rounds of 3 s rather than the mean of three of 5 s: one round disturbed by the shared machine (an earlier run lost 40 % of R1 in one part) no longer moves it.",
   '- Start-up: the bundle with the dependencies outside it (esbuild --packages=external) took about 1.4 s against 0.8 s for the full bundle and 4.3 s through tsx, measured on a busy machine; the full bundle is kept (npm run build).',
   '',
   '- @graphql-yoga/plugin-response-cache, keyed by API key (an earlier session): G1 +12 % in one back-to-back run, and it warned that graphql-jit replaced the execute it wraps; not kept. The GraphQL read fast path keeps its own answers per request body instead, valid while the cached configuration object is the same (PERF_DISABLE=graphql-known-reads measures it).',

@@ -1,9 +1,11 @@
 // Figures of the bench scripts' rounds: their mean, their median, and ratios between two loads
 // measured in alternated rounds, robust to a busy moment of a shared machine.
 
-export const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+export const mean = (values: readonly number[]) =>
+  values.reduce((sum, value) => sum + value, 0) / values.length;
 
-export const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+export const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
  * The median of the rounds' ratios of two loads measured in the same alternated rounds: each round

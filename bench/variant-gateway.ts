@@ -3,7 +3,7 @@
 //
 // A variant is "default", a PERF_DISABLE list (joined with "+"), or "@DIR", the gateway of another
 // checkout (e.g. git archive COMMIT | tar -x -C DIR, with node_modules linked, to compare with an earlier commit).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,7 +27,10 @@ export interface Keyed {
  * A fresh benchmark database: "demo" (the documented example, with an admin key) and orgCount - 1
  * more (org-00001, ...), each with an adviser key.
  */
-export async function buildOrgsDatabase(path: string, orgCount: number): Promise<{ demoKey: string; orgs: Keyed[] }> {
+export async function buildOrgsDatabase(
+  path: string,
+  orgCount: number,
+): Promise<{ demoKey: string; orgs: Keyed[] }> {
   const store = openSqliteStore(path);
   const service = new ConfigService(store);
   const settings = exampleSettings();
@@ -36,7 +39,10 @@ export async function buildOrgsDatabase(path: string, orgCount: number): Promise
   const orgs: Keyed[] = [{ orgId: 'demo', key: demoKey }];
   for (let i = 1; i < orgCount; i++) {
     const orgId = `org-${String(i).padStart(5, '0')}`;
-    await service.createOrg(operator, orgId, { ...settings, branding: { ...settings.branding, name: `Organisation ${i}` } });
+    await service.createOrg(operator, orgId, {
+      ...settings,
+      branding: { ...settings.branding, name: `Organisation ${i}` },
+    });
     orgs.push({ orgId, key: (await createApiKey(store, orgId, 'adviser')).key });
   }
   await store.close(); // closing checkpoints the WAL: the file alone is the database
@@ -47,7 +53,10 @@ export async function buildOrgsDatabase(path: string, orgCount: number): Promise
  * The databases the many-organisations scripts compare: orgCount organisations, and one, whose
  * targets are as many, all its one organisation (its requests are built in turn the same way).
  */
-export async function manyAndOneOrgDatabases(work: string, orgCount: number): Promise<{ manyDb: string; oneDb: string; manyTargets: Keyed[]; oneTargets: Keyed[] }> {
+export async function manyAndOneOrgDatabases(
+  work: string,
+  orgCount: number,
+): Promise<{ manyDb: string; oneDb: string; manyTargets: Keyed[]; oneTargets: Keyed[] }> {
   const manyDb = join(work, 'many.db');
   const oneDb = join(work, 'one.db');
   const many = await buildOrgsDatabase(manyDb, orgCount);
@@ -75,15 +84,34 @@ export const gatewayEnv = (databasePath: string, extra: Record<string, string> =
  * Starts the gateway as bench/run.ts does; resolves with its URL once it prints its listening line.
  * With profileDir, node writes the .cpuprofile of each thread into it (the largest is the main thread).
  */
-export function startGateway(databasePath: string, variant: string, profileDir: string | null): Promise<{ url: string; child: ChildProcess }> {
+export function startGateway(
+  databasePath: string,
+  variant: string,
+  profileDir: string | null,
+): Promise<{ url: string; child: ChildProcess }> {
   const nodeArgs = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-  const env = gatewayEnv(databasePath, { PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ',') });
-  return startProcess([...nodeArgs, 'src/main.ts'], env, variant.startsWith('@') ? resolve(variant.slice(1)) : root);
+  const env = gatewayEnv(databasePath, {
+    PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ','),
+  });
+  return startProcess(
+    [...nodeArgs, 'src/main.ts'],
+    env,
+    variant.startsWith('@') ? resolve(variant.slice(1)) : root,
+  );
 }
 
 /** Starts node (or `command`) with these arguments, a server that prints "listening on URL"; resolves with the URL once it has. */
-export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd = root, command = process.execPath): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+export function startProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = root,
+  command = process.execPath,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(command, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.add(child);
   return new Promise((resolveStart, reject) => {
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));

@@ -15,6 +15,9 @@ const query = `subscription ($orgId: ID!, $sinceVersion: Int) {
 }`;
 const [orgId = 'demo', since] = process.argv.slice(2);
 
-for await (const event of client.iterate({ query, variables: { orgId, sinceVersion: since === undefined ? null : Number(since) } })) {
+for await (const event of client.iterate({
+  query,
+  variables: { orgId, sinceVersion: since === undefined ? null : Number(since) },
+})) {
   console.log(JSON.stringify(event.data?.orgConfigChanged ?? event.errors));
 }

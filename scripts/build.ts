@@ -4,7 +4,8 @@
 import { build } from 'esbuild';
 
 const outIndex = process.argv.indexOf('--outfile');
-const outfile = outIndex > 0 ? process.argv[outIndex + 1]! : new URL('../dist/main.js', import.meta.url).pathname;
+const outfile =
+  outIndex > 0 ? process.argv[outIndex + 1]! : new URL('../dist/main.js', import.meta.url).pathname;
 
 await build({
   entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
@@ -15,7 +16,9 @@ await build({
   target: 'node20',
   external: ['better-sqlite3'],
   // CommonJS dependencies inside an ES module still call require() for Node's own modules.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   sourcemap: 'linked',
   logLevel: 'warning',
 });

@@ -16,13 +16,28 @@ for (const { folder, dialect, schema } of dialects) {
   mkdirSync(`${root}/${scratch}`, { recursive: true });
   try {
     cpSync(`${root}/drizzle/${folder}`, `${root}/${scratch}`, { recursive: true });
-    const output = execFileSync(process.execPath, ['node_modules/drizzle-kit/bin.cjs', 'generate', '--dialect', dialect, '--schema', schema, '--out', scratch], {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const output = execFileSync(
+      process.execPath,
+      [
+        'node_modules/drizzle-kit/bin.cjs',
+        'generate',
+        '--dialect',
+        dialect,
+        '--schema',
+        schema,
+        '--out',
+        scratch,
+      ],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     if (!output.includes('No schema changes')) {
-      console.error(`The ${folder} drizzle schema has changes without a migration: run \`npm run db:generate\` and commit drizzle/.`);
+      console.error(
+        `The ${folder} drizzle schema has changes without a migration: run \`npm run db:generate\` and commit drizzle/.`,
+      );
       current = false;
     }
   } finally {

@@ -7,7 +7,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const name = process.argv[2];
 
 for (const config of ['drizzle.config.ts', 'drizzle.postgres.config.ts']) {
-  execFileSync(process.execPath, ['node_modules/drizzle-kit/bin.cjs', 'generate', '--config', config, ...(name ? ['--name', name] : [])], { cwd: root, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    ['node_modules/drizzle-kit/bin.cjs', 'generate', '--config', config, ...(name ? ['--name', name] : [])],
+    { cwd: root, stdio: 'inherit' },
+  );
 }
 
 // drizzle-kit writes foreign keys as REFERENCES "public"."table"; unqualified, the tables follow

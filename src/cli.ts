@@ -4,14 +4,19 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { operator } from './auth/actor.ts';
 import { createApiKey } from './auth/api-keys.ts';
-import { ConfigValidationError, OrgExistsError, OrgNotFoundError, VersionConflictError } from './config/errors.ts';
+import { openStore } from './backend.ts';
+import {
+  ConfigValidationError,
+  OrgExistsError,
+  OrgNotFoundError,
+  VersionConflictError,
+} from './config/errors.ts';
 import { parseLegacyPatch, toLegacy, toLegacyPath } from './config/legacy.ts';
 import { defaultSettings } from './config/model.ts';
 import { ConfigService } from './config/service.ts';
-import { loadSettings, SettingsError } from './settings.ts';
-import { openStore } from './backend.ts';
 import { RedisSignals } from './events/redis-signals.ts';
-import { roles, type ConfigStore, type Role } from './store/config-store.ts';
+import { loadSettings, SettingsError } from './settings.ts';
+import { type ConfigStore, type Role, roles } from './store/config-store.ts';
 import { copySqliteToPostgres, TargetNotEmptyError } from './store/copy.ts';
 import { PostgresConfigStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
@@ -45,14 +50,16 @@ export interface CliIo {
 class UsageError extends Error {}
 
 function parse(args: string[], options: Record<string, { type: 'string' }>, positionals: number) {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   if (parsed.positionals.length !== positionals) {
-    throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}: ${parsed.positionals.join(' ') || '(none)'}`);
+    throw new UsageError(
+      `expected ${positionals} argument(s), got ${parsed.positionals.length}: ${parsed.positionals.join(' ') || '(none)'}`,
+    );
   }
   return { values: parsed.values as Record<string, string | undefined>, positionals: parsed.positionals };
 }
@@ -64,7 +71,8 @@ function required(values: Record<string, string | undefined>, name: string): str
 }
 
 function roleOf(value: string): Role {
-  if (!(roles as readonly string[]).includes(value)) throw new UsageError(`--role must be one of ${roles.join(', ')}, not "${value}"`);
+  if (!(roles as readonly string[]).includes(value))
+    throw new UsageError(`--role must be one of ${roles.join(', ')}, not "${value}"`);
   return value as Role;
 }
 
@@ -78,7 +86,11 @@ const commands: Record<string, Command> = {
   async 'org create'(args, store, io) {
     const { values, positionals } = parse(args, { name: { type: 'string' } }, 1);
     const orgId = positionals[0] as string;
-    const config = await new ConfigService(store).createOrg(operator, orgId, defaultSettings(values.name ?? orgId));
+    const config = await new ConfigService(store).createOrg(
+      operator,
+      orgId,
+      defaultSettings(values.name ?? orgId),
+    );
     io.out(`created organisation ${config.orgId} (version ${config.version})`);
   },
   async 'org list'(args, store, io) {
@@ -120,7 +132,8 @@ const commands: Record<string, Command> = {
     const { values, positionals } = parse(args, { 'expected-version': { type: 'string' } }, 2);
     const [orgId, file] = positionals as [string, string];
     const expected = values['expected-version'];
-    if (expected !== undefined && !/^\d+$/.test(expected)) throw new UsageError('--expected-version must be a whole number');
+    if (expected !== undefined && !/^\d+$/.test(expected))
+      throw new UsageError('--expected-version must be a whole number');
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -133,7 +146,8 @@ const commands: Record<string, Command> = {
     } catch (error) {
       throw new CliRefusal(`${file} is not JSON: ${(error as Error).message}`);
     }
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new CliRefusal(`${file} must hold a JSON object`);
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new CliRefusal(`${file} must hold a JSON object`);
     const parsed = parseLegacyPatch(body as Record<string, unknown>);
     if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
     const { config, changes } = await new ConfigService(store).update(operator, {
@@ -142,7 +156,11 @@ const commands: Record<string, Command> = {
       expectedVersion: expected === undefined ? null : Number(expected),
       door: 'cli',
     });
-    io.out(changes.length > 0 ? `imported ${changes.length} changed setting(s); ${orgId} is at version ${config.version}` : `nothing changed; ${orgId} stays at version ${config.version}`);
+    io.out(
+      changes.length > 0
+        ? `imported ${changes.length} changed setting(s); ${orgId} is at version ${config.version}`
+        : `nothing changed; ${orgId} stays at version ${config.version}`,
+    );
   },
   async migrate(args, _store, io) {
     parse(args, {}, 0);
@@ -152,13 +170,16 @@ const commands: Record<string, Command> = {
     const { values } = parse(args, { from: { type: 'string' } }, 0);
     const from = required(values, 'from');
     if (!/^file:[^?#]+$/.test(from)) throw new UsageError('--from must be file:PATH, a SQLite database');
-    if (!(store instanceof PostgresConfigStore)) throw new UsageError('copy writes into PostgreSQL: set DATABASE_URL=postgres://...');
+    if (!(store instanceof PostgresConfigStore))
+      throw new UsageError('copy writes into PostgreSQL: set DATABASE_URL=postgres://...');
     const path = from.slice('file:'.length);
     if (!existsSync(path)) throw new UsageError(`no SQLite database at ${path}`);
     const source = openSqliteStore(path);
     try {
       const copied = await copySqliteToPostgres(source, store);
-      io.out(`copied ${copied.orgs} organisation(s), ${copied.keys} key(s) and ${copied.revisions} revision(s) into PostgreSQL`);
+      io.out(
+        `copied ${copied.orgs} organisation(s), ${copied.keys} key(s) and ${copied.revisions} revision(s) into PostgreSQL`,
+      );
     } finally {
       await source.close();
     }
@@ -173,7 +194,10 @@ class CliRefusal extends Error {}
 
 function refusalMessage(error: unknown): string | null {
   if (error instanceof ConfigValidationError) {
-    const lines = error.problems.map((problem) => `  ${toLegacyPath(problem.path).join('/') || '(root)'}: ${problem.message} [${problem.code}]`);
+    const lines = error.problems.map(
+      (problem) =>
+        `  ${toLegacyPath(problem.path).join('/') || '(root)'}: ${problem.message} [${problem.code}]`,
+    );
     return `invalid configuration, nothing written:\n${lines.join('\n')}`;
   }
   if (
@@ -223,7 +247,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const settings = loadSettings(io.env);
     store = await openStore(settings, (error) => io.err(`database: ${(error as Error).message}`));
     await command(argv.slice(name.split(' ').length), store, io);
-    if (settings.redisUrl && !readOnly.has(name)) await tellGateways(settings.redisUrl, store as PostgresConfigStore, io);
+    if (settings.redisUrl && !readOnly.has(name))
+      await tellGateways(settings.redisUrl, store as PostgresConfigStore, io);
     return 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof SettingsError) {
@@ -241,7 +266,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 /** The process entry: runs the command of `argv` with the real environment and exits with its code. */
 export async function main(argv: readonly string[]): Promise<never> {
-  const io: CliIo = { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) };
+  const io: CliIo = {
+    env: process.env,
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+  };
   try {
     process.exit(await runCli(argv, io));
   } catch (error) {

@@ -29,7 +29,9 @@ interface StartFailure {
 }
 
 function isStartFailure(message: unknown): message is StartFailure {
-  return typeof message === 'object' && message !== null && (message as StartFailure).type === startFailedMessage;
+  return (
+    typeof message === 'object' && message !== null && (message as StartFailure).type === startFailedMessage
+  );
 }
 
 /** In a worker that cannot start: tells the primary why (it prints the reason, once for all workers), then exits 1. */
@@ -48,7 +50,9 @@ const stopGraceMs = 5_000;
 export async function runClusterPrimary(settings: Settings): Promise<void> {
   const logger = createLogger(settings.logLevel).child({ pid: process.pid });
   // Migrated here, once, before any worker opens the file; kept open to seed once they all listen.
-  let store: Awaited<ReturnType<typeof openStore>> | null = await openStore(settings, (error) => logger.error({ err: error }, 'database error'));
+  let store: Awaited<ReturnType<typeof openStore>> | null = await openStore(settings, (error) =>
+    logger.error({ err: error }, 'database error'),
+  );
   const closeStore = async () => {
     const open = store;
     store = null;
@@ -68,7 +72,9 @@ export async function runClusterPrimary(settings: Settings): Promise<void> {
     running.add(worker);
     // Answers to a worker's rate-limit questions can fail once it is gone (the IPC channel closed);
     // unheard, that 'error' would end the primary and with it every worker.
-    worker.on('error', (error) => logger.warn({ err: error, worker: worker.id }, 'cannot reach a worker over IPC'));
+    worker.on('error', (error) =>
+      logger.warn({ err: error, worker: worker.id }, 'cannot reach a worker over IPC'),
+    );
     logger.debug({ worker: worker.id, workerPid: worker.process.pid }, 'worker forked');
   };
 
@@ -88,7 +94,10 @@ export async function runClusterPrimary(settings: Settings): Promise<void> {
     logger.info({ why }, 'stopping the workers');
     for (const worker of running) worker.process.kill('SIGTERM');
     const deadline = setTimeout(() => {
-      logger.error({ workers: [...running].map((worker) => worker.process.pid) }, 'workers still running after the shutdown timeout: killing them');
+      logger.error(
+        { workers: [...running].map((worker) => worker.process.pid) },
+        'workers still running after the shutdown timeout: killing them',
+      );
       exitCode = 1;
       for (const worker of running) worker.process.kill('SIGKILL');
     }, settings.shutdownTimeoutMs + stopGraceMs);
@@ -100,7 +109,8 @@ export async function runClusterPrimary(settings: Settings): Promise<void> {
   const announce = async (port: number) => {
     const baseUrl = baseUrlOf(settings, port);
     const seeding = store;
-    const demoKey = settings.seedDemo && seeding ? await seedDemoIfEmpty(seeding, new ConfigService(seeding)) : null;
+    const demoKey =
+      settings.seedDemo && seeding ? await seedDemoIfEmpty(seeding, new ConfigService(seeding)) : null;
     await closeStore();
     if (phase !== 'serving') return;
     if (demoKey) printDemoKey(demoKey, baseUrl);
@@ -132,7 +142,9 @@ export async function runClusterPrimary(settings: Settings): Promise<void> {
     }
     if (!hadListened) {
       // A worker that cannot start would fail again at once: stop rather than loop.
-      const reason = startFailures.get(worker) ?? `worker ${worker.id} exited (${signal ?? `code ${code}`}) before it listened`;
+      const reason =
+        startFailures.get(worker) ??
+        `worker ${worker.id} exited (${signal ?? `code ${code}`}) before it listened`;
       if (phase === 'starting') console.error(`cannot start: ${reason}`);
       else logger.error({ ...details, reason }, 'a replacement worker could not start: stopping the gateway');
       stopAll(1, reason);

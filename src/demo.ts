@@ -4,16 +4,19 @@ import { operator } from './auth/actor.ts';
 import { createApiKey } from './auth/api-keys.ts';
 import { OrgExistsError } from './config/errors.ts';
 import { fromLegacy } from './config/legacy.ts';
-import { packagePath } from './package-root.ts';
 import type { OrgConfigSettings } from './config/model.ts';
 import type { ConfigService } from './config/service.ts';
+import { packagePath } from './package-root.ts';
 import type { ConfigStore } from './store/config-store.ts';
 
 export const demoOrgId = 'demo';
 
 /** The documented example object (spec/org-config.example.json), as settings. */
 export function exampleSettings(): OrgConfigSettings {
-  const example = JSON.parse(readFileSync(packagePath('spec', 'org-config.example.json'), 'utf8')) as Record<string, unknown>;
+  const example = JSON.parse(readFileSync(packagePath('spec', 'org-config.example.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   return fromLegacy(example).patch as OrgConfigSettings;
 }
 

@@ -1,26 +1,32 @@
 // createGateway: the GraphQL endpoint and the REST routes as one fetch handler. Never listens.
+
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { useGraphQlJit } from '@envelop/graphql-jit';
-import { Kind, OperationTypeNode, type DocumentNode } from 'graphql';
-import { createYoga, useErrorHandler, useReadinessCheck, type Plugin } from 'graphql-yoga';
+import { type DocumentNode, Kind, OperationTypeNode } from 'graphql';
+import { createYoga, type Plugin, useErrorHandler, useReadinessCheck } from 'graphql-yoga';
 import { ConfigService } from './config/service.ts';
 import type { ChangeEvents } from './events/change-feed.ts';
 import { useGraphQLLimits } from './graphql/armor.ts';
-import { contextFactory, type Context } from './graphql/context.ts';
+import { type Context, contextFactory } from './graphql/context.ts';
 import { logUnexpectedErrors, maskError } from './graphql/error-masking.ts';
-import { schema } from './graphql/schema.ts';
 import { ReadPlans } from './graphql/read-plans.ts';
+import { schema } from './graphql/schema.ts';
 import { SharedSubscriptionEvents } from './graphql/shared-events.ts';
 import { useSseEventIds } from './graphql/sse-event-ids.ts';
-import { RequestGuard, useApiKeyAuth, type SharedRateLimits } from './http/api-key-auth.ts';
+import { RequestGuard, type SharedRateLimits, useApiKeyAuth } from './http/api-key-auth.ts';
 import { useBodyLimit } from './http/body-limit.ts';
 import { requestIdOf, useRequestLog } from './http/request-log.ts';
 import { pathOf } from './http/request-path.ts';
-import { createLogger, yogaLogger, type Logger } from './logging.ts';
+import { createLogger, type Logger, yogaLogger } from './logging.ts';
 import { bodyLimitBytes } from './rest/limits.ts';
 import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
-import { defaultPerformance, defaultRateLimits, type PerformanceSwitches, type RateLimits } from './settings.ts';
+import {
+  defaultPerformance,
+  defaultRateLimits,
+  type PerformanceSwitches,
+  type RateLimits,
+} from './settings.ts';
 import { CachedConfigStore } from './store/cached-store.ts';
 import type { ConfigStore } from './store/config-store.ts';
 
@@ -57,23 +63,33 @@ function useRestRoutes(deps: RestDeps): Plugin {
       // yoga's CORS handling sets Vary: Origin over ours; caches must still key on the encoding.
       if (!pathOf(request).startsWith('/api/')) return;
       const vary = response.headers.get('vary');
-      if (!vary?.toLowerCase().includes('accept-encoding')) response.headers.set('vary', vary ? `${vary}, accept-encoding` : 'accept-encoding');
+      if (!vary?.toLowerCase().includes('accept-encoding'))
+        response.headers.set('vary', vary ? `${vary}, accept-encoding` : 'accept-encoding');
     },
   };
 }
 
 function isSubscription(document: DocumentNode): boolean {
-  return document.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.SUBSCRIPTION);
+  return document.definitions.some(
+    (definition) =>
+      definition.kind === Kind.OPERATION_DEFINITION &&
+      definition.operation === OperationTypeNode.SUBSCRIPTION,
+  );
 }
 
 /** Unexpected failures of GraphQL operations are logged with their cause; the client sees them masked. */
 function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
-  return useErrorHandler<Context>(({ errors, context }) => logUnexpectedErrors(logger, requestIdOf((context as Partial<Context>).request), errors)) as Plugin<Context>;
+  return useErrorHandler<Context>(({ errors, context }) =>
+    logUnexpectedErrors(logger, requestIdOf((context as Partial<Context>).request), errors),
+  ) as Plugin<Context>;
 }
 
 /** Live events written by the doors straight to their clients (graphql/shared-events.ts), which needs the shared results. */
 export function directFanOut(performance: PerformanceSwitches): boolean {
-  return !performance.disabled.has('fanout-shared-serialisation') && !performance.disabled.has('fanout-direct-writes');
+  return (
+    !performance.disabled.has('fanout-shared-serialisation') &&
+    !performance.disabled.has('fanout-direct-writes')
+  );
 }
 
 function cachedStore(store: ConfigStore, events: ChangeEvents): CachedConfigStore {
@@ -90,9 +106,20 @@ export function createGateway(deps: GatewayDeps) {
   const store = cache ?? deps.store;
   const service = new ConfigService(store, events);
   // Learnt from yoga's successful reads, for the GraphQL read fast path (http/fast-graphql-read.ts).
-  const readPlans = cache && !performance.disabled.has('graphql-fast-path') ? new ReadPlans({ updates: !performance.disabled.has('graphql-update-fast-path') }) : null;
-  const sharedEvents = performance.disabled.has('fanout-shared-serialisation') ? null : new SharedSubscriptionEvents(events);
-  const guard = new RequestGuard({ store, limits: deps.rateLimits ?? defaultRateLimits, trustProxy: deps.trustProxy ?? false, shared: deps.sharedRateLimits, acrossWorkers: deps.rateLimitsAcrossWorkers });
+  const readPlans =
+    cache && !performance.disabled.has('graphql-fast-path')
+      ? new ReadPlans({ updates: !performance.disabled.has('graphql-update-fast-path') })
+      : null;
+  const sharedEvents = performance.disabled.has('fanout-shared-serialisation')
+    ? null
+    : new SharedSubscriptionEvents(events);
+  const guard = new RequestGuard({
+    store,
+    limits: deps.rateLimits ?? defaultRateLimits,
+    trustProxy: deps.trustProxy ?? false,
+    shared: deps.sharedRateLimits,
+    acrossWorkers: deps.rateLimitsAcrossWorkers,
+  });
   const yoga = createYoga<object, Context>({
     schema,
     context: contextFactory({ store, service }),
@@ -106,7 +133,10 @@ export function createGateway(deps: GatewayDeps) {
     parserAndValidationCache: !performance.disabled.has('parse-cache'),
     plugins: [
       // Ready when the database answers, is migrated, and other replicas' commits reach this one.
-      useReadinessCheck({ endpoint: '/ready', check: async () => events.isConnected() && (await store.isReady()) }),
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: async () => events.isConnected() && (await store.isReady()),
+      }),
       useRequestLog(logger),
       useBodyLimit(bodyLimitBytes, logger),
       useApiKeyAuth(guard, logger),
@@ -121,15 +151,24 @@ export function createGateway(deps: GatewayDeps) {
       ...(deps.introspection === false ? [useDisableIntrospection()] : []),
       // Compiles each query and mutation once into a function (graphql-jit): it measured +8% to
       // +27% on GraphQL reads (bench/results). Subscriptions keep graphql-js, whose event stream the SSE and WebSocket doors use.
-      ...(performance.disabled.has('graphql-jit') ? [] : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
+      ...(performance.disabled.has('graphql-jit')
+        ? []
+        : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
       // One change executed and serialised once per distinct selection, not per subscriber, and its
       // live events written by the SSE and WebSocket doors themselves (graphql/shared-events.ts).
       ...(sharedEvents ? [sharedEvents.plugin()] : []),
-      useSseEventIds({ shareFrames: !performance.disabled.has('fanout-shared-serialisation'), nodeStream: !performance.disabled.has('sse-node-stream'), directWrites: directFanOut(performance) }),
+      useSseEventIds({
+        shareFrames: !performance.disabled.has('fanout-shared-serialisation'),
+        nodeStream: !performance.disabled.has('sse-node-stream'),
+        directWrites: directFanOut(performance),
+      }),
       useUnexpectedErrorLog(logger),
       ...(readPlans ? [readPlans.plugin()] : []),
     ],
-    graphiql: deps.graphiql === false ? false : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
+    graphiql:
+      deps.graphiql === false
+        ? false
+        : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
   });
   // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*.ts) apply the same guard
   // and log to the same place; they answer from the same cache and write through the same service.

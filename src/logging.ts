@@ -1,13 +1,17 @@
 // Structured JSON logs (pino) for the gateway, and the adapter yoga logs through.
-import { pino, type DestinationStream, type Logger } from 'pino';
+
 import type { YogaLogger } from 'graphql-yoga';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import type { LogLevel } from './settings.ts';
 
 export type { Logger } from 'pino';
 
 /** One JSON object per line on stdout. Keys are never logged; configuration payloads only at debug. */
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
-  return pino({ level, base: { service: 'org-config-gateway' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino(
+    { level, base: { service: 'org-config-gateway' }, timestamp: pino.stdTimeFunctions.isoTime },
+    destination,
+  );
 }
 
 function emit(log: (object: Record<string, unknown>, message?: string) => void, args: unknown[]): void {

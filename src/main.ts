@@ -2,6 +2,7 @@
 // With WORKERS > 1 this process is the primary of a cluster (cluster.ts), and each worker serves as below.
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
+import { openBackend } from './backend.ts';
 import { failWorkerStart, isGatewayWorker, runClusterPrimary } from './cluster.ts';
 import { ConfigService } from './config/service.ts';
 import { seedDemoIfEmpty } from './demo.ts';
@@ -9,8 +10,7 @@ import { createGateway } from './gateway.ts';
 import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
 import { withFastPaths } from './http/fast-paths.ts';
 import { createLogger } from './logging.ts';
-import { openBackend } from './backend.ts';
-import { loadSettings, SettingsError, type Settings } from './settings.ts';
+import { loadSettings, type Settings, SettingsError } from './settings.ts';
 import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts';
 
 /**
@@ -19,9 +19,15 @@ import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts'
  */
 async function serveGateway(settings: Settings, asWorker: boolean): Promise<void> {
   // A worker's lines say which process wrote them.
-  const logger = asWorker ? createLogger(settings.logLevel).child({ worker: cluster.worker?.id, pid: process.pid }) : createLogger(settings.logLevel);
+  const logger = asWorker
+    ? createLogger(settings.logLevel).child({ worker: cluster.worker?.id, pid: process.pid })
+    : createLogger(settings.logLevel);
   const { store, events, sharedRateLimits, close } = await openBackend(settings, {
-    onError: (error) => logger.error({ err: error }, 'cannot reach the database or Redis (the change feed and rate limits retry)'),
+    onError: (error) =>
+      logger.error(
+        { err: error },
+        'cannot reach the database or Redis (the change feed and rate limits retry)',
+      ),
   });
   const gateway = createGateway({
     store,
@@ -44,7 +50,10 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
   });
   if (!asWorker) {
     const address = server.address();
-    const baseUrl = baseUrlOf(settings, typeof address === 'object' && address ? address.port : settings.port);
+    const baseUrl = baseUrlOf(
+      settings,
+      typeof address === 'object' && address ? address.port : settings.port,
+    );
     // Seeded only once listening: a start that cannot listen must not swallow the one-time key.
     const demoKey = settings.seedDemo ? await seedDemoIfEmpty(store, new ConfigService(store, events)) : null;
     if (demoKey) printDemoKey(demoKey, baseUrl);

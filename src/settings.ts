@@ -29,14 +29,38 @@ const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 export const defaultRateLimits: RateLimits = { perKeyPerMinute: 6_000, failedAuthPerMinute: 30 };
 
 /** Optimisations that paid in the benchmark: on, and PERF_DISABLE can turn them off to measure them. */
-export const keptOptimisations = ['config-cache', 'preserialized-json', 'parse-cache', 'graphql-jit', 'rest-fast-path', 'graphql-fast-path', 'graphql-known-reads', 'graphql-update-fast-path', 'fanout-shared-serialisation', 'fanout-direct-writes', 'sse-node-stream', 'sqlite-own-writes', 'rest-write-fast-path', 'single-body-limit'] as const;
+export const keptOptimisations = [
+  'config-cache',
+  'preserialized-json',
+  'parse-cache',
+  'graphql-jit',
+  'rest-fast-path',
+  'graphql-fast-path',
+  'graphql-known-reads',
+  'graphql-update-fast-path',
+  'fanout-shared-serialisation',
+  'fanout-direct-writes',
+  'sse-node-stream',
+  'sqlite-own-writes',
+  'rest-write-fast-path',
+  'single-body-limit',
+] as const;
 export type KeptOptimisation = (typeof keptOptimisations)[number];
 
 function optimisationList<T extends string>(names: readonly T[]) {
   return z
     .string()
-    .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(names as [T, ...T[]], { error: `must be a comma-separated list of ${names.join(', ')}` })));
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.enum(names as [T, ...T[]], { error: `must be a comma-separated list of ${names.join(', ')}` }),
+      ),
+    );
 }
 
 export interface PerformanceSwitches {
@@ -114,7 +138,9 @@ export class SettingsError extends Error {}
 
 /** A URL without its password (user:PASSWORD@, or ?password=), fit for logs, messages and the start-up line. */
 export function redactedUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:***@').replace(/([?&]password=)[^&#\s]*/gi, '$1***');
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/i, '$1:***@')
+    .replace(/([?&]password=)[^&#\s]*/gi, '$1***');
 }
 
 /** Variables whose values may hold a password: shown redacted when refused. */
@@ -122,7 +148,9 @@ const secretBearing = new Set(['DATABASE_URL', 'REDIS_URL']);
 
 /** Reads the settings; throws SettingsError naming every bad variable. */
 export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Settings {
-  const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const result = environmentSchema.safeParse(present);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -135,15 +163,21 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
   }
   const env = result.data;
   if (env.REDIS_URL && !isPostgresUrl(env.DATABASE_URL)) {
-    throw new SettingsError('invalid settings:\n  REDIS_URL is for replicas sharing PostgreSQL; with a SQLite DATABASE_URL one process serves alone and needs no Redis');
+    throw new SettingsError(
+      'invalid settings:\n  REDIS_URL is for replicas sharing PostgreSQL; with a SQLite DATABASE_URL one process serves alone and needs no Redis',
+    );
   }
   if (env.WORKERS > 1 && isPostgresUrl(env.DATABASE_URL)) {
     // PostgreSQL has its own way to use more cores and machines, tested and documented: replicas.
-    throw new SettingsError('invalid settings:\n  WORKERS is for processes sharing a SQLite file; with PostgreSQL, start replicas instead (see "Running many replicas" in the README)');
+    throw new SettingsError(
+      'invalid settings:\n  WORKERS is for processes sharing a SQLite file; with PostgreSQL, start replicas instead (see "Running many replicas" in the README)',
+    );
   }
   if (env.WORKERS > 1 && /^file::memory:/.test(env.DATABASE_URL)) {
     // Each process would have a database of its own.
-    throw new SettingsError('invalid settings:\n  WORKERS above 1 needs a database file the processes share, not file::memory:');
+    throw new SettingsError(
+      'invalid settings:\n  WORKERS above 1 needs a database file the processes share, not file::memory:',
+    );
   }
   const production = env.NODE_ENV === 'production';
   return {
@@ -158,7 +192,10 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     seedDemo: env.SEED_DEMO,
     graphiql: env.GRAPHIQL ?? !production,
     introspection: env.INTROSPECTION ?? !production,
-    rateLimits: { perKeyPerMinute: env.RATE_LIMIT_PER_KEY_PER_MINUTE, failedAuthPerMinute: env.RATE_LIMIT_FAILED_AUTH_PER_MINUTE },
+    rateLimits: {
+      perKeyPerMinute: env.RATE_LIMIT_PER_KEY_PER_MINUTE,
+      failedAuthPerMinute: env.RATE_LIMIT_FAILED_AUTH_PER_MINUTE,
+    },
     trustProxy: env.TRUST_PROXY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.WORKERS,

@@ -31,5 +31,7 @@ export function baseUrlOf(settings: Settings, port: number): string {
 /** Printed last, once the gateway serves: scripts and tests wait for this line. */
 export function printListening(settings: Settings, baseUrl: string): void {
   const workers = settings.workers > 1 ? `, ${settings.workers} workers` : '';
-  console.log(`org-config gateway listening on ${baseUrl}/graphql (database ${redactedUrl(settings.databaseUrl)}${settings.redisUrl ? `, changes through ${redactedUrl(settings.redisUrl)}` : ''}${workers})`);
+  console.log(
+    `org-config gateway listening on ${baseUrl}/graphql (database ${redactedUrl(settings.databaseUrl)}${settings.redisUrl ? `, changes through ${redactedUrl(settings.redisUrl)}` : ''}${workers})`,
+  );
 }

@@ -14,7 +14,8 @@ afterEach(async () => {
 const READ = '{ orgConfig(orgId: "demo") { version } }';
 const WRITE = `mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#010101" } } }) {
   __typename ... on UpdateOrgConfigSuccess { config { version } } ... on NotFound { orgId } ... on ValidationError { problems { code } } } }`;
-const INVALID_WRITE = 'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "nope" } } }) { __typename } }';
+const INVALID_WRITE =
+  'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "nope" } } }) { __typename } }';
 
 const version = async () => (await gw.store.getConfig('demo'))?.version;
 
@@ -31,19 +32,26 @@ describe('API keys', () => {
   it.each([
     ['no key', null],
     ['an unknown key', 'bf4dd784-1277-4e32-b60e-a86a82623147'],
-  ])('answers UNAUTHENTICATED to a write with %s, even an invalid one, and writes nothing', async (_, key) => {
-    for (const mutation of [WRITE, INVALID_WRITE]) {
-      const result = await gw.graphql(mutation, undefined, key);
-      expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
-    }
-    expect(await version()).toBe(1);
-  });
+  ])(
+    'answers UNAUTHENTICATED to a write with %s, even an invalid one, and writes nothing',
+    async (_, key) => {
+      for (const mutation of [WRITE, INVALID_WRITE]) {
+        const result = await gw.graphql(mutation, undefined, key);
+        expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+      }
+      expect(await version()).toBe(1);
+    },
+  );
 
   it('reports the organisation of another key as not found, for reads and writes', async () => {
     const read = await gw.graphql(READ, undefined, gw.keys.otherAdmin);
     expect(read.data).toEqual({ orgConfig: null });
     expect(read.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
-    const unknownOrg = await gw.graphql('{ orgConfig(orgId: "no-such-org") { version } }', undefined, gw.keys.otherAdmin);
+    const unknownOrg = await gw.graphql(
+      '{ orgConfig(orgId: "no-such-org") { version } }',
+      undefined,
+      gw.keys.otherAdmin,
+    );
     expect(unknownOrg.errors?.[0]?.message.replace('no-such-org', 'demo')).toBe(read.errors?.[0]?.message);
     const write = await gw.graphql(WRITE, undefined, gw.keys.otherAdmin);
     expect(write.data?.updateOrgConfig).toEqual({ __typename: 'NotFound', orgId: 'demo' });
@@ -53,7 +61,11 @@ describe('API keys', () => {
   it('settles who may write before looking at the input', async () => {
     const adviser = await gw.graphql(INVALID_WRITE, undefined, gw.keys.adviser);
     expect(adviser.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
-    const foreign = await gw.graphql(INVALID_WRITE.replace('__typename', '__typename ... on NotFound { orgId }'), undefined, gw.keys.otherAdmin);
+    const foreign = await gw.graphql(
+      INVALID_WRITE.replace('__typename', '__typename ... on NotFound { orgId }'),
+      undefined,
+      gw.keys.otherAdmin,
+    );
     expect(foreign.data?.updateOrgConfig).toEqual({ __typename: 'NotFound', orgId: 'demo' });
   });
 
@@ -68,7 +80,10 @@ describe('API keys', () => {
 
   it('lets an admin read and write', async () => {
     const write = await gw.graphql(WRITE, undefined, gw.keys.admin);
-    expect(write.data?.updateOrgConfig).toEqual({ __typename: 'UpdateOrgConfigSuccess', config: { version: 2 } });
+    expect(write.data?.updateOrgConfig).toEqual({
+      __typename: 'UpdateOrgConfigSuccess',
+      config: { version: 2 },
+    });
   });
 
   it('stops accepting a key once revoked', async () => {

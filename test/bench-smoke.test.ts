@@ -15,13 +15,36 @@ describe('npm run bench -- --smoke', () => {
         timeout: 240_000,
       });
       const report = readFileSync(join(dir.path, 'smoke.md'), 'utf8');
-      for (const scenario of ['B0 bare', 'G1 GraphQL', 'G2 GraphQL', 'R1 REST GET', 'R2 REST GET, 304', 'W REST PUT', 'W GraphQL mutation', 'S SSE', 'S WebSocket', 'Start-up to ready', 'PERF_DISABLE=config-cache', 'PERF_DISABLE=graphql-fast-path)', 'PERF_DISABLE=graphql-known-reads', 'PERF_DISABLE=graphql-fast-path,graphql-jit', 'PERF_DISABLE=fanout-direct-writes', 'PERF_DISABLE=graphql-update-fast-path', 'S0 bare node:http', 'WORKERS=2: R1 REST GET', 'WORKERS=2: G1 GraphQL', 'WORKERS=2: W REST PUT']) {
+      for (const scenario of [
+        'B0 bare',
+        'G1 GraphQL',
+        'G2 GraphQL',
+        'R1 REST GET',
+        'R2 REST GET, 304',
+        'W REST PUT',
+        'W GraphQL mutation',
+        'S SSE',
+        'S WebSocket',
+        'Start-up to ready',
+        'PERF_DISABLE=config-cache',
+        'PERF_DISABLE=graphql-fast-path)',
+        'PERF_DISABLE=graphql-known-reads',
+        'PERF_DISABLE=graphql-fast-path,graphql-jit',
+        'PERF_DISABLE=fanout-direct-writes',
+        'PERF_DISABLE=graphql-update-fast-path',
+        'S0 bare node:http',
+        'WORKERS=2: R1 REST GET',
+        'WORKERS=2: G1 GraphQL',
+        'WORKERS=2: W REST PUT',
+      ]) {
         expect(report).toContain(scenario);
       }
       // The PostgreSQL runs, or the reason they could not run (no server on this machine).
       expect(report).toMatch(/PostgreSQL, 1 gateway: R1 REST GET|Not run: PostgreSQL at/);
       // No scenario failed its requests.
-      const errorColumns = [...report.matchAll(/^\| [^|]+ \| \d+ \| [\d.]+ × \| [\d.]+ \| [\d.]+ \| (\d+) \|$/gm)].map((match) => Number(match[1]));
+      const errorColumns = [
+        ...report.matchAll(/^\| [^|]+ \| \d+ \| [\d.]+ × \| [\d.]+ \| [\d.]+ \| (\d+) \|$/gm),
+      ].map((match) => Number(match[1]));
       expect(errorColumns.length).toBeGreaterThanOrEqual(12);
       expect(errorColumns.every((errors) => errors === 0)).toBe(true);
     } finally {

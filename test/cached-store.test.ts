@@ -59,7 +59,10 @@ it('keeps one slot per organisation: a newer revision from the change feed repla
 
     // Committed past the cache (as another process would), then delivered by the change feed.
     await service.update(operator, { orgId: 'acme', patch: { branding: { color: '#123456' } }, door: 'cli' });
-    const [newest, oldest] = [(await inner.listRevisions('acme', { limit: 1 }))[0]!, (await inner.revisionsSince('acme', 0, 1))[0]!];
+    const [newest, oldest] = [
+      (await inner.listRevisions('acme', { limit: 1 }))[0]!,
+      (await inner.revisionsSince('acme', 0, 1))[0]!,
+    ];
     cache.applyRevision(newest);
     expect(cache.peekConfigSlot('acme')).toBe(slot);
     expect(slot.current).not.toBe(first);

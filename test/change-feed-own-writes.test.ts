@@ -19,9 +19,27 @@ it('delivers an organisation created after an update of another, in commit order
   backend.events.watchAll((revision) => seen.push(revision));
   await service.createOrg(operator, 'demo', exampleSettings());
   await service.update(operator, { orgId: 'demo', patch: { branding: { color: '#123456' } }, door: 'cli' });
-  await vi.waitFor(() => expect(seen.map((revision) => [revision.orgId, revision.version])).toEqual([['demo', 1], ['demo', 2]]), { timeout: 2_000 });
+  await vi.waitFor(
+    () =>
+      expect(seen.map((revision) => [revision.orgId, revision.version])).toEqual([
+        ['demo', 1],
+        ['demo', 2],
+      ]),
+    { timeout: 2_000 },
+  );
   await service.createOrg(operator, 'later');
-  await vi.waitFor(() => expect(seen.map((revision) => revision.orgId)).toEqual(['demo', 'demo', 'later']), { timeout: 2_000 });
+  await vi.waitFor(() => expect(seen.map((revision) => revision.orgId)).toEqual(['demo', 'demo', 'later']), {
+    timeout: 2_000,
+  });
   await service.update(operator, { orgId: 'later', patch: { branding: { color: '#654321' } }, door: 'cli' });
-  await vi.waitFor(() => expect(seen.map((revision) => [revision.orgId, revision.version])).toEqual([['demo', 1], ['demo', 2], ['later', 1], ['later', 2]]), { timeout: 2_000 });
+  await vi.waitFor(
+    () =>
+      expect(seen.map((revision) => [revision.orgId, revision.version])).toEqual([
+        ['demo', 1],
+        ['demo', 2],
+        ['later', 1],
+        ['later', 2],
+      ]),
+    { timeout: 2_000 },
+  );
 });

@@ -4,12 +4,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { authenticate } from '../src/auth/api-keys.ts';
-import { runCli } from '../src/cli.ts';
 import { openStore } from '../src/backend.ts';
+import { runCli } from '../src/cli.ts';
 import { tempDir } from './helpers.ts';
 import { createTestDatabase, type TestDatabase } from './support/databases.ts';
 
-const example = JSON.parse(readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const example = JSON.parse(
+  readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 
 let dir: ReturnType<typeof tempDir>;
 let env: NodeJS.ProcessEnv;
@@ -41,8 +43,14 @@ describe('cli', () => {
   it('creates and lists organisations', async () => {
     expect((await cli('migrate')).code).toBe(0);
     expect(await cli('org', 'create', 'acme', '--name', 'Acme Ltd')).toMatchObject({ code: 0 });
-    expect(await cli('org', 'create', 'acme')).toMatchObject({ code: 1, stderr: expect.stringContaining('already exists') });
-    expect(await cli('org', 'create', 'bad id!')).toMatchObject({ code: 1, stderr: expect.stringContaining('orgId') });
+    expect(await cli('org', 'create', 'acme')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('already exists'),
+    });
+    expect(await cli('org', 'create', 'bad id!')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('orgId'),
+    });
     const listed = await cli('org', 'list');
     expect(listed.code).toBe(0);
     expect(listed.stdout).toMatch(/^acme\tversion 1\tupdated .*\tAcme Ltd$/);
@@ -70,19 +78,30 @@ describe('cli', () => {
     await store.close();
     expect(await cli('key', 'revoke', keyId)).toMatchObject({ code: 1 });
     expect((await cli('key', 'list', '--org', 'acme')).stdout).toContain('revoked');
-    expect(await cli('key', 'create', '--org', 'nobody', '--role', 'admin')).toMatchObject({ code: 1, stderr: expect.stringContaining('not found') });
+    expect(await cli('key', 'create', '--org', 'nobody', '--role', 'admin')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('not found'),
+    });
   });
 
   it('imports the documented example and exports it unchanged', async () => {
     await cli('org', 'create', 'acme');
-    expect(await cli('config', 'import', 'acme', file('example.json', example))).toMatchObject({ code: 0, stdout: expect.stringContaining('version 2') });
+    expect(await cli('config', 'import', 'acme', file('example.json', example))).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('version 2'),
+    });
     expect(JSON.parse((await cli('config', 'export', 'acme')).stdout)).toEqual(example);
   });
 
   it('imports a partial file as a validated update, and refuses a bad one whole', async () => {
     await cli('org', 'create', 'acme');
     expect((await cli('config', 'import', 'acme', file('partial.json', { color: '#abcdef' }))).code).toBe(0);
-    const bad = await cli('config', 'import', 'acme', file('bad.json', { color: 'teal', name: 'Fine', unknownThing: true }));
+    const bad = await cli(
+      'config',
+      'import',
+      'acme',
+      file('bad.json', { color: 'teal', name: 'Fine', unknownThing: true }),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('color: must be a hex colour');
     expect(bad.stderr).toContain('[INVALID_COLOR]');
@@ -90,24 +109,52 @@ describe('cli', () => {
     const exported = JSON.parse((await cli('config', 'export', 'acme')).stdout);
     expect(exported.color).toBe('#abcdef');
     expect(exported.name).toBe('acme');
-    expect(await cli('config', 'import', 'acme', file('conflict.json', { color: '#000' }), '--expected-version', '1')).toMatchObject({
+    expect(
+      await cli(
+        'config',
+        'import',
+        'acme',
+        file('conflict.json', { color: '#000' }),
+        '--expected-version',
+        '1',
+      ),
+    ).toMatchObject({
       code: 1,
       stderr: expect.stringContaining('current version is 2'),
     });
-    expect(await cli('config', 'import', 'acme', file('broken.json', '{ not json'))).toMatchObject({ code: 1 });
+    expect(await cli('config', 'import', 'acme', file('broken.json', '{ not json'))).toMatchObject({
+      code: 1,
+    });
     expect(await cli('config', 'import', 'acme', file('array.json', [1]))).toMatchObject({ code: 1 });
   });
 
   it('answers bad arguments with a clear message and exit code 2', async () => {
     expect(await cli()).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage') });
-    expect(await cli('frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command') });
-    expect(await cli('key', 'create', '--org', 'acme')).toMatchObject({ code: 2, stderr: expect.stringContaining('--role is required') });
-    expect(await cli('key', 'create', '--org', 'acme', '--role', 'owner')).toMatchObject({ code: 2, stderr: expect.stringContaining('--role must be one of admin, adviser') });
+    expect(await cli('frobnicate')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown command'),
+    });
+    expect(await cli('key', 'create', '--org', 'acme')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--role is required'),
+    });
+    expect(await cli('key', 'create', '--org', 'acme', '--role', 'owner')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--role must be one of admin, adviser'),
+    });
     expect(await cli('org', 'create')).toMatchObject({ code: 2 });
-    expect(await cli('org', 'list', '--bogus')).toMatchObject({ code: 2, stderr: expect.stringContaining('bogus') });
-    expect(await cli('config', 'import', 'acme', 'f.json', '--expected-version', 'two')).toMatchObject({ code: 2 });
+    expect(await cli('org', 'list', '--bogus')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('bogus'),
+    });
+    expect(await cli('config', 'import', 'acme', 'f.json', '--expected-version', 'two')).toMatchObject({
+      code: 2,
+    });
     env = { DATABASE_URL: 'mysql://nope' };
-    expect(await cli('org', 'list')).toMatchObject({ code: 2, stderr: expect.stringContaining('DATABASE_URL') });
+    expect(await cli('org', 'list')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('DATABASE_URL'),
+    });
   });
 
   it('runs as the package command, with --help', () => {
@@ -115,9 +162,15 @@ describe('cli', () => {
     const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('key create --org <orgId> --role admin|adviser');
-    const created = spawnSync(process.execPath, [bin, 'org', 'create', 'acme'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const created = spawnSync(process.execPath, [bin, 'org', 'create', 'acme'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
     expect(created.status).toBe(0);
-    const bad = spawnSync(process.execPath, [bin, 'key', 'revoke'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const bad = spawnSync(process.execPath, [bin, 'key', 'revoke'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
     expect(bad.status).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 // Many concurrent writers through both doors: every update lands, once, with one revision each.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ListeningGateway, createListeningGateway, sseSubscribe } from './helpers.ts';
+import { createListeningGateway, type ListeningGateway, sseSubscribe } from './helpers.ts';
 
 let gw: ListeningGateway;
 beforeAll(async () => {
@@ -17,7 +17,10 @@ const clients = [
 const updatesPerClient = 60;
 
 function patchFor(path: readonly string[], value: string): Record<string, unknown> {
-  return path.reduceRight<Record<string, unknown>>((inner, key) => ({ [key]: inner }), value as unknown as Record<string, unknown>);
+  return path.reduceRight<Record<string, unknown>>(
+    (inner, key) => ({ [key]: inner }),
+    value as unknown as Record<string, unknown>,
+  );
 }
 
 async function update(client: (typeof clients)[number], value: string): Promise<number> {
@@ -44,27 +47,40 @@ async function update(client: (typeof clients)[number], value: string): Promise<
 describe('concurrent writers', () => {
   it(`apply all ${clients.length * updatesPerClient} updates of different settings, each once, and a subscriber sees each once, in order`, async () => {
     const total = clients.length * updatesPerClient;
-    const subscriber = await sseSubscribe(gw.baseUrl, 'subscription { orgConfigChanged(orgId: "demo", sinceVersion: 1) { version changedFields } }', {}, { 'x-api-key': gw.keys.admin });
+    const subscriber = await sseSubscribe(
+      gw.baseUrl,
+      'subscription { orgConfigChanged(orgId: "demo", sinceVersion: 1) { version changedFields } }',
+      {},
+      { 'x-api-key': gw.keys.admin },
+    );
     const statuses = await Promise.all(
       clients.map(async (client, index) => {
         const results: number[] = [];
-        for (let n = 0; n < updatesPerClient; n++) results.push(await update(client, `client ${index} update ${n}`));
+        for (let n = 0; n < updatesPerClient; n++)
+          results.push(await update(client, `client ${index} update ${n}`));
         return results;
       }),
     );
     expect(statuses.flat().every((status) => status === 200)).toBe(true);
 
-    const config = await (await fetch(`${gw.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } })).json();
-    clients.forEach((client, index) => expect(config[client.legacyKey]).toBe(`client ${index} update ${updatesPerClient - 1}`));
+    const config = await (
+      await fetch(`${gw.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } })
+    ).json();
+    for (const [index, client] of clients.entries()) {
+      expect(config[client.legacyKey]).toBe(`client ${index} update ${updatesPerClient - 1}`);
+    }
     const stored = await gw.store.getConfig('demo');
     expect(stored!.version).toBe(1 + total);
     const revisions = await gw.store.listRevisions('demo', { limit: total + 10 });
     expect(revisions).toHaveLength(1 + total);
-    expect(revisions.map((revision) => revision.version)).toEqual(Array.from({ length: total + 1 }, (_, i) => total + 1 - i));
+    expect(revisions.map((revision) => revision.version)).toEqual(
+      Array.from({ length: total + 1 }, (_, i) => total + 1 - i),
+    );
     expect(revisions.slice(0, total).every((revision) => revision.changes.length === 1)).toBe(true);
 
     const seen: number[] = [];
-    while (seen.length < total) seen.push(JSON.parse((await subscriber.next()).data).data.orgConfigChanged.version);
+    while (seen.length < total)
+      seen.push(JSON.parse((await subscriber.next()).data).data.orgConfigChanged.version);
     expect(seen).toEqual(Array.from({ length: total }, (_, i) => i + 2));
     subscriber.close();
   });

@@ -1,13 +1,21 @@
 // The pure domain: the catalogue covers the documented contract, the example is valid, defaults are valid.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { countryCodes } from '../src/config/countries.ts';
 import { fromLegacy, parseLegacyPatch, toLegacy, toLegacyPath } from '../src/config/legacy.ts';
-import { defaultSettings, orgConfigPatchSchema, orgConfigSchema, settingsLeaves, type OrgConfigSettings } from '../src/config/model.ts';
+import {
+  defaultSettings,
+  type OrgConfigSettings,
+  orgConfigPatchSchema,
+  orgConfigSchema,
+  settingsLeaves,
+} from '../src/config/model.ts';
 import { applyPatch, diffSettings } from '../src/config/patch.ts';
 import { check } from '../src/config/problems.ts';
-import { countryCodes } from '../src/config/countries.ts';
 
-const example = JSON.parse(readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const example = JSON.parse(
+  readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 
 describe('the settings catalogue', () => {
   it('has exactly the 51 documented legacy keys, each once', () => {
@@ -29,7 +37,9 @@ describe('the documented example', () => {
     const valid = check(orgConfigSchema, patch);
     expect(valid.ok).toBe(true);
     expect(toLegacy(patch as OrgConfigSettings)).toEqual(example);
-    expect(JSON.stringify(Object.keys(toLegacy(patch as OrgConfigSettings)).sort())).toBe(JSON.stringify(Object.keys(example).sort()));
+    expect(JSON.stringify(Object.keys(toLegacy(patch as OrgConfigSettings)).sort())).toBe(
+      JSON.stringify(Object.keys(example).sort()),
+    );
   });
 });
 
@@ -42,9 +52,15 @@ describe('defaults', () => {
 describe('patches', () => {
   it('merge groups partly and replace lists whole', () => {
     const base = defaultSettings('x');
-    const patched = applyPatch(base, { sla: { openedConversations: { range: { upperBound: 9 } } }, attachments: { allowedExtensions: ['.pdf'] } });
+    const patched = applyPatch(base, {
+      sla: { openedConversations: { range: { upperBound: 9 } } },
+      attachments: { allowedExtensions: ['.pdf'] },
+    });
     expect(patched.sla.openedConversations.range).toEqual({ lowerBound: 1, upperBound: 9 });
-    expect(patched.attachments).toEqual({ allowedExtensions: ['.pdf'], maximumSizeBytes: base.attachments.maximumSizeBytes });
+    expect(patched.attachments).toEqual({
+      allowedExtensions: ['.pdf'],
+      maximumSizeBytes: base.attachments.maximumSizeBytes,
+    });
     expect(base.sla.openedConversations.range.upperBound).toBe(3);
     expect(diffSettings(base, patched).map((change) => change.path)).toEqual([
       'attachments.allowedExtensions',
@@ -68,7 +84,11 @@ describe('patches', () => {
 
 describe('legacy bodies', () => {
   it('report unknown keys together with broken rules, under legacy names', () => {
-    const result = parseLegacyPatch({ colour: '#fff', autoAssignedLimit: -1, openedConversationsSlaRangeLowerBound: 'one' });
+    const result = parseLegacyPatch({
+      colour: '#fff',
+      autoAssignedLimit: -1,
+      openedConversationsSlaRangeLowerBound: 'one',
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.problems.map((problem) => [toLegacyPath(problem.path).join('/'), problem.code])).toEqual([

@@ -17,14 +17,21 @@ afterEach(() => {
 async function freshServer() {
   const dir = tempDir();
   dirs.push(dir);
-  const env = { DATABASE_URL: `file:${join(dir.path, 'crash.db')}`, RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000' };
+  const env = {
+    DATABASE_URL: `file:${join(dir.path, 'crash.db')}`,
+    RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000',
+  };
   const started = await startGatewayProcess(env, children);
   const key = /^ {2}([0-9a-f-]{36})$/m.exec(started.output)![1]!;
   return { ...started, env, key, databasePath: join(dir.path, 'crash.db') };
 }
 
 const put = (baseUrl: string, key: string, body: Record<string, unknown>) =>
-  fetch(`${baseUrl}/api/orgs/demo/config`, { method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${baseUrl}/api/orgs/demo/config`, {
+    method: 'PUT',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('crash safety', () => {
   it('keeps every acknowledged write and an intact database after SIGKILL mid-stream', async () => {
@@ -34,7 +41,10 @@ describe('crash safety', () => {
     const writer = (async () => {
       for (let limit = 0; !stopWriting; limit = (limit + 1) % 1000) {
         try {
-          const response = await put(server.baseUrl, server.key, { autoAssignedLimit: limit, welcomeMessageEn: `write ${acknowledged.length}` });
+          const response = await put(server.baseUrl, server.key, {
+            autoAssignedLimit: limit,
+            welcomeMessageEn: `write ${acknowledged.length}`,
+          });
           if (response.status !== 200) throw new Error(`status ${response.status}`);
           await response.arrayBuffer(); // an unread body holds its connection
           acknowledged.push({ version: Number(/\d+/.exec(response.headers.get('etag')!)![0]), limit });
@@ -59,14 +69,26 @@ describe('crash safety', () => {
 
     const database = new Database(server.databasePath);
     expect(database.pragma('integrity_check', { simple: true })).toBe('ok');
-    const versions = new Set((database.prepare("SELECT version FROM revisions WHERE org_id = 'demo'").all() as { version: number }[]).map((row) => row.version));
+    const versions = new Set(
+      (
+        database.prepare("SELECT version FROM revisions WHERE org_id = 'demo'").all() as { version: number }[]
+      ).map((row) => row.version),
+    );
     database.close();
     for (const write of acknowledged) expect(versions.has(write.version)).toBe(true);
 
     const restarted = await startGatewayProcess(server.env, children);
-    const config = await (await fetch(`${restarted.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': server.key } })).json();
+    const config = await (
+      await fetch(`${restarted.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': server.key } })
+    ).json();
     const last = acknowledged.at(-1)!;
-    const version = Number(/\d+/.exec((await fetch(`${restarted.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': server.key } })).headers.get('etag')!)![0]);
+    const version = Number(
+      /\d+/.exec(
+        (
+          await fetch(`${restarted.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': server.key } })
+        ).headers.get('etag')!,
+      )![0],
+    );
     expect(version).toBeGreaterThanOrEqual(last.version);
     if (version === last.version) expect(config.autoAssignedLimit).toBe(last.limit);
   }, 60_000);
@@ -76,7 +98,12 @@ describe('SIGTERM', () => {
   it('refuses new connections, lets an in-flight request finish, completes subscriptions, and exits 0', async () => {
     const server = await freshServer();
     const port = Number(new URL(server.baseUrl).port);
-    const subscription = await sseSubscribe(server.baseUrl, 'subscription { orgConfigChanged(orgId: "demo") { version } }', {}, { 'x-api-key': server.key });
+    const subscription = await sseSubscribe(
+      server.baseUrl,
+      'subscription { orgConfigChanged(orgId: "demo") { version } }',
+      {},
+      { 'x-api-key': server.key },
+    );
 
     // An upload still in progress when the signal comes: half of its body now, the rest later.
     const body = JSON.stringify({ welcomeMessageEn: 'finished after SIGTERM' });
@@ -84,7 +111,14 @@ describe('SIGTERM', () => {
     const inFlight = new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
         `${server.baseUrl}/api/orgs/demo/config`,
-        { method: 'PUT', headers: { 'x-api-key': server.key, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
+        {
+          method: 'PUT',
+          headers: {
+            'x-api-key': server.key,
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+          },
+        },
         (res) => {
           let text = '';
           res.on('data', (chunk) => (text += chunk));

@@ -1,5 +1,5 @@
 // The subscription examples of the README run as written against a real server.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createListeningGateway, type ListeningGateway } from './helpers.ts';
@@ -33,14 +33,27 @@ function firstLine(script: string, args: string[]): Promise<string> {
 
 describe('README examples', () => {
   it('examples/subscribe-ws.mjs resumes after a version and prints the changes', async () => {
-    await gw.graphql('mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#123123" } } }) { __typename } }');
+    await gw.graphql(
+      'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#123123" } } }) { __typename } }',
+    );
     const line = await firstLine('examples/subscribe-ws.mjs', ['demo', '1']);
-    expect(JSON.parse(line)).toEqual({ version: 2, changedFields: ['branding.color'], door: 'GRAPHQL', config: { branding: { color: '#123123' } } });
+    expect(JSON.parse(line)).toEqual({
+      version: 2,
+      changedFields: ['branding.color'],
+      door: 'GRAPHQL',
+      config: { branding: { color: '#123123' } },
+    });
   });
 
   it('examples/subscribe-sse.mjs resumes after a version and prints the changes', async () => {
-    await gw.graphql('mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { name: "Renamed" } } }) { __typename } }');
+    await gw.graphql(
+      'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { name: "Renamed" } } }) { __typename } }',
+    );
     const line = await firstLine('examples/subscribe-sse.mjs', ['demo', '1']);
-    expect(JSON.parse(line)).toEqual({ version: 2, changedFields: ['branding.name'], config: { branding: { name: 'Renamed', color: '#fe7f00' } } });
+    expect(JSON.parse(line)).toEqual({
+      version: 2,
+      changedFields: ['branding.name'],
+      config: { branding: { name: 'Renamed', color: '#fe7f00' } },
+    });
   });
 });

@@ -2,7 +2,7 @@
 // operation, and leaves to yoga everything it must refuse before running it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
-import { countingYogaCalls, sendRaw, writeRefusedBothWays, type RawAnswer } from './support/raw-http.ts';
+import { countingYogaCalls, type RawAnswer, sendRaw, writeRefusedBothWays } from './support/raw-http.ts';
 
 const UPDATE = `mutation Update($input: UpdateOrgConfigInput!) {
   updateOrgConfig(input: $input) {
@@ -12,7 +12,8 @@ const UPDATE = `mutation Update($input: UpdateOrgConfigInput!) {
     ... on VersionConflict { currentVersion }
   }
 }`;
-const update = (input: Record<string, unknown>) => JSON.stringify({ query: UPDATE, variables: { input: { orgId: 'demo', ...input } } });
+const update = (input: Record<string, unknown>) =>
+  JSON.stringify({ query: UPDATE, variables: { input: { orgId: 'demo', ...input } } });
 
 /** Two gateways on databases built alike: one served without its fast paths, one with them (counting what reaches yoga). */
 let viaYoga: TestGateway;
@@ -30,8 +31,12 @@ beforeAll(async () => {
   slow = await listen(viaYoga.gateway, { fastPaths: false });
   fast = await listen(counted.gateway);
   // The fast path answers keys that are cached: one read each puts them there.
-  for (const [server, gateway] of [[slow, viaYoga], [fast, viaFast]] as const) {
-    for (const key of [gateway.keys.admin, gateway.keys.adviser]) await sendRaw(server.baseUrl, 'GET', '/api/orgs/demo/config', { 'x-api-key': key });
+  for (const [server, gateway] of [
+    [slow, viaYoga],
+    [fast, viaFast],
+  ] as const) {
+    for (const key of [gateway.keys.admin, gateway.keys.adviser])
+      await sendRaw(server.baseUrl, 'GET', '/api/orgs/demo/config', { 'x-api-key': key });
   }
 });
 
@@ -44,7 +49,14 @@ afterAll(async () => {
 
 /** The same request to both gateways (each with its own key of that role): both answers, and whether yoga answered the fast one. */
 async function both(body: string, role: 'admin' | 'adviser' = 'admin', headers: Record<string, string> = {}) {
-  const send = (baseUrl: string, key: string) => sendRaw(baseUrl, 'POST', '/graphql', { 'content-type': 'application/json', 'x-api-key': key, 'x-request-id': 'update', ...headers }, body);
+  const send = (baseUrl: string, key: string) =>
+    sendRaw(
+      baseUrl,
+      'POST',
+      '/graphql',
+      { 'content-type': 'application/json', 'x-api-key': key, 'x-request-id': 'update', ...headers },
+      body,
+    );
   const answerViaYoga = await send(slow.baseUrl, viaYoga.keys[role]);
   const before = yogaCalls();
   const answerViaFast = await send(fast.baseUrl, viaFast.keys[role]);
@@ -63,10 +75,15 @@ describe('POST /graphql updates on the fast path', () => {
     expect(first.fellThrough).toBe(true);
     expectSame(first);
     for (const [n, color] of ['#200000', '#300000'].entries()) {
-      const answers = await both(update({ patch: { branding: { color } } }), 'admin', { origin: 'https://admin.example' });
+      const answers = await both(update({ patch: { branding: { color } } }), 'admin', {
+        origin: 'https://admin.example',
+      });
       expect(answers.fellThrough).toBe(false);
       expectSame(answers);
-      expect(JSON.parse(answers.viaFast.body.toString('utf8')).data.updateOrgConfig.config).toEqual({ version: 3 + n, branding: { color } });
+      expect(JSON.parse(answers.viaFast.body.toString('utf8')).data.updateOrgConfig.config).toEqual({
+        version: 3 + n,
+        branding: { color },
+      });
     }
     // Committed once each, through the domain service, as GraphQL changes.
     const history = await viaFast.store.listRevisions('demo', { limit: 10 });
@@ -80,11 +97,21 @@ describe('POST /graphql updates on the fast path', () => {
 
   it('answers refusals that are results (invalid settings, a version conflict) itself, as yoga does', async () => {
     await both(update({ patch: { branding: { color: '#400000' } } }));
-    for (const input of [{ patch: { branding: { color: 'nope' }, sla: { openedConversations: { range: { lowerBound: 9, upperBound: 1 } } } } }, { patch: { branding: { color: '#500000' } }, expectedVersion: 1 }]) {
+    for (const input of [
+      {
+        patch: {
+          branding: { color: 'nope' },
+          sla: { openedConversations: { range: { lowerBound: 9, upperBound: 1 } } },
+        },
+      },
+      { patch: { branding: { color: '#500000' } }, expectedVersion: 1 },
+    ]) {
       const answers = await both(update(input));
       expect(answers.fellThrough).toBe(false);
       expectSame(answers);
-      expect(JSON.parse(answers.viaFast.body.toString('utf8')).data.updateOrgConfig.__typename).toMatch(/ValidationError|VersionConflict/);
+      expect(JSON.parse(answers.viaFast.body.toString('utf8')).data.updateOrgConfig.__typename).toMatch(
+        /ValidationError|VersionConflict/,
+      );
     }
   });
 
@@ -117,7 +144,13 @@ describe('POST /graphql updates on the fast path', () => {
 describe('an update the database refuses', () => {
   it('is answered and logged as yoga answers it, and not run again', async () => {
     const sendColor = (baseUrl: string, gateway: TestGateway, color: string) =>
-      sendRaw(baseUrl, 'POST', '/graphql', { 'content-type': 'application/json', 'x-api-key': gateway.keys.admin, 'x-request-id': 'refused' }, update({ patch: { branding: { color } } }));
+      sendRaw(
+        baseUrl,
+        'POST',
+        '/graphql',
+        { 'content-type': 'application/json', 'x-api-key': gateway.keys.admin, 'x-request-id': 'refused' },
+        update({ patch: { branding: { color } } }),
+      );
     const answers = await writeRefusedBothWays(
       (baseUrl, gateway) => sendColor(baseUrl, gateway, '#000001'), // caches the key; yoga runs the operation once
       (baseUrl, gateway) => sendColor(baseUrl, gateway, '#000002'),
@@ -126,19 +159,31 @@ describe('an update the database refuses', () => {
     expect(answers.viaFast.status).toBe(answers.viaYoga.status);
     expect(answers.viaFast.headers).toEqual(answers.viaYoga.headers);
     expect(answers.viaFast.body.toString('utf8')).toBe(answers.viaYoga.body.toString('utf8'));
-    expect(JSON.parse(answers.viaFast.body.toString('utf8')).errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(JSON.parse(answers.viaFast.body.toString('utf8')).errors[0].extensions.code).toBe(
+      'INTERNAL_SERVER_ERROR',
+    );
     expect(answers.unexpectedLogged).toEqual([1, 1]);
   });
 });
 
 describe('the update fast path and the rate limit', () => {
   it('counts each request once against the key, whoever answers it', async () => {
-    const limited = await createTestGateway({ rateLimits: { perKeyPerMinute: 4, failedAuthPerMinute: 1_000 } });
+    const limited = await createTestGateway({
+      rateLimits: { perKeyPerMinute: 4, failedAuthPerMinute: 1_000 },
+    });
     const server = await listen(limited.gateway);
     try {
-      const send = (color: string) => sendRaw(server.baseUrl, 'POST', '/graphql', { 'content-type': 'application/json', 'x-api-key': limited.keys.admin }, update({ patch: { branding: { color } } }));
+      const send = (color: string) =>
+        sendRaw(
+          server.baseUrl,
+          'POST',
+          '/graphql',
+          { 'content-type': 'application/json', 'x-api-key': limited.keys.admin },
+          update({ patch: { branding: { color } } }),
+        );
       // The first is yoga's (and caches the key); the next three the fast path's; the fifth is over the limit.
-      for (const color of ['#000001', '#000002', '#000003', '#000004']) expect((await send(color)).status).toBe(200);
+      for (const color of ['#000001', '#000002', '#000003', '#000004'])
+        expect((await send(color)).status).toBe(200);
       const refused = await send('#000005');
       expect(refused.status).toBe(429);
       expect(refused.headers.map(([name]) => name)).toContain('retry-after');

@@ -5,7 +5,8 @@ import { createLogger } from '../src/logging.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
 import { countingYogaCalls, sendRaw, servedBothWays } from './support/raw-http.ts';
 
-const send = (baseUrl: string, path: string, headers: Record<string, string>) => sendRaw(baseUrl, 'GET', path, headers);
+const send = (baseUrl: string, path: string, headers: Record<string, string>) =>
+  sendRaw(baseUrl, 'GET', path, headers);
 
 let gw: TestGateway;
 let logLines: Record<string, unknown>[];
@@ -13,8 +14,13 @@ let servers: Awaited<ReturnType<typeof servedBothWays>>;
 
 beforeAll(async () => {
   logLines = [];
-  const logger = createLogger('info', { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  gw = await createTestGateway({ logger, rateLimits: { perKeyPerMinute: 1_000, failedAuthPerMinute: 1_000 } });
+  const logger = createLogger('info', {
+    write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>),
+  });
+  gw = await createTestGateway({
+    logger,
+    rateLimits: { perKeyPerMinute: 1_000, failedAuthPerMinute: 1_000 },
+  });
   servers = await servedBothWays(gw.gateway);
 });
 
@@ -59,10 +65,21 @@ describe('GET /api/orgs/{orgId}/config on the fast path', () => {
       [path, { 'x-api-key': 'not-a-key' }, 401],
       ['/api/orgs/other/config', { 'x-api-key': gw.keys.adviser }, 404],
       [`${path}?fields=all`, { 'x-api-key': gw.keys.adviser }, 200],
-      [path, { 'x-api-key': gw.keys.adviser, origin: 'https://app.example', 'access-control-request-headers': 'x-api-key' }, 200],
+      [
+        path,
+        {
+          'x-api-key': gw.keys.adviser,
+          origin: 'https://app.example',
+          'access-control-request-headers': 'x-api-key',
+        },
+        200,
+      ],
     ];
     for (const [requestPath, headers, status] of refused) {
-      const { viaYoga, viaFastPath, fellThrough } = await both(requestPath, { 'x-request-id': 'fell-through', ...headers });
+      const { viaYoga, viaFastPath, fellThrough } = await both(requestPath, {
+        'x-request-id': 'fell-through',
+        ...headers,
+      });
       expect(viaYoga.status).toBe(status);
       expect(fellThrough).toBe(true);
       expect(viaFastPath.status).toBe(viaYoga.status);
@@ -88,10 +105,13 @@ describe('GET /api/orgs/{orgId}/config on the fast path', () => {
   });
 
   it('logs each answer with its request id, as yoga does', async () => {
-    await send(servers.fast.baseUrl, path, { 'x-api-key': gw.keys.adviser, 'x-request-id': 'logged-on-the-fast-path' });
-    const line = logLines.find((entry) => entry['requestId'] === 'logged-on-the-fast-path');
+    await send(servers.fast.baseUrl, path, {
+      'x-api-key': gw.keys.adviser,
+      'x-request-id': 'logged-on-the-fast-path',
+    });
+    const line = logLines.find((entry) => entry.requestId === 'logged-on-the-fast-path');
     expect(line).toMatchObject({ msg: 'request', method: 'GET', path, status: 200 });
-    expect(typeof line!['ms']).toBe('number');
+    expect(typeof line!.ms).toBe('number');
     expect(JSON.stringify(line)).not.toContain(gw.keys.adviser);
   });
 
@@ -110,7 +130,9 @@ describe('GET /api/orgs/{orgId}/config on the fast path', () => {
 
 describe('the fast path and the rate limit', () => {
   it('shares the per-key limit with yoga', async () => {
-    const limited = await createTestGateway({ rateLimits: { perKeyPerMinute: 4, failedAuthPerMinute: 1_000 } });
+    const limited = await createTestGateway({
+      rateLimits: { perKeyPerMinute: 4, failedAuthPerMinute: 1_000 },
+    });
     const server = await listen(limited.gateway);
     try {
       const get = () => send(server.baseUrl, path, { 'x-api-key': limited.keys.adviser });

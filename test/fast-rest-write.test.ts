@@ -16,14 +16,23 @@ beforeAll(async () => {
   fastLog = [];
   const limits = { perKeyPerMinute: 1_000, failedAuthPerMinute: 1_000 };
   viaYoga = await createTestGateway({ rateLimits: limits });
-  viaFast = await createTestGateway({ rateLimits: limits, logger: createLogger('info', { write: (line: string) => void fastLog.push(JSON.parse(line) as Record<string, unknown>) }) });
+  viaFast = await createTestGateway({
+    rateLimits: limits,
+    logger: createLogger('info', {
+      write: (line: string) => void fastLog.push(JSON.parse(line) as Record<string, unknown>),
+    }),
+  });
   const counted = countingYogaCalls(viaFast.gateway);
   yogaCalls = counted.calls;
   slow = await listen(viaYoga.gateway, { fastPaths: false });
   fast = await listen(counted.gateway);
   // The fast path answers keys that are cached: one read each puts them there.
-  for (const [server, gateway] of [[slow, viaYoga], [fast, viaFast]] as const) {
-    for (const key of [gateway.keys.admin, gateway.keys.adviser]) await send(server.baseUrl, 'GET', path, { 'x-api-key': key });
+  for (const [server, gateway] of [
+    [slow, viaYoga],
+    [fast, viaFast],
+  ] as const) {
+    for (const key of [gateway.keys.admin, gateway.keys.adviser])
+      await send(server.baseUrl, 'GET', path, { 'x-api-key': key });
   }
 });
 
@@ -38,13 +47,31 @@ const path = '/api/orgs/demo/config';
 type KeyName = 'admin' | 'adviser' | 'otherAdmin' | 'unknown';
 
 /** The same request to both gateways (each with its own key of that name): the answers, and whether yoga answered the fast one. */
-async function both(method: string, requestPath: string, keyName: KeyName, headers: Record<string, string>, body?: string) {
+async function both(
+  method: string,
+  requestPath: string,
+  keyName: KeyName,
+  headers: Record<string, string>,
+  body?: string,
+) {
   const keyOf = (gateway: TestGateway) => (keyName === 'unknown' ? 'not-a-key' : gateway.keys[keyName]);
   // A request id of its own, or each side would make up a different one.
   headers = { 'x-request-id': 'same-id', ...headers };
-  const yogaAnswer = await send(slow.baseUrl, method, requestPath, { 'x-api-key': keyOf(viaYoga), ...headers }, body);
+  const yogaAnswer = await send(
+    slow.baseUrl,
+    method,
+    requestPath,
+    { 'x-api-key': keyOf(viaYoga), ...headers },
+    body,
+  );
   const callsBefore = yogaCalls();
-  const fastAnswer = await send(fast.baseUrl, method, requestPath, { 'x-api-key': keyOf(viaFast), ...headers }, body);
+  const fastAnswer = await send(
+    fast.baseUrl,
+    method,
+    requestPath,
+    { 'x-api-key': keyOf(viaFast), ...headers },
+    body,
+  );
   return { yogaAnswer, fastAnswer, fellThrough: yogaCalls() > callsBefore };
 }
 
@@ -53,9 +80,17 @@ const json = { 'content-type': 'application/json' };
 describe('PUT /api/orgs/{orgId}/config on the fast path', () => {
   const cases: [string, Record<string, string>, string][] = [
     ['plain', json, JSON.stringify({ welcomeMessageEn: 'hello 1' })],
-    ['with a request id', { ...json, 'x-request-id': 'sent-by-the-client' }, JSON.stringify({ welcomeMessageEn: 'hello 2' })],
+    [
+      'with a request id',
+      { ...json, 'x-request-id': 'sent-by-the-client' },
+      JSON.stringify({ welcomeMessageEn: 'hello 2' }),
+    ],
     ['gzip', { ...json, 'accept-encoding': 'gzip, deflate, br' }, JSON.stringify({ color: '#123456' })],
-    ['br', { 'content-type': 'application/json; charset=utf-8', 'accept-encoding': 'br' }, JSON.stringify({ color: '#654321', welcomeMessagePl: 'cześć' })],
+    [
+      'br',
+      { 'content-type': 'application/json; charset=utf-8', 'accept-encoding': 'br' },
+      JSON.stringify({ color: '#654321', welcomeMessagePl: 'cześć' }),
+    ],
     ['a change of nothing', json, JSON.stringify({ color: '#654321' })],
   ];
   for (const [name, headers, body] of cases) {
@@ -80,7 +115,14 @@ describe('PUT /api/orgs/{orgId}/config on the fast path', () => {
       [path, 'admin', { 'content-type': 'text/plain' }, JSON.stringify({ color: '#000001' }), 415, 'PUT'],
       [path, 'admin', { ...json, 'if-match': '"v1"' }, JSON.stringify({ color: '#000001' }), 412, 'PUT'],
       [path, 'admin', { ...json, 'if-match': '"v5"' }, JSON.stringify({ color: '#000002' }), 200, 'PUT'],
-      [path, 'admin', { ...json, origin: 'https://app.example' }, JSON.stringify({ color: '#000003' }), 200, 'PUT'],
+      [
+        path,
+        'admin',
+        { ...json, origin: 'https://app.example' },
+        JSON.stringify({ color: '#000003' }),
+        200,
+        'PUT',
+      ],
       [`${path}?x=1`, 'admin', json, JSON.stringify({ color: '#000004' }), 200, 'PUT'],
       [path, 'admin', json, JSON.stringify({ color: '#000005' }), 200, 'PATCH'],
       [path, 'adviser', json, JSON.stringify({ color: '#000006' }), 403, 'PUT'],
@@ -88,7 +130,13 @@ describe('PUT /api/orgs/{orgId}/config on the fast path', () => {
       ['/api/orgs/other/config', 'admin', json, JSON.stringify({ color: '#000006' }), 404, 'PUT'],
     ];
     for (const [requestPath, keyName, headers, body, status, method] of cases) {
-      const { yogaAnswer, fastAnswer, fellThrough } = await both(method, requestPath, keyName, { 'x-request-id': 'fell-through', ...headers }, body);
+      const { yogaAnswer, fastAnswer, fellThrough } = await both(
+        method,
+        requestPath,
+        keyName,
+        { 'x-request-id': 'fell-through', ...headers },
+        body,
+      );
       const which = `${method} ${requestPath} ${JSON.stringify(headers)} ${body}`;
       expect(yogaAnswer.status, which).toBe(status);
       expect(fellThrough, which).toBe(true);
@@ -99,22 +147,37 @@ describe('PUT /api/orgs/{orgId}/config on the fast path', () => {
   });
 
   it('logs each answer with its request id, as yoga does, and records the revision as a REST change', async () => {
-    await send(fast.baseUrl, 'PUT', path, { ...json, 'x-api-key': viaFast.keys.admin, 'x-request-id': 'logged-on-the-fast-path' }, JSON.stringify({ welcomeMessageEn: 'logged' }));
-    const line = fastLog.find((entry) => entry['requestId'] === 'logged-on-the-fast-path');
+    await send(
+      fast.baseUrl,
+      'PUT',
+      path,
+      { ...json, 'x-api-key': viaFast.keys.admin, 'x-request-id': 'logged-on-the-fast-path' },
+      JSON.stringify({ welcomeMessageEn: 'logged' }),
+    );
+    const line = fastLog.find((entry) => entry.requestId === 'logged-on-the-fast-path');
     expect(line).toMatchObject({ msg: 'request', method: 'PUT', path, status: 200 });
-    expect(typeof line!['ms']).toBe('number');
+    expect(typeof line!.ms).toBe('number');
     expect(JSON.stringify(line)).not.toContain(viaFast.keys.admin);
     const [latest] = await viaFast.store.listRevisions('demo', { limit: 1 });
-    expect(latest).toMatchObject({ door: 'rest', actor: { role: 'admin' }, changes: [{ legacyKey: 'welcomeMessageEn', after: 'logged' }] });
+    expect(latest).toMatchObject({
+      door: 'rest',
+      actor: { role: 'admin' },
+      changes: [{ legacyKey: 'welcomeMessageEn', after: 'logged' }],
+    });
   });
 });
 
 describe('a write the database refuses', () => {
   it('is answered 500 and logged as yoga answers it, not tried again', async () => {
-    const headersOf = (gateway: TestGateway) => ({ ...json, 'x-api-key': gateway.keys.admin, 'x-request-id': 'refused-write' });
+    const headersOf = (gateway: TestGateway) => ({
+      ...json,
+      'x-api-key': gateway.keys.admin,
+      'x-request-id': 'refused-write',
+    });
     const answers = await writeRefusedBothWays(
       (baseUrl, gateway) => send(baseUrl, 'GET', path, headersOf(gateway)), // caches the key
-      (baseUrl, gateway) => send(baseUrl, 'PUT', path, headersOf(gateway), JSON.stringify({ color: '#000007' })),
+      (baseUrl, gateway) =>
+        send(baseUrl, 'PUT', path, headersOf(gateway), JSON.stringify({ color: '#000007' })),
     );
     expect(answers.fellThrough).toBe(false); // the fast path answered its failure itself
     expect(answers.viaYoga.status).toBe(500);
@@ -127,10 +190,13 @@ describe('a write the database refuses', () => {
 
 describe('the write fast path and the rate limit', () => {
   it('counts each request once against the key, whoever answers it', async () => {
-    const limited = await createTestGateway({ rateLimits: { perKeyPerMinute: 4, failedAuthPerMinute: 1_000 } });
+    const limited = await createTestGateway({
+      rateLimits: { perKeyPerMinute: 4, failedAuthPerMinute: 1_000 },
+    });
     const server = await listen(limited.gateway);
     try {
-      const put = (body: string) => send(server.baseUrl, 'PUT', path, { ...json, 'x-api-key': limited.keys.admin }, body);
+      const put = (body: string) =>
+        send(server.baseUrl, 'PUT', path, { ...json, 'x-api-key': limited.keys.admin }, body);
       expect((await send(server.baseUrl, 'GET', path, { 'x-api-key': limited.keys.admin })).status).toBe(200); // through yoga: fills the caches
       expect((await put(JSON.stringify({ color: '#000001' }))).status).toBe(200); // fast path
       expect((await put(JSON.stringify({ color: 'blue' }))).status).toBe(422); // counted on the fast path, answered by yoga

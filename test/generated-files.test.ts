@@ -22,7 +22,15 @@ describe('generated files', () => {
 
 describe('the GraphQL schema', () => {
   it('describes every type, field, argument and enum value of ours', async () => {
-    const { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isUnionType, isScalarType, isSpecifiedScalarType } = await import('graphql');
+    const {
+      isEnumType,
+      isInputObjectType,
+      isInterfaceType,
+      isObjectType,
+      isUnionType,
+      isScalarType,
+      isSpecifiedScalarType,
+    } = await import('graphql');
     const missing: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
       if (type.name.startsWith('__') || (isScalarType(type) && isSpecifiedScalarType(type))) continue;
@@ -30,10 +38,13 @@ describe('the GraphQL schema', () => {
       if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
         for (const field of Object.values(type.getFields())) {
           if (!field.description) missing.push(`${type.name}.${field.name}`);
-          for (const arg of 'args' in field ? field.args : []) if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
+          for (const arg of 'args' in field ? field.args : [])
+            if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
         }
       }
-      if (isEnumType(type)) for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
+      if (isEnumType(type))
+        for (const value of type.getValues())
+          if (!value.description) missing.push(`${type.name}.${value.name}`);
       if (isUnionType(type) && !type.description) missing.push(type.name);
     }
     expect(missing).toEqual([]);

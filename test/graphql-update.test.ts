@@ -44,7 +44,8 @@ afterEach(async () => {
   await gw.close();
 });
 
-const update = (input: Record<string, unknown>, key?: string) => gw.graphql(UPDATE, { input: { orgId: 'demo', ...input } }, key);
+const update = (input: Record<string, unknown>, key?: string) =>
+  gw.graphql(UPDATE, { input: { orgId: 'demo', ...input } }, key);
 const readAll = async () => (await gw.graphql(FULL_CONFIG, { orgId: 'demo' })).data?.orgConfig;
 
 describe('orgConfig', () => {
@@ -58,10 +59,15 @@ describe('orgConfig', () => {
     expect(config.branding).toEqual({
       name: 'Wody Aqua Polska',
       color: '#fe7f00',
-      defaultAgentAvatarUrl: 'https://wheelhouse.stage.closer.app:443/api/resources/files/a6c50667558f457eaead583ccee2671c',
+      defaultAgentAvatarUrl:
+        'https://wheelhouse.stage.closer.app:443/api/resources/files/a6c50667558f457eaead583ccee2671c',
       showAdviserLastNameEnabled: false,
     });
-    expect(config.sla.averageResponseTime).toEqual({ metricEnabled: true, slaEnabled: true, range: { lowerBound: 60000, upperBound: 300000 } });
+    expect(config.sla.averageResponseTime).toEqual({
+      metricEnabled: true,
+      slaEnabled: true,
+      range: { lowerBound: 60000, upperBound: 300000 },
+    });
     expect(config.workingHours[0]).toEqual({ offsetSeconds: -7200, durationSeconds: 900 });
     expect(config.lifecycle.defaultStatusAfterLogin).toBe('UNREADY');
     expect(new Date(config.updatedAt).getTime()).not.toBeNaN();
@@ -75,12 +81,20 @@ describe('updateOrgConfig', () => {
     expect(result.data?.updateOrgConfig.__typename).toBe('UpdateOrgConfigSuccess');
     expect(result.data?.updateOrgConfig.config.version).toBe(2);
     const after = await readAll();
-    expect(after).toEqual({ ...before, version: 2, updatedAt: after.updatedAt, branding: { ...before.branding, color: '#00ff00' } });
+    expect(after).toEqual({
+      ...before,
+      version: 2,
+      updatedAt: after.updatedAt,
+      branding: { ...before.branding, color: '#00ff00' },
+    });
   });
 
   it('patches a nested group partly: one SLA bound alone, one welcome message alone', async () => {
     const result = await update({
-      patch: { sla: { openedConversations: { range: { upperBound: 7 } } }, messages: { welcome: { en: 'Hello!' } } },
+      patch: {
+        sla: { openedConversations: { range: { upperBound: 7 } } },
+        messages: { welcome: { en: 'Hello!' } },
+      },
     });
     const config = result.data?.updateOrgConfig.config;
     expect(config.sla.openedConversations.range).toEqual({ lowerBound: 1, upperBound: 7 });
@@ -89,7 +103,10 @@ describe('updateOrgConfig', () => {
 
   it('replaces lists whole', async () => {
     const result = await update({
-      patch: { website: { allowedOrigins: ['https://example.com', 'http://localhost:8080'] }, workingHours: [{ offsetSeconds: 0, durationSeconds: 60 }] },
+      patch: {
+        website: { allowedOrigins: ['https://example.com', 'http://localhost:8080'] },
+        workingHours: [{ offsetSeconds: 0, durationSeconds: 60 }],
+      },
     });
     const config = result.data?.updateOrgConfig.config;
     expect(config.website.allowedOrigins).toEqual(['https://example.com', 'http://localhost:8080']);
@@ -108,49 +125,219 @@ describe('updateOrgConfig', () => {
     ['a name that is too long', { branding: { name: longText(201) } }, 'branding.name', 'TOO_LONG'],
     ['null for a setting', { branding: { name: null } }, 'branding.name', 'NOT_NULLABLE'],
     ['null for a group', { sla: null }, 'sla', 'NOT_NULLABLE'],
-    ['an ftp avatar URL', { branding: { defaultAgentAvatarUrl: 'ftp://example.com/a.png' } }, 'branding.defaultAgentAvatarUrl', 'INVALID_URL'],
-    ['a base URL that is not a URL', { website: { baseUrl: 'example dot com' } }, 'website.baseUrl', 'INVALID_URL'],
-    ['a lowercase country', { website: { phonePrefix: 'pl' } }, 'website.phonePrefix', 'INVALID_COUNTRY_CODE'],
-    ['an unassigned country', { website: { phonePrefix: 'XX' } }, 'website.phonePrefix', 'INVALID_COUNTRY_CODE'],
-    ['an origin with a path', { website: { allowedOrigins: ['https://example.com/shop'] } }, 'website.allowedOrigins.0', 'INVALID_ORIGIN'],
-    ['a duplicate origin', { website: { allowedOrigins: ['*', '*'] } }, 'website.allowedOrigins.1', 'DUPLICATE_VALUE'],
-    ['an extension without a dot', { attachments: { allowedExtensions: ['pdf'] } }, 'attachments.allowedExtensions.0', 'INVALID_EXTENSION'],
-    ['an uppercase extension', { attachments: { allowedExtensions: ['.PDF'] } }, 'attachments.allowedExtensions.0', 'INVALID_EXTENSION'],
-    ['a duplicate extension', { attachments: { allowedExtensions: ['.pdf', '.txt', '.pdf'] } }, 'attachments.allowedExtensions.2', 'DUPLICATE_VALUE'],
-    ['a negative size', { attachments: { maximumSizeBytes: -1 } }, 'attachments.maximumSizeBytes', 'OUT_OF_RANGE'],
-    ['a size over 100 MiB', { attachments: { maximumSizeBytes: 104_857_601 } }, 'attachments.maximumSizeBytes', 'OUT_OF_RANGE'],
-    ['a negative character limit', { messages: { maxCharactersForClient: -5 } }, 'messages.maxCharactersForClient', 'OUT_OF_RANGE'],
-    ['a welcome message that is too long', { messages: { welcome: { pl: longText(2001) } } }, 'messages.welcome.pl', 'TOO_LONG'],
-    ['an agreement that is too long', { privacy: { agreementText: longText(10_001) } }, 'privacy.agreementText', 'TOO_LONG'],
-    ['an assignment limit over its maximum', { assignment: { autoAssignedLimit: 1001 } }, 'assignment.autoAssignedLimit', 'OUT_OF_RANGE'],
-    ['a negative timeout', { lifecycle: { autoCloseTimeoutSeconds: -1 } }, 'lifecycle.autoCloseTimeoutSeconds', 'OUT_OF_RANGE'],
-    ['a negative SLA bound', { sla: { waitingConversations: { range: { lowerBound: -1 } } } }, 'sla.waitingConversations.range.lowerBound', 'OUT_OF_RANGE'],
-    ['an inverted SLA range', { sla: { openedConversations: { range: { lowerBound: 5, upperBound: 2 } } } }, 'sla.openedConversations.range.lowerBound', 'SLA_RANGE_INVERTED'],
-    ['overlapping slots', { workingHours: [{ offsetSeconds: 0, durationSeconds: 3600 }, { offsetSeconds: 1800, durationSeconds: 60 }] }, 'workingHours.1', 'WORKING_HOURS_OVERLAP'],
-    ['a slot beyond one week', { workingHours: [{ offsetSeconds: 604_801, durationSeconds: 0 }] }, 'workingHours.0.offsetSeconds', 'OUT_OF_RANGE'],
-    ['an extension over 16 characters', { attachments: { allowedExtensions: ['.abcdefghijklmnop'] } }, 'attachments.allowedExtensions.0', 'INVALID_EXTENSION'],
-    ['101 origins', { website: { allowedOrigins: Array.from({ length: 101 }, (_, i) => `https://site${i}.example.com`) } }, 'website.allowedOrigins', 'TOO_MANY_ITEMS'],
-    ['101 working-hours slots', { workingHours: Array.from({ length: 101 }, (_, i) => ({ offsetSeconds: i * 10, durationSeconds: 1 })) }, 'workingHours', 'TOO_MANY_ITEMS'],
-    ['a URL over 2048 characters', { website: { baseUrl: `https://example.com/${'a'.repeat(2030)}` } }, 'website.baseUrl', 'TOO_LONG'],
-    ['a header text over 200 characters', { messages: { header: { en: longText(201) } } }, 'messages.header.en', 'TOO_LONG'],
-    ['a count SLA bound over 100000', { sla: { openedConversations: { range: { upperBound: 100_001 } } } }, 'sla.openedConversations.range.upperBound', 'OUT_OF_RANGE'],
-    ['a response-time SLA bound over 24 h', { sla: { averageResponseTime: { range: { upperBound: 86_400_001 } } } }, 'sla.averageResponseTime.range.upperBound', 'OUT_OF_RANGE'],
-    ['a timeout over 30 days', { lifecycle: { autoSnoozeTimeoutSeconds: 2_592_001 } }, 'lifecycle.autoSnoozeTimeoutSeconds', 'OUT_OF_RANGE'],
-    ['a character limit over 100000', { messages: { maxCharactersForAdviser: 100_001 } }, 'messages.maxCharactersForAdviser', 'OUT_OF_RANGE'],
-    ['slots overlapping across the end of the week', { workingHours: [{ offsetSeconds: -3600, durationSeconds: 7200 }, { offsetSeconds: 604_000, durationSeconds: 100 }] }, 'workingHours.1', 'WORKING_HOURS_OVERLAP'],
-    ['a slot of negative length', { workingHours: [{ offsetSeconds: 0, durationSeconds: -1 }] }, 'workingHours.0.durationSeconds', 'OUT_OF_RANGE'],
+    [
+      'an ftp avatar URL',
+      { branding: { defaultAgentAvatarUrl: 'ftp://example.com/a.png' } },
+      'branding.defaultAgentAvatarUrl',
+      'INVALID_URL',
+    ],
+    [
+      'a base URL that is not a URL',
+      { website: { baseUrl: 'example dot com' } },
+      'website.baseUrl',
+      'INVALID_URL',
+    ],
+    [
+      'a lowercase country',
+      { website: { phonePrefix: 'pl' } },
+      'website.phonePrefix',
+      'INVALID_COUNTRY_CODE',
+    ],
+    [
+      'an unassigned country',
+      { website: { phonePrefix: 'XX' } },
+      'website.phonePrefix',
+      'INVALID_COUNTRY_CODE',
+    ],
+    [
+      'an origin with a path',
+      { website: { allowedOrigins: ['https://example.com/shop'] } },
+      'website.allowedOrigins.0',
+      'INVALID_ORIGIN',
+    ],
+    [
+      'a duplicate origin',
+      { website: { allowedOrigins: ['*', '*'] } },
+      'website.allowedOrigins.1',
+      'DUPLICATE_VALUE',
+    ],
+    [
+      'an extension without a dot',
+      { attachments: { allowedExtensions: ['pdf'] } },
+      'attachments.allowedExtensions.0',
+      'INVALID_EXTENSION',
+    ],
+    [
+      'an uppercase extension',
+      { attachments: { allowedExtensions: ['.PDF'] } },
+      'attachments.allowedExtensions.0',
+      'INVALID_EXTENSION',
+    ],
+    [
+      'a duplicate extension',
+      { attachments: { allowedExtensions: ['.pdf', '.txt', '.pdf'] } },
+      'attachments.allowedExtensions.2',
+      'DUPLICATE_VALUE',
+    ],
+    [
+      'a negative size',
+      { attachments: { maximumSizeBytes: -1 } },
+      'attachments.maximumSizeBytes',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'a size over 100 MiB',
+      { attachments: { maximumSizeBytes: 104_857_601 } },
+      'attachments.maximumSizeBytes',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'a negative character limit',
+      { messages: { maxCharactersForClient: -5 } },
+      'messages.maxCharactersForClient',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'a welcome message that is too long',
+      { messages: { welcome: { pl: longText(2001) } } },
+      'messages.welcome.pl',
+      'TOO_LONG',
+    ],
+    [
+      'an agreement that is too long',
+      { privacy: { agreementText: longText(10_001) } },
+      'privacy.agreementText',
+      'TOO_LONG',
+    ],
+    [
+      'an assignment limit over its maximum',
+      { assignment: { autoAssignedLimit: 1001 } },
+      'assignment.autoAssignedLimit',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'a negative timeout',
+      { lifecycle: { autoCloseTimeoutSeconds: -1 } },
+      'lifecycle.autoCloseTimeoutSeconds',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'a negative SLA bound',
+      { sla: { waitingConversations: { range: { lowerBound: -1 } } } },
+      'sla.waitingConversations.range.lowerBound',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'an inverted SLA range',
+      { sla: { openedConversations: { range: { lowerBound: 5, upperBound: 2 } } } },
+      'sla.openedConversations.range.lowerBound',
+      'SLA_RANGE_INVERTED',
+    ],
+    [
+      'overlapping slots',
+      {
+        workingHours: [
+          { offsetSeconds: 0, durationSeconds: 3600 },
+          { offsetSeconds: 1800, durationSeconds: 60 },
+        ],
+      },
+      'workingHours.1',
+      'WORKING_HOURS_OVERLAP',
+    ],
+    [
+      'a slot beyond one week',
+      { workingHours: [{ offsetSeconds: 604_801, durationSeconds: 0 }] },
+      'workingHours.0.offsetSeconds',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'an extension over 16 characters',
+      { attachments: { allowedExtensions: ['.abcdefghijklmnop'] } },
+      'attachments.allowedExtensions.0',
+      'INVALID_EXTENSION',
+    ],
+    [
+      '101 origins',
+      { website: { allowedOrigins: Array.from({ length: 101 }, (_, i) => `https://site${i}.example.com`) } },
+      'website.allowedOrigins',
+      'TOO_MANY_ITEMS',
+    ],
+    [
+      '101 working-hours slots',
+      {
+        workingHours: Array.from({ length: 101 }, (_, i) => ({ offsetSeconds: i * 10, durationSeconds: 1 })),
+      },
+      'workingHours',
+      'TOO_MANY_ITEMS',
+    ],
+    [
+      'a URL over 2048 characters',
+      { website: { baseUrl: `https://example.com/${'a'.repeat(2030)}` } },
+      'website.baseUrl',
+      'TOO_LONG',
+    ],
+    [
+      'a header text over 200 characters',
+      { messages: { header: { en: longText(201) } } },
+      'messages.header.en',
+      'TOO_LONG',
+    ],
+    [
+      'a count SLA bound over 100000',
+      { sla: { openedConversations: { range: { upperBound: 100_001 } } } },
+      'sla.openedConversations.range.upperBound',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'a response-time SLA bound over 24 h',
+      { sla: { averageResponseTime: { range: { upperBound: 86_400_001 } } } },
+      'sla.averageResponseTime.range.upperBound',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'a timeout over 30 days',
+      { lifecycle: { autoSnoozeTimeoutSeconds: 2_592_001 } },
+      'lifecycle.autoSnoozeTimeoutSeconds',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'a character limit over 100000',
+      { messages: { maxCharactersForAdviser: 100_001 } },
+      'messages.maxCharactersForAdviser',
+      'OUT_OF_RANGE',
+    ],
+    [
+      'slots overlapping across the end of the week',
+      {
+        workingHours: [
+          { offsetSeconds: -3600, durationSeconds: 7200 },
+          { offsetSeconds: 604_000, durationSeconds: 100 },
+        ],
+      },
+      'workingHours.1',
+      'WORKING_HOURS_OVERLAP',
+    ],
+    [
+      'a slot of negative length',
+      { workingHours: [{ offsetSeconds: 0, durationSeconds: -1 }] },
+      'workingHours.0.durationSeconds',
+      'OUT_OF_RANGE',
+    ],
   ];
 
-  it.each(rejected)('rejects %s with its path and code, and writes nothing', async (_, patch, field, code) => {
-    const before = await readAll();
-    const result = await update({ patch });
-    expect(result.errors).toBeUndefined();
-    expect(result.data?.updateOrgConfig.__typename).toBe('ValidationError');
-    expect(result.data?.updateOrgConfig.problems).toEqual([
-      { path: field.split('.'), field, code, message: expect.any(String) },
-    ]);
-    expect(await readAll()).toEqual(before);
-  });
+  it.each(rejected)(
+    'rejects %s with its path and code, and writes nothing',
+    async (_, patch, field, code) => {
+      const before = await readAll();
+      const result = await update({ patch });
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.updateOrgConfig.__typename).toBe('ValidationError');
+      expect(result.data?.updateOrgConfig.problems).toEqual([
+        { path: field.split('.'), field, code, message: expect.any(String) },
+      ]);
+      expect(await readAll()).toEqual(before);
+    },
+  );
 
   it('accepts touching and empty working-hours slots', async () => {
     const slots = [
@@ -171,7 +358,9 @@ describe('updateOrgConfig', () => {
         attachments: { allowedExtensions: ['.pdf', '.pdf'], maximumSizeBytes: -1 },
       },
     });
-    const codes = result.data?.updateOrgConfig.problems.map((problem: { field: string; code: string }) => `${problem.field}:${problem.code}`);
+    const codes = result.data?.updateOrgConfig.problems.map(
+      (problem: { field: string; code: string }) => `${problem.field}:${problem.code}`,
+    );
     expect(codes.sort()).toEqual(
       [
         'branding.color:INVALID_COLOR',
@@ -185,17 +374,32 @@ describe('updateOrgConfig', () => {
 
   it('checks one patched SLA bound against the stored other bound', async () => {
     // stored: openedConversations 1..3, averageResponseTime 60000..300000
-    const lowerAboveStoredUpper = await update({ patch: { sla: { openedConversations: { range: { lowerBound: 4 } } } } });
+    const lowerAboveStoredUpper = await update({
+      patch: { sla: { openedConversations: { range: { lowerBound: 4 } } } },
+    });
     expect(lowerAboveStoredUpper.data?.updateOrgConfig.problems).toEqual([
-      expect.objectContaining({ field: 'sla.openedConversations.range.lowerBound', code: 'SLA_RANGE_INVERTED' }),
+      expect.objectContaining({
+        field: 'sla.openedConversations.range.lowerBound',
+        code: 'SLA_RANGE_INVERTED',
+      }),
     ]);
-    const upperBelowStoredLower = await update({ patch: { sla: { averageResponseTime: { range: { upperBound: 59_999 } } } } });
+    const upperBelowStoredLower = await update({
+      patch: { sla: { averageResponseTime: { range: { upperBound: 59_999 } } } },
+    });
     expect(upperBelowStoredLower.data?.updateOrgConfig.problems).toEqual([
       // reported on the bound the patch sent
-      expect.objectContaining({ field: 'sla.averageResponseTime.range.upperBound', code: 'SLA_RANGE_INVERTED' }),
+      expect.objectContaining({
+        field: 'sla.averageResponseTime.range.upperBound',
+        code: 'SLA_RANGE_INVERTED',
+      }),
     ]);
-    const equalBounds = await update({ patch: { sla: { openedConversations: { range: { lowerBound: 3 } } } } });
-    expect(equalBounds.data?.updateOrgConfig.config.sla.openedConversations.range).toEqual({ lowerBound: 3, upperBound: 3 });
+    const equalBounds = await update({
+      patch: { sla: { openedConversations: { range: { lowerBound: 3 } } } },
+    });
+    expect(equalBounds.data?.updateOrgConfig.config.sla.openedConversations.range).toEqual({
+      lowerBound: 3,
+      upperBound: 3,
+    });
   });
 
   it('lands two concurrent updates of different settings', async () => {
@@ -203,7 +407,10 @@ describe('updateOrgConfig', () => {
       update({ patch: { branding: { color: '#111111' } } }),
       update({ patch: { messages: { welcome: { en: 'Hi' } } } }),
     ]);
-    const versions = [first.data?.updateOrgConfig.config.version, second.data?.updateOrgConfig.config.version].sort();
+    const versions = [
+      first.data?.updateOrgConfig.config.version,
+      second.data?.updateOrgConfig.config.version,
+    ].sort();
     expect(versions).toEqual([2, 3]);
     const config = await readAll();
     expect(config.version).toBe(3);
@@ -227,7 +434,13 @@ describe('updateOrgConfig', () => {
   });
 
   it('answers NotFound for an unknown organisation', async () => {
-    const result = await gw.graphql(UPDATE, { input: { orgId: 'nope', patch: { branding: { color: '#000' } } } });
-    expect(result.data?.updateOrgConfig).toEqual({ __typename: 'NotFound', message: expect.any(String), orgId: 'nope' });
+    const result = await gw.graphql(UPDATE, {
+      input: { orgId: 'nope', patch: { branding: { color: '#000' } } },
+    });
+    expect(result.data?.updateOrgConfig).toEqual({
+      __typename: 'NotFound',
+      message: expect.any(String),
+      orgId: 'nope',
+    });
   });
 });

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { operator } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
+import { openBackend } from '../src/backend.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { exampleSettings } from '../src/demo.ts';
-import { openBackend } from '../src/backend.ts';
 import { createGateway, type GatewayDeps } from '../src/gateway.ts';
 import { createTestDatabase } from './support/databases.ts';
 
@@ -23,7 +23,10 @@ export interface GraphQLResponse {
 /** A store and change feed on a new database of the suite's kind; close() also drops the database. */
 export async function createTestBackend(options: { onError?: (error: unknown) => void } = {}) {
   const database = await createTestDatabase();
-  const backend = await openBackend({ databaseUrl: database.url }, { pollIntervalMs: 20, onError: options.onError ?? ((error) => console.error(error)) });
+  const backend = await openBackend(
+    { databaseUrl: database.url },
+    { pollIntervalMs: 20, onError: options.onError ?? ((error) => console.error(error)) },
+  );
   let closed = false;
   return {
     ...backend,
@@ -38,7 +41,9 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 }
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
-export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits' | 'logger' | 'performance'> = {}) {
+export async function createTestGateway(
+  options: Pick<GatewayDeps, 'rateLimits' | 'logger' | 'performance'> = {},
+) {
   const backend = await createTestBackend();
   const { store, events, database } = backend;
   const service = new ConfigService(store, events);
@@ -51,10 +56,21 @@ export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits' 
   };
   const gateway = createGateway({ store, events, ...options });
 
-  async function graphql(query: string, variables?: Record<string, unknown>, key: string | null = keys.admin): Promise<GraphQLResponse> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+  async function graphql(
+    query: string,
+    variables?: Record<string, unknown>,
+    key: string | null = keys.admin,
+  ): Promise<GraphQLResponse> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+    };
     if (key !== null) headers['x-api-key'] = key;
-    const response = await gateway.fetch('http://gateway.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    const response = await gateway.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+    });
     return (await response.json()) as GraphQLResponse;
   }
 
@@ -210,7 +226,9 @@ export async function until(condition: () => boolean, timeoutMs = 5_000): Promis
 export type ListeningGateway = TestGateway & { baseUrl: string };
 
 /** A test gateway served on a real HTTP server (with its WebSocket door when asked); close() stops both. */
-export async function createListeningGateway(options: { webSockets?: boolean; performance?: GatewayDeps['performance'] } = {}): Promise<ListeningGateway> {
+export async function createListeningGateway(
+  options: { webSockets?: boolean; performance?: GatewayDeps['performance'] } = {},
+): Promise<ListeningGateway> {
   const gw = await createTestGateway({ performance: options.performance });
   const server = await listen(gw.gateway, options);
   return {

@@ -23,7 +23,8 @@ const REVERT = `mutation ($input: RevertOrgConfigInput!) { revertOrgConfig(input
   ... on NotFound { message }
   ... on VersionConflict { currentVersion } } }`;
 
-const setColor = (color: string, extra: Record<string, unknown> = {}) => gw.graphql(UPDATE, { input: { orgId: 'demo', patch: { branding: { color } }, ...extra } });
+const setColor = (color: string, extra: Record<string, unknown> = {}) =>
+  gw.graphql(UPDATE, { input: { orgId: 'demo', patch: { branding: { color } }, ...extra } });
 const adminKeyId = async () => (await gw.store.listApiKeys('demo')).find((key) => key.role === 'admin')!.id;
 
 describe('revisions', () => {
@@ -75,9 +76,19 @@ describe('orgConfigAt', () => {
     await setColor('#222222');
     await setColor('#333333');
     const at = (version: number, key?: string) =>
-      gw.graphql('query ($v: Int!) { orgConfigAt(orgId: "demo", version: $v) { version branding { color name } } }', { v: version }, key);
-    expect((await at(1, gw.keys.adviser)).data?.orgConfigAt).toEqual({ version: 1, branding: { color: '#fe7f00', name: 'Wody Aqua Polska' } });
-    expect((await at(2)).data?.orgConfigAt).toEqual({ version: 2, branding: { color: '#222222', name: 'Wody Aqua Polska' } });
+      gw.graphql(
+        'query ($v: Int!) { orgConfigAt(orgId: "demo", version: $v) { version branding { color name } } }',
+        { v: version },
+        key,
+      );
+    expect((await at(1, gw.keys.adviser)).data?.orgConfigAt).toEqual({
+      version: 1,
+      branding: { color: '#fe7f00', name: 'Wody Aqua Polska' },
+    });
+    expect((await at(2)).data?.orgConfigAt).toEqual({
+      version: 2,
+      branding: { color: '#222222', name: 'Wody Aqua Polska' },
+    });
     const missing = await at(9);
     expect(missing.data?.orgConfigAt).toBeNull();
     expect(missing.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
@@ -102,9 +113,14 @@ describe('revertOrgConfig', () => {
   });
 
   it('answers NotFound for a version that never was, and a conflict for a stale expectedVersion', async () => {
-    expect((await gw.graphql(REVERT, { input: { orgId: 'demo', toVersion: 7 } })).data?.revertOrgConfig.__typename).toBe('NotFound');
+    expect(
+      (await gw.graphql(REVERT, { input: { orgId: 'demo', toVersion: 7 } })).data?.revertOrgConfig.__typename,
+    ).toBe('NotFound');
     await setColor('#555555');
-    expect((await gw.graphql(REVERT, { input: { orgId: 'demo', toVersion: 1, expectedVersion: 1 } })).data?.revertOrgConfig).toEqual({
+    expect(
+      (await gw.graphql(REVERT, { input: { orgId: 'demo', toVersion: 1, expectedVersion: 1 } })).data
+        ?.revertOrgConfig,
+    ).toEqual({
       __typename: 'VersionConflict',
       currentVersion: 2,
     });
@@ -124,7 +140,9 @@ describe('dry runs', () => {
       changes: [{ path: 'branding.color', legacyKey: 'color', before: '#fe7f00', after: '#666666' }],
     });
     const invalid = await setColor('#66', { dryRun: true });
-    expect(invalid.data?.updateOrgConfig.problems).toEqual([{ field: 'branding.color', code: 'INVALID_COLOR' }]);
+    expect(invalid.data?.updateOrgConfig.problems).toEqual([
+      { field: 'branding.color', code: 'INVALID_COLOR' },
+    ]);
     const stored = await gw.store.getConfig('demo');
     expect(stored!.version).toBe(1);
     expect(stored!.settings.branding.color).toBe('#fe7f00');
@@ -146,13 +164,22 @@ describe('GET /api/orgs/{orgId}/config/history', () => {
       const first = await fetch(`${url}?limit=2`, { headers: { 'x-api-key': gw.keys.admin } });
       expect(first.status).toBe(200);
       const page = await first.json();
-      expect(page.revisions.map((revision: { version: number; door: string }) => [revision.version, revision.door])).toEqual([
+      expect(
+        page.revisions.map((revision: { version: number; door: string }) => [
+          revision.version,
+          revision.door,
+        ]),
+      ).toEqual([
         [3, 'rest'],
         [2, 'graphql'],
       ]);
-      expect(page.revisions[0].changes).toEqual([{ key: 'autoAssignedLimit', path: 'assignment.autoAssignedLimit', before: 4, after: 7 }]);
+      expect(page.revisions[0].changes).toEqual([
+        { key: 'autoAssignedLimit', path: 'assignment.autoAssignedLimit', before: 4, after: 7 },
+      ]);
       expect(page.nextBefore).toBe(2);
-      const last = await (await fetch(`${url}?limit=2&before=2`, { headers: { 'x-api-key': gw.keys.admin } })).json();
+      const last = await (
+        await fetch(`${url}?limit=2&before=2`, { headers: { 'x-api-key': gw.keys.admin } })
+      ).json();
       expect(last.revisions.map((revision: { version: number }) => revision.version)).toEqual([1]);
       expect(last.nextBefore).toBeNull();
       expect((await fetch(url, { headers: { 'x-api-key': gw.keys.adviser } })).status).toBe(403);

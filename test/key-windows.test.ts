@@ -16,7 +16,7 @@ it('admits the points of a window, refuses the rest until it ends, then opens a 
   expect(windows.consume('key_a')).toBe(0);
 });
 
-it('drops the ended windows of keys not seen since, once a window\'s time', () => {
+it("drops the ended windows of keys not seen since, once a window's time", () => {
   let now = 0;
   const windows = new KeyWindows(10, 60_000, () => now);
   windows.consume('old');

@@ -3,12 +3,22 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { setPath } from '../src/config/catalogue.ts';
 import { legacyJson, toLegacy } from '../src/config/legacy.ts';
-import { settingsLeaves, type OrgConfigSettings } from '../src/config/model.ts';
+import { type OrgConfigSettings, settingsLeaves } from '../src/config/model.ts';
 import { applyPatch } from '../src/config/patch.ts';
 import { exampleSettings } from '../src/demo.ts';
 
-const anyValue = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }), fc.array(fc.record({ offsetSeconds: fc.integer(), durationSeconds: fc.integer() }), { maxLength: 3 }));
-const changes = fc.array(fc.tuple(fc.integer({ min: 0, max: settingsLeaves.length - 1 }), anyValue), { maxLength: 4 });
+const anyValue = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }),
+  fc.array(fc.record({ offsetSeconds: fc.integer(), durationSeconds: fc.integer() }), { maxLength: 3 }),
+);
+const changes = fc.array(fc.tuple(fc.integer({ min: 0, max: settingsLeaves.length - 1 }), anyValue), {
+  maxLength: 4,
+});
 
 describe('legacyJson', () => {
   it('is JSON.stringify(toLegacy(settings)), for settings of any values', () => {
@@ -16,7 +26,9 @@ describe('legacyJson', () => {
       fc.property(changes, (changed) => {
         const settings = structuredClone(exampleSettings()) as unknown as Record<string, unknown>;
         for (const [index, value] of changed) setPath(settings, settingsLeaves[index]!.path, value);
-        expect(legacyJson(settings as unknown as OrgConfigSettings)).toBe(JSON.stringify(toLegacy(settings as unknown as OrgConfigSettings)));
+        expect(legacyJson(settings as unknown as OrgConfigSettings)).toBe(
+          JSON.stringify(toLegacy(settings as unknown as OrgConfigSettings)),
+        );
       }),
       { numRuns: 300 },
     );

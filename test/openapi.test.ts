@@ -4,7 +4,10 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
 
 // ajv-formats is CommonJS with a default export: under ESM the function sits one level down.
-const addFormats = ((addFormatsPlugin as unknown as { default?: unknown }).default ?? addFormatsPlugin) as (ajv: Ajv2020) => void;
+const addFormats = ((addFormatsPlugin as unknown as { default?: unknown }).default ?? addFormatsPlugin) as (
+  ajv: Ajv2020,
+) => void;
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createListeningGateway, type ListeningGateway } from './helpers.ts';
 
@@ -35,14 +38,56 @@ describe('/api/openapi.json', () => {
       ['get', { headers: admin }],
       ['get', {}],
       ['get', { headers: { ...admin, 'if-none-match': '"v1"' } }],
-      ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: '{"color":"#fff"}' }],
-      ['post', { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: '{"color":"bad","nope":1}' }],
+      [
+        'put',
+        {
+          method: 'PUT',
+          headers: { ...admin, 'content-type': 'application/json' },
+          body: '{"color":"#fff"}',
+        },
+      ],
+      [
+        'post',
+        {
+          method: 'POST',
+          headers: { ...admin, 'content-type': 'application/json' },
+          body: '{"color":"bad","nope":1}',
+        },
+      ],
       ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: '[' }],
       ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'text/plain' }, body: '{}' }],
-      ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json', 'if-match': '"v1"' }, body: '{"color":"#eee"}' }],
-      ['patch', { method: 'PATCH', headers: { 'x-api-key': gw.keys.adviser, 'content-type': 'application/merge-patch+json' }, body: '{}' }],
-      ['patch', { method: 'PATCH', headers: { ...admin, 'content-type': 'application/merge-patch+json' }, body: '{"cobrowseEnabled":false}' }],
-      ['put', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ agreement: 'x'.repeat(1_100_000) }) }],
+      [
+        'put',
+        {
+          method: 'PUT',
+          headers: { ...admin, 'content-type': 'application/json', 'if-match': '"v1"' },
+          body: '{"color":"#eee"}',
+        },
+      ],
+      [
+        'patch',
+        {
+          method: 'PATCH',
+          headers: { 'x-api-key': gw.keys.adviser, 'content-type': 'application/merge-patch+json' },
+          body: '{}',
+        },
+      ],
+      [
+        'patch',
+        {
+          method: 'PATCH',
+          headers: { ...admin, 'content-type': 'application/merge-patch+json' },
+          body: '{"cobrowseEnabled":false}',
+        },
+      ],
+      [
+        'put',
+        {
+          method: 'PUT',
+          headers: { ...admin, 'content-type': 'application/json' },
+          body: JSON.stringify({ agreement: 'x'.repeat(1_100_000) }),
+        },
+      ],
       ['get', { method: 'DELETE', headers: admin }],
     ];
     const seen = new Set<number>();

@@ -1,18 +1,20 @@
 // Property-based (fast-check): bad input never causes a 5xx or a partial write; valid changes round-trip.
 import fc from 'fast-check';
-import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import type { GroupNode } from '../src/config/catalogue.ts';
+import { countryCodes } from '../src/config/countries.ts';
 import { fromLegacy } from '../src/config/legacy.ts';
 import { orgConfigCatalogue, settingsLeaves } from '../src/config/model.ts';
-import type { GroupNode } from '../src/config/catalogue.ts';
 import { adviserStatuses } from '../src/config/rules.ts';
-import { countryCodes } from '../src/config/countries.ts';
 import { createTestGateway, type TestGateway } from './helpers.ts';
 
 let gw: TestGateway;
 beforeAll(async () => {
   // Random keys count as failed logins; this suite is not about rate limits.
-  gw = await createTestGateway({ rateLimits: { perKeyPerMinute: 1_000_000, failedAuthPerMinute: 1_000_000 } });
+  gw = await createTestGateway({
+    rateLimits: { perKeyPerMinute: 1_000_000, failedAuthPerMinute: 1_000_000 },
+  });
 });
 afterAll(async () => {
   await gw.close();
@@ -23,7 +25,13 @@ const legacyKeys = settingsLeaves.map(({ setting }) => setting.legacyKey);
 /** A GraphQL selection of every setting of a group, from the catalogue. */
 function selectionOf(group: GroupNode): string {
   return Object.entries(group.fields)
-    .map(([name, node]) => (node.node === 'group' ? `${name} { ${selectionOf(node)} }` : node.kind === 'workingHours' ? `${name} { offsetSeconds durationSeconds }` : name))
+    .map(([name, node]) =>
+      node.node === 'group'
+        ? `${name} { ${selectionOf(node)} }`
+        : node.kind === 'workingHours'
+          ? `${name} { offsetSeconds durationSeconds }`
+          : name,
+    )
     .join(' ');
 }
 const settingsSelection = selectionOf(orgConfigCatalogue);
@@ -35,14 +43,22 @@ async function snapshot() {
 }
 
 function put(body: string, headers: Record<string, string> = {}) {
-  return gw.gateway.fetch(url, { method: 'PUT', headers: { 'x-api-key': gw.keys.admin, 'content-type': 'application/json', ...headers }, body });
+  return gw.gateway.fetch(url, {
+    method: 'PUT',
+    headers: { 'x-api-key': gw.keys.admin, 'content-type': 'application/json', ...headers },
+    body,
+  });
 }
 
 /** A JSON body that is mostly wrong: unknown keys, wrong types, broken values, or not JSON at all. */
 const hostileBody = fc.oneof(
   fc.string(),
   fc.json(),
-  fc.dictionary(fc.constantFrom(...legacyKeys, 'colour', '__proto__', 'constructor'), fc.jsonValue(), { maxKeys: 6 }).map((object) => JSON.stringify(object)),
+  fc
+    .dictionary(fc.constantFrom(...legacyKeys, 'colour', '__proto__', 'constructor'), fc.jsonValue(), {
+      maxKeys: 6,
+    })
+    .map((object) => JSON.stringify(object)),
 );
 
 describe('hostile input', () => {
@@ -59,14 +75,30 @@ describe('hostile input', () => {
   });
 
   it('REST headers never get a 5xx', async () => {
-    const headerValue = fc.string({ unit: fc.constantFrom(...' !"#*,-./0123456789;=ABCDEFWabcdefgjnopsvxz'.split('')), maxLength: 40 });
+    const headerValue = fc.string({
+      unit: fc.constantFrom(...' !"#*,-./0123456789;=ABCDEFWabcdefgjnopsvxz'.split('')),
+      maxLength: 40,
+    });
     await fc.assert(
       fc.asyncProperty(
-        fc.record({ 'content-type': headerValue, 'if-match': headerValue, 'if-none-match': headerValue, 'accept-encoding': headerValue, 'x-api-key': headerValue }, { requiredKeys: [] }),
+        fc.record(
+          {
+            'content-type': headerValue,
+            'if-match': headerValue,
+            'if-none-match': headerValue,
+            'accept-encoding': headerValue,
+            'x-api-key': headerValue,
+          },
+          { requiredKeys: [] },
+        ),
         fc.constantFrom('GET', 'PUT', 'PATCH', 'POST', 'DELETE'),
         async (headers, method) => {
           const before = await snapshot();
-          const response = await gw.gateway.fetch(url, { method, headers, body: method === 'GET' || method === 'DELETE' ? undefined : '{"color":"#abc"}' });
+          const response = await gw.gateway.fetch(url, {
+            method,
+            headers,
+            body: method === 'GET' || method === 'DELETE' ? undefined : '{"color":"#abc"}',
+          });
           expect(response.status).toBeLessThan(500);
           if (response.status !== 200 || method === 'GET') expect(await snapshot()).toBe(before);
         },
@@ -76,10 +108,21 @@ describe('hostile input', () => {
   });
 
   it('GraphQL variables never get a 5xx, and a refused update changes nothing', async () => {
-    const mutation = 'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }';
+    const mutation =
+      'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }';
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.jsonValue(), fc.record({ orgId: fc.constantFrom('demo', 'other', ''), patch: fc.jsonValue(), expectedVersion: fc.jsonValue() }, { requiredKeys: ['orgId'] })),
+        fc.oneof(
+          fc.jsonValue(),
+          fc.record(
+            {
+              orgId: fc.constantFrom('demo', 'other', ''),
+              patch: fc.jsonValue(),
+              expectedVersion: fc.jsonValue(),
+            },
+            { requiredKeys: ['orgId'] },
+          ),
+        ),
         async (input) => {
           const before = await snapshot();
           const response = await gw.gateway.fetch('http://gateway.test/graphql', {
@@ -89,7 +132,8 @@ describe('hostile input', () => {
           });
           expect(response.status).toBeLessThan(500);
           const result = (await response.json()) as { data?: { updateOrgConfig?: { __typename: string } } };
-          if (result.data?.updateOrgConfig?.__typename !== 'UpdateOrgConfigSuccess') expect(await snapshot()).toBe(before);
+          if (result.data?.updateOrgConfig?.__typename !== 'UpdateOrgConfigSuccess')
+            expect(await snapshot()).toBe(before);
         },
       ),
       { numRuns: 150 },
@@ -109,33 +153,56 @@ function validValue(legacyKey: string, kind: string, schema: z.ZodType): fc.Arbi
       return fc.constantFrom(...adviserStatuses);
     case 'stringList':
       return legacyKey === 'origin'
-        ? fc.uniqueArray(fc.constantFrom('*', 'https://example.com', 'http://localhost:8080', 'https://shop.example.org'), { maxLength: 4 })
+        ? fc.uniqueArray(
+            fc.constantFrom('*', 'https://example.com', 'http://localhost:8080', 'https://shop.example.org'),
+            { maxLength: 4 },
+          )
         : fc.uniqueArray(fc.constantFrom('.pdf', '.png', '.txt', '.docx', '.tar.gz'), { maxLength: 5 });
     case 'workingHours':
-      return fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength: 7 }).map((days) =>
-        days.map((day) => ({ offsetSeconds: day * 86_400 - 7_200, durationSeconds: 3_600 })),
-      );
+      return fc
+        .uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength: 7 })
+        .map((days) => days.map((day) => ({ offsetSeconds: day * 86_400 - 7_200, durationSeconds: 3_600 })));
     default:
       if (legacyKey === 'color') return fc.constantFrom('#fff', '#000000', '#fe7f00', '#1F6FEB');
       if (legacyKey === 'phonePrefix') return fc.constantFrom(...countryCodes);
-      if (legacyKey === 'baseUrl' || legacyKey === 'defaultAgentAvatarUrl') return fc.constantFrom('', 'https://example.com/', 'http://localhost:3000/a?b=c');
+      if (legacyKey === 'baseUrl' || legacyKey === 'defaultAgentAvatarUrl')
+        return fc.constantFrom('', 'https://example.com/', 'http://localhost:3000/a?b=c');
       return fc.string({ maxLength: Math.min(bounds.maxLength ?? 50, 50) });
   }
 }
 
 const nonSlaSettings = settingsLeaves.filter(({ setting }) => !/SlaRange/.test(setting.legacyKey));
 const validPatch = fc
-  .record(Object.fromEntries(nonSlaSettings.map(({ setting }) => [setting.legacyKey, validValue(setting.legacyKey, setting.kind, setting.schema)])), { requiredKeys: [] })
-  .chain((patch) =>
-    fc.option(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 })), { nil: undefined }).map((range) =>
-      range ? { ...patch, waitingConversationsSlaRangeLowerBound: Math.min(...range), waitingConversationsSlaRangeUpperBound: Math.max(...range) } : patch,
+  .record(
+    Object.fromEntries(
+      nonSlaSettings.map(({ setting }) => [
+        setting.legacyKey,
+        validValue(setting.legacyKey, setting.kind, setting.schema),
+      ]),
     ),
+    { requiredKeys: [] },
+  )
+  .chain((patch) =>
+    fc
+      .option(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 })), {
+        nil: undefined,
+      })
+      .map((range) =>
+        range
+          ? {
+              ...patch,
+              waitingConversationsSlaRangeLowerBound: Math.min(...range),
+              waitingConversationsSlaRangeUpperBound: Math.max(...range),
+            }
+          : patch,
+      ),
   );
 
 /** The nested GraphQL patch of a legacy body (enum values by their GraphQL names). */
 function graphqlPatchOf(body: Record<string, unknown>): Record<string, unknown> {
   const patch = fromLegacy(body).patch as Record<string, unknown>;
-  const status = (patch.lifecycle as { defaultStatusAfterLogin?: string } | undefined)?.defaultStatusAfterLogin;
+  const status = (patch.lifecycle as { defaultStatusAfterLogin?: string } | undefined)
+    ?.defaultStatusAfterLogin;
   if (status) (patch.lifecycle as Record<string, unknown>).defaultStatusAfterLogin = status.toUpperCase();
   return patch;
 }
@@ -149,12 +216,17 @@ describe('valid changes', () => {
         if (door === 'rest') {
           expect((await put(JSON.stringify(patch))).status).toBe(200);
         } else {
-          const result = await gw.graphql('mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }', {
-            input: { orgId: 'demo', patch: graphqlPatchOf(patch) },
-          });
+          const result = await gw.graphql(
+            'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }',
+            {
+              input: { orgId: 'demo', patch: graphqlPatchOf(patch) },
+            },
+          );
           expect(result.data?.updateOrgConfig.__typename).toBe('UpdateOrgConfigSuccess');
         }
-        const rest = (await (await gw.gateway.fetch(url, { headers: { 'x-api-key': gw.keys.adviser } })).json()) as Record<string, unknown>;
+        const rest = (await (
+          await gw.gateway.fetch(url, { headers: { 'x-api-key': gw.keys.adviser } })
+        ).json()) as Record<string, unknown>;
         for (const [key, value] of Object.entries(patch)) expect(rest[key]).toEqual(value);
         const graphql = (await gw.graphql(everySetting)).data?.orgConfig as Record<string, unknown>;
         expect(graphqlPatchOf(rest)).toEqual(graphql);

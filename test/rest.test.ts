@@ -1,11 +1,14 @@
 // The REST shim over a real HTTP server: the documented contract, refusals, caching, concurrency control.
-import { request as httpRequest } from 'node:http';
+
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ListeningGateway, createListeningGateway } from './helpers.ts';
+import { createListeningGateway, type ListeningGateway } from './helpers.ts';
 
-const example = JSON.parse(readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const example = JSON.parse(
+  readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 
 let gw: ListeningGateway;
 beforeEach(async () => {
@@ -22,14 +25,21 @@ interface RawResponse {
 }
 
 /** A request exactly as given (no headers added but host), over HTTP/1.1, like curl sends it. */
-function send(method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawResponse> {
+function send(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string | Buffer,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${gw.baseUrl}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const raw = Buffer.concat(chunks);
-        const decode = { gzip: gunzipSync, br: brotliDecompressSync, deflate: inflateSync }[String(res.headers['content-encoding'])];
+        const decode = { gzip: gunzipSync, br: brotliDecompressSync, deflate: inflateSync }[
+          String(res.headers['content-encoding'])
+        ];
         const text = (decode ? decode(raw) : raw).toString('utf8');
         resolve({ status: res.statusCode!, headers: res.headers, text, json: () => JSON.parse(text) });
       });
@@ -44,19 +54,30 @@ const json = { 'content-type': 'application/json' };
 const get = (key: string | null = gw.keys.adviser, headers: Record<string, string> = {}) =>
   send('GET', path, { ...(key ? { 'x-api-key': key } : {}), ...headers });
 const put = (body: unknown, headers: Record<string, string> = {}, method = 'PUT') =>
-  send(method, path, { 'x-api-key': gw.keys.admin, ...json, ...headers }, typeof body === 'string' ? body : JSON.stringify(body));
+  send(
+    method,
+    path,
+    { 'x-api-key': gw.keys.admin, ...json, ...headers },
+    typeof body === 'string' ? body : JSON.stringify(body),
+  );
 /** A PUT whose body goes in chunks without a content-length, so the limit is found while reading. */
 function sendChunked(chunks: string[]): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${gw.baseUrl}${path}`, { method: 'PUT', headers: { 'x-api-key': gw.keys.admin, ...json } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => parts.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, text, json: () => JSON.parse(text) });
-      });
-    });
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+    const req = httpRequest(
+      `${gw.baseUrl}${path}`,
+      { method: 'PUT', headers: { 'x-api-key': gw.keys.admin, ...json } },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => parts.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(parts).toString('utf8');
+          resolve({ status: res.statusCode!, headers: res.headers, text, json: () => JSON.parse(text) });
+        });
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+    );
     for (const chunk of chunks) req.write(chunk);
     req.end();
   });
@@ -94,7 +115,9 @@ describe('GET /api/orgs/{orgId}/config', () => {
       expect(response.headers['content-encoding']).toBe(encoding);
       expect(response.json()).toEqual(example);
     }
-    expect((await get(gw.keys.adviser, { 'accept-encoding': 'gzip;q=0, identity' })).headers['content-encoding']).toBeUndefined();
+    expect(
+      (await get(gw.keys.adviser, { 'accept-encoding': 'gzip;q=0, identity' })).headers['content-encoding'],
+    ).toBeUndefined();
     expect((await get()).headers.vary).toBe('accept-encoding');
   });
 });
@@ -120,7 +143,8 @@ describe('PUT, POST and PATCH /api/orgs/{orgId}/config', () => {
         'sec-fetch-dest': 'empty',
         'sec-fetch-mode': 'cors',
         'sec-fetch-site': 'same-origin',
-        'user-agent': 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36',
+        'user-agent':
+          'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36',
         'x-api-key': gw.keys.otherAdmin,
         'accept-encoding': 'deflate, gzip, br, zstd',
       },
@@ -154,13 +178,21 @@ describe('PUT, POST and PATCH /api/orgs/{orgId}/config', () => {
   });
 
   it('PATCH takes a JSON merge patch; null, which would remove a key, is refused since every setting is required', async () => {
-    const merge = (body: unknown) => send('PATCH', path, { 'x-api-key': gw.keys.admin, 'content-type': 'application/merge-patch+json' }, JSON.stringify(body));
+    const merge = (body: unknown) =>
+      send(
+        'PATCH',
+        path,
+        { 'x-api-key': gw.keys.admin, 'content-type': 'application/merge-patch+json' },
+        JSON.stringify(body),
+      );
     const response = await merge({ callsDisabled: true, workingHours: [] });
     expect(response.status).toBe(200);
     expect(response.json()).toEqual({ ...example, callsDisabled: true, workingHours: [] });
     const removal = await merge({ agreement: null });
     expect(removal.status).toBe(422);
-    expect(removal.json().problems).toEqual([{ pointer: '/agreement', message: expect.any(String), code: 'NOT_NULLABLE' }]);
+    expect(removal.json().problems).toEqual([
+      { pointer: '/agreement', message: expect.any(String), code: 'NOT_NULLABLE' },
+    ]);
   });
 
   it('honours If-Match: 412 and nothing written when stale, applied when current', async () => {
@@ -199,23 +231,55 @@ describe('refusals', () => {
     ['a JSON string', () => put('"color"'), 400, 'NOT_AN_OBJECT'],
     ['null', () => put('null'), 400, 'NOT_AN_OBJECT'],
     ['a body over 1 MiB', () => put({ agreement: 'x'.repeat(1_100_000) }), 413, 'PAYLOAD_TOO_LARGE'],
-    ['a chunked body over 1 MiB', () => sendChunked([`{"agreement":"${'x'.repeat(600_000)}`, `${'x'.repeat(600_000)}"}`]), 413, 'PAYLOAD_TOO_LARGE'],
-    ['a wrong content type', () => put({ color: '#fff' }, { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['no content type', () => send('PUT', path, { 'x-api-key': gw.keys.admin }, '{}'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-    ['a merge patch by PUT', () => put({ color: '#fff' }, { 'content-type': 'application/merge-patch+json' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'a chunked body over 1 MiB',
+      () => sendChunked([`{"agreement":"${'x'.repeat(600_000)}`, `${'x'.repeat(600_000)}"}`]),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    ],
+    [
+      'a wrong content type',
+      () => put({ color: '#fff' }, { 'content-type': 'text/plain' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'no content type',
+      () => send('PUT', path, { 'x-api-key': gw.keys.admin }, '{}'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
+    [
+      'a merge patch by PUT',
+      () => put({ color: '#fff' }, { 'content-type': 'application/merge-patch+json' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
   ];
 
   it.each(refusals)('refuses %s whole, writing nothing', async (_, call, status, code) => {
     const response = await call();
     expect(response.status).toBe(status);
     expect(response.headers['content-type']).toBe('application/problem+json');
-    expect(response.json()).toMatchObject({ type: 'about:blank', status, code, title: expect.any(String), detail: expect.any(String) });
+    expect(response.json()).toMatchObject({
+      type: 'about:blank',
+      status,
+      code,
+      title: expect.any(String),
+      detail: expect.any(String),
+    });
     expect(await storedVersion()).toBe(1);
     expect((await get()).json()).toEqual(example);
   });
 
   it('refuses an unknown key, a wrong type and a broken rule together, naming each, with the codes GraphQL uses', async () => {
-    const response = await put({ color: 'orange', colour: '#fff', autoAssignedLimit: '4', openedConversationsSlaRangeLowerBound: 9, name: 'Fine' });
+    const response = await put({
+      color: 'orange',
+      colour: '#fff',
+      autoAssignedLimit: '4',
+      openedConversationsSlaRangeLowerBound: 9,
+      name: 'Fine',
+    });
     expect(response.status).toBe(422);
     expect(response.json()).toMatchObject({ status: 422, code: 'VALIDATION_FAILED' });
     expect(response.json().problems).toEqual(
@@ -232,11 +296,26 @@ describe('refusals', () => {
   it('checks a bound against the stored other bound and points at list items', async () => {
     const inverted = await put({ openedConversationsSlaRangeLowerBound: 9 });
     expect(inverted.status).toBe(422);
-    expect(inverted.json().problems).toEqual([{ pointer: '/openedConversationsSlaRangeLowerBound', message: expect.any(String), code: 'SLA_RANGE_INVERTED' }]);
-    const overlap = await put({ workingHours: [{ offsetSeconds: 0, durationSeconds: 100 }, { offsetSeconds: 50, durationSeconds: 1 }] });
-    expect(overlap.json().problems).toEqual([{ pointer: '/workingHours/1', message: expect.any(String), code: 'WORKING_HOURS_OVERLAP' }]);
+    expect(inverted.json().problems).toEqual([
+      {
+        pointer: '/openedConversationsSlaRangeLowerBound',
+        message: expect.any(String),
+        code: 'SLA_RANGE_INVERTED',
+      },
+    ]);
+    const overlap = await put({
+      workingHours: [
+        { offsetSeconds: 0, durationSeconds: 100 },
+        { offsetSeconds: 50, durationSeconds: 1 },
+      ],
+    });
+    expect(overlap.json().problems).toEqual([
+      { pointer: '/workingHours/1', message: expect.any(String), code: 'WORKING_HOURS_OVERLAP' },
+    ]);
     const nullValue = await put({ name: null });
-    expect(nullValue.json().problems).toEqual([{ pointer: '/name', message: expect.any(String), code: 'NOT_NULLABLE' }]);
+    expect(nullValue.json().problems).toEqual([
+      { pointer: '/name', message: expect.any(String), code: 'NOT_NULLABLE' },
+    ]);
     expect(await storedVersion()).toBe(1);
   });
 
@@ -261,7 +340,12 @@ describe('refusals', () => {
   it('answers 404 alike for an unknown org and for another org than the key’s', async () => {
     const unknown = await send('GET', '/api/orgs/nope/config', { 'x-api-key': gw.keys.admin });
     const foreign = await send('GET', '/api/orgs/other/config', { 'x-api-key': gw.keys.admin });
-    const foreignWrite = await send('PUT', '/api/orgs/other/config', { 'x-api-key': gw.keys.admin, ...json }, '{"color":"#fff"}');
+    const foreignWrite = await send(
+      'PUT',
+      '/api/orgs/other/config',
+      { 'x-api-key': gw.keys.admin, ...json },
+      '{"color":"#fff"}',
+    );
     for (const response of [unknown, foreign, foreignWrite]) {
       expect(response.status).toBe(404);
       expect(response.json()).toMatchObject({ code: 'NOT_FOUND' });
@@ -276,15 +360,24 @@ describe('refusals', () => {
       expect(response.status).toBe(405);
       expect(response.headers.allow).toBe('GET, HEAD, PUT, POST, PATCH');
     }
-    expect((await send('DELETE', `${path}/history`, { 'x-api-key': gw.keys.admin })).headers.allow).toBe('GET, HEAD');
+    expect((await send('DELETE', `${path}/history`, { 'x-api-key': gw.keys.admin })).headers.allow).toBe(
+      'GET, HEAD',
+    );
     expect((await send('POST', '/api/openapi.json', {})).status).toBe(405);
   });
 
   it('answers a CORS preflight (OPTIONS) and keeps Vary: accept-encoding beside Vary: Origin', async () => {
-    const preflight = await send('OPTIONS', path, { origin: 'https://admin.example.com', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-api-key, content-type' });
+    const preflight = await send('OPTIONS', path, {
+      origin: 'https://admin.example.com',
+      'access-control-request-method': 'PUT',
+      'access-control-request-headers': 'x-api-key, content-type',
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers['access-control-allow-methods']).toContain('PUT');
-    const read = await get(gw.keys.adviser, { origin: 'https://admin.example.com', 'accept-encoding': 'gzip' });
+    const read = await get(gw.keys.adviser, {
+      origin: 'https://admin.example.com',
+      'accept-encoding': 'gzip',
+    });
     expect(read.headers['content-encoding']).toBe('gzip');
     expect(read.headers.vary).toMatch(/accept-encoding/i);
     expect(read.headers.vary).toMatch(/origin/i);
@@ -295,18 +388,30 @@ describe('refusals', () => {
     await gw.store.close();
     const response = await get();
     expect(response.status).toBe(500);
-    expect(response.json()).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500, code: 'INTERNAL_SERVER_ERROR', detail: 'Unexpected error.' });
+    expect(response.json()).toEqual({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      code: 'INTERNAL_SERVER_ERROR',
+      detail: 'Unexpected error.',
+    });
   });
 });
 
 describe('one path for both doors', () => {
-  const GRAPHQL_READ = '{ orgConfig(orgId: "demo") { version branding { color } assignment { autoAssignedLimit } } }';
+  const GRAPHQL_READ =
+    '{ orgConfig(orgId: "demo") { version branding { color } assignment { autoAssignedLimit } } }';
 
   it('a GraphQL read after a REST write and a REST read after a GraphQL write agree', async () => {
     await put({ color: '#0a0b0c', autoAssignedLimit: 9 });
-    expect((await gw.graphql(GRAPHQL_READ)).data?.orgConfig).toEqual({ version: 2, branding: { color: '#0a0b0c' }, assignment: { autoAssignedLimit: 9 } });
+    expect((await gw.graphql(GRAPHQL_READ)).data?.orgConfig).toEqual({
+      version: 2,
+      branding: { color: '#0a0b0c' },
+      assignment: { autoAssignedLimit: 9 },
+    });
 
-    const mutation = 'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#0d0e0f" } } }) { __typename } }';
+    const mutation =
+      'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#0d0e0f" } } }) { __typename } }';
     expect((await gw.graphql(mutation)).data?.updateOrgConfig.__typename).toBe('UpdateOrgConfigSuccess');
     const rest = await get();
     expect(rest.headers.etag).toBe('"v3"');

@@ -1,9 +1,10 @@
 // Hardening: GraphQL limits, production switches, CSRF, batching, body limits, rate limits, health, logs.
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { operator } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
@@ -33,7 +34,11 @@ async function customGateway(options: Partial<GatewayDeps> = {}) {
   const key = (await createApiKey(store, 'demo', 'admin')).key;
   const gateway = createGateway({ store, events, ...options });
   const post = (body: unknown, headers: Record<string, string> = {}, path = '/graphql') =>
-    gateway.fetch(`http://gateway.test${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    gateway.fetch(`http://gateway.test${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   return { store, gateway, key, post };
 }
 
@@ -44,18 +49,37 @@ const graphql = (gw: TestGateway, query: string, headers: Record<string, string>
     body: JSON.stringify({ query }),
   });
 
-const introspectionDepth = (levels: number): string => (levels === 0 ? 'name' : `fields { type { ${introspectionDepth(levels - 1)} } }`);
-const fullSelection = 'version branding { name color } sla { openedConversations { range { lowerBound upperBound } } averageResponseTime { range { lowerBound } } } messages { welcome { pl en } }';
+const introspectionDepth = (levels: number): string =>
+  levels === 0 ? 'name' : `fields { type { ${introspectionDepth(levels - 1)} } }`;
+const fullSelection =
+  'version branding { name color } sla { openedConversations { range { lowerBound upperBound } } averageResponseTime { range { lowerBound } } } messages { welcome { pl en } }';
 
 describe('GraphQL limits', () => {
   const cases: [string, () => string, number, string][] = [
-    ['more than 15 aliases', () => `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: orgConfig(orgId: "demo") { version }`).join(' ')} }`, 200, 'TOO_MANY_ALIASES'],
+    [
+      'more than 15 aliases',
+      () =>
+        `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: orgConfig(orgId: "demo") { version }`).join(' ')} }`,
+      200,
+      'TOO_MANY_ALIASES',
+    ],
     ['more than 2000 tokens', () => `{ ${'a '.repeat(2001)} }`, 200, 'TOO_MANY_TOKENS'],
-    ['more than 10 directives', () => `{ __typename ${'@skip(if: false) '.repeat(11)} }`, 200, 'TOO_MANY_DIRECTIVES'],
-    ['a depth over 10', () => `{ __type(name: "OrgConfig") { ${introspectionDepth(5)} } }`, 200, 'QUERY_TOO_DEEP'],
+    [
+      'more than 10 directives',
+      () => `{ __typename ${'@skip(if: false) '.repeat(11)} }`,
+      200,
+      'TOO_MANY_DIRECTIVES',
+    ],
+    [
+      'a depth over 10',
+      () => `{ __type(name: "OrgConfig") { ${introspectionDepth(5)} } }`,
+      200,
+      'QUERY_TOO_DEEP',
+    ],
     [
       'a cost over 5000',
-      () => `fragment F on OrgConfig { ${fullSelection} } { ${Array.from({ length: 15 }, (_, i) => `a${i}: orgConfig(orgId: "demo") { ${'...F '.repeat(10)} }`).join(' ')} }`,
+      () =>
+        `fragment F on OrgConfig { ${fullSelection} } { ${Array.from({ length: 15 }, (_, i) => `a${i}: orgConfig(orgId: "demo") { ${'...F '.repeat(10)} }`).join(' ')} }`,
       200,
       'QUERY_TOO_COSTLY',
     ],
@@ -73,7 +97,10 @@ describe('GraphQL limits', () => {
 
   it('accepts what frontends ask: the whole configuration, a few aliases', async () => {
     const gw = await testGateway();
-    const response = await graphql(gw, `{ a: orgConfig(orgId: "demo") { ${fullSelection} } b: orgConfig(orgId: "demo") { version } }`);
+    const response = await graphql(
+      gw,
+      `{ a: orgConfig(orgId: "demo") { ${fullSelection} } b: orgConfig(orgId: "demo") { version } }`,
+    );
     expect(response.status).toBe(200);
     expect(((await response.json()) as { errors?: unknown }).errors).toBeUndefined();
   });
@@ -116,7 +143,10 @@ describe('GraphQL limits', () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });
-    const socket = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, 'graphql-transport-ws');
+    const socket = new WebSocket(
+      `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+      'graphql-transport-ws',
+    );
     await new Promise((resolve) => socket.once('open', resolve));
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     socket.send('x'.repeat(1_100_000));
@@ -129,38 +159,52 @@ describe('browser safety', () => {
     const gw = await testGateway();
     const query = encodeURIComponent('{ orgConfig(orgId: "demo") { version } }');
     expect((await gw.gateway.fetch(`http://gateway.test/graphql?query=${query}`)).status).toBe(403);
-    const withKey = await gw.gateway.fetch(`http://gateway.test/graphql?query=${query}`, { headers: { 'x-api-key': gw.keys.adviser, accept: 'application/json' } });
+    const withKey = await gw.gateway.fetch(`http://gateway.test/graphql?query=${query}`, {
+      headers: { 'x-api-key': gw.keys.adviser, accept: 'application/json' },
+    });
     expect(await withKey.json()).toEqual({ data: { orgConfig: { version: 1 } } });
   });
 
   it('turns introspection and GraphiQL off when asked (production)', async () => {
     const { gateway, post, key } = await customGateway({ introspection: false, graphiql: false });
-    const introspection = await (await post({ query: '{ __schema { types { name } } }' }, { 'x-api-key': key })).json();
+    const introspection = await (
+      await post({ query: '{ __schema { types { name } } }' }, { 'x-api-key': key })
+    ).json();
     expect(introspection.errors?.[0]?.message).toMatch(/introspection/i);
     const page = await gateway.fetch('http://gateway.test/graphql', { headers: { accept: 'text/html' } });
     expect(await page.text()).not.toContain('GraphiQL');
-    const data = await (await post({ query: '{ orgConfig(orgId: "demo") { version } }' }, { 'x-api-key': key })).json();
+    const data = await (
+      await post({ query: '{ orgConfig(orgId: "demo") { version } }' }, { 'x-api-key': key })
+    ).json();
     expect(data).toEqual({ data: { orgConfig: { version: 1 } } });
   });
 });
 
 describe('rate limits', () => {
   it('limit requests per API key: 429 with Retry-After on REST, RATE_LIMITED on GraphQL', async () => {
-    const { gateway, post, key } = await customGateway({ rateLimits: { perKeyPerMinute: 3, failedAuthPerMinute: 100 } });
-    for (let i = 0; i < 3; i++) expect((await post({ query: '{ __typename }' }, { 'x-api-key': key })).status).toBe(200);
+    const { gateway, post, key } = await customGateway({
+      rateLimits: { perKeyPerMinute: 3, failedAuthPerMinute: 100 },
+    });
+    for (let i = 0; i < 3; i++)
+      expect((await post({ query: '{ __typename }' }, { 'x-api-key': key })).status).toBe(200);
     const graphqlLimited = await post({ query: '{ __typename }' }, { 'x-api-key': key });
     expect(graphqlLimited.status).toBe(429);
     expect(Number(graphqlLimited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await graphqlLimited.json()).toMatchObject({ errors: [{ extensions: { code: 'RATE_LIMITED' } }] });
-    const restLimited = await gateway.fetch('http://gateway.test/api/orgs/demo/config', { headers: { 'x-api-key': key } });
+    const restLimited = await gateway.fetch('http://gateway.test/api/orgs/demo/config', {
+      headers: { 'x-api-key': key },
+    });
     expect(restLimited.status).toBe(429);
     expect(restLimited.headers.get('retry-after')).toBeTruthy();
     expect(await restLimited.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
   });
 
   it('limit requests with unknown keys per client address, whatever key follows', async () => {
-    const { gateway, key } = await customGateway({ rateLimits: { perKeyPerMinute: 1000, failedAuthPerMinute: 3 } });
-    const read = (apiKey: string) => gateway.fetch('http://gateway.test/api/orgs/demo/config', { headers: { 'x-api-key': apiKey } });
+    const { gateway, key } = await customGateway({
+      rateLimits: { perKeyPerMinute: 1000, failedAuthPerMinute: 3 },
+    });
+    const read = (apiKey: string) =>
+      gateway.fetch('http://gateway.test/api/orgs/demo/config', { headers: { 'x-api-key': apiKey } });
     for (let i = 0; i < 3; i++) expect((await read(`guess-${i}`)).status).toBe(401);
     const blocked = await read(key);
     expect(blocked.status).toBe(429);
@@ -184,29 +228,56 @@ describe('logs', () => {
     const lines: Record<string, unknown>[] = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {
-        lines.push(...String(chunk).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+        lines.push(
+          ...String(chunk)
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as Record<string, unknown>),
+        );
         done();
       },
     });
     const { gateway, post, key, store } = await customGateway({ logger: createLogger('info', sink) });
-    await post({ query: 'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { name: "Secret Name Ltd" } } }) { __typename } }' }, { 'x-api-key': key, 'x-request-id': 'req-42' });
-    await gateway.fetch('http://gateway.test/api/orgs/demo/config', { method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: '{"welcomeMessageEn":"Private hello"}' });
+    await post(
+      {
+        query:
+          'mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { name: "Secret Name Ltd" } } }) { __typename } }',
+      },
+      { 'x-api-key': key, 'x-request-id': 'req-42' },
+    );
+    await gateway.fetch('http://gateway.test/api/orgs/demo/config', {
+      method: 'PUT',
+      headers: { 'x-api-key': key, 'content-type': 'application/json' },
+      body: '{"welcomeMessageEn":"Private hello"}',
+    });
     await store.close();
     // History is read from the database, not from the cache.
-    const failed = await post({ query: '{ orgConfigHistory(orgId: "demo") { nodes { version } } }' }, { 'x-api-key': key });
+    const failed = await post(
+      { query: '{ orgConfigHistory(orgId: "demo") { nodes { version } } }' },
+      { 'x-api-key': key },
+    );
     expect(JSON.stringify(await failed.json())).not.toContain('database');
 
     const text = JSON.stringify(lines);
     expect(text).not.toContain(key);
     expect(text).not.toContain('Secret Name Ltd');
     expect(text).not.toContain('Private hello');
-    const requests = lines.filter((line) => line['msg'] === 'request');
+    const requests = lines.filter((line) => line.msg === 'request');
     expect(requests.length).toBeGreaterThanOrEqual(3);
-    for (const line of requests) expect(line).toMatchObject({ requestId: expect.any(String), method: expect.any(String), path: expect.any(String), status: expect.any(Number) });
+    for (const line of requests)
+      expect(line).toMatchObject({
+        requestId: expect.any(String),
+        method: expect.any(String),
+        path: expect.any(String),
+        status: expect.any(Number),
+      });
     expect(requests[0]).toMatchObject({ requestId: 'req-42', path: '/graphql', status: 200 });
-    const unexpected = lines.find((line) => line['msg'] === 'unexpected error');
+    const unexpected = lines.find((line) => line.msg === 'unexpected error');
     // The cause, as the closed database put it (SQLite: connection not open; PostgreSQL: pool ended).
-    expect(unexpected).toMatchObject({ level: 50, err: { message: expect.stringMatching(/not open|after calling end/) } });
+    expect(unexpected).toMatchObject({
+      level: 50,
+      err: { message: expect.stringMatching(/not open|after calling end/) },
+    });
   });
 });
 
@@ -214,9 +285,24 @@ describe('client addresses', () => {
   it('behind a proxy, are the last X-Forwarded-For entry, the one the proxy appended', async () => {
     const { RequestGuard } = await import('../src/http/api-key-auth.ts');
     const gw = await testGateway();
-    const request = { socket: { remoteAddress: '10.0.0.5' }, headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' } };
-    expect(new RequestGuard({ store: gw.store, limits: { perKeyPerMinute: 1, failedAuthPerMinute: 1 }, trustProxy: true }).clientAddress(request)).toBe('203.0.113.7');
-    expect(new RequestGuard({ store: gw.store, limits: { perKeyPerMinute: 1, failedAuthPerMinute: 1 }, trustProxy: false }).clientAddress(request)).toBe('10.0.0.5');
+    const request = {
+      socket: { remoteAddress: '10.0.0.5' },
+      headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.7' },
+    };
+    expect(
+      new RequestGuard({
+        store: gw.store,
+        limits: { perKeyPerMinute: 1, failedAuthPerMinute: 1 },
+        trustProxy: true,
+      }).clientAddress(request),
+    ).toBe('203.0.113.7');
+    expect(
+      new RequestGuard({
+        store: gw.store,
+        limits: { perKeyPerMinute: 1, failedAuthPerMinute: 1 },
+        trustProxy: false,
+      }).clientAddress(request),
+    ).toBe('10.0.0.5');
   });
 });
 
@@ -242,7 +328,7 @@ describe('the WebSocket door', () => {
     const waiters: (() => void)[] = [];
     socket.on('message', (data) => {
       messages.push(JSON.parse(String(data)));
-      waiters.splice(0).forEach((wake) => wake());
+      for (const wake of waiters.splice(0)) wake();
     });
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     const opened = new Promise((resolve) => socket.once('open', resolve)).then(() =>
@@ -250,12 +336,15 @@ describe('the WebSocket door', () => {
     );
     async function next(type: string, id?: string) {
       for (;;) {
-        const index = messages.findIndex((message) => message.type === type && (id === undefined || message.id === id));
+        const index = messages.findIndex(
+          (message) => message.type === type && (id === undefined || message.id === id),
+        );
         if (index >= 0) return messages.splice(index, 1)[0]!;
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
     }
-    const subscribe = (id: string, query: string) => socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
+    const subscribe = (id: string, query: string) =>
+      socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
     cleanups.push(() => socket.terminate());
     return { opened, closed, next, subscribe };
   }
@@ -275,7 +364,10 @@ describe('the WebSocket door', () => {
     const ws = session(url, key);
     await ws.opened;
     await ws.next('connection_ack');
-    ws.subscribe('too-large', `subscription { orgConfigChanged(orgId: "demo") { version } } #${' '.repeat(17_000)}`);
+    ws.subscribe(
+      'too-large',
+      `subscription { orgConfigChanged(orgId: "demo") { version } } #${' '.repeat(17_000)}`,
+    );
     expect((await ws.next('error', 'too-large')).payload[0].extensions.code).toBe('DOCUMENT_TOO_LARGE');
     ws.subscribe('broken', 'subscription { orgConfigChanged(');
     expect((await ws.next('error', 'broken')).payload[0].message).toMatch(/Syntax Error/);

@@ -2,13 +2,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { setPath } from '../src/config/catalogue.ts';
-import { settingsLeaves, type OrgConfigSettings } from '../src/config/model.ts';
+import { type OrgConfigSettings, settingsLeaves } from '../src/config/model.ts';
 import { applyPatch } from '../src/config/patch.ts';
 import { settingsJson } from '../src/config/settings-json.ts';
 import { exampleSettings } from '../src/demo.ts';
 
-const anyValue = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }), fc.array(fc.record({ offsetSeconds: fc.integer(), durationSeconds: fc.integer() }), { maxLength: 3 }));
-const changes = fc.array(fc.tuple(fc.integer({ min: 0, max: settingsLeaves.length - 1 }), anyValue), { maxLength: 4 });
+const anyValue = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }),
+  fc.array(fc.record({ offsetSeconds: fc.integer(), durationSeconds: fc.integer() }), { maxLength: 3 }),
+);
+const changes = fc.array(fc.tuple(fc.integer({ min: 0, max: settingsLeaves.length - 1 }), anyValue), {
+  maxLength: 4,
+});
 
 describe('settingsJson', () => {
   it('is JSON.stringify(settings), for settings of any values', () => {

@@ -1,5 +1,5 @@
 // `npm start` as a newcomer runs it: a real process on a new database, the demo org, a printed key, real HTTP.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,7 +31,9 @@ describe('npm start', () => {
         headers: { 'content-type': 'application/json', 'x-api-key': key! },
         body: JSON.stringify({ query: '{ orgConfig(orgId: "demo") { version branding { name } } }' }),
       });
-      expect(await response.json()).toEqual({ data: { orgConfig: { version: 1, branding: { name: 'Wody Aqua Polska' } } } });
+      expect(await response.json()).toEqual({
+        data: { orgConfig: { version: 1, branding: { name: 'Wody Aqua Polska' } } },
+      });
 
       const graphiql = await fetch(`${first.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
       expect(graphiql.status).toBe(200);
@@ -60,14 +62,26 @@ describe('npm start', () => {
     // Inside the package, as dist/main.js is: the bundle finds migrations and the example from there.
     const bundle = join(root, 'dist', `start-test-${process.pid}.js`);
     try {
-      const build = spawn(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--outfile', bundle], { cwd: root, stdio: 'inherit' });
+      const build = spawn(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--outfile', bundle], {
+        cwd: root,
+        stdio: 'inherit',
+      });
       expect(await exited(build)).toBe(0);
-      const started = await startGatewayProcess({ DATABASE_URL: `file:${join(dir.path, 'built.db')}` }, children, [bundle]);
+      const started = await startGatewayProcess(
+        { DATABASE_URL: `file:${join(dir.path, 'built.db')}` },
+        children,
+        [bundle],
+      );
       const key = /^ {2}([0-9a-f-]{36})$/m.exec(started.output)![1]!;
       const rest = await fetch(`${started.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': key } });
       expect(rest.status).toBe(200);
       expect((await rest.json()).name).toBe('Wody Aqua Polska');
-      const sse = await sseSubscribe(started.baseUrl, 'subscription { orgConfigChanged(orgId: "demo") { version } }', {}, { 'x-api-key': key });
+      const sse = await sseSubscribe(
+        started.baseUrl,
+        'subscription { orgConfigChanged(orgId: "demo") { version } }',
+        {},
+        { 'x-api-key': key },
+      );
       const put = await fetch(`${started.baseUrl}/api/orgs/demo/config`, {
         method: 'PUT',
         headers: { 'x-api-key': key, 'content-type': 'application/json' },

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { operator as operatorActor } from '../src/auth/actor.ts';
 import { createApiKey } from '../src/auth/api-keys.ts';
-import { createListeningGateway, sseSubscribe, tempDir, until, type ListeningGateway } from './helpers.ts';
+import { createListeningGateway, type ListeningGateway, sseSubscribe, tempDir, until } from './helpers.ts';
 
 const CHANGED = `subscription ($orgId: ID!, $fields: [String!], $sinceVersion: Int) {
   orgConfigChanged(orgId: $orgId, fields: $fields, sinceVersion: $sinceVersion) {
@@ -30,7 +30,11 @@ afterEach(async () => {
 });
 
 const restPut = (body: Record<string, unknown>, orgId = 'demo', key = gw.keys.admin) =>
-  fetch(`${baseUrl}/api/orgs/${orgId}/config`, { method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${baseUrl}/api/orgs/${orgId}/config`, {
+    method: 'PUT',
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 /** Revokes a key from another process, as an operator would, and waits until the gateway has noticed. */
 async function revokeWithCli(keyId: string): Promise<void> {
@@ -44,11 +48,18 @@ async function revokeWithCli(keyId: string): Promise<void> {
   await noticed;
 }
 
-const subscribe = (variables: Record<string, unknown>, key = gw.keys.adviser) => sseSubscribe(baseUrl, CHANGED, { orgId: 'demo', ...variables }, { 'x-api-key': key });
+const subscribe = (variables: Record<string, unknown>, key = gw.keys.adviser) =>
+  sseSubscribe(baseUrl, CHANGED, { orgId: 'demo', ...variables }, { 'x-api-key': key });
 
 /** A graphql-ws subscription whose events are read one by one. */
 function wsSubscribe(variables: Record<string, unknown>, key: string) {
-  const client = createWsClient({ url: `${baseUrl.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { 'x-api-key': key }, lazy: false, retryAttempts: 0 });
+  const client = createWsClient({
+    url: `${baseUrl.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { 'x-api-key': key },
+    lazy: false,
+    retryAttempts: 0,
+  });
   wsClients.push(client);
   const iterator = client.iterate({ query: CHANGED, variables: { orgId: 'demo', ...variables } });
   return {
@@ -123,25 +134,38 @@ describe('orgConfigChanged', () => {
     for (const color of ['#000001', '#000002', '#000003']) await restPut({ color });
     const resumed = await subscribe({ sinceVersion: 2 });
     const versions = [];
-    for (let i = 0; i < 2; i++) versions.push(JSON.parse((await resumed.next()).data).data.orgConfigChanged.version);
+    for (let i = 0; i < 2; i++)
+      versions.push(JSON.parse((await resumed.next()).data).data.orgConfigChanged.version);
     expect(versions).toEqual([3, 4]);
     await restPut({ color: '#000005' });
     expect(JSON.parse((await resumed.next()).data).data.orgConfigChanged.version).toBe(5);
     resumed.close();
 
     // EventSource sends the id of the last event it had as Last-Event-ID.
-    const viaLastEventId = await sseSubscribe(baseUrl, CHANGED, { orgId: 'demo' }, { 'x-api-key': gw.keys.adviser, 'last-event-id': '4' });
+    const viaLastEventId = await sseSubscribe(
+      baseUrl,
+      CHANGED,
+      { orgId: 'demo' },
+      { 'x-api-key': gw.keys.adviser, 'last-event-id': '4' },
+    );
     const event = await viaLastEventId.next();
     expect([event.id, JSON.parse(event.data).data.orgConfigChanged.version]).toEqual(['5', 5]);
     viaLastEventId.close();
   });
 
   it('works with the fetch-based graphql-sse client, the way for browsers to send the key as a header', async () => {
-    const client = createSseClient({ url: `${baseUrl}/graphql`, headers: { 'x-api-key': gw.keys.adviser }, retryAttempts: 0 });
+    const client = createSseClient({
+      url: `${baseUrl}/graphql`,
+      headers: { 'x-api-key': gw.keys.adviser },
+      retryAttempts: 0,
+    });
     const iterator = client.iterate({ query: CHANGED, variables: { orgId: 'demo', sinceVersion: 1 } });
     const received = iterator.next();
     await restPut({ color: '#fedcba' });
-    expect((await received).value?.data?.orgConfigChanged).toMatchObject({ version: 2, config: { branding: { color: '#fedcba' } } });
+    expect((await received).value?.data?.orgConfigChanged).toMatchObject({
+      version: 2,
+      config: { branding: { color: '#fedcba' } },
+    });
     await iterator.return?.();
     client.dispose();
   });
@@ -152,16 +176,27 @@ describe('orgConfigChanged', () => {
     try {
       const file = join(dir.path, 'patch.json');
       writeFileSync(file, JSON.stringify({ color: '#c0ffee' }));
-      const cli = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'config', 'import', 'demo', file], {
-        cwd: new URL('..', import.meta.url).pathname,
-        env: { ...process.env, DATABASE_URL: gw.databaseUrl },
-        stdio: 'ignore',
-      });
+      const cli = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli.ts', 'config', 'import', 'demo', file],
+        {
+          cwd: new URL('..', import.meta.url).pathname,
+          env: { ...process.env, DATABASE_URL: gw.databaseUrl },
+          stdio: 'ignore',
+        },
+      );
       expect(await new Promise((resolve) => cli.once('exit', resolve))).toBe(0);
       const event = JSON.parse((await sse.next(2_000)).data).data.orgConfigChanged;
-      expect(event).toMatchObject({ version: 2, door: 'CLI', actor: { role: 'operator' }, config: { branding: { color: '#c0ffee' } } });
+      expect(event).toMatchObject({
+        version: 2,
+        door: 'CLI',
+        actor: { role: 'operator' },
+        config: { branding: { color: '#c0ffee' } },
+      });
       // The read cache has it too.
-      const read = await fetch(`${baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.adviser } });
+      const read = await fetch(`${baseUrl}/api/orgs/demo/config`, {
+        headers: { 'x-api-key': gw.keys.adviser },
+      });
       expect([read.headers.get('etag'), (await read.json()).color]).toEqual(['"v2"', '#c0ffee']);
     } finally {
       sse.close();
@@ -170,7 +205,10 @@ describe('orgConfigChanged', () => {
   });
 
   it('stops accepting a key revoked by the CLI in another process', async () => {
-    const read = () => fetch(`${baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.adviser } }).then((response) => response.status);
+    const read = () =>
+      fetch(`${baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.adviser } }).then(
+        (response) => response.status,
+      );
     expect(await read()).toBe(200); // the key is cached now
     const keyId = (await gw.store.listApiKeys('demo')).find((key) => key.role === 'adviser')!.id;
     await revokeWithCli(keyId);
@@ -180,7 +218,10 @@ describe('orgConfigChanged', () => {
   it('publishes nothing for a dry run or a rejected change, and each revision once', async () => {
     const sse = await subscribe({});
     const mutate = (patch: unknown, dryRun = false) =>
-      gw.graphql('mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }', { input: { orgId: 'demo', patch, dryRun } });
+      gw.graphql(
+        'mutation ($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename } }',
+        { input: { orgId: 'demo', patch, dryRun } },
+      );
     await mutate({ branding: { color: '#101010' } }, true);
     await mutate({ branding: { color: 'nope' } });
     await restPut({ color: 'nope' });
@@ -188,7 +229,8 @@ describe('orgConfigChanged', () => {
     await mutate({ branding: { color: '#303030' } });
     await restPut({ color: '#404040' });
     const versions = [];
-    for (let i = 0; i < 3; i++) versions.push(JSON.parse((await sse.next()).data).data.orgConfigChanged.version);
+    for (let i = 0; i < 3; i++)
+      versions.push(JSON.parse((await sse.next()).data).data.orgConfigChanged.version);
     // Nothing came between or twice: the three events are exactly the three commits.
     expect(versions).toEqual([2, 3, 4]);
     sse.close();
@@ -203,11 +245,16 @@ describe('orgConfigChanged', () => {
 
   it('replays a backlog longer than a page, in order, then goes live', async () => {
     for (let n = 0; n < 620; n++) {
-      await gw.service.update(operatorActor, { orgId: 'demo', patch: { assignment: { autoAssignedLimit: n % 2 === 0 ? 5 : 6 } }, door: 'cli' });
+      await gw.service.update(operatorActor, {
+        orgId: 'demo',
+        patch: { assignment: { autoAssignedLimit: n % 2 === 0 ? 5 : 6 } },
+        door: 'cli',
+      });
     }
     const sse = await subscribe({ sinceVersion: 1 });
     let expected = 2;
-    for (; expected <= 621; expected++) expect(JSON.parse((await sse.next()).data).data.orgConfigChanged.version).toBe(expected);
+    for (; expected <= 621; expected++)
+      expect(JSON.parse((await sse.next()).data).data.orgConfigChanged.version).toBe(expected);
     await restPut({ color: '#123456' });
     expect(JSON.parse((await sse.next()).data).data.orgConfigChanged.version).toBe(622);
     sse.close();
@@ -235,17 +282,31 @@ describe('orgConfigChanged', () => {
   it('gives subscribers of the same selection the same event, each as its role may see it', async () => {
     const advisers = [await subscribe({}), await subscribe({})];
     const admin = await subscribe({}, gw.keys.admin);
-    const otherSelection = await sseSubscribe(baseUrl, 'subscription { orgConfigChanged(orgId: "demo") { version } }', {}, { 'x-api-key': gw.keys.adviser });
+    const otherSelection = await sseSubscribe(
+      baseUrl,
+      'subscription { orgConfigChanged(orgId: "demo") { version } }',
+      {},
+      { 'x-api-key': gw.keys.adviser },
+    );
     const ws = wsSubscribe({}, gw.keys.adviser);
-    await until(() => (gw.events as unknown as { subscriberCount(orgId: string): number }).subscriberCount('demo') === 5);
+    await until(
+      () =>
+        (gw.events as unknown as { subscriberCount(orgId: string): number }).subscriberCount('demo') === 5,
+    );
     await restPut({ color: '#0e0e0e' });
     const [first, second] = await Promise.all(advisers.map((sse) => sse.next()));
     expect(second).toEqual(first);
     expect(first!.id).toBe('2');
     const event = JSON.parse(first!.data);
-    expect(event.data.orgConfigChanged).toMatchObject({ version: 2, actor: null, config: { branding: { color: '#0e0e0e' } } });
+    expect(event.data.orgConfigChanged).toMatchObject({
+      version: 2,
+      actor: null,
+      config: { branding: { color: '#0e0e0e' } },
+    });
     expect(JSON.parse((await admin.next()).data).data.orgConfigChanged.actor).toEqual({ role: 'admin' });
-    expect(JSON.parse((await otherSelection.next()).data)).toEqual({ data: { orgConfigChanged: { version: 2 } } });
+    expect(JSON.parse((await otherSelection.next()).data)).toEqual({
+      data: { orgConfigChanged: { version: 2 } },
+    });
     expect((await ws.next()).data).toEqual(event.data);
     for (const sse of [...advisers, admin, otherSelection]) sse.close();
   });

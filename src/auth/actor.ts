@@ -2,7 +2,13 @@
 import type { Role } from '../store/config-store.ts';
 
 export type Actor =
-  | { readonly kind: 'apiKey'; readonly keyId: string; readonly keyHash: string; readonly orgId: string; readonly role: Role }
+  | {
+      readonly kind: 'apiKey';
+      readonly keyId: string;
+      readonly keyHash: string;
+      readonly orgId: string;
+      readonly role: Role;
+    }
   | { readonly kind: 'operator' };
 
 export const operator: Actor = { kind: 'operator' };

@@ -14,14 +14,26 @@ export function hashApiKey(key: string): string {
 }
 
 /** Creates a key and answers it in clear text: the only time it exists outside the caller's hands. */
-export async function createApiKey(store: ConfigStore, orgId: string, role: Role): Promise<{ record: ApiKeyRecord; key: string }> {
+export async function createApiKey(
+  store: ConfigStore,
+  orgId: string,
+  role: Role,
+): Promise<{ record: ApiKeyRecord; key: string }> {
   const key = randomUUID();
-  const record = await store.createApiKey({ id: `key_${randomBytes(6).toString('hex')}`, orgId, role, keyHash: hashApiKey(key) });
+  const record = await store.createApiKey({
+    id: `key_${randomBytes(6).toString('hex')}`,
+    orgId,
+    role,
+    keyHash: hashApiKey(key),
+  });
   return { record, key };
 }
 
 /** The actor of a request's x-api-key value; null when absent, unknown or revoked. */
-export async function authenticate(store: ConfigStore, key: string | null | undefined): Promise<Actor | null> {
+export async function authenticate(
+  store: ConfigStore,
+  key: string | null | undefined,
+): Promise<Actor | null> {
   if (!key) return null;
   const keyHash = hashApiKey(key.trim());
   const record = await store.findApiKeyByHash(keyHash);

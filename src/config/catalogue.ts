@@ -60,7 +60,9 @@ export type PatchOf<N> =
 /** The zod schema of a whole value: every setting required, group rules applied. */
 export function valueSchema(node: CatalogueNode): z.ZodType {
   if (node.node === 'setting') return node.schema;
-  const shape = Object.fromEntries(Object.entries(node.fields).map(([name, child]) => [name, valueSchema(child)]));
+  const shape = Object.fromEntries(
+    Object.entries(node.fields).map(([name, child]) => [name, valueSchema(child)]),
+  );
   const object = z.object(shape);
   return node.check ? object.superRefine(node.check) : object;
 }

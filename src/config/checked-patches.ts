@@ -1,6 +1,6 @@
 // The patch check, done once per patch: the GraphQL input is checked by the schema's own validation
 // (plugin-validation) and then handed to the service, which would check the same object again.
-import { orgConfigPatchSchema, type OrgConfigPatch } from './model.ts';
+import { type OrgConfigPatch, orgConfigPatchSchema } from './model.ts';
 import { check, type Problem } from './problems.ts';
 
 /** Values the patch schema has produced. The schema transforms nothing, so checking one again gives the same value. */
@@ -11,8 +11,11 @@ function remember(value: unknown): void {
 }
 
 /** check(orgConfigPatchSchema, input), answered at once for a patch that schema produced already. */
-export function checkPatch(input: unknown): { ok: true; value: OrgConfigPatch } | { ok: false; problems: Problem[] } {
-  if (typeof input === 'object' && input !== null && checked.has(input)) return { ok: true, value: input as OrgConfigPatch };
+export function checkPatch(
+  input: unknown,
+): { ok: true; value: OrgConfigPatch } | { ok: false; problems: Problem[] } {
+  if (typeof input === 'object' && input !== null && checked.has(input))
+    return { ok: true, value: input as OrgConfigPatch };
   const result = check(orgConfigPatchSchema, input);
   if (result.ok) remember(result.value);
   return result;

@@ -25,7 +25,9 @@ export class OrgNotFoundError extends Error {
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: readonly Problem[]) {
-    super(`the configuration is not valid: ${problems.map((p) => `${p.path.join('.') || '(root)'}: ${p.message}`).join('; ')}`);
+    super(
+      `the configuration is not valid: ${problems.map((p) => `${p.path.join('.') || '(root)'}: ${p.message}`).join('; ')}`,
+    );
     this.name = 'ConfigValidationError';
   }
 }

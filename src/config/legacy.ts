@@ -1,7 +1,12 @@
 // The legacy flat JSON of the REST API <-> the nested model, through one table read both ways.
 import { z } from 'zod';
 import { getPath, setPath } from './catalogue.ts';
-import { orgConfigPatchSchema, settingsLeaves, type OrgConfigPatch, type OrgConfigSettings } from './model.ts';
+import {
+  type OrgConfigPatch,
+  type OrgConfigSettings,
+  orgConfigPatchSchema,
+  settingsLeaves,
+} from './model.ts';
 import { check, type Problem, type ProblemPath } from './problems.ts';
 import { ProblemCode } from './rules.ts';
 
@@ -9,7 +14,12 @@ export type LegacyConfig = Record<string, unknown>;
 
 /** The flat legacy object as one zod schema: every key required, no others (for documents such as OpenAPI). */
 export const legacyConfigSchema = z.strictObject(
-  Object.fromEntries(settingsLeaves.map(({ setting }) => [setting.legacyKey, setting.schema.meta({ description: setting.description })])),
+  Object.fromEntries(
+    settingsLeaves.map(({ setting }) => [
+      setting.legacyKey,
+      setting.schema.meta({ description: setting.description }),
+    ]),
+  ),
 );
 
 /** legacy key -> path in the nested model, in the order of the catalogue. */
@@ -43,7 +53,9 @@ export function legacyJson(settings: OrgConfigSettings): string {
     const cacheable = typeof group === 'object' && group !== null;
     let members = cacheable ? jsonMembers.get(group) : undefined;
     if (members === undefined) {
-      members = JSON.stringify(Object.fromEntries(leaves.map(([key, path]) => [key, getPath(settings, path)]))).slice(1, -1);
+      members = JSON.stringify(
+        Object.fromEntries(leaves.map(([key, path]) => [key, getPath(settings, path)])),
+      ).slice(1, -1);
       if (cacheable) jsonMembers.set(group, members);
     }
     if (members !== '') parts.push(members);
@@ -61,7 +73,12 @@ export function fromLegacy(body: LegacyConfig): { patch: OrgConfigPatch; unknown
   for (const [key, value] of Object.entries(body)) {
     const path = legacyKeyPaths.get(key);
     if (path) setPath(patch, path, value);
-    else unknownKeys.push({ path: [key], message: `unknown setting "${key}"`, code: ProblemCode.UNKNOWN_SETTING });
+    else
+      unknownKeys.push({
+        path: [key],
+        message: `unknown setting "${key}"`,
+        code: ProblemCode.UNKNOWN_SETTING,
+      });
   }
   return { patch: patch as OrgConfigPatch, unknownKeys };
 }
@@ -71,7 +88,9 @@ export function fromLegacy(body: LegacyConfig): { patch: OrgConfigPatch; unknown
  * rules of the known ones. The service validates the patch again; this only lets the REST and CLI
  * doors report unknown keys together with the rest.
  */
-export function parseLegacyPatch(body: LegacyConfig): { ok: true; patch: OrgConfigPatch } | { ok: false; problems: Problem[] } {
+export function parseLegacyPatch(
+  body: LegacyConfig,
+): { ok: true; patch: OrgConfigPatch } | { ok: false; problems: Problem[] } {
   const { patch, unknownKeys } = fromLegacy(body);
   if (unknownKeys.length === 0) return { ok: true, patch };
   const known = check(orgConfigPatchSchema, patch);
@@ -81,7 +100,8 @@ export function parseLegacyPatch(body: LegacyConfig): { ok: true; patch: OrgConf
 /** The legacy key path of a problem found in the nested model: ["sla","openedConversations","range","lowerBound"] -> ["openedConversationsSlaRangeLowerBound"]. */
 export function toLegacyPath(path: ProblemPath): ProblemPath {
   for (const [key, settingPath] of legacyKeyPaths) {
-    if (settingPath.every((part, index) => path[index] === part)) return [key, ...path.slice(settingPath.length)];
+    if (settingPath.every((part, index) => path[index] === part))
+      return [key, ...path.slice(settingPath.length)];
   }
   return path;
 }

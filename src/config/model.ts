@@ -2,7 +2,15 @@
 // A new setting is one line here (plus its default below and `npm run db:generate`);
 // the zod schemas, the legacy mapping, the GraphQL types and the database columns follow from it.
 import { z } from 'zod';
-import { group, settingLeaves, setting, valueSchema, patchSchema, type PatchOf, type ValueOf } from './catalogue.ts';
+import {
+  group,
+  type PatchOf,
+  patchSchema,
+  setting,
+  settingLeaves,
+  type ValueOf,
+  valueSchema,
+} from './catalogue.ts';
 import {
   adviserStatus,
   checkRange,
@@ -17,7 +25,8 @@ import {
   workingHoursList,
 } from './rules.ts';
 
-const toggle = (legacyKey: string, description: string) => setting('boolean', legacyKey, z.boolean(), description);
+const toggle = (legacyKey: string, description: string) =>
+  setting('boolean', legacyKey, z.boolean(), description);
 
 const localizedText = (legacyPrefix: string, maxLength: number, description: string) =>
   group({
@@ -40,12 +49,23 @@ const slaMetric = (legacyPrefix: string, unit: string, max: number, description:
       slaEnabled: toggle(`${legacyPrefix}SlaEnabled`, 'Whether the SLA warning range applies.'),
       range: group({
         typeName: 'SlaRange',
-        typeDescription: 'The warning range of an SLA, in the unit of its metric. The lower bound never exceeds the upper one.',
+        typeDescription:
+          'The warning range of an SLA, in the unit of its metric. The lower bound never exceeds the upper one.',
         description: 'The SLA warning range, in the unit of the metric (see the metric in SlaSettings).',
         check: checkRange,
         fields: {
-          lowerBound: setting('int', `${legacyPrefix}SlaRangeLowerBound`, nonNegativeInt(max), 'Lower bound; not above the upper bound.'),
-          upperBound: setting('int', `${legacyPrefix}SlaRangeUpperBound`, nonNegativeInt(max), 'Upper bound; not below the lower bound.'),
+          lowerBound: setting(
+            'int',
+            `${legacyPrefix}SlaRangeLowerBound`,
+            nonNegativeInt(max),
+            'Lower bound; not above the upper bound.',
+          ),
+          upperBound: setting(
+            'int',
+            `${legacyPrefix}SlaRangeUpperBound`,
+            nonNegativeInt(max),
+            'Upper bound; not below the lower bound.',
+          ),
         },
       }),
     },
@@ -61,10 +81,28 @@ export const orgConfigCatalogue = group({
       typeDescription: 'How the widget presents the organisation and its advisers.',
       description: 'How the widget presents the organisation and its advisers.',
       fields: {
-        name: setting('string', 'name', text(limits.nameLength), `Organisation display name, at most ${limits.nameLength} characters.`),
-        color: setting('string', 'color', hexColor, 'Widget brand colour, hex #rgb or #rrggbb, e.g. #fe7f00.'),
-        defaultAgentAvatarUrl: setting('string', 'defaultAgentAvatarUrl', optionalHttpUrl, 'Avatar shown for advisers without their own: an http(s) URL, or empty for none.'),
-        showAdviserLastNameEnabled: toggle('showAdviserLastNameEnabled', "Whether customers see advisers' last names."),
+        name: setting(
+          'string',
+          'name',
+          text(limits.nameLength),
+          `Organisation display name, at most ${limits.nameLength} characters.`,
+        ),
+        color: setting(
+          'string',
+          'color',
+          hexColor,
+          'Widget brand colour, hex #rgb or #rrggbb, e.g. #fe7f00.',
+        ),
+        defaultAgentAvatarUrl: setting(
+          'string',
+          'defaultAgentAvatarUrl',
+          optionalHttpUrl,
+          'Avatar shown for advisers without their own: an http(s) URL, or empty for none.',
+        ),
+        showAdviserLastNameEnabled: toggle(
+          'showAdviserLastNameEnabled',
+          "Whether customers see advisers' last names.",
+        ),
       },
     }),
     website: group({
@@ -72,9 +110,24 @@ export const orgConfigCatalogue = group({
       typeDescription: 'The website the widget runs on.',
       description: 'The website the widget runs on.',
       fields: {
-        baseUrl: setting('string', 'baseUrl', optionalHttpUrl, "The customer's website where the widget runs: an http(s) URL, or empty when not set."),
-        allowedOrigins: setting('stringList', 'origin', originList, `Web origins allowed to embed the widget (CORS allow-list): "*" for any, or scheme://host[:port]. At most ${limits.listItems}, no duplicates.`),
-        phonePrefix: setting('string', 'phonePrefix', countryCode, 'Default country of phone numbers, ISO 3166-1 alpha-2 (e.g. PL).'),
+        baseUrl: setting(
+          'string',
+          'baseUrl',
+          optionalHttpUrl,
+          "The customer's website where the widget runs: an http(s) URL, or empty when not set.",
+        ),
+        allowedOrigins: setting(
+          'stringList',
+          'origin',
+          originList,
+          `Web origins allowed to embed the widget (CORS allow-list): "*" for any, or scheme://host[:port]. At most ${limits.listItems}, no duplicates.`,
+        ),
+        phonePrefix: setting(
+          'string',
+          'phonePrefix',
+          countryCode,
+          'Default country of phone numbers, ISO 3166-1 alpha-2 (e.g. PL).',
+        ),
       },
     }),
     messages: group({
@@ -82,12 +135,32 @@ export const orgConfigCatalogue = group({
       typeDescription: 'Texts of the widget and limits of the messages exchanged in it.',
       description: 'Texts of the widget and limits of the messages exchanged in it.',
       fields: {
-        welcome: localizedText('welcomeMessage', limits.messageLength, 'First message a customer sees in the widget.'),
+        welcome: localizedText(
+          'welcomeMessage',
+          limits.messageLength,
+          'First message a customer sees in the widget.',
+        ),
         header: localizedText('headerWelcomeMessage', limits.shortTextLength, 'Text of the widget header.'),
-        maxCharactersForClient: setting('int', 'messageMaxAllowedCharactersForClient', nonNegativeInt(limits.messageCharacters), `Longest message a customer may send, in characters (0 to ${limits.messageCharacters}).`),
-        maxCharactersForAdviser: setting('int', 'messageMaxAllowedCharactersForAgent', nonNegativeInt(limits.messageCharacters), `Longest message an adviser may send, in characters (0 to ${limits.messageCharacters}).`),
-        profanitiesCheckingEnabled: toggle('profanitiesCheckingEnabled', 'Whether profanities in messages are filtered.'),
-        typingPreviewEnabled: toggle('typingPreviewEnabled', 'Whether advisers see what a customer types before it is sent.'),
+        maxCharactersForClient: setting(
+          'int',
+          'messageMaxAllowedCharactersForClient',
+          nonNegativeInt(limits.messageCharacters),
+          `Longest message a customer may send, in characters (0 to ${limits.messageCharacters}).`,
+        ),
+        maxCharactersForAdviser: setting(
+          'int',
+          'messageMaxAllowedCharactersForAgent',
+          nonNegativeInt(limits.messageCharacters),
+          `Longest message an adviser may send, in characters (0 to ${limits.messageCharacters}).`,
+        ),
+        profanitiesCheckingEnabled: toggle(
+          'profanitiesCheckingEnabled',
+          'Whether profanities in messages are filtered.',
+        ),
+        typingPreviewEnabled: toggle(
+          'typingPreviewEnabled',
+          'Whether advisers see what a customer types before it is sent.',
+        ),
       },
     }),
     privacy: group({
@@ -95,7 +168,12 @@ export const orgConfigCatalogue = group({
       typeDescription: "Customers' consent and personal data.",
       description: "Customers' consent and personal data.",
       fields: {
-        agreementText: setting('string', 'agreement', text(limits.agreementLength), `GDPR consent clause shown to customers, at most ${limits.agreementLength} characters.`),
+        agreementText: setting(
+          'string',
+          'agreement',
+          text(limits.agreementLength),
+          `GDPR consent clause shown to customers, at most ${limits.agreementLength} characters.`,
+        ),
         agreementEnabled: toggle('agreementEnabled', 'Whether the consent clause is shown.'),
         forgetMeEnabled: toggle('forgetMeEnabled', 'Whether customers may ask to have their data erased.'),
       },
@@ -105,19 +183,49 @@ export const orgConfigCatalogue = group({
       typeDescription: 'Which files customers may attach.',
       description: 'Which files customers may attach.',
       fields: {
-        allowedExtensions: setting('stringList', 'allowedAttachmentExtensions', extensionList, `File extensions customers may attach: lowercase with a leading dot (e.g. .pdf), no duplicates, at most ${limits.listItems}.`),
-        maximumSizeBytes: setting('int', 'maximumAttachmentSizeBytes', nonNegativeInt(limits.attachmentBytes), `Largest attachment, in bytes (0 to ${limits.attachmentBytes}).`),
+        allowedExtensions: setting(
+          'stringList',
+          'allowedAttachmentExtensions',
+          extensionList,
+          `File extensions customers may attach: lowercase with a leading dot (e.g. .pdf), no duplicates, at most ${limits.listItems}.`,
+        ),
+        maximumSizeBytes: setting(
+          'int',
+          'maximumAttachmentSizeBytes',
+          nonNegativeInt(limits.attachmentBytes),
+          `Largest attachment, in bytes (0 to ${limits.attachmentBytes}).`,
+        ),
       },
     }),
-    workingHours: setting('workingHours', 'workingHours', workingHoursList, `Weekly opening slots, at most ${limits.listItems}; slots do not overlap (they may touch, and may be empty).`),
+    workingHours: setting(
+      'workingHours',
+      'workingHours',
+      workingHoursList,
+      `Weekly opening slots, at most ${limits.listItems}; slots do not overlap (they may touch, and may be empty).`,
+    ),
     sla: group({
       typeName: 'SlaSettings',
       typeDescription: 'Metrics shown to advisers and the SLA warning ranges that apply to them.',
       description: 'Metrics shown to advisers and the SLA warning ranges that apply to them.',
       fields: {
-        openedConversations: slaMetric('openedConversations', 'conversations', limits.conversationCount, 'Conversations open at once.'),
-        waitingConversations: slaMetric('waitingConversations', 'conversations', limits.conversationCount, 'Conversations waiting for an adviser.'),
-        averageResponseTime: slaMetric('averageResponseTime', 'milliseconds', limits.responseTimeMs, "Advisers' average response time."),
+        openedConversations: slaMetric(
+          'openedConversations',
+          'conversations',
+          limits.conversationCount,
+          'Conversations open at once.',
+        ),
+        waitingConversations: slaMetric(
+          'waitingConversations',
+          'conversations',
+          limits.conversationCount,
+          'Conversations waiting for an adviser.',
+        ),
+        averageResponseTime: slaMetric(
+          'averageResponseTime',
+          'milliseconds',
+          limits.responseTimeMs,
+          "Advisers' average response time.",
+        ),
       },
     }),
     assignment: group({
@@ -125,11 +233,28 @@ export const orgConfigCatalogue = group({
       typeDescription: 'How conversations are assigned to advisers.',
       description: 'How conversations are assigned to advisers.',
       fields: {
-        autoAssignedLimit: setting('int', 'autoAssignedLimit', nonNegativeInt(limits.autoAssignedLimit), `Conversations assigned automatically to one adviser at a time (0 to ${limits.autoAssignedLimit}).`),
-        autoReassignEnabled: toggle('autoreassignEnabled', 'Whether conversations are reassigned automatically.'),
-        autoFollowOnUnassign: toggle('autoFollowOnUnassign', 'Whether an adviser keeps following a conversation unassigned from them.'),
-        reassignOnLogoutEnabled: toggle('reassignOnLogoutEnabled', "Whether an adviser's conversations are reassigned when they log out."),
-        reassignOnWebsocketUnavailable: toggle('autoReassignOnWebsocketUnavailable', "Whether an adviser's conversations are reassigned when their connection drops."),
+        autoAssignedLimit: setting(
+          'int',
+          'autoAssignedLimit',
+          nonNegativeInt(limits.autoAssignedLimit),
+          `Conversations assigned automatically to one adviser at a time (0 to ${limits.autoAssignedLimit}).`,
+        ),
+        autoReassignEnabled: toggle(
+          'autoreassignEnabled',
+          'Whether conversations are reassigned automatically.',
+        ),
+        autoFollowOnUnassign: toggle(
+          'autoFollowOnUnassign',
+          'Whether an adviser keeps following a conversation unassigned from them.',
+        ),
+        reassignOnLogoutEnabled: toggle(
+          'reassignOnLogoutEnabled',
+          "Whether an adviser's conversations are reassigned when they log out.",
+        ),
+        reassignOnWebsocketUnavailable: toggle(
+          'autoReassignOnWebsocketUnavailable',
+          "Whether an adviser's conversations are reassigned when their connection drops.",
+        ),
       },
     }),
     lifecycle: group({
@@ -137,11 +262,32 @@ export const orgConfigCatalogue = group({
       typeDescription: 'How conversations and advisers change state.',
       description: 'How conversations and advisers change state.',
       fields: {
-        statusChangeOnCloseEnabled: toggle('statusChangeOnCloseEnabled', "Whether closing a conversation changes the adviser's status."),
-        snoozeOnRoomChange: toggle('snoozeOnRoomChange', 'Whether a conversation is snoozed when it moves to another room.'),
-        autoCloseTimeoutSeconds: setting('int', 'autoCloseTimeoutSeconds', nonNegativeInt(limits.timeoutSeconds), `An idle conversation is closed after this many seconds (0 to ${limits.timeoutSeconds}).`),
-        autoSnoozeTimeoutSeconds: setting('int', 'autoSnoozeTimeoutSeconds', nonNegativeInt(limits.timeoutSeconds), `An idle conversation is snoozed after this many seconds (0 to ${limits.timeoutSeconds}).`),
-        defaultStatusAfterLogin: setting('adviserStatus', 'defaultStatusAfterLogin', adviserStatus, 'Status an adviser gets on logging in.'),
+        statusChangeOnCloseEnabled: toggle(
+          'statusChangeOnCloseEnabled',
+          "Whether closing a conversation changes the adviser's status.",
+        ),
+        snoozeOnRoomChange: toggle(
+          'snoozeOnRoomChange',
+          'Whether a conversation is snoozed when it moves to another room.',
+        ),
+        autoCloseTimeoutSeconds: setting(
+          'int',
+          'autoCloseTimeoutSeconds',
+          nonNegativeInt(limits.timeoutSeconds),
+          `An idle conversation is closed after this many seconds (0 to ${limits.timeoutSeconds}).`,
+        ),
+        autoSnoozeTimeoutSeconds: setting(
+          'int',
+          'autoSnoozeTimeoutSeconds',
+          nonNegativeInt(limits.timeoutSeconds),
+          `An idle conversation is snoozed after this many seconds (0 to ${limits.timeoutSeconds}).`,
+        ),
+        defaultStatusAfterLogin: setting(
+          'adviserStatus',
+          'defaultStatusAfterLogin',
+          adviserStatus,
+          'Status an adviser gets on logging in.',
+        ),
       },
     }),
     features: group({
@@ -149,13 +295,25 @@ export const orgConfigCatalogue = group({
       typeDescription: 'Features turned on or off for the organisation.',
       description: 'Features turned on or off for the organisation.',
       fields: {
-        cobrowseEnabled: toggle('cobrowseEnabled', 'Co-browsing: advisers see and guide the customer’s page.'),
-        callsDisabled: toggle('callsDisabled', 'Calls are turned OFF when true (the one negative switch, kept as documented).'),
+        cobrowseEnabled: toggle(
+          'cobrowseEnabled',
+          'Co-browsing: advisers see and guide the customer’s page.',
+        ),
+        callsDisabled: toggle(
+          'callsDisabled',
+          'Calls are turned OFF when true (the one negative switch, kept as documented).',
+        ),
         webSpeechApiEnabled: toggle('webSpeechApiEnabled', 'Speech-to-text in the widget.'),
-        continueConversationOnMobileEnabled: toggle('continueConversationOnMobileEnabled', 'Customers may continue a conversation on their phone.'),
+        continueConversationOnMobileEnabled: toggle(
+          'continueConversationOnMobileEnabled',
+          'Customers may continue a conversation on their phone.',
+        ),
         oauthEnabled: toggle('oauthEnabled', 'Advisers sign in with OAuth.'),
         reportsEnabled: toggle('reportsEnabled', 'Reports for the organisation.'),
-        contactEnquiryActionEnabled: toggle('contactEnquiryActionEnabled', 'The contact-enquiry action in conversations.'),
+        contactEnquiryActionEnabled: toggle(
+          'contactEnquiryActionEnabled',
+          'The contact-enquiry action in conversations.',
+        ),
         meetingActionEnabled: toggle('meetingActionEnabled', 'The meeting-booking action in conversations.'),
       },
     }),
@@ -202,11 +360,26 @@ export function defaultSettings(name: string): OrgConfigSettings {
       allowedExtensions: ['.jpg', '.jpeg', '.png', '.gif', '.pdf', '.txt'],
       maximumSizeBytes: 10_000_000,
     },
-    workingHours: weekdays.map((weekday) => ({ offsetSeconds: weekday * day + 9 * hour, durationSeconds: 8 * hour })),
+    workingHours: weekdays.map((weekday) => ({
+      offsetSeconds: weekday * day + 9 * hour,
+      durationSeconds: 8 * hour,
+    })),
     sla: {
-      openedConversations: { metricEnabled: false, slaEnabled: false, range: { lowerBound: 1, upperBound: 3 } },
-      waitingConversations: { metricEnabled: false, slaEnabled: false, range: { lowerBound: 10, upperBound: 30 } },
-      averageResponseTime: { metricEnabled: false, slaEnabled: false, range: { lowerBound: 60_000, upperBound: 300_000 } },
+      openedConversations: {
+        metricEnabled: false,
+        slaEnabled: false,
+        range: { lowerBound: 1, upperBound: 3 },
+      },
+      waitingConversations: {
+        metricEnabled: false,
+        slaEnabled: false,
+        range: { lowerBound: 10, upperBound: 30 },
+      },
+      averageResponseTime: {
+        metricEnabled: false,
+        slaEnabled: false,
+        range: { lowerBound: 60_000, upperBound: 300_000 },
+      },
     },
     assignment: {
       autoAssignedLimit: 4,

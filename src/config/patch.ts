@@ -1,6 +1,6 @@
 // Applying a partial patch to settings, and the difference between two sets of settings.
 import { getPath } from './catalogue.ts';
-import { settingsLeaves, type OrgConfigPatch, type OrgConfigSettings } from './model.ts';
+import { type OrgConfigPatch, type OrgConfigSettings, settingsLeaves } from './model.ts';
 
 type Group = Record<string, unknown>;
 
@@ -53,7 +53,8 @@ export function diffSettings(before: OrgConfigSettings, after: OrgConfigSettings
   settingsLeaves.forEach(({ path, setting }, index) => {
     const old = getPath(before, path);
     const now = getPath(after, path);
-    if (!sameJson(old, now)) changes.push({ path: dottedPaths[index]!, legacyKey: setting.legacyKey, before: old, after: now });
+    if (!sameJson(old, now))
+      changes.push({ path: dottedPaths[index]!, legacyKey: setting.legacyKey, before: old, after: now });
   });
   return changes;
 }

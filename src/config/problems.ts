@@ -59,13 +59,21 @@ export function toProblems(issues: readonly IssueLike[], input: unknown): Proble
       }));
     }
     const code = codeOf(issue, getPath(input, path));
-    const message = code === ProblemCode.NOT_NULLABLE ? 'must not be null (leave it out to keep the current value)' : issue.message;
+    const message =
+      code === ProblemCode.NOT_NULLABLE
+        ? 'must not be null (leave it out to keep the current value)'
+        : issue.message;
     return [{ path, message, code }];
   });
 }
 
 /** Validates `input` with `schema`, answering the value or every problem found. */
-export function check<T>(schema: z.ZodType<T>, input: unknown): { ok: true; value: T } | { ok: false; problems: Problem[] } {
+export function check<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+): { ok: true; value: T } | { ok: false; problems: Problem[] } {
   const result = schema.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, problems: toProblems(result.error.issues, input) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, problems: toProblems(result.error.issues, input) };
 }

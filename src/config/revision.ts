@@ -32,5 +32,10 @@ export interface Revision extends RevisionMeta {
 }
 
 export function configAt(revision: Revision): OrgConfig {
-  return { orgId: revision.orgId, version: revision.version, updatedAt: revision.changedAt, settings: revision.settings };
+  return {
+    orgId: revision.orgId,
+    version: revision.version,
+    updatedAt: revision.changedAt,
+    settings: revision.settings,
+  };
 }

@@ -191,13 +191,18 @@ export const workingHoursList = z
   .max(limits.listItems, `must have at most ${limits.listItems} slots`)
   .superRefine((slots, ctx) => {
     const segments = slots
-      .flatMap((slot, index) => (Number.isInteger(slot.offsetSeconds) && Number.isInteger(slot.durationSeconds) ? weekSegments(slot, index) : []))
+      .flatMap((slot, index) =>
+        Number.isInteger(slot.offsetSeconds) && Number.isInteger(slot.durationSeconds)
+          ? weekSegments(slot, index)
+          : [],
+      )
       .sort((a, b) => a.start - b.start || a.slot - b.slot);
     const reported = new Set<number>();
     let latest: WeekSegment | undefined;
     for (const segment of segments) {
       if (latest && latest.slot !== segment.slot && segment.start < latest.end) {
-        const [earlier, later] = latest.slot < segment.slot ? [latest.slot, segment.slot] : [segment.slot, latest.slot];
+        const [earlier, later] =
+          latest.slot < segment.slot ? [latest.slot, segment.slot] : [segment.slot, latest.slot];
         if (!reported.has(later)) {
           reported.add(later);
           ctx.addIssue({
@@ -213,7 +218,10 @@ export const workingHoursList = z
   });
 
 /** lower ≤ upper, checked when both bounds are known (a patch may carry one; the service checks the merge). */
-export function checkRange(range: { lowerBound?: unknown; upperBound?: unknown }, ctx: z.RefinementCtx): void {
+export function checkRange(
+  range: { lowerBound?: unknown; upperBound?: unknown },
+  ctx: z.RefinementCtx,
+): void {
   const { lowerBound, upperBound } = range;
   if (typeof lowerBound === 'number' && typeof upperBound === 'number' && lowerBound > upperBound) {
     ctx.addIssue({

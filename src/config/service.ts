@@ -1,8 +1,11 @@
 // The one way in: every door reads, changes, audits and follows configurations through this service.
 import { z } from 'zod';
-import { canSeeOrg, canWrite, type Actor } from '../auth/actor.ts';
+import { type Actor, canSeeOrg, canWrite } from '../auth/actor.ts';
 import type { ChangeEvents, RevisionStream } from '../events/change-feed.ts';
 import type { ConfigStore, OrgSummary } from '../store/config-store.ts';
+import { getPath } from './catalogue.ts';
+import { checkPatch } from './checked-patches.ts';
+import { checkSettings } from './checked-settings.ts';
 import {
   ConfigValidationError,
   ForbiddenError,
@@ -11,12 +14,15 @@ import {
   VersionConflictError,
   VersionNotFoundError,
 } from './errors.ts';
-import { checkPatch } from './checked-patches.ts';
-import { checkSettings } from './checked-settings.ts';
-import { defaultSettings, orgConfigSchema, settingsLeaves, type OrgConfig, type OrgConfigSettings } from './model.ts';
+import {
+  defaultSettings,
+  type OrgConfig,
+  type OrgConfigSettings,
+  orgConfigSchema,
+  settingsLeaves,
+} from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
-import { getPath } from './catalogue.ts';
 import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
 import { ProblemCode } from './rules.ts';
 
@@ -53,15 +59,22 @@ export interface HistoryPage {
 
 export const orgIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an organisation id is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'an organisation id is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+  );
 
 export const maxHistoryPage = 100;
 
 /** Setting paths ("branding.color") and group paths ("sla", "sla.openedConversations") a subscriber may name. */
-const followablePaths = new Set(settingsLeaves.flatMap(({ path }) => path.map((_, index) => path.slice(0, index + 1).join('.'))));
+const followablePaths = new Set(
+  settingsLeaves.flatMap(({ path }) => path.map((_, index) => path.slice(0, index + 1).join('.'))),
+);
 
 function touches(revision: Revision, fields: readonly string[]): boolean {
-  return revision.changes.some((change) => fields.some((field) => change.path === field || change.path.startsWith(`${field}.`)));
+  return revision.changes.some((change) =>
+    fields.some((field) => change.path === field || change.path.startsWith(`${field}.`)),
+  );
 }
 
 /**
@@ -78,7 +91,9 @@ function pointAtPatched(problem: Problem, patch: unknown): Problem {
 }
 
 function revisionActor(actor: Actor): RevisionActor {
-  return actor.kind === 'apiKey' ? { keyId: actor.keyId, role: actor.role } : { keyId: null, role: 'operator' };
+  return actor.kind === 'apiKey'
+    ? { keyId: actor.keyId, role: actor.role }
+    : { keyId: null, role: 'operator' };
 }
 
 export class ConfigService {
@@ -120,7 +135,13 @@ export class ConfigService {
 
   private async change(
     caller: Actor,
-    request: { orgId: string; expectedVersion?: number | null; door: Door; dryRun?: boolean; revertedToVersion?: number },
+    request: {
+      orgId: string;
+      expectedVersion?: number | null;
+      door: Door;
+      dryRun?: boolean;
+      revertedToVersion?: number;
+    },
     next: (current: OrgConfigSettings) => OrgConfigSettings,
     patch?: unknown,
   ): Promise<UpdateResult> {
@@ -131,7 +152,12 @@ export class ConfigService {
         throw new VersionConflictError(expectedVersion, current.version);
       }
       const merged = checkSettings(next(current.settings));
-      if (!merged.ok) throw new ConfigValidationError(patch === undefined ? merged.problems : merged.problems.map((problem) => pointAtPatched(problem, patch)));
+      if (!merged.ok)
+        throw new ConfigValidationError(
+          patch === undefined
+            ? merged.problems
+            : merged.problems.map((problem) => pointAtPatched(problem, patch)),
+        );
       changes = diffSettings(current.settings, merged.value);
       return { settings: merged.value, changes };
     };
@@ -143,7 +169,11 @@ export class ConfigService {
       return { config: { ...current, settings }, changes, dryRun: true };
     }
 
-    const meta: RevisionMeta = { actor: revisionActor(caller), door: request.door, revertedToVersion: request.revertedToVersion ?? null };
+    const meta: RevisionMeta = {
+      actor: revisionActor(caller),
+      door: request.door,
+      revertedToVersion: request.revertedToVersion ?? null,
+    };
     const config = await this.store.updateConfig(
       request.orgId,
       (current) => {
@@ -158,11 +188,18 @@ export class ConfigService {
   }
 
   /** The organisation's revisions, newest first, `first` at a time, below version `beforeVersion`. Admin keys only. */
-  async history(actor: Actor | null, orgId: string, page: { first: number; beforeVersion?: number | null }): Promise<HistoryPage> {
+  async history(
+    actor: Actor | null,
+    orgId: string,
+    page: { first: number; beforeVersion?: number | null },
+  ): Promise<HistoryPage> {
     this.authorizeAdmin(actor, orgId);
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
     const first = Math.min(Math.max(page.first, 0), maxHistoryPage);
-    const revisions = await this.store.listRevisions(orgId, { beforeVersion: page.beforeVersion, limit: first + 1 });
+    const revisions = await this.store.listRevisions(orgId, {
+      beforeVersion: page.beforeVersion,
+      limit: first + 1,
+    });
     return { revisions: revisions.slice(0, first), hasMore: revisions.length > first };
   }
 
@@ -179,11 +216,23 @@ export class ConfigService {
    * Revisions of the organisation as they are committed, after `sinceVersion` when given (the
    * missed ones first), only those touching `fields` (setting or group paths) when given.
    */
-  async subscribe(actor: Actor | null, orgId: string, options: { sinceVersion?: number | null; fields?: readonly string[] | null }): Promise<RevisionStream> {
+  async subscribe(
+    actor: Actor | null,
+    orgId: string,
+    options: { sinceVersion?: number | null; fields?: readonly string[] | null },
+  ): Promise<RevisionStream> {
     if (!this.events) throw new Error('this service was created without a change feed');
     this.authorizeRead(actor, orgId);
     const unknown: Problem[] = (options.fields ?? []).flatMap((field, index) =>
-      followablePaths.has(field) ? [] : [{ path: ['fields', index], message: `"${field}" is not a setting or group path of OrgConfig`, code: ProblemCode.UNKNOWN_SETTING }],
+      followablePaths.has(field)
+        ? []
+        : [
+            {
+              path: ['fields', index],
+              message: `"${field}" is not a setting or group path of OrgConfig`,
+              code: ProblemCode.UNKNOWN_SETTING,
+            },
+          ],
     );
     if (unknown.length > 0) throw new ConfigValidationError(unknown);
     const current = await this.store.getConfig(orgId);
@@ -196,23 +245,37 @@ export class ConfigService {
     const fields = options.fields?.length ? options.fields : null;
     // Without sinceVersion, follow from the version current now, so that nothing committed between
     // this call and the first read of the stream is missed.
-    return this.events.subscribe(orgId, sinceVersion ?? current.version, fields ? (revision) => touches(revision, fields) : undefined);
+    return this.events.subscribe(
+      orgId,
+      sinceVersion ?? current.version,
+      fields ? (revision) => touches(revision, fields) : undefined,
+    );
   }
 
   /** Throws UnauthenticatedError when the actor's key has been revoked since it was checked. */
   async assertStillValid(actor: Actor | null): Promise<void> {
-    if (actor?.kind === 'apiKey' && !(await this.store.findApiKeyByHash(actor.keyHash))) throw new UnauthenticatedError('the API key has been revoked');
+    if (actor?.kind === 'apiKey' && !(await this.store.findApiKeyByHash(actor.keyHash)))
+      throw new UnauthenticatedError('the API key has been revoked');
   }
 
   /** Creates an organisation with the documented defaults, or with the given (validated) settings. */
-  async createOrg(actor: Actor | null, orgId: string, settings?: OrgConfigSettings, door: Door = 'cli'): Promise<OrgConfig> {
+  async createOrg(
+    actor: Actor | null,
+    orgId: string,
+    settings?: OrgConfigSettings,
+    door: Door = 'cli',
+  ): Promise<OrgConfig> {
     const caller = this.authenticated(actor);
     if (caller.kind !== 'operator') throw new ForbiddenError('only an operator may create organisations');
     const id = check(orgIdSchema, orgId);
-    if (!id.ok) throw new ConfigValidationError(id.problems.map((problem) => ({ ...problem, path: ['orgId'] })));
+    if (!id.ok)
+      throw new ConfigValidationError(id.problems.map((problem) => ({ ...problem, path: ['orgId'] })));
     const initial = check(orgConfigSchema, settings ?? defaultSettings(orgId));
     if (!initial.ok) throw new ConfigValidationError(initial.problems);
-    const config = await this.store.createOrg(id.value, initial.value, { actor: revisionActor(caller), door });
+    const config = await this.store.createOrg(id.value, initial.value, {
+      actor: revisionActor(caller),
+      door,
+    });
     this.events?.notifyCommitted();
     return config;
   }

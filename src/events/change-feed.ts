@@ -29,7 +29,11 @@ export interface ChangeEvents {
    * Every revision of `orgId` above `sinceVersion` (when given), then the live ones, those `accept`
    * keeps. A subscriber that leaves too many unread is ended; it resumes with sinceVersion.
    */
-  subscribe(orgId: string, sinceVersion: number | null, accept?: (revision: Revision) => boolean): RevisionStream;
+  subscribe(
+    orgId: string,
+    sinceVersion: number | null,
+    accept?: (revision: Revision) => boolean,
+  ): RevisionStream;
   /**
    * Awaited before each revision is handed to the subscriptions of its organisation, when
    * `prepare` returns a promise (the fan-out executes its shared results then). Returns an unsubscribe.
@@ -170,7 +174,8 @@ export class RevisionLogTailer implements ChangeEvents {
       const read = this.readRequested;
       this.readRequested = false;
       for (;;) {
-        const batch = (!read && this.store.ownRevisionsAfter?.(this.lastSeq, batchSize)) || (await this.readLog());
+        const batch =
+          (!read && this.store.ownRevisionsAfter?.(this.lastSeq, batchSize)) || (await this.readLog());
         for (const revision of batch) {
           this.lastSeq = revision.seq;
           for (const listener of this.allListeners) this.safely(() => listener(revision));
@@ -235,7 +240,11 @@ export class RevisionLogTailer implements ChangeEvents {
     return () => this.keyChangeListeners.delete(listener);
   }
 
-  subscribe(orgId: string, sinceVersion: number | null, accept: (revision: Revision) => boolean = () => true): RevisionStream {
+  subscribe(
+    orgId: string,
+    sinceVersion: number | null,
+    accept: (revision: Revision) => boolean = () => true,
+  ): RevisionStream {
     let take: ((revision: Revision) => boolean) | null = null;
     const repeater = new Repeater<Revision>(async (push, stop) => {
       if (this.closed) {
@@ -276,10 +285,14 @@ export class RevisionLogTailer implements ChangeEvents {
       try {
         await this.ready;
         // The backlog goes page by page, at the pace the subscriber reads it.
-        let page = sinceVersion === null ? [] : await this.store.revisionsSince(orgId, sinceVersion, batchSize);
+        let page =
+          sinceVersion === null ? [] : await this.store.revisionsSince(orgId, sinceVersion, batchSize);
         while (page.length > 0) {
           for (const revision of page) await deliver(revision);
-          page = page.length < batchSize ? [] : await this.store.revisionsSince(orgId, page.at(-1)!.version, batchSize);
+          page =
+            page.length < batchSize
+              ? []
+              : await this.store.revisionsSince(orgId, page.at(-1)!.version, batchSize);
         }
         for (const revision of pending.splice(0)) void deliver(revision);
         replaying = false;

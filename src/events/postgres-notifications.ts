@@ -49,7 +49,8 @@ export class PostgresNotifications implements CommitSignals {
     client.on('error', reconnect);
     client.on('end', () => reconnect());
     client.on('notification', (message) => {
-      if (message.channel === this.channel) listener(message.payload === keysChangedPayload ? 'keys' : 'revisions');
+      if (message.channel === this.channel)
+        listener(message.payload === keysChangedPayload ? 'keys' : 'revisions');
     });
     try {
       await client.connect();

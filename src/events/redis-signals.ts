@@ -16,15 +16,20 @@ export class RedisSignals implements CommitSignals {
   ) {
     // A publish waits for at most one reconnection, then fails: the other replicas' catch-up read
     // makes up for it, and /ready reports the outage meanwhile.
-    const options = { maxRetriesPerRequest: 1, retryStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 2_000) };
+    const options = {
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt: number) => Math.min(100 * 2 ** attempt, 2_000),
+    };
     this.publisher = new Redis(redisUrl, options);
     this.subscriber = new Redis(redisUrl, options);
-    for (const client of [this.publisher, this.subscriber]) client.on('error', (error) => this.onError(error));
+    for (const client of [this.publisher, this.subscriber])
+      client.on('error', (error) => this.onError(error));
   }
 
   start(listener: (signal: CommitSignal) => void): void {
     this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) listener(message === 'keys' ? 'keys' : message === 'revisions' ? 'revisions' : 'unknown');
+      if (channel === this.channel)
+        listener(message === 'keys' ? 'keys' : message === 'revisions' ? 'revisions' : 'unknown');
     });
     // Subscribed afresh at every (re)connection, the first included: a SUBSCRIBE queued while Redis
     // was away may have failed for good. Messages sent meanwhile are lost, so then read the log.

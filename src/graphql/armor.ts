@@ -16,7 +16,7 @@ export const graphqlLimits = {
 const coded = (code: string) => [
   (_context: unknown, error: GraphQLError) => {
     // armor builds plain GraphQLErrors; give each limit its own code, as every refusal has.
-    (error.extensions as Record<string, unknown>)['code'] = code;
+    (error.extensions as Record<string, unknown>).code = code;
   },
 ];
 
@@ -24,9 +24,12 @@ const coded = (code: string) => [
 export function documentTooLarge(query: string): GraphQLError | null {
   const size = Buffer.byteLength(query, 'utf8');
   if (size <= graphqlLimits.maxDocumentBytes) return null;
-  return createGraphQLError(`the GraphQL document is ${size} bytes; the limit is ${graphqlLimits.maxDocumentBytes}`, {
-    extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 413 } },
-  });
+  return createGraphQLError(
+    `the GraphQL document is ${size} bytes; the limit is ${graphqlLimits.maxDocumentBytes}`,
+    {
+      extensions: { code: 'DOCUMENT_TOO_LARGE', http: { status: 413 } },
+    },
+  );
 }
 
 export function useGraphQLLimits(): Plugin[] {

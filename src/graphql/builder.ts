@@ -4,14 +4,16 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { ConfigValidationError, UnauthenticatedError } from '../config/errors.ts';
-import { toProblems, type IssueLike } from '../config/problems.ts';
+import { type IssueLike, toProblems } from '../config/problems.ts';
 import type { Context } from './context.ts';
 
 /** Arguments under which the patch sits; problems are reported relative to it, as paths in OrgConfig. */
 const patchArgumentPath = ['input', 'patch'];
 
 function relativeToPatch(path: readonly (string | number)[]): readonly (string | number)[] {
-  return patchArgumentPath.every((part, index) => path[index] === part) ? path.slice(patchArgumentPath.length) : path;
+  return patchArgumentPath.every((part, index) => path[index] === part)
+    ? path.slice(patchArgumentPath.length)
+    : path;
 }
 
 export const builder = new SchemaBuilder<{
@@ -49,5 +51,7 @@ export const builder = new SchemaBuilder<{
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSON', JSONResolver);
 builder.queryType({ description: 'Reading configurations and their history.' });
-builder.mutationType({ description: 'Changing configurations: every change is validated, versioned and audited.' });
+builder.mutationType({
+  description: 'Changing configurations: every change is validated, versioned and audited.',
+});
 builder.subscriptionType({ description: 'Following configurations as they change.' });

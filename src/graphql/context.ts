@@ -2,8 +2,8 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Actor } from '../auth/actor.ts';
 import { authenticate } from '../auth/api-keys.ts';
-import { actorOf } from '../http/api-key-auth.ts';
 import type { ConfigService } from '../config/service.ts';
+import { actorOf } from '../http/api-key-auth.ts';
 import type { ConfigStore } from '../store/config-store.ts';
 
 export interface Context {

@@ -1,10 +1,15 @@
 // Expected domain failures become coded GraphQL errors; anything else is masked by yoga.
 import { GraphQLError } from 'graphql';
-import { maskError as yogaMaskError, type YogaServerOptions } from 'graphql-yoga';
-import { ConfigValidationError, ForbiddenError, OrgNotFoundError, UnauthenticatedError } from '../config/errors.ts';
+import { type YogaServerOptions, maskError as yogaMaskError } from 'graphql-yoga';
+import {
+  ConfigValidationError,
+  ForbiddenError,
+  OrgNotFoundError,
+  UnauthenticatedError,
+} from '../config/errors.ts';
 import type { Logger } from '../logging.ts';
 
-const codes = new Map<Function, string>([
+const codes = new Map<abstract new (...args: never[]) => Error, string>([
   [UnauthenticatedError, 'UNAUTHENTICATED'],
   [ForbiddenError, 'FORBIDDEN'],
   [OrgNotFoundError, 'NOT_FOUND'],
@@ -18,11 +23,9 @@ export function codeOf(error: Error): string | undefined {
   return undefined;
 }
 
-export const maskError: NonNullable<NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean>>['maskError']> = (
-  error,
-  message,
-  isDev,
-) => {
+export const maskError: NonNullable<
+  NonNullable<Exclude<YogaServerOptions<object, object>['maskedErrors'], boolean>>['maskError']
+> = (error, message, isDev) => {
   const original = error instanceof GraphQLError ? error.originalError : error;
   const code = original instanceof Error ? codeOf(original) : undefined;
   if (code && original instanceof Error && error instanceof GraphQLError) {
@@ -41,6 +44,7 @@ export const maskError: NonNullable<NonNullable<Exclude<YogaServerOptions<object
 export function logUnexpectedErrors(logger: Logger, requestId: string, errors: readonly unknown[]): void {
   for (const error of errors) {
     const original = error instanceof GraphQLError ? error.originalError : error;
-    if (original instanceof Error && !(original instanceof GraphQLError) && !codeOf(original)) logger.error({ requestId, err: original }, 'unexpected error');
+    if (original instanceof Error && !(original instanceof GraphQLError) && !codeOf(original))
+      logger.error({ requestId, err: original }, 'unexpected error');
   }
 }

@@ -11,14 +11,20 @@ export const ErrorInterface = builder.interfaceRef<Error>('Error').implement({
 
 export const ProblemCodeEnum = builder.enumType('ProblemCode', {
   description: 'Stable codes of the problems a configuration can have; the REST API uses the same codes.',
-  values: Object.fromEntries(Object.values(ProblemCode).map((code) => [code, { value: code, description: problemCodeDescriptions[code] }])),
+  values: Object.fromEntries(
+    Object.values(ProblemCode).map((code) => [
+      code,
+      { value: code, description: problemCodeDescriptions[code] },
+    ]),
+  ),
 });
 
 const ProblemRef = builder.objectRef<Problem>('Problem').implement({
   description: 'One problem of a rejected change.',
   fields: (t) => ({
     path: t.stringList({
-      description: 'Path of the setting in OrgConfig, e.g. ["sla", "openedConversations", "range", "lowerBound"]; list indexes as numbers in text.',
+      description:
+        'Path of the setting in OrgConfig, e.g. ["sla", "openedConversations", "range", "lowerBound"]; list indexes as numbers in text.',
       resolve: (problem) => problem.path.map(String),
     }),
     field: t.string({
@@ -26,7 +32,11 @@ const ProblemRef = builder.objectRef<Problem>('Problem').implement({
       resolve: (problem) => problem.path.join('.'),
     }),
     message: t.exposeString('message', { description: 'What is wrong, for people.' }),
-    code: t.field({ type: ProblemCodeEnum, description: 'What is wrong, for programs: stable.', resolve: (problem) => problem.code }),
+    code: t.field({
+      type: ProblemCodeEnum,
+      description: 'What is wrong, for programs: stable.',
+      resolve: (problem) => problem.code,
+    }),
   }),
 });
 
@@ -34,7 +44,13 @@ builder.objectType(ConfigValidationError, {
   name: 'ValidationError',
   description: 'The change breaks one or more rules; every problem is listed. Nothing was written.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ problems: t.field({ type: [ProblemRef], description: 'Every problem found.', resolve: (error) => [...error.problems] }) }),
+  fields: (t) => ({
+    problems: t.field({
+      type: [ProblemRef],
+      description: 'Every problem found.',
+      resolve: (error) => [...error.problems],
+    }),
+  }),
 });
 
 builder.objectType(VersionConflictError, {
@@ -43,7 +59,9 @@ builder.objectType(VersionConflictError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     expectedVersion: t.exposeInt('expectedVersion', { description: 'The version the client named.' }),
-    currentVersion: t.exposeInt('currentVersion', { description: 'Read the config at this version and retry.' }),
+    currentVersion: t.exposeInt('currentVersion', {
+      description: 'Read the config at this version and retry.',
+    }),
   }),
 });
 

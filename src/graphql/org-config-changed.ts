@@ -1,27 +1,44 @@
 // The orgConfigChanged subscription: every committed change of an organisation, as it happens.
+
+import { canWrite } from '../auth/actor.ts';
 import type { Revision } from '../config/revision.ts';
 import { configAt } from '../config/revision.ts';
-import { canWrite } from '../auth/actor.ts';
 import { builder } from './builder.ts';
-import { DoorEnum, RevisionActorRef, SettingChangeRef } from './org-config-history.ts';
 import { OrgConfigRef } from './org-config.ts';
+import { DoorEnum, RevisionActorRef, SettingChangeRef } from './org-config-history.ts';
 import { rememberEventSource } from './shared-events.ts';
 
 const OrgConfigChangedEventRef = builder.objectRef<Revision>('OrgConfigChangedEvent').implement({
   description: 'A committed change of a configuration. Over SSE its event id is the version.',
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The version the change made.' }),
-    changedFields: t.stringList({ description: 'Paths in OrgConfig of the settings that changed.', resolve: (revision) => revision.changes.map((change) => change.path) }),
-    changes: t.field({ type: [SettingChangeRef], description: 'The settings that changed, with before and after values.', resolve: (revision) => [...revision.changes] }),
+    changedFields: t.stringList({
+      description: 'Paths in OrgConfig of the settings that changed.',
+      resolve: (revision) => revision.changes.map((change) => change.path),
+    }),
+    changes: t.field({
+      type: [SettingChangeRef],
+      description: 'The settings that changed, with before and after values.',
+      resolve: (revision) => [...revision.changes],
+    }),
     actor: t.field({
       type: RevisionActorRef,
       nullable: true,
-      description: 'Who made the change; null unless the subscriber has an admin key (as for orgConfigHistory).',
+      description:
+        'Who made the change; null unless the subscriber has an admin key (as for orgConfigHistory).',
       resolve: (revision, _, { actor }) => (actor && canWrite(actor) ? revision.actor : null),
     }),
-    door: t.field({ type: DoorEnum, description: 'How the change came in.', resolve: (revision) => revision.door }),
+    door: t.field({
+      type: DoorEnum,
+      description: 'How the change came in.',
+      resolve: (revision) => revision.door,
+    }),
     changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When the change was committed.' }),
-    config: t.field({ type: OrgConfigRef, description: 'The whole configuration as of this version: select what you need.', resolve: configAt }),
+    config: t.field({
+      type: OrgConfigRef,
+      description: 'The whole configuration as of this version: select what you need.',
+      resolve: configAt,
+    }),
   }),
 });
 
@@ -38,12 +55,21 @@ builder.subscriptionField('orgConfigChanged', (t) =>
       'Every committed change of the organisation, in version order, each once. With sinceVersion (or, over SSE, Last-Event-ID) the changes after that version come first. With fields (setting or group paths such as "branding.color" or "sla"), only the changes touching them.',
     args: {
       orgId: t.arg.id({ required: true, description: 'The organisation to follow.' }),
-      fields: t.arg.stringList({ required: false, description: 'Only changes touching these setting or group paths, e.g. ["branding.color", "sla"].' }),
-      sinceVersion: t.arg.int({ required: false, description: 'Deliver first every change after this version: the version the client last saw.' }),
+      fields: t.arg.stringList({
+        required: false,
+        description: 'Only changes touching these setting or group paths, e.g. ["branding.color", "sla"].',
+      }),
+      sinceVersion: t.arg.int({
+        required: false,
+        description: 'Deliver first every change after this version: the version the client last saw.',
+      }),
     },
     subscribe: async (_, { orgId, fields, sinceVersion }, context) => {
       const { actor, service, request } = context;
-      const stream = await service.subscribe(actor, String(orgId), { sinceVersion: sinceVersion ?? lastEventVersion(request), fields });
+      const stream = await service.subscribe(actor, String(orgId), {
+        sinceVersion: sinceVersion ?? lastEventVersion(request),
+        fields,
+      });
       // Its events are executed once per distinct selection (shared-events.ts).
       return rememberEventSource(context, stream);
     },

@@ -19,17 +19,30 @@ export const DoorEnum = builder.enumType('Door', {
 export const SettingChangeRef = builder.objectRef<SettingChange>('SettingChange').implement({
   description: 'One setting that changed, with its value before and after.',
   fields: (t) => ({
-    path: t.exposeString('path', { description: 'Path of the setting in OrgConfig, e.g. "sla.openedConversations.range.lowerBound".' }),
-    legacyKey: t.exposeString('legacyKey', { description: 'Key of the setting in the REST API, e.g. "openedConversationsSlaRangeLowerBound".' }),
-    before: t.field({ type: 'JSON', nullable: true, description: 'The value before (null at the creation of the organisation).', resolve: (change) => change.before }),
+    path: t.exposeString('path', {
+      description: 'Path of the setting in OrgConfig, e.g. "sla.openedConversations.range.lowerBound".',
+    }),
+    legacyKey: t.exposeString('legacyKey', {
+      description: 'Key of the setting in the REST API, e.g. "openedConversationsSlaRangeLowerBound".',
+    }),
+    before: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The value before (null at the creation of the organisation).',
+      resolve: (change) => change.before,
+    }),
     after: t.field({ type: 'JSON', description: 'The value after.', resolve: (change) => change.after }),
   }),
 });
 
 export const RevisionActorRef = builder.objectRef<RevisionActor>('RevisionActor').implement({
-  description: 'Who made a change: an API key (its id, never the key itself), or the operator at the command line.',
+  description:
+    'Who made a change: an API key (its id, never the key itself), or the operator at the command line.',
   fields: (t) => ({
-    keyId: t.exposeString('keyId', { nullable: true, description: 'Id of the API key (key_…); null for the operator.' }),
+    keyId: t.exposeString('keyId', {
+      nullable: true,
+      description: 'Id of the API key (key_…); null for the operator.',
+    }),
     role: t.exposeString('role', { description: 'admin, adviser or operator.' }),
   }),
 });
@@ -39,14 +52,26 @@ export const OrgConfigRevisionRef = builder.objectRef<Revision>('OrgConfigRevisi
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The version this change made.' }),
     changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When the change was committed.' }),
-    actor: t.field({ type: RevisionActorRef, description: 'Who made the change.', resolve: (revision) => revision.actor }),
-    door: t.field({ type: DoorEnum, description: 'How the change came in.', resolve: (revision) => revision.door }),
+    actor: t.field({
+      type: RevisionActorRef,
+      description: 'Who made the change.',
+      resolve: (revision) => revision.actor,
+    }),
+    door: t.field({
+      type: DoorEnum,
+      description: 'How the change came in.',
+      resolve: (revision) => revision.door,
+    }),
     revertedToVersion: t.int({
       nullable: true,
       description: 'Set when this change restored the settings of that earlier version.',
       resolve: (revision) => revision.revertedToVersion ?? null,
     }),
-    changes: t.field({ type: [SettingChangeRef], description: 'The settings that changed; at creation, all of them.', resolve: (revision) => [...revision.changes] }),
+    changes: t.field({
+      type: [SettingChangeRef],
+      description: 'The settings that changed; at creation, all of them.',
+      resolve: (revision) => [...revision.changes],
+    }),
   }),
 });
 
@@ -64,25 +89,52 @@ interface HistoryConnection {
 const EdgeRef = builder.objectRef<Revision>('OrgConfigRevisionEdge').implement({
   description: 'A revision in a page of history.',
   fields: (t) => ({
-    cursor: t.string({ description: 'Pass as after to continue after this revision.', resolve: (revision) => cursorOf(revision.version) }),
-    node: t.field({ type: OrgConfigRevisionRef, description: 'The revision.', resolve: (revision) => revision }),
+    cursor: t.string({
+      description: 'Pass as after to continue after this revision.',
+      resolve: (revision) => cursorOf(revision.version),
+    }),
+    node: t.field({
+      type: OrgConfigRevisionRef,
+      description: 'The revision.',
+      resolve: (revision) => revision,
+    }),
   }),
 });
 
 const PageInfoRef = builder.objectRef<HistoryConnection>('PageInfo').implement({
-  description: 'Where a page of a connection ends (Relay cursor connections); history pages go backwards in time only.',
+  description:
+    'Where a page of a connection ends (Relay cursor connections); history pages go backwards in time only.',
   fields: (t) => ({
-    hasNextPage: t.boolean({ description: 'Whether older revisions follow.', resolve: (page) => page.hasMore }),
-    endCursor: t.string({ nullable: true, description: 'Pass as after for the next page.', resolve: (page) => (page.revisions.length > 0 ? cursorOf(page.revisions.at(-1)!.version) : null) }),
+    hasNextPage: t.boolean({
+      description: 'Whether older revisions follow.',
+      resolve: (page) => page.hasMore,
+    }),
+    endCursor: t.string({
+      nullable: true,
+      description: 'Pass as after for the next page.',
+      resolve: (page) => (page.revisions.length > 0 ? cursorOf(page.revisions.at(-1)!.version) : null),
+    }),
   }),
 });
 
 const ConnectionRef = builder.objectRef<HistoryConnection>('OrgConfigRevisionConnection').implement({
   description: 'A page of revisions, newest first.',
   fields: (t) => ({
-    edges: t.field({ type: [EdgeRef], description: 'The revisions with their cursors.', resolve: (page) => [...page.revisions] }),
-    nodes: t.field({ type: [OrgConfigRevisionRef], description: 'The revisions alone.', resolve: (page) => [...page.revisions] }),
-    pageInfo: t.field({ type: PageInfoRef, description: 'Whether and where the next page starts.', resolve: (page) => page }),
+    edges: t.field({
+      type: [EdgeRef],
+      description: 'The revisions with their cursors.',
+      resolve: (page) => [...page.revisions],
+    }),
+    nodes: t.field({
+      type: [OrgConfigRevisionRef],
+      description: 'The revisions alone.',
+      resolve: (page) => [...page.revisions],
+    }),
+    pageInfo: t.field({
+      type: PageInfoRef,
+      description: 'Whether and where the next page starts.',
+      resolve: (page) => page,
+    }),
   }),
 });
 
@@ -93,12 +145,19 @@ builder.queryField('orgConfigHistory', (t) =>
     description: `The changes of an organisation's configuration, newest first (admin keys only). At most ${maxHistoryPage} per page.`,
     args: {
       orgId: t.arg.id({ required: true, description: 'The organisation.' }),
-      first: t.arg.int({ required: false, defaultValue: 20, description: `Page size, 0 to ${maxHistoryPage}.` }),
+      first: t.arg.int({
+        required: false,
+        defaultValue: 20,
+        description: `Page size, 0 to ${maxHistoryPage}.`,
+      }),
       after: t.arg.string({ required: false, description: 'endCursor of the previous page.' }),
     },
     resolve: async (_, { orgId, first, after }, { actor, service }) => {
       const beforeVersion = after ? versionOfCursor(after) : null;
-      if (after && beforeVersion === null) throw new ConfigValidationError([{ path: ['after'], message: 'not a cursor of this connection', code: 'INVALID_TYPE' }]);
+      if (after && beforeVersion === null)
+        throw new ConfigValidationError([
+          { path: ['after'], message: 'not a cursor of this connection', code: 'INVALID_TYPE' },
+        ]);
       return service.history(actor, String(orgId), { first: first ?? 20, beforeVersion });
     },
   }),
@@ -108,7 +167,8 @@ builder.queryField('orgConfigAt', (t) =>
   t.field({
     type: OrgConfigRef,
     nullable: true,
-    description: 'The whole configuration as it was at a version. Null, with a NOT_FOUND error, for a version or organisation the key cannot see.',
+    description:
+      'The whole configuration as it was at a version. Null, with a NOT_FOUND error, for a version or organisation the key cannot see.',
     args: {
       orgId: t.arg.id({ required: true, description: 'The organisation.' }),
       version: t.arg.int({ required: true, description: 'The version to read.' }),
@@ -122,8 +182,16 @@ export function changeSuccessType(name: string, description: string) {
   return builder.objectRef<UpdateResult>(name).implement({
     description,
     fields: (t) => ({
-      config: t.field({ type: OrgConfigRef, description: 'The configuration as committed; for a dry run, as it would be (version unchanged).', resolve: (result) => result.config }),
-      changes: t.field({ type: [SettingChangeRef], description: 'The settings that changed (or would change).', resolve: (result) => [...result.changes] }),
+      config: t.field({
+        type: OrgConfigRef,
+        description: 'The configuration as committed; for a dry run, as it would be (version unchanged).',
+        resolve: (result) => result.config,
+      }),
+      changes: t.field({
+        type: [SettingChangeRef],
+        description: 'The settings that changed (or would change).',
+        resolve: (result) => [...result.changes],
+      }),
       dryRun: t.exposeBoolean('dryRun', { description: 'True when nothing was written.' }),
     }),
   });
@@ -143,17 +211,29 @@ const RevertOrgConfigInput = builder.inputType('RevertOrgConfigInput', {
   fields: (t) => ({
     orgId: t.id({ required: true, description: 'The organisation to change.' }),
     toVersion: t.int({ required: true, description: 'The version whose settings to restore.' }),
-    expectedVersion: t.int({ required: false, description: 'Apply only if the configuration is still at this version.' }),
+    expectedVersion: t.int({
+      required: false,
+      description: 'Apply only if the configuration is still at this version.',
+    }),
   }),
 });
 
 builder.mutationField('revertOrgConfig', (t) =>
   t.field({
-    type: changeSuccessType('RevertOrgConfigSuccess', 'The settings of the earlier version are restored, as a new version.'),
-    description: 'Restores the settings of an earlier version as a new revision (admin keys only). NotFound for a version the organisation never had.',
+    type: changeSuccessType(
+      'RevertOrgConfigSuccess',
+      'The settings of the earlier version are restored, as a new version.',
+    ),
+    description:
+      'Restores the settings of an earlier version as a new revision (admin keys only). NotFound for a version the organisation never had.',
     args: { input: t.arg({ type: RevertOrgConfigInput, required: true, description: 'What to restore.' }) },
     errors: changeErrors('RevertOrgConfigResult', 'The committed revert, or why nothing was written.'),
     resolve: (_, { input }, { actor, service }) =>
-      service.revert(actor, { orgId: String(input.orgId), toVersion: input.toVersion, expectedVersion: input.expectedVersion, door: 'graphql' }),
+      service.revert(actor, {
+        orgId: String(input.orgId),
+        toVersion: input.toVersion,
+        expectedVersion: input.expectedVersion,
+        door: 'graphql',
+      }),
   }),
 );

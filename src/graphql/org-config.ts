@@ -1,6 +1,6 @@
 // OrgConfig and its nested object types, derived from the settings catalogue, with the orgConfig query.
 import type { GroupNode, SettingKind } from '../config/catalogue.ts';
-import { orgConfigCatalogue, type OrgConfig } from '../config/model.ts';
+import { type OrgConfig, orgConfigCatalogue } from '../config/model.ts';
 import { adviserStatuses } from '../config/rules.ts';
 import { builder } from './builder.ts';
 
@@ -10,7 +10,12 @@ type FieldBuilder<Parent> = PothosSchemaTypes.ObjectFieldBuilder<Types, Parent>;
 
 export const AdviserStatusEnum = builder.enumType('AdviserStatus', {
   description: 'Status of an adviser.',
-  values: Object.fromEntries(adviserStatuses.map((status) => [status.toUpperCase(), { value: status, description: `"${status}" in the REST API.` }])),
+  values: Object.fromEntries(
+    adviserStatuses.map((status) => [
+      status.toUpperCase(),
+      { value: status, description: `"${status}" in the REST API.` },
+    ]),
+  ),
 });
 
 export const WorkingHoursSlotRef = builder
@@ -19,8 +24,12 @@ export const WorkingHoursSlotRef = builder
     description:
       'A weekly opening slot. The week starts on Monday 00:00 UTC; an opening in the previous UTC day has a negative offset (-7200 is Monday 00:00 at UTC+2).',
     fields: (t) => ({
-      offsetSeconds: t.exposeInt('offsetSeconds', { description: 'Start, in seconds from the start of the week (-604800 to 604800).' }),
-      durationSeconds: t.exposeInt('durationSeconds', { description: 'Length in seconds (0 to 604800); 0 is an empty slot.' }),
+      offsetSeconds: t.exposeInt('offsetSeconds', {
+        description: 'Start, in seconds from the start of the week (-604800 to 604800).',
+      }),
+      durationSeconds: t.exposeInt('durationSeconds', {
+        description: 'Length in seconds (0 to 604800); 0 is an empty slot.',
+      }),
     }),
   });
 
@@ -43,7 +52,10 @@ function groupTypeFor(group: GroupNode): GroupTypeRef {
   if (existing) return existing;
   const ref = builder.objectRef<Group>(group.typeName);
   groupTypes.set(group.typeName, ref);
-  ref.implement({ description: group.typeDescription, fields: (t) => groupFields(t, group, (parent) => parent) });
+  ref.implement({
+    description: group.typeDescription,
+    fields: (t) => groupFields(t, group, (parent) => parent),
+  });
   return ref;
 }
 
@@ -52,8 +64,12 @@ function groupFields<Parent>(t: FieldBuilder<Parent>, group: GroupNode, values: 
   return Object.fromEntries(
     Object.entries(group.fields).map(([name, node]) => {
       const resolve = (parent: Parent) => values(parent)[name] as never;
-      if (node.node === 'group') return [name, t.field({ type: groupTypeFor(node), description: node.description, resolve })];
-      return [name, t.field({ type: settingOutputTypes[node.kind] as 'String', description: node.description, resolve })];
+      if (node.node === 'group')
+        return [name, t.field({ type: groupTypeFor(node), description: node.description, resolve })];
+      return [
+        name,
+        t.field({ type: settingOutputTypes[node.kind] as 'String', description: node.description, resolve }),
+      ];
     }),
   );
 }
@@ -62,8 +78,13 @@ export const OrgConfigRef = builder.objectRef<OrgConfig>('OrgConfig').implement(
   description: orgConfigCatalogue.typeDescription,
   fields: (t) => ({
     orgId: t.exposeID('orgId', { description: 'The organisation this configuration belongs to.' }),
-    version: t.exposeInt('version', { description: 'Starts at 1 and grows by 1 with every committed change.' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the last change was committed.' }),
+    version: t.exposeInt('version', {
+      description: 'Starts at 1 and grows by 1 with every committed change.',
+    }),
+    updatedAt: t.expose('updatedAt', {
+      type: 'DateTime',
+      description: 'When the last change was committed.',
+    }),
     ...groupFields(t, orgConfigCatalogue, (config) => config.settings as unknown as Group),
   }),
 });
@@ -72,7 +93,8 @@ builder.queryField('orgConfig', (t) =>
   t.field({
     type: OrgConfigRef,
     nullable: true,
-    description: 'The configuration of an organisation. Null, with a NOT_FOUND error, for an organisation the API key does not belong to.',
+    description:
+      'The configuration of an organisation. Null, with a NOT_FOUND error, for an organisation the API key does not belong to.',
     args: { orgId: t.arg.id({ required: true, description: 'The organisation, e.g. "demo".' }) },
     resolve: (_, { orgId }, { actor, service }) => service.get(actor, String(orgId)),
   }),

@@ -2,8 +2,15 @@
 // updateOrgConfig mutations, each compiled once (graphql-jit) so that the GraphQL fast path
 // (http/fast-graphql-read.ts, http/fast-graphql-update.ts) can run them without yoga.
 import type { IncomingMessage } from 'node:http';
-import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { getOperationAST, Kind, OperationTypeNode, type DocumentNode, type ExecutionResult, type FieldNode } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionResult,
+  type FieldNode,
+  getOperationAST,
+  Kind,
+  OperationTypeNode,
+} from 'graphql';
+import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { schema } from './schema.ts';
 
@@ -30,7 +37,10 @@ export type OperationPlan = ReadPlan | UpdatePlan;
  * The organisations a plan reads with these variables; undefined when a variable is missing or not
  * a string (yoga then answers, with its own coercion and errors).
  */
-export function orgIdsRead(plan: ReadPlan, variables: Readonly<Record<string, unknown>>): string[] | undefined {
+export function orgIdsRead(
+  plan: ReadPlan,
+  variables: Readonly<Record<string, unknown>>,
+): string[] | undefined {
   const orgIds: string[] = [];
   for (const source of plan.orgIdSources) {
     const orgId = 'literal' in source ? source.literal : variables[source.variable];
@@ -47,7 +57,8 @@ export function orgIdsRead(plan: ReadPlan, variables: Readonly<Record<string, un
  */
 function orgIdSourcesOf(document: DocumentNode, operationName: string | undefined): OrgIdSource[] | null {
   const operation = getOperationAST(document, operationName);
-  if (!operation || operation.operation !== OperationTypeNode.QUERY || operation.directives?.length) return null;
+  if (!operation || operation.operation !== OperationTypeNode.QUERY || operation.directives?.length)
+    return null;
   const sources: OrgIdSource[] = [];
   for (const selection of operation.selectionSet.selections) {
     if (selection.kind !== Kind.FIELD || selection.directives?.length) return null;
@@ -67,11 +78,25 @@ function orgIdSourcesOf(document: DocumentNode, operationName: string | undefine
  */
 function updateInputVariableOf(document: DocumentNode, operationName: string | undefined): string | null {
   const operation = getOperationAST(document, operationName);
-  if (!operation || operation.operation !== OperationTypeNode.MUTATION || operation.directives?.length) return null;
+  if (!operation || operation.operation !== OperationTypeNode.MUTATION || operation.directives?.length)
+    return null;
   const [field, ...others] = operation.selectionSet.selections;
-  if (!field || others.length > 0 || field.kind !== Kind.FIELD || field.directives?.length || field.name.value !== 'updateOrgConfig') return null;
+  if (
+    !field ||
+    others.length > 0 ||
+    field.kind !== Kind.FIELD ||
+    field.directives?.length ||
+    field.name.value !== 'updateOrgConfig'
+  )
+    return null;
   const [argument, ...otherArguments] = field.arguments ?? [];
-  if (!argument || otherArguments.length > 0 || argument.name.value !== 'input' || argument.value.kind !== Kind.VARIABLE) return null;
+  if (
+    !argument ||
+    otherArguments.length > 0 ||
+    argument.name.value !== 'input' ||
+    argument.value.kind !== Kind.VARIABLE
+  )
+    return null;
   if (operation.variableDefinitions?.some((definition) => definition.defaultValue)) return null;
   return argument.value.name.value;
 }
@@ -133,7 +158,8 @@ export class ReadPlans {
         if (key === undefined || this.plans.has(key)) return;
         return {
           onExecuteDone: ({ result }) => {
-            const succeeded = !(Symbol.asyncIterator in result) && !(result as ExecutionResult).errors?.length;
+            const succeeded =
+              !(Symbol.asyncIterator in result) && !(result as ExecutionResult).errors?.length;
             if (succeeded) this.remember(key, this.planOf(args.document, args.operationName ?? undefined));
           },
         };
@@ -143,11 +169,14 @@ export class ReadPlans {
 
   private planOf(document: DocumentNode, operationName: string | undefined): OperationPlan | null {
     const orgIdSources = orgIdSourcesOf(document, operationName);
-    const inputVariable = orgIdSources || !this.updates ? null : updateInputVariableOf(document, operationName);
+    const inputVariable =
+      orgIdSources || !this.updates ? null : updateInputVariableOf(document, operationName);
     if (!orgIdSources && !inputVariable) return null;
     const compiled = compileQuery(schema, document, operationName);
     if (!isCompiledQuery(compiled)) return null;
-    return orgIdSources ? { kind: 'read', compiled, orgIdSources } : { kind: 'update', compiled, inputVariable: inputVariable! };
+    return orgIdSources
+      ? { kind: 'read', compiled, orgIdSources }
+      : { kind: 'update', compiled, inputVariable: inputVariable! };
   }
 
   private remember(key: string, plan: OperationPlan | null): void {

@@ -3,7 +3,15 @@
 // the same revision (and the same bytes: see sse-event-ids.ts and websocket.ts). A door that can
 // write an event at once attaches to its subscription: live events then go from the change feed to
 // its socket in one synchronous loop over the subscribers, with no async step for each.
-import { execute, GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Revision } from '../config/revision.ts';
 import type { ChangeEvents, RevisionStream } from '../events/change-feed.ts';
@@ -60,7 +68,8 @@ function selectionKey(args: ExecutionArgs): string | null {
 function operationOf(args: ExecutionArgs): OperationDefinitionNode | undefined {
   return args.document.definitions.find(
     (definition): definition is OperationDefinitionNode =>
-      definition.kind === Kind.OPERATION_DEFINITION && (!args.operationName || definition.name?.value === args.operationName),
+      definition.kind === Kind.OPERATION_DEFINITION &&
+      (!args.operationName || definition.name?.value === args.operationName),
   );
 }
 
@@ -68,7 +77,11 @@ async function executeOwn(args: ExecutionArgs, revision: Revision): Promise<Exec
   return execute({ ...args, rootValue: revision });
 }
 
-async function resultOf(args: ExecutionArgs, key: string | null, revision: Revision): Promise<ExecutionResult> {
+async function resultOf(
+  args: ExecutionArgs,
+  key: string | null,
+  revision: Revision,
+): Promise<ExecutionResult> {
   const { actor, service } = args.contextValue as Context;
   if (key === null) return executeOwn(args, revision);
   // Each subscriber's own check first: a revoked key executes on its own and gets its error.
@@ -110,11 +123,16 @@ interface PreparedRevision {
 export class SharedSubscriptionEvents {
   /** Events the doors wrote straight to their clients (for tests and metrics). */
   directDeliveries = 0;
-  private readonly byOrg = new Map<string, Map<DocumentNode, Map<string, Set<SharedResults & { key: string }>>>>();
+  private readonly byOrg = new Map<
+    string,
+    Map<DocumentNode, Map<string, Set<SharedResults & { key: string }>>>
+  >();
   private readonly prepared = new WeakMap<Revision, PreparedRevision>();
 
   constructor(events: ChangeEvents) {
-    events.beforeDelivery((revision) => (this.byOrg.has(revision.orgId) ? this.prepare(revision) : undefined));
+    events.beforeDelivery((revision) =>
+      this.byOrg.has(revision.orgId) ? this.prepare(revision) : undefined,
+    );
   }
 
   add(subscription: SharedResults & { key: string }): void {
@@ -147,7 +165,12 @@ export class SharedSubscriptionEvents {
           const source = sources.get(context);
           if (!source || !(Symbol.asyncIterator in Object(results))) return results;
           sources.delete(context);
-          const subscription = new SharedResults(args as ExecutionArgs, source, (results as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](), this);
+          const subscription = new SharedResults(
+            args as ExecutionArgs,
+            source,
+            (results as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator](),
+            this,
+          );
           subscriptions.set(context.request ?? context, subscription);
           return subscription;
         });
@@ -165,13 +188,18 @@ export class SharedSubscriptionEvents {
     // Each key once, then each selection once, executed as a member whose key is still valid.
     const holders = new Map<string, SharedResults>();
     for (const byKey of groups.values()) {
-      for (const members of byKey.values()) for (const member of members) if (member.keyHash !== null && !holders.has(member.keyHash)) holders.set(member.keyHash, member);
+      for (const members of byKey.values())
+        for (const member of members)
+          if (member.keyHash !== null && !holders.has(member.keyHash)) holders.set(member.keyHash, member);
     }
     const validKeys = new Set<string>();
     await Promise.all(
       [...holders].map(([hash, member]) => {
         const { actor, service } = member.args.contextValue as Context;
-        return service.assertStillValid(actor).then(() => void validKeys.add(hash), () => undefined);
+        return service.assertStillValid(actor).then(
+          () => void validKeys.add(hash),
+          () => undefined,
+        );
       }),
     );
     const prepared: PreparedRevision = { results: new WeakMap(), validKeys };
@@ -187,7 +215,12 @@ export class SharedSubscriptionEvents {
           stand = member;
           break;
         }
-        if (stand) executions.push(resultOf(stand.args, key, revision).then((result) => void (result.errors ? undefined : results.set(key, result))));
+        if (stand)
+          executions.push(
+            resultOf(stand.args, key, revision).then(
+              (result) => void (result.errors ? undefined : results.set(key, result)),
+            ),
+          );
       }
     }
     await Promise.all(executions);
@@ -255,7 +288,10 @@ class SharedResults implements AsyncIterableIterator<ExecutionResult> {
       // As the executor reports a failing event stream.
       this.end();
       await this.original.return?.();
-      throw new GraphQLError((error as Error).message, { originalError: error as Error, nodes: operationOf(this.args) });
+      throw new GraphQLError((error as Error).message, {
+        originalError: error as Error,
+        nodes: operationOf(this.args),
+      });
     } finally {
       this.waiting = false;
     }

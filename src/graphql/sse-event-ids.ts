@@ -35,7 +35,11 @@ function frameOf(result: ExecutionResult, encoder: TextEncoder, share: boolean):
   return frame;
 }
 
-function eventStream(results: AsyncIterable<ExecutionResult>, request: Request, shareFrames: boolean): Response {
+function eventStream(
+  results: AsyncIterable<ExecutionResult>,
+  request: Request,
+  shareFrames: boolean,
+): Response {
   const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
@@ -85,7 +89,14 @@ function chunkOf(result: ExecutionResult, encoder: TextEncoder): Buffer {
   let chunk = chunks.get(result);
   if (!chunk) {
     const frame = frameOf(result, encoder, true);
-    chunks.set(result, (chunk = Buffer.concat([Buffer.from(`${frame.byteLength.toString(16)}\r\n`), frame, Buffer.from('\r\n')])));
+    chunks.set(
+      result,
+      (chunk = Buffer.concat([
+        Buffer.from(`${frame.byteLength.toString(16)}\r\n`),
+        frame,
+        Buffer.from('\r\n'),
+      ])),
+    );
   }
   return chunk;
 }
@@ -98,11 +109,19 @@ function chunkOf(result: ExecutionResult, encoder: TextEncoder): Buffer {
  * subscribers on the bare server, bench/bare-fanout-server.ts). Otherwise it is pushed into the
  * stream. Either way, once the client is a buffer behind, the event waits in the subscription.
  */
-function directSink(stream: Readable, response: ServerResponse | undefined, encoder: TextEncoder, finished: () => boolean): DirectSink {
+function directSink(
+  stream: Readable,
+  response: ServerResponse | undefined,
+  encoder: TextEncoder,
+  finished: () => boolean,
+): DirectSink {
   // Known once the head is written: a chunked body (HTTP/1.1), not compressed.
   let chunked: boolean | undefined;
   const isChunked = (head: ServerResponse) =>
-    (chunked ??= head.headersSent ? (head as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true && !head.hasHeader('content-encoding') : undefined) === true;
+    (chunked ??= head.headersSent
+      ? (head as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true &&
+        !head.hasHeader('content-encoding')
+      : undefined) === true;
   return (result) => {
     if (finished() || stream.readableLength >= stream.readableHighWaterMark) return false;
     const socket = response?.socket;
@@ -116,7 +135,11 @@ function directSink(stream: Readable, response: ServerResponse | undefined, enco
   };
 }
 
-const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
+const headers = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+};
 const comment = Buffer.from(':\n\n');
 const complete = Buffer.from('event: complete\ndata:\n\n');
 
@@ -125,7 +148,12 @@ const complete = Buffer.from('event: complete\ndata:\n\n');
  * to the socket: each event costs a push rather than a web stream's read promises. With
  * directWrites, the fan-out writes the live events it can itself (directSink).
  */
-function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Request, response: ServerResponse | undefined, options: { shareFrames: boolean; directWrites: boolean }): Response {
+function nodeEventStream(
+  results: AsyncIterable<ExecutionResult>,
+  request: Request,
+  response: ServerResponse | undefined,
+  options: { shareFrames: boolean; directWrites: boolean },
+): Response {
   const { shareFrames } = options;
   const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
@@ -173,7 +201,11 @@ function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Reque
       callback(error);
     },
   });
-  if (options.directWrites) attachDirectSink(request, directSink(stream, response, encoder, () => finished));
+  if (options.directWrites)
+    attachDirectSink(
+      request,
+      directSink(stream, response, encoder, () => finished),
+    );
   // A comment first, so that proxies and browsers see the response start at once.
   stream.push(comment);
   ping = setInterval(() => {
@@ -182,7 +214,11 @@ function nodeEventStream(results: AsyncIterable<ExecutionResult>, request: Reque
   return new AdapterResponse(stream as unknown as BodyInit, { status: 200, headers }) as unknown as Response;
 }
 
-export function useSseEventIds(options: { shareFrames: boolean; nodeStream: boolean; directWrites: boolean }): Plugin {
+export function useSseEventIds(options: {
+  shareFrames: boolean;
+  nodeStream: boolean;
+  directWrites: boolean;
+}): Plugin {
   return {
     onResultProcess({ result, setResultProcessor, request, serverContext }) {
       const accepts = request.headers.get('accept') ?? '';
@@ -190,7 +226,12 @@ export function useSseEventIds(options: { shareFrames: boolean; nodeStream: bool
         setResultProcessor(
           (results) =>
             options.nodeStream
-              ? nodeEventStream(results as AsyncIterable<ExecutionResult>, request, (serverContext as { res?: ServerResponse }).res, options)
+              ? nodeEventStream(
+                  results as AsyncIterable<ExecutionResult>,
+                  request,
+                  (serverContext as { res?: ServerResponse }).res,
+                  options,
+                )
               : eventStream(results as AsyncIterable<ExecutionResult>, request, options.shareFrames),
           'text/event-stream',
         );

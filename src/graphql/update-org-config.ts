@@ -3,8 +3,8 @@ import type { GroupNode, SettingKind } from '../config/catalogue.ts';
 import { rememberingPatchSchema } from '../config/checked-patches.ts';
 import { orgConfigCatalogue } from '../config/model.ts';
 import { builder } from './builder.ts';
-import { changeErrors, changeSuccessType } from './org-config-history.ts';
 import { AdviserStatusEnum } from './org-config.ts';
+import { changeErrors, changeSuccessType } from './org-config-history.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type PatchGroup = Record<string, unknown>;
@@ -13,7 +13,10 @@ type InputFieldBuilder = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject
 const WorkingHoursSlotInput = builder.inputType('WorkingHoursSlotInput', {
   description: 'A weekly opening slot; see WorkingHoursSlot.',
   fields: (t) => ({
-    offsetSeconds: t.int({ required: true, description: 'Start, in seconds from Monday 00:00 UTC (-604800 to 604800).' }),
+    offsetSeconds: t.int({
+      required: true,
+      description: 'Start, in seconds from Monday 00:00 UTC (-604800 to 604800).',
+    }),
     durationSeconds: t.int({ required: true, description: 'Length in seconds (0 to 604800).' }),
   }),
 });
@@ -35,10 +38,14 @@ const patchInputs = new Map<string, PatchInputRef>();
 function patchFields(t: InputFieldBuilder, group: GroupNode) {
   return Object.fromEntries(
     Object.entries(group.fields).map(([name, node]) => {
-      if (node.node === 'group') return [name, t.field({ type: patchInputFor(node), required: false, description: node.description })];
+      if (node.node === 'group')
+        return [name, t.field({ type: patchInputFor(node), required: false, description: node.description })];
       const replacedWhole = node.kind === 'stringList' || node.kind === 'workingHours';
       const description = replacedWhole ? `${node.description} Replaced whole.` : node.description;
-      return [name, t.field({ type: settingInputTypes[node.kind] as 'String', required: false, description })];
+      return [
+        name,
+        t.field({ type: settingInputTypes[node.kind] as 'String', required: false, description }),
+      ];
     }),
   );
 }
@@ -69,10 +76,15 @@ const UpdateOrgConfigInput = builder.inputType('UpdateOrgConfigInput', {
   description: 'A change of some settings of one organisation.',
   fields: (t) => ({
     orgId: t.id({ required: true, description: 'The organisation to change.' }),
-    patch: t.field({ type: OrgConfigPatchInput, required: true, description: 'The settings to change; the others stay as they are.' }),
+    patch: t.field({
+      type: OrgConfigPatchInput,
+      required: true,
+      description: 'The settings to change; the others stay as they are.',
+    }),
     expectedVersion: t.int({
       required: false,
-      description: 'Apply only if the configuration is still at this version; otherwise the result is VersionConflict.',
+      description:
+        'Apply only if the configuration is still at this version; otherwise the result is VersionConflict.',
     }),
     dryRun: t.boolean({
       required: false,
@@ -84,8 +96,12 @@ const UpdateOrgConfigInput = builder.inputType('UpdateOrgConfigInput', {
 
 builder.mutationField('updateOrgConfig', (t) =>
   t.field({
-    type: changeSuccessType('UpdateOrgConfigSuccess', 'The change is committed (or, for a dry run, would be valid).'),
-    description: 'Changes some settings of an organisation (admin keys only). A rejected change writes nothing and keeps the version.',
+    type: changeSuccessType(
+      'UpdateOrgConfigSuccess',
+      'The change is committed (or, for a dry run, would be valid).',
+    ),
+    description:
+      'Changes some settings of an organisation (admin keys only). A rejected change writes nothing and keeps the version.',
     args: { input: t.arg({ type: UpdateOrgConfigInput, required: true, description: 'What to change.' }) },
     errors: changeErrors('UpdateOrgConfigResult', 'The committed change, or why nothing was written.'),
     resolve: (_, { input }, { actor, service }) =>

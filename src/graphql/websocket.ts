@@ -1,7 +1,7 @@
 // GraphQL over WebSocket (graphql-ws) on the gateway's HTTP server, through the same yoga pipeline
 // and the same guard as HTTP: a key is needed to connect, and every operation is rate limited.
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Actor } from '../auth/actor.ts';
@@ -74,7 +74,11 @@ export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { c
       onSubscribe: async (ctx, _id, payload) => {
         const throttled = await guard.keyThrottled((ctx.extra as unknown as ConnectionExtra).actor ?? null);
         if (throttled) {
-          return [new GraphQLError(`${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`, { extensions: { code: 'RATE_LIMITED' } })];
+          return [
+            new GraphQLError(`${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`, {
+              extensions: { code: 'RATE_LIMITED' },
+            }),
+          ];
         }
         const tooLarge = documentTooLarge(payload.query);
         if (tooLarge) return [tooLarge];
@@ -84,11 +88,17 @@ export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { c
           socket: ctx.extra.socket,
           params: payload,
         });
-        let document;
+        let document: DocumentNode;
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('the document cannot be parsed', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          return [
+            error instanceof GraphQLError
+              ? error
+              : new GraphQLError('the document cannot be parsed', {
+                  extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+                }),
+          ];
         }
         const args = {
           schema,
@@ -102,10 +112,12 @@ export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { c
         return errors.length > 0 ? errors : args;
       },
       onOperation: (ctx, id, _payload, args, result) => {
-        if (directWrites && Symbol.asyncIterator in Object(result)) writeEventsDirectly(ctx.extra.socket, id, args.contextValue as object);
+        if (directWrites && Symbol.asyncIterator in Object(result))
+          writeEventsDirectly(ctx.extra.socket, id, args.contextValue as object);
       },
       onError: (_ctx, _id, _payload, errors) => {
-        for (const error of errors) if (!error.extensions?.['code']) logger.warn({ err: error }, 'WebSocket operation failed');
+        for (const error of errors)
+          if (!error.extensions?.code) logger.warn({ err: error }, 'WebSocket operation failed');
       },
     },
     sockets,

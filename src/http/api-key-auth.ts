@@ -3,7 +3,13 @@
 // connections and operations use the same guard.
 import type { Plugin } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
-import { RateLimiterCluster, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  type RateLimiterAbstract,
+  RateLimiterCluster,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
 import type { Actor } from '../auth/actor.ts';
 import { authenticate } from '../auth/api-keys.ts';
 import type { Logger } from '../logging.ts';
@@ -50,14 +56,23 @@ export interface RateLimitCounting {
  * A limiter counting in this process, in the cluster's primary, or in Redis when shared. While Redis
  * is away, each replica counts for itself (the insurance limiter) rather than letting everything through.
  */
-function limiter(name: string, options: { points: number; duration: number; blockDuration?: number }, counting: RateLimitCounting): RateLimiterAbstract {
+function limiter(
+  name: string,
+  options: { points: number; duration: number; blockDuration?: number },
+  counting: RateLimitCounting,
+): RateLimiterAbstract {
   // The prefix names the limiter in the primary, which holds both.
   if (counting.acrossWorkers) return new RateLimiterCluster({ ...options, keyPrefix: name });
   // Its storage is its own: without a prefix, the counter is keyed by the key id or address itself,
   // rather than by a string built (and hashed) at every request.
   const local = new RateLimiterMemory({ ...options, keyPrefix: '' });
   if (!counting.shared) return local;
-  return new RateLimiterRedis({ ...options, storeClient: counting.shared.client, keyPrefix: `${counting.shared.prefix}:${name}`, insuranceLimiter: local });
+  return new RateLimiterRedis({
+    ...options,
+    storeClient: counting.shared.client,
+    keyPrefix: `${counting.shared.prefix}:${name}`,
+    insuranceLimiter: local,
+  });
 }
 
 export class RequestGuard {
@@ -65,10 +80,23 @@ export class RequestGuard {
   private readonly perKey: KeyWindows | RateLimiterAbstract;
   private readonly failedAuth: RateLimiterAbstract;
 
-  constructor(private readonly options: { store: ConfigStore; limits: RateLimits; trustProxy: boolean } & RateLimitCounting) {
+  constructor(
+    private readonly options: {
+      store: ConfigStore;
+      limits: RateLimits;
+      trustProxy: boolean;
+    } & RateLimitCounting,
+  ) {
     const perKey = { points: options.limits.perKeyPerMinute, duration: 60 };
-    this.perKey = options.acrossWorkers || options.shared ? limiter('per-key', perKey, options) : new KeyWindows(perKey.points, perKey.duration * 1000);
-    this.failedAuth = limiter('failed-auth', { points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 }, options);
+    this.perKey =
+      options.acrossWorkers || options.shared
+        ? limiter('per-key', perKey, options)
+        : new KeyWindows(perKey.points, perKey.duration * 1000);
+    this.failedAuth = limiter(
+      'failed-auth',
+      { points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 },
+      options,
+    );
   }
 
   /**
@@ -85,7 +113,10 @@ export class RequestGuard {
   async addressThrottled(address: string): Promise<Throttled | null> {
     const failures = await this.failedAuth.get(address);
     if (!failures || failures.consumedPoints < this.options.limits.failedAuthPerMinute) return null;
-    return { retryAfterSeconds: Math.max(1, Math.ceil(failures.msBeforeNext / 1000)), reason: 'too many requests with unknown API keys from this address' };
+    return {
+      retryAfterSeconds: Math.max(1, Math.ceil(failures.msBeforeNext / 1000)),
+      reason: 'too many requests with unknown API keys from this address',
+    };
   }
 
   /** The actor of a key; an unknown key counts against its address. */
@@ -112,7 +143,10 @@ export class RequestGuard {
   }
 }
 
-const keyLimitReached = (msBeforeNext: number): Throttled => ({ retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)), reason: 'too many requests with this API key' });
+const keyLimitReached = (msBeforeNext: number): Throttled => ({
+  retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
+  reason: 'too many requests with this API key',
+});
 
 /** Node requests whose key a fast path counted against its limit before handing them to yoga, with the outcome. */
 const countedKeyRequests = new WeakMap<object, { keyId: string; throttled: Throttled | null }>();
@@ -123,9 +157,15 @@ export function markKeyCounted(req: object, keyId: string, throttled: Throttled 
 }
 
 function tooManyRequests(request: Request, throttled: Throttled): Response {
-  return refusal(request, 429, 'RATE_LIMITED', `${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`, {
-    'retry-after': String(throttled.retryAfterSeconds),
-  });
+  return refusal(
+    request,
+    429,
+    'RATE_LIMITED',
+    `${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`,
+    {
+      'retry-after': String(throttled.retryAfterSeconds),
+    },
+  );
 }
 
 export function useApiKeyAuth(guard: RequestGuard, logger: Logger): Plugin {
@@ -143,7 +183,10 @@ export function useApiKeyAuth(guard: RequestGuard, logger: Logger): Plugin {
         actors.set(request, actor);
         // A request the REST write fast path handed over was counted there already: once is enough.
         const counted = nodeRequest ? countedKeyRequests.get(nodeRequest) : undefined;
-        const throttled = counted && actor?.kind === 'apiKey' && counted.keyId === actor.keyId ? counted.throttled : await guard.keyThrottled(actor);
+        const throttled =
+          counted && actor?.kind === 'apiKey' && counted.keyId === actor.keyId
+            ? counted.throttled
+            : await guard.keyThrottled(actor);
         if (throttled) endResponse(tooManyRequests(request, throttled));
       } catch (error) {
         endResponse(unexpectedFailure(request, logger, error));

@@ -1,7 +1,7 @@
 // Every door refuses request bodies over the limit with 413, before anything parses them.
 import type { Plugin } from 'graphql-yoga';
-import { readBodyText } from '../rest/body.ts';
 import type { Logger } from '../logging.ts';
+import { readBodyText } from '../rest/body.ts';
 import { refusal, unexpectedFailure } from './refusal.ts';
 import { carryRequestLog } from './request-log.ts';
 
@@ -18,7 +18,11 @@ export function useBodyLimit(limitBytes: number, logger: Logger): Plugin {
   };
 
   /** Too large by its own account, or of unknown length (chunked): read here under the limit. */
-  async function readUnderLimit(request: Request, setRequest: (request: Request) => void, endResponse: (response: Response) => void): Promise<void> {
+  async function readUnderLimit(
+    request: Request,
+    setRequest: (request: Request) => void,
+    endResponse: (response: Response) => void,
+  ): Promise<void> {
     try {
       const body = await readBodyText(request, limitBytes);
       if (!body.ok) {
@@ -28,7 +32,12 @@ export function useBodyLimit(limitBytes: number, logger: Logger): Plugin {
       const headers = new Headers(request.headers);
       headers.delete('transfer-encoding');
       headers.set('content-length', String(Buffer.byteLength(body.text)));
-      const rebuilt = new Request(request.url, { method: request.method, headers, body: body.text, signal: request.signal });
+      const rebuilt = new Request(request.url, {
+        method: request.method,
+        headers,
+        body: body.text,
+        signal: request.signal,
+      });
       carryRequestLog(request, rebuilt);
       setRequest(rebuilt);
     } catch (error) {

@@ -9,9 +9,16 @@ import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Context } from '../graphql/context.ts';
 import { operationKey, orgIdsRead, type UpdatePlan } from '../graphql/read-plans.ts';
-import { admittedByGuard, isRecord, keyRecordOf, plainOrigin, readBody, writeGraphQLAnswer } from './fast-path-checks.ts';
-import { unexpectedFailure, updateAnswerer, type UpdateStage } from './fast-graphql-update.ts';
-import { KnownReads, type KnownRead } from './known-reads.ts';
+import { type UpdateStage, unexpectedFailure, updateAnswerer } from './fast-graphql-update.ts';
+import {
+  admittedByGuard,
+  isRecord,
+  keyRecordOf,
+  plainOrigin,
+  readBody,
+  writeGraphQLAnswer,
+} from './fast-path-checks.ts';
+import { type KnownRead, KnownReads } from './known-reads.ts';
 import { requestIdFrom } from './request-log.ts';
 
 /** Bodies the fast path reads itself; a widget's query is a few hundred bytes. */
@@ -19,8 +26,13 @@ const largestBody = 16_384;
 
 /** The Content-Type yoga answers for each Accept the fast path takes; any other Accept is yoga's. */
 function answerTypeFor(accept: string | undefined): string | undefined {
-  if (accept === undefined || accept === '' || accept === '*/*' || accept === 'application/json') return 'application/json; charset=utf-8';
-  if (accept === 'application/graphql-response+json' || accept.startsWith('application/graphql-response+json,')) return 'application/graphql-response+json; charset=utf-8';
+  if (accept === undefined || accept === '' || accept === '*/*' || accept === 'application/json')
+    return 'application/json; charset=utf-8';
+  if (
+    accept === 'application/graphql-response+json' ||
+    accept.startsWith('application/graphql-response+json,')
+  )
+    return 'application/graphql-response+json; charset=utf-8';
   return undefined;
 }
 
@@ -41,7 +53,8 @@ function paramsOf(body: string): GraphQLParams | undefined {
   if (!isRecord(parsed)) return undefined;
   const { query, operationName, variables, ...others } = parsed;
   if (typeof query !== 'string' || Object.keys(others).length > 0) return undefined;
-  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string')
+    return undefined;
   if (variables !== undefined && variables !== null && !isRecord(variables)) return undefined;
   return { query, operationName: operationName ?? undefined, variables: variables ?? {} };
 }
@@ -85,7 +98,15 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
   const answerUpdate = updateAnswerer(gateway);
 
   /** Resolves true once it has answered; false (before touching the response) when yoga must. */
-  async function answer(req: IncomingMessage, res: ServerResponse, key: string, answerType: string, body: Buffer, startedAt: number, stage: UpdateStage): Promise<boolean> {
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    key: string,
+    answerType: string,
+    body: Buffer,
+    startedAt: number,
+    stage: UpdateStage,
+  ): Promise<boolean> {
     const text = body.toString('utf8');
     const keyHash = hashApiKey(key.trim());
     const cachedKey = cache!.peekApiKey(keyHash);
@@ -96,7 +117,8 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       const requestId = (stage.requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined));
       const answered = await answerUpdate(req, read.update, read.variables, keyHash, requestId, stage);
       if (!answered) return false;
-      if (!res.headersSent && !res.writableEnded) writeGraphQLAnswer(logger, req, res, answerType, requestId, answered, startedAt);
+      if (!res.headersSent && !res.writableEnded)
+        writeGraphQLAnswer(logger, req, res, answerType, requestId, answered, startedAt);
       return true;
     }
     const record = cachedKey ?? (await keyRecordOf(cache!, guard, req, keyHash));
@@ -120,12 +142,21 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       if (result.errors?.length) return false;
       payload = Buffer.from(JSON.stringify(result));
       // Kept only if made from the configuration still cached: a change may have landed meanwhile.
-      if (slot && slot.current === config) knownReads?.keepAnswer(read, { slot, config, role: record.role, payload });
+      if (slot && slot.current === config)
+        knownReads?.keepAnswer(read, { slot, config, role: record.role, payload });
     }
     if (!(await admittedByGuard(guard, req, actor))) return false;
     if (res.headersSent || res.writableEnded) return true;
 
-    writeGraphQLAnswer(logger, req, res, answerType, requestIdFrom(req.headers['x-request-id'] as string | undefined), { status: 200, payload }, startedAt);
+    writeGraphQLAnswer(
+      logger,
+      req,
+      res,
+      answerType,
+      requestIdFrom(req.headers['x-request-id'] as string | undefined),
+      { status: 200, payload },
+      startedAt,
+    );
     return true;
   }
 
@@ -140,7 +171,8 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       req.url !== '/graphql' ||
       typeof key !== 'string' ||
       !answerType ||
-      (headers['content-type'] !== 'application/json' && headers['content-type'] !== 'application/json; charset=utf-8') ||
+      (headers['content-type'] !== 'application/json' &&
+        headers['content-type'] !== 'application/json; charset=utf-8') ||
       !(length > 0 && length <= largestBody) ||
       headers['transfer-encoding'] !== undefined ||
       headers['content-encoding'] !== undefined ||
@@ -166,9 +198,11 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
           // Nothing was written before anything could throw: yoga answers (and reports) it, unless
           // an update ran, which yoga would run again: that is answered here, as yoga answers a failure.
           if (!stage.executed) return toYoga();
-          const requestId = stage.requestId ?? requestIdFrom(req.headers['x-request-id'] as string | undefined);
+          const requestId =
+            stage.requestId ?? requestIdFrom(req.headers['x-request-id'] as string | undefined);
           logger.error({ requestId, err: error }, 'unexpected error');
-          if (!res.headersSent) writeGraphQLAnswer(logger, req, res, answerType, requestId, unexpectedFailure, startedAt);
+          if (!res.headersSent)
+            writeGraphQLAnswer(logger, req, res, answerType, requestId, unexpectedFailure, startedAt);
         },
       );
     });

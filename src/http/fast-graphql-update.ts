@@ -10,7 +10,7 @@ import type { Context } from '../graphql/context.ts';
 import { logUnexpectedErrors, maskError } from '../graphql/error-masking.ts';
 import type { UpdatePlan } from '../graphql/read-plans.ts';
 import { markKeyCounted } from './api-key-auth.ts';
-import { isRecord, type GraphQLAnswer } from './fast-path-checks.ts';
+import { type GraphQLAnswer, isRecord } from './fast-path-checks.ts';
 
 /** Where an update stands: once executed, it must never go to yoga, which would execute it again. */
 export interface UpdateStage {
@@ -37,7 +37,11 @@ function maskedPayload(result: ExecutionResult): Buffer {
 /** yoga's answer to a failure outside execution: a 500 with the masked error. */
 export const unexpectedFailure: GraphQLAnswer = {
   status: 500,
-  payload: Buffer.from(JSON.stringify({ errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] })),
+  payload: Buffer.from(
+    JSON.stringify({
+      errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    }),
+  ),
 };
 
 /**
@@ -49,11 +53,18 @@ export const unexpectedFailure: GraphQLAnswer = {
  */
 export function updateAnswerer(gateway: Gateway) {
   const { cache, guard, logger, service } = gateway;
-  return async function answerUpdate(req: IncomingMessage, plan: UpdatePlan, variables: Record<string, unknown>, keyHash: string, requestId: string, stage: UpdateStage): Promise<GraphQLAnswer | undefined> {
+  return async function answerUpdate(
+    req: IncomingMessage,
+    plan: UpdatePlan,
+    variables: Record<string, unknown>,
+    keyHash: string,
+    requestId: string,
+    stage: UpdateStage,
+  ): Promise<GraphQLAnswer | undefined> {
     const input = variables[plan.inputVariable];
-    if (!isRecord(input) || typeof input['orgId'] !== 'string') return undefined;
+    if (!isRecord(input) || typeof input.orgId !== 'string') return undefined;
     const record = cache!.peekApiKey(keyHash);
-    if (!record || record.orgId !== input['orgId'] || record.role !== 'admin') return undefined;
+    if (!record || record.orgId !== input.orgId || record.role !== 'admin') return undefined;
     if (await guard.addressThrottled(guard.clientAddress(req))) return undefined;
     const actor = actorOfKey(record, keyHash);
     // Counted once, here; yoga does not count it again if it answers after all.

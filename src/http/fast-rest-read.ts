@@ -25,7 +25,13 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
   const reuseRepresentations = !gateway.performance.disabled.has('preserialized-json');
 
   /** Resolves true once it has answered; false (before touching the response) when yoga must. */
-  async function answer(req: IncomingMessage, res: ServerResponse, orgId: string, key: string, startedAt: number): Promise<boolean> {
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    orgId: string,
+    key: string,
+    startedAt: number,
+  ): Promise<boolean> {
     const { headers } = req;
     const keyHash = hashApiKey(key.trim());
     // Unknown keys and other organisations (a 404) are yoga's to answer.
@@ -39,7 +45,11 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
     let encoding: string | undefined;
     if (!notModified) {
       encoding = negotiateEncoding(headers['accept-encoding']);
-      if (encoding === undefined || encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes) {
+      if (
+        encoding === undefined ||
+        encoding === 'identity' ||
+        representation.raw.byteLength < minimumCompressedBytes
+      ) {
         encoding = undefined;
         body = representation.raw;
       } else {
@@ -55,13 +65,13 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
     const etag = etagOf(config.version);
     const out: Record<string, string | number> = {};
     if (notModified) {
-      out['etag'] = etag;
+      out.etag = etag;
       out['cache-control'] = 'private, no-cache';
-      out['vary'] = vary;
+      out.vary = vary;
     } else {
-      out['vary'] = vary;
+      out.vary = vary;
       out['content-type'] = 'application/json; charset=utf-8';
-      out['etag'] = etag;
+      out.etag = etag;
       out['cache-control'] = 'private, no-cache';
       if (encoding) out['content-encoding'] = encoding;
       out['content-length'] = body!.byteLength;

@@ -6,6 +6,7 @@ import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import { checkPatch } from '../config/checked-patches.ts';
 import { ConfigValidationError } from '../config/errors.ts';
 import { parseLegacyPatch } from '../config/legacy.ts';
+import type { OrgConfig } from '../config/model.ts';
 import type { Gateway } from '../gateway.ts';
 import { minimumCompressedBytes, negotiateEncoding } from '../rest/encoding.ts';
 import { bodyLimitBytes } from '../rest/limits.ts';
@@ -45,7 +46,14 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
    */
   type Stage = { body: Buffer | null; failed: boolean; committed: boolean };
 
-  async function answer(req: IncomingMessage, res: ServerResponse, orgId: string, key: string, startedAt: number, stage: Stage): Promise<void> {
+  async function answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    orgId: string,
+    key: string,
+    startedAt: number,
+    stage: Stage,
+  ): Promise<void> {
     const keyHash = hashApiKey(key.trim());
     const record = cache!.peekApiKey(keyHash);
     // Unknown or uncached keys, other organisations and adviser keys are refused by yoga.
@@ -72,10 +80,15 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     // An invalid patch is refused by yoga's path, which lists every problem.
     const patch = parsed.ok ? checkPatch(parsed.patch) : null;
     if (!patch?.ok) return toYoga(req, res, body);
-    let config;
+    let config: OrgConfig;
     try {
       // The checked value, which the service knows as checked (config/checked-patches.ts).
-      ({ config } = await service.update(actor, { orgId, patch: patch.value, expectedVersion: null, door: 'rest' }));
+      ({ config } = await service.update(actor, {
+        orgId,
+        patch: patch.value,
+        expectedVersion: null,
+        door: 'rest',
+      }));
     } catch (error) {
       // Refused by a rule across settings, with nothing written: yoga's path does it again and lists the problems.
       if (error instanceof ConfigValidationError) return toYoga(req, res, body);
@@ -88,7 +101,8 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     // Headers in the order yoga's path writes them (see fast-rest-read.ts); no Origin, so no CORS.
     const representation = representationOf(config, reuseRepresentations);
     let encoding = negotiateEncoding(req.headers['accept-encoding']);
-    if (encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes) encoding = undefined;
+    if (encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes)
+      encoding = undefined;
     const bytes = encoding ? representation.encodedAs(encoding) : representation.raw;
     const out: Record<string, string | number> = {
       vary: 'accept-encoding',
@@ -131,12 +145,19 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     const stage: Stage = { body: null, failed: false, committed: false };
     answer(req, res, match[1]!, key, startedAt, stage).catch((error: unknown) => {
       if (res.headersSent) return;
-      if (!stage.failed && !stage.committed) return stage.body ? toYoga(req, res, stage.body) : void gateway(req, res);
+      if (!stage.failed && !stage.committed)
+        return stage.body ? toYoga(req, res, stage.body) : void gateway(req, res);
       // The REST door's answer to the unexpected (rest/org-config.ts), header for header.
       logger.error({ err: error }, 'unexpected error');
       const body = problemBody(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
       const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
-      res.writeHead(500, { 'content-type': 'application/problem+json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), 'x-request-id': requestId, vary: 'accept-encoding' });
+      res.writeHead(500, {
+        'content-type': 'application/problem+json',
+        'cache-control': 'no-store',
+        'content-length': Buffer.byteLength(body),
+        'x-request-id': requestId,
+        vary: 'accept-encoding',
+      });
       res.end(body);
       logAnswer(logger, requestId, 'PUT', req.url!, 500, startedAt);
     });

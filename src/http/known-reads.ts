@@ -16,7 +16,12 @@ export interface KnownRead {
    * The last answer's bytes. Valid while the cache's slot of the organisation holds the same
    * configuration object (a new version is a new object) and for a key of the same role.
    */
-  answer?: { readonly slot: Readonly<ConfigSlot>; readonly config: OrgConfig; readonly role: Role; readonly payload: Buffer };
+  answer?: {
+    readonly slot: Readonly<ConfigSlot>;
+    readonly config: OrgConfig;
+    readonly role: Role;
+    readonly payload: Buffer;
+  };
   /**
    * Set once the memory below has let it go: it is then no key's last read, and keeps no answer.
    * Its text stays reachable from a key's record until that key's next read replaces it, or the

@@ -1,9 +1,9 @@
 // A request refused before it reaches a door, answered in that door's own error format.
 import type { Logger } from '../logging.ts';
 import { problemResponse } from '../rest/problem.ts';
+import { Response } from './fetch-api.ts';
 import { requestIdOf } from './request-log.ts';
 import { pathOf } from './request-path.ts';
-import { Response } from './fetch-api.ts';
 
 /** A failure nobody expected, before any door: logged with its cause, answered 500 without details. */
 export function unexpectedFailure(request: Request, logger: Logger, error: unknown): Response {
@@ -12,7 +12,13 @@ export function unexpectedFailure(request: Request, logger: Logger, error: unkno
 }
 
 /** problem+json under /api/, a GraphQL response with a coded error elsewhere. */
-export function refusal(request: Request, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+export function refusal(
+  request: Request,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   if (pathOf(request).startsWith('/api/')) return problemResponse(status, code, message, { headers });
   return new Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
     status,

@@ -23,8 +23,19 @@ export function requestIdFrom(given: string | null | undefined): string {
 }
 
 /** The one log line of an answer. Method, path and status only: never headers (keys) nor bodies (configurations). */
-export function logAnswer(logger: Logger, requestId: string, method: string, path: string, status: number, startedAt: number): void {
-  if (logger.isLevelEnabled('info')) logger.info({ requestId, method, path, status, ms: Math.round((performance.now() - startedAt) * 10) / 10 }, 'request');
+export function logAnswer(
+  logger: Logger,
+  requestId: string,
+  method: string,
+  path: string,
+  status: number,
+  startedAt: number,
+): void {
+  if (logger.isLevelEnabled('info'))
+    logger.info(
+      { requestId, method, path, status, ms: Math.round((performance.now() - startedAt) * 10) / 10 },
+      'request',
+    );
 }
 
 export function useRequestLog(logger: Logger): Plugin {

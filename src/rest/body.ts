@@ -7,7 +7,12 @@ export type JsonBody =
 
 export async function readBodyText(request: Request, limitBytes: number): Promise<TextBody> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
-  if (declared > limitBytes) return { ok: false, reason: 'too-large', detail: `the body is ${declared} bytes; the limit is ${limitBytes}` };
+  if (declared > limitBytes)
+    return {
+      ok: false,
+      reason: 'too-large',
+      detail: `the body is ${declared} bytes; the limit is ${limitBytes}`,
+    };
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (request.body) {
@@ -20,7 +25,11 @@ export async function readBodyText(request: Request, limitBytes: number): Promis
         // Stop reading but do not cancel: cancelling resets the connection before the 413 is sent.
         // The answer closes the connection, which drops the rest of the body.
         reader.releaseLock();
-        return { ok: false, reason: 'too-large', detail: `the body exceeds the limit of ${limitBytes} bytes` };
+        return {
+          ok: false,
+          reason: 'too-large',
+          detail: `the body exceeds the limit of ${limitBytes} bytes`,
+        };
       }
       chunks.push(value);
     }
@@ -31,10 +40,19 @@ export async function readBodyText(request: Request, limitBytes: number): Promis
 export async function readJsonBody(request: Request, limitBytes: number): Promise<JsonBody> {
   const body = await readBodyText(request, limitBytes);
   if (!body.ok) return body;
-  if (body.text.trim() === '') return { ok: false, reason: 'empty', detail: 'the body is empty; send the settings to change as a JSON object' };
+  if (body.text.trim() === '')
+    return {
+      ok: false,
+      reason: 'empty',
+      detail: 'the body is empty; send the settings to change as a JSON object',
+    };
   try {
     return { ok: true, value: JSON.parse(body.text) };
   } catch (error) {
-    return { ok: false, reason: 'invalid-json', detail: `the body is not valid JSON: ${(error as Error).message}` };
+    return {
+      ok: false,
+      reason: 'invalid-json',
+      detail: `the body is not valid JSON: ${(error as Error).message}`,
+    };
   }
 }

@@ -43,7 +43,9 @@ export function negotiateEncoding(accept: string | null | undefined): string | u
   if (!accept) return undefined;
   if (negotiated.has(accept)) return negotiated.get(accept);
   const negotiator = new Negotiator({ headers: { 'accept-encoding': accept } });
-  const encoding = (negotiator.encoding as (available: string[], options: { preferred: string[] }) => string | undefined)(preferred, { preferred });
+  const encoding = (
+    negotiator.encoding as (available: string[], options: { preferred: string[] }) => string | undefined
+  )(preferred, { preferred });
   if (negotiated.size >= maxNegotiated) negotiated.clear();
   negotiated.set(accept, encoding);
   return encoding;
@@ -53,10 +55,18 @@ function negotiatedEncoding(request: Request): string | undefined {
   return negotiateEncoding(request.headers.get('accept-encoding'));
 }
 
-export function encodedResponse(request: Request, status: number, body: string | Representation, headers: Record<string, string>): Response {
+export function encodedResponse(
+  request: Request,
+  status: number,
+  body: string | Representation,
+  headers: Record<string, string>,
+): Response {
   const representation = typeof body === 'string' ? Representation.of(body) : body;
   const encoding = negotiatedEncoding(request);
-  const compress = encoding !== undefined && encoding !== 'identity' && representation.raw.byteLength >= minimumCompressedBytes;
+  const compress =
+    encoding !== undefined &&
+    encoding !== 'identity' &&
+    representation.raw.byteLength >= minimumCompressedBytes;
   const responseHeaders: Record<string, string> = { vary: 'accept-encoding', ...headers };
   if (compress) responseHeaders['content-encoding'] = encoding;
   const bytes = compress ? representation.encodedAs(encoding) : representation.raw;

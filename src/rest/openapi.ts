@@ -6,7 +6,11 @@ import { maxHistoryPage } from '../config/service.ts';
 import { bodyLimitBytes } from './limits.ts';
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  });
   return rest;
 }
 
@@ -16,7 +20,10 @@ const problem = (description: string) => ({
 });
 
 const etagHeader = {
-  ETag: { description: 'The version of the configuration, e.g. "v3"; send it back in If-None-Match or If-Match.', schema: { type: 'string' } },
+  ETag: {
+    description: 'The version of the configuration, e.g. "v3"; send it back in If-None-Match or If-Match.',
+    schema: { type: 'string' },
+  },
 };
 
 const configResponse = (description: string) => ({
@@ -26,7 +33,10 @@ const configResponse = (description: string) => ({
 });
 
 const methodNotAllowed = problem('Another method than those of this path; the Allow header lists them.');
-const rateLimited = { ...problem('Over the rate limit of the key, or of the address after unknown keys; see Retry-After.'), headers: { 'Retry-After': { schema: { type: 'integer' } } } };
+const rateLimited = {
+  ...problem('Over the rate limit of the key, or of the address after unknown keys; see Retry-After.'),
+  headers: { 'Retry-After': { schema: { type: 'integer' } } },
+};
 
 const readOperation = (summary: string) => ({
   summary,
@@ -43,11 +53,21 @@ const readOperation = (summary: string) => ({
 
 const writeOperation = (summary: string, mediaType: string) => ({
   summary,
-  description: 'Keys present are updated, keys absent stay as they are; lists are replaced whole. Admin keys only. A refused body writes nothing.',
+  description:
+    'Keys present are updated, keys absent stay as they are; lists are replaced whole. Admin keys only. A refused body writes nothing.',
   parameters: [
-    { name: 'If-Match', in: 'header', required: false, description: 'Apply only if the configuration is still at this ETag; otherwise 412.', schema: { type: 'string' } },
+    {
+      name: 'If-Match',
+      in: 'header',
+      required: false,
+      description: 'Apply only if the configuration is still at this ETag; otherwise 412.',
+      schema: { type: 'string' },
+    },
   ],
-  requestBody: { required: true, content: { [mediaType]: { schema: { $ref: '#/components/schemas/OrgConfigPatch' } } } },
+  requestBody: {
+    required: true,
+    content: { [mediaType]: { schema: { $ref: '#/components/schemas/OrgConfigPatch' } } },
+  },
   responses: {
     200: configResponse('The whole configuration as committed.'),
     400: problem('The body is empty, not JSON, or not a JSON object.'),
@@ -59,7 +79,9 @@ const writeOperation = (summary: string, mediaType: string) => ({
     413: problem(`The body is over ${bodyLimitBytes} bytes.`),
     415: problem(`The content type is not ${mediaType}.`),
     429: rateLimited,
-    422: problem('The body breaks rules: every problem is listed, with a JSON pointer to its key and a stable code.'),
+    422: problem(
+      'The body breaks rules: every problem is listed, with a JSON pointer to its key and a stable code.',
+    ),
   },
 });
 
@@ -67,11 +89,25 @@ const writeOperation = (summary: string, mediaType: string) => ({
 const historyOperation = {
   summary: 'The changes of the configuration, newest first (admin key)',
   parameters: [
-    { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: maxHistoryPage, default: 20 } },
-    { name: 'before', in: 'query', required: false, description: 'Only versions below this one: nextBefore of the previous page.', schema: { type: 'integer' } },
+    {
+      name: 'limit',
+      in: 'query',
+      required: false,
+      schema: { type: 'integer', minimum: 0, maximum: maxHistoryPage, default: 20 },
+    },
+    {
+      name: 'before',
+      in: 'query',
+      required: false,
+      description: 'Only versions below this one: nextBefore of the previous page.',
+      schema: { type: 'integer' },
+    },
   ],
   responses: {
-    200: { description: 'A page of revisions.', content: { 'application/json': { schema: { $ref: '#/components/schemas/History' } } } },
+    200: {
+      description: 'A page of revisions.',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/History' } } },
+    },
     400: problem('limit or before is not a whole number.'),
     401: problem('No API key, or an unknown one.'),
     403: problem('The key is an adviser key.'),
@@ -86,7 +122,8 @@ export const openApiDocument = {
   info: {
     title: 'Org configuration API',
     version: '1.0.0',
-    description: 'The documented REST API of the organisation configuration, served by the org-config gateway beside GraphQL.',
+    description:
+      'The documented REST API of the organisation configuration, served by the org-config gateway beside GraphQL.',
   },
   security: [{ apiKey: [] }],
   paths: {
@@ -96,7 +133,10 @@ export const openApiDocument = {
       head: readOperation('The headers of GET (ETag), without the body'),
       put: writeOperation('Update the configuration', 'application/json'),
       post: writeOperation('Update the configuration (same as PUT)', 'application/json'),
-      patch: writeOperation('Update the configuration with a JSON merge patch (RFC 7396)', 'application/merge-patch+json'),
+      patch: writeOperation(
+        'Update the configuration with a JSON merge patch (RFC 7396)',
+        'application/merge-patch+json',
+      ),
     },
     '/api/orgs/{orgId}/config/history': {
       parameters: [{ name: 'orgId', in: 'path', required: true, schema: { type: 'string' } }],
@@ -113,7 +153,10 @@ export const openApiDocument = {
         type: 'object',
         required: ['revisions', 'nextBefore'],
         properties: {
-          nextBefore: { type: ['integer', 'null'], description: 'Pass as before for the next page; null on the last page.' },
+          nextBefore: {
+            type: ['integer', 'null'],
+            description: 'Pass as before for the next page; null on the last page.',
+          },
           revisions: {
             type: 'array',
             items: {
@@ -125,7 +168,10 @@ export const openApiDocument = {
                 actor: {
                   type: 'object',
                   required: ['keyId', 'role'],
-                  properties: { keyId: { type: ['string', 'null'] }, role: { type: 'string', enum: ['admin', 'adviser', 'operator'] } },
+                  properties: {
+                    keyId: { type: ['string', 'null'] },
+                    role: { type: 'string', enum: ['admin', 'adviser', 'operator'] },
+                  },
                 },
                 door: { type: 'string', enum: ['graphql', 'rest', 'cli', 'seed'] },
                 revertedToVersion: { type: ['integer', 'null'] },
@@ -150,7 +196,11 @@ export const openApiDocument = {
           type: { type: 'string' },
           title: { type: 'string' },
           status: { type: 'integer' },
-          code: { type: 'string', description: 'Stable code of the failure, e.g. VALIDATION_FAILED, UNAUTHENTICATED, VERSION_MISMATCH.' },
+          code: {
+            type: 'string',
+            description:
+              'Stable code of the failure, e.g. VALIDATION_FAILED, UNAUTHENTICATED, VERSION_MISMATCH.',
+          },
           detail: { type: 'string' },
           problems: {
             type: 'array',

@@ -21,7 +21,12 @@ export function toRestProblem(problem: Problem): RestProblem {
 }
 
 /** The problem+json body of an answer (RFC 9457), with our stable code. */
-export function problemBody(status: number, code: string, detail: string, problems?: readonly RestProblem[]): string {
+export function problemBody(
+  status: number,
+  code: string,
+  detail: string,
+  problems?: readonly RestProblem[],
+): string {
   const body = {
     type: 'about:blank',
     title: STATUS_CODES[status] ?? 'Error',

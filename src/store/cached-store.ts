@@ -64,7 +64,11 @@ export class CachedConfigStore implements ConfigStore {
     return config;
   }
 
-  async updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined> {
+  async updateConfig(
+    orgId: string,
+    decide: UpdateDecision,
+    meta: RevisionMeta,
+  ): Promise<OrgConfig | undefined> {
     const config = await this.inner.updateConfig(orgId, decide, meta);
     if (config) this.remember(config);
     return config;
@@ -115,7 +119,10 @@ export class CachedConfigStore implements ConfigStore {
   listApiKeys(orgId: string): Promise<ApiKeyRecord[]> {
     return this.inner.listApiKeys(orgId);
   }
-  listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
+  listRevisions(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number },
+  ): Promise<Revision[]> {
     return this.inner.listRevisions(orgId, options);
   }
   getRevision(orgId: string, version: number): Promise<Revision | undefined> {
@@ -139,7 +146,13 @@ export class CachedConfigStore implements ConfigStore {
 }
 
 /** Every field of a key's record, so that one added to ApiKeyRecord cannot be left out of sameKey (the compiler says so). */
-const keyFields = { id: true, orgId: true, role: true, createdAt: true, revokedAt: true } as const satisfies Record<keyof ApiKeyRecord, true>;
+const keyFields = {
+  id: true,
+  orgId: true,
+  role: true,
+  createdAt: true,
+  revokedAt: true,
+} as const satisfies Record<keyof ApiKeyRecord, true>;
 
 /** The same live key, as read at two times (its dates compared by time). */
 function sameKey(a: ApiKeyRecord, b: ApiKeyRecord): boolean {

@@ -31,7 +31,9 @@ export interface OrgSummary {
  * Decides, inside the store's write transaction, what the new settings are and what changed.
  * Answer null to write nothing; throw to abort the transaction (nothing is written).
  */
-export type UpdateDecision = (current: OrgConfig) => { settings: OrgConfigSettings; changes: SettingChange[] } | null;
+export type UpdateDecision = (
+  current: OrgConfig,
+) => { settings: OrgConfigSettings; changes: SettingChange[] } | null;
 
 export interface ConfigStore {
   /** Creates an organisation at version 1, with its first revision; throws OrgExistsError when the id is taken. */
@@ -46,7 +48,10 @@ export interface ConfigStore {
   updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined>;
 
   /** An organisation's revisions, newest first, below `beforeVersion` when given. */
-  listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]>;
+  listRevisions(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number },
+  ): Promise<Revision[]>;
   getRevision(orgId: string, version: number): Promise<Revision | undefined>;
   /** An organisation's revisions with a version above `version`, oldest first, at most `limit`. */
   revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]>;

@@ -3,6 +3,7 @@ import type { Revision } from '../config/revision.ts';
 import type { PostgresConfigStore } from './postgres/postgres-store.ts';
 
 export { TargetNotEmptyError } from './postgres/postgres-store.ts';
+
 import type { SqliteConfigStore } from './sqlite/sqlite-store.ts';
 
 const pageSize = 1_000;
@@ -21,7 +22,10 @@ async function* revisionPages(from: SqliteConfigStore): AsyncIterable<Revision[]
  * Every organisation, API key (by hash: the keys in use keep working) and revision, in one
  * transaction: a failed copy leaves the target empty. Refuses a target that holds anything.
  */
-export async function copySqliteToPostgres(from: SqliteConfigStore, to: PostgresConfigStore): Promise<{ orgs: number; keys: number; revisions: number }> {
+export async function copySqliteToPostgres(
+  from: SqliteConfigStore,
+  to: PostgresConfigStore,
+): Promise<{ orgs: number; keys: number; revisions: number }> {
   // One snapshot of the source, so an org and its revisions agree even if something still writes to it.
   return from.readConsistently(async () => {
     const orgs = await from.allOrgs();

@@ -12,7 +12,9 @@ const shipped = new Map<'sqlite' | 'postgres', number>();
 function migrationCount(dialect: 'sqlite' | 'postgres'): number {
   let count = shipped.get(dialect);
   if (count === undefined) {
-    const journal = JSON.parse(readFileSync(`${migrationsFolder(dialect)}/meta/_journal.json`, 'utf8')) as { entries: unknown[] };
+    const journal = JSON.parse(readFileSync(`${migrationsFolder(dialect)}/meta/_journal.json`, 'utf8')) as {
+      entries: unknown[];
+    };
     shipped.set(dialect, (count = journal.entries.length));
   }
   return count;

@@ -1,6 +1,6 @@
 // Rows to domain objects and back, for both SQL stores: their tables have the same columns, keyed alike.
 import { getPath, setPath } from '../config/catalogue.ts';
-import { settingsLeaves, type OrgConfig, type OrgConfigSettings } from '../config/model.ts';
+import { type OrgConfig, type OrgConfigSettings, settingsLeaves } from '../config/model.ts';
 import type { SettingChange } from '../config/patch.ts';
 import type { Revision, RevisionMeta } from '../config/revision.ts';
 import type { ApiKeyRecord, Role } from './config-store.ts';
@@ -11,16 +11,28 @@ export type OrgConfigRow = { orgId: string; version: number; updatedAt: Date } &
 export function rowToConfig(row: OrgConfigRow): OrgConfig {
   const settings: Record<string, unknown> = {};
   for (const { path, setting } of settingsLeaves) setPath(settings, path, row[setting.legacyKey]);
-  return { orgId: row.orgId, version: row.version, updatedAt: row.updatedAt, settings: settings as OrgConfigSettings };
+  return {
+    orgId: row.orgId,
+    version: row.version,
+    updatedAt: row.updatedAt,
+    settings: settings as OrgConfigSettings,
+  };
 }
 
 export function settingsToColumns(settings: OrgConfigSettings): Record<string, unknown> {
-  return Object.fromEntries(settingsLeaves.map(({ path, setting }) => [setting.legacyKey, getPath(settings, path)]));
+  return Object.fromEntries(
+    settingsLeaves.map(({ path, setting }) => [setting.legacyKey, getPath(settings, path)]),
+  );
 }
 
 /** Every setting changed from nothing: the changes of an organisation's first revision. */
 export function creationChanges(settings: OrgConfigSettings): SettingChange[] {
-  return settingsLeaves.map(({ path, setting }) => ({ path: path.join('.'), legacyKey: setting.legacyKey, before: null, after: getPath(settings, path) }));
+  return settingsLeaves.map(({ path, setting }) => ({
+    path: path.join('.'),
+    legacyKey: setting.legacyKey,
+    before: null,
+    after: getPath(settings, path),
+  }));
 }
 
 export interface RevisionRow {
@@ -50,7 +62,11 @@ export function rowToRevision(row: RevisionRow): Revision {
   };
 }
 
-export function revisionRow(config: OrgConfig, changes: readonly SettingChange[], meta: RevisionMeta): Omit<RevisionRow, 'seq'> {
+export function revisionRow(
+  config: OrgConfig,
+  changes: readonly SettingChange[],
+  meta: RevisionMeta,
+): Omit<RevisionRow, 'seq'> {
   return {
     orgId: config.orgId,
     version: config.version,
@@ -63,7 +79,6 @@ export function revisionRow(config: OrgConfig, changes: readonly SettingChange[]
     settings: config.settings,
   };
 }
-
 
 export interface ApiKeyRow {
   id: string;

@@ -33,7 +33,13 @@ async function embeddedDatabase() {
   const service = new ConfigService(store);
   await service.createOrg(operator, 'demo', exampleSettings());
   await service.createOrg(operator, 'other');
-  for (const color of ['#400001', '#400002', '#400003']) await service.update(operator, { orgId: 'demo', patch: { branding: { color } }, expectedVersion: null, door: 'cli' });
+  for (const color of ['#400001', '#400002', '#400003'])
+    await service.update(operator, {
+      orgId: 'demo',
+      patch: { branding: { color } },
+      expectedVersion: null,
+      door: 'cli',
+    });
   const live = await createApiKey(store, 'demo', 'admin');
   const revoked = await createApiKey(store, 'other', 'adviser');
   await store.revokeApiKey(revoked.record.id);
@@ -47,19 +53,30 @@ describe('copy --from file:PATH', () => {
     cleanups.push(() => target.drop());
 
     const copied = await cli({ DATABASE_URL: target.url }, 'copy', '--from', `file:${embedded.path}`);
-    expect(copied).toMatchObject({ code: 0, stdout: 'copied 2 organisation(s), 2 key(s) and 5 revision(s) into PostgreSQL' });
+    expect(copied).toMatchObject({
+      code: 0,
+      stdout: 'copied 2 organisation(s), 2 key(s) and 5 revision(s) into PostgreSQL',
+    });
 
     const store = await openPostgresStore(target.url);
     cleanups.push(() => store.close());
-    for (const orgId of ['demo', 'other']) expect(await store.getConfig(orgId)).toEqual(await embedded.store.getConfig(orgId));
+    for (const orgId of ['demo', 'other'])
+      expect(await store.getConfig(orgId)).toEqual(await embedded.store.getConfig(orgId));
     expect(await store.listOrgs()).toEqual(await embedded.store.listOrgs());
     const strip = ({ seq: _seq, ...revision }: { seq: number }) => revision;
-    expect((await store.revisionsAfter(0, 100)).map(strip)).toEqual((await embedded.store.revisionsAfter(0, 100)).map(strip));
+    expect((await store.revisionsAfter(0, 100)).map(strip)).toEqual(
+      (await embedded.store.revisionsAfter(0, 100)).map(strip),
+    );
     expect(await store.listApiKeys('other')).toEqual(await embedded.store.listApiKeys('other'));
     expect(await authenticate(store, embedded.liveKey)).toMatchObject({ orgId: 'demo', role: 'admin' });
     expect(await authenticate(store, embedded.revokedKey)).toBeNull();
     // The copy goes on where the embedded database stopped.
-    const next = await new ConfigService(store).update(operator, { orgId: 'demo', patch: { branding: { color: '#400004' } }, expectedVersion: 4, door: 'cli' });
+    const next = await new ConfigService(store).update(operator, {
+      orgId: 'demo',
+      patch: { branding: { color: '#400004' } },
+      expectedVersion: 4,
+      door: 'cli',
+    });
     expect(next.config.version).toBe(5);
     await embedded.store.close();
   });
@@ -79,12 +96,26 @@ describe('copy --from file:PATH', () => {
   it('says what is wrong with its arguments', async () => {
     const target = await createPostgresSchema();
     cleanups.push(() => target.drop());
-    expect(await cli({ DATABASE_URL: target.url }, 'copy')).toMatchObject({ code: 2, stderr: expect.stringContaining('--from is required') });
-    expect(await cli({ DATABASE_URL: target.url }, 'copy', '--from', 'file:/nowhere/at/all.db')).toMatchObject({ code: 2, stderr: expect.stringContaining('no SQLite database') });
-    expect(await cli({ DATABASE_URL: target.url }, 'copy', '--from', 'postgres://elsewhere/db')).toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be file:PATH') });
+    expect(await cli({ DATABASE_URL: target.url }, 'copy')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--from is required'),
+    });
+    expect(
+      await cli({ DATABASE_URL: target.url }, 'copy', '--from', 'file:/nowhere/at/all.db'),
+    ).toMatchObject({ code: 2, stderr: expect.stringContaining('no SQLite database') });
+    expect(
+      await cli({ DATABASE_URL: target.url }, 'copy', '--from', 'postgres://elsewhere/db'),
+    ).toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be file:PATH') });
     const dir = tempDir();
     cleanups.push(() => dir.remove());
-    expect(await cli({ DATABASE_URL: `file:${join(dir.path, 'x.db')}` }, 'copy', '--from', `file:${join(dir.path, 'x.db')}`)).toMatchObject({
+    expect(
+      await cli(
+        { DATABASE_URL: `file:${join(dir.path, 'x.db')}` },
+        'copy',
+        '--from',
+        `file:${join(dir.path, 'x.db')}`,
+      ),
+    ).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('copy writes into PostgreSQL'),
     });
@@ -102,7 +133,7 @@ describe('migrations', () => {
 });
 
 describe('long database and schema names', () => {
-  it('still take writes: the notification channel stays within PostgreSQL\'s 63 bytes', async () => {
+  it("still take writes: the notification channel stays within PostgreSQL's 63 bytes", async () => {
     const long = `org_config_test_${process.pid}_${'x'.repeat(40)}`.slice(0, 63);
     const base = new URL(testPostgresUrl);
     const admin = new pg.Client({ connectionString: testPostgresUrl });
@@ -117,7 +148,12 @@ describe('long database and schema names', () => {
     cleanups.push(() => store.close());
     const service = new ConfigService(store);
     await service.createOrg(operator, 'demo', exampleSettings());
-    const { config } = await service.update(operator, { orgId: 'demo', patch: { branding: { color: '#500001' } }, expectedVersion: 1, door: 'cli' });
+    const { config } = await service.update(operator, {
+      orgId: 'demo',
+      patch: { branding: { color: '#500001' } },
+      expectedVersion: 1,
+      door: 'cli',
+    });
     expect(config.version).toBe(2);
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sseSubscribe } from '../helpers.ts';
 import { testPostgresUrl, testRedisUrl } from '../support/databases.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { createSharedDatabase, restPut, startReplica, type SharedDatabase } from './replica-helpers.ts';
+import { createSharedDatabase, restPut, type SharedDatabase, startReplica } from './replica-helpers.ts';
 
 const CHANGED = `subscription { orgConfigChanged(orgId: "demo", fields: ["branding.color"], sinceVersion: 1) { version config { branding { color } } } }`;
 
@@ -38,18 +38,29 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setUp(redis: boolean): Promise<{ database: SharedDatabase; postgres: TcpProxy; redisRelay: TcpProxy | null; watched: string; writer: string }> {
+async function setUp(redis: boolean): Promise<{
+  database: SharedDatabase;
+  postgres: TcpProxy;
+  redisRelay: TcpProxy | null;
+  watched: string;
+  writer: string;
+}> {
   const database = await createSharedDatabase();
   cleanups.push(() => database.drop());
   const pgUrl = new URL(testPostgresUrl);
   const postgres = await startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
   cleanups.push(() => postgres.close());
   const redisTarget = new URL(testRedisUrl);
-  const redisRelay = redis ? await startTcpProxy({ host: redisTarget.hostname, port: Number(redisTarget.port || 6379) }) : null;
+  const redisRelay = redis
+    ? await startTcpProxy({ host: redisTarget.hostname, port: Number(redisTarget.port || 6379) })
+    : null;
   if (redisRelay) cleanups.push(() => redisRelay.close());
   const [watched, writer] = await Promise.all([
     // The replica under test reaches both servers through the relays...
-    startReplica(children, { DATABASE_URL: through(database.url, postgres.port), ...(redisRelay ? { REDIS_URL: through(testRedisUrl, redisRelay.port) } : {}) }),
+    startReplica(children, {
+      DATABASE_URL: through(database.url, postgres.port),
+      ...(redisRelay ? { REDIS_URL: through(testRedisUrl, redisRelay.port) } : {}),
+    }),
     // ...and the one that writes meanwhile reaches them directly.
     startReplica(children, { DATABASE_URL: database.url, ...(redis ? { REDIS_URL: testRedisUrl } : {}) }),
   ]);
@@ -71,36 +82,45 @@ describe.each([
 
     postgres.cut();
     await untilReady(watched, 503);
-    for (const color of ['#200003', '#200004', '#200005']) expect((await restPut(writer, database.keys.admin, { color })).status).toBe(200);
+    for (const color of ['#200003', '#200004', '#200005'])
+      expect((await restPut(writer, database.keys.admin, { color })).status).toBe(200);
     postgres.restore();
     await untilReady(watched, 200);
 
     const resumed = [];
-    for (let index = 0; index < 3; index++) resumed.push(JSON.parse((await sse.next(10_000)).data).data.orgConfigChanged);
+    for (let index = 0; index < 3; index++)
+      resumed.push(JSON.parse((await sse.next(10_000)).data).data.orgConfigChanged);
     expect(resumed.map((event) => [event.version, event.config.branding.color])).toEqual([
       [3, '#200003'],
       [4, '#200004'],
       [5, '#200005'],
     ]);
-    const read = await fetch(`${watched}/api/orgs/demo/config`, { headers: { 'x-api-key': database.keys.adviser } });
+    const read = await fetch(`${watched}/api/orgs/demo/config`, {
+      headers: { 'x-api-key': database.keys.adviser },
+    });
     expect(read.headers.get('etag')).toBe('"v5"');
   });
 
-  it.runIf(redis)('is not ready without Redis, ready again when it returns, and its subscriber gets what was written meanwhile, in order', async () => {
-    const { database, redisRelay, watched, writer } = await setUp(redis);
-    const sse = await sseSubscribe(watched, CHANGED, {}, { 'x-api-key': database.keys.adviser });
-    cleanups.push(async () => sse.close());
-    expect((await restPut(writer, database.keys.admin, { color: '#300002' })).status).toBe(200);
-    expect(JSON.parse((await sse.next(10_000)).data).data.orgConfigChanged.version).toBe(2);
+  it.runIf(redis)(
+    'is not ready without Redis, ready again when it returns, and its subscriber gets what was written meanwhile, in order',
+    async () => {
+      const { database, redisRelay, watched, writer } = await setUp(redis);
+      const sse = await sseSubscribe(watched, CHANGED, {}, { 'x-api-key': database.keys.adviser });
+      cleanups.push(async () => sse.close());
+      expect((await restPut(writer, database.keys.admin, { color: '#300002' })).status).toBe(200);
+      expect(JSON.parse((await sse.next(10_000)).data).data.orgConfigChanged.version).toBe(2);
 
-    redisRelay!.cut();
-    await untilReady(watched, 503);
-    for (const color of ['#300003', '#300004']) expect((await restPut(writer, database.keys.admin, { color })).status).toBe(200);
-    redisRelay!.restore();
-    await untilReady(watched, 200);
+      redisRelay!.cut();
+      await untilReady(watched, 503);
+      for (const color of ['#300003', '#300004'])
+        expect((await restPut(writer, database.keys.admin, { color })).status).toBe(200);
+      redisRelay!.restore();
+      await untilReady(watched, 200);
 
-    const resumed = [];
-    for (let index = 0; index < 2; index++) resumed.push(JSON.parse((await sse.next(10_000)).data).data.orgConfigChanged.version);
-    expect(resumed).toEqual([3, 4]);
-  });
+      const resumed = [];
+      for (let index = 0; index < 2; index++)
+        resumed.push(JSON.parse((await sse.next(10_000)).data).data.orgConfigChanged.version);
+      expect(resumed).toEqual([3, 4]);
+    },
+  );
 });

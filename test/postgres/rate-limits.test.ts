@@ -1,11 +1,12 @@
 // With Redis, replicas count rate limits together; while Redis is away, each counts for itself.
-import { Redis } from 'ioredis';
+
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/auth/actor.ts';
+import { openBackend } from '../../src/backend.ts';
 import { RequestGuard } from '../../src/http/api-key-auth.ts';
 import type { ConfigStore } from '../../src/store/config-store.ts';
-import { openBackend } from '../../src/backend.ts';
 import { createPostgresSchema, testRedisUrl } from '../support/databases.ts';
 
 const clients: Redis[] = [];
@@ -14,7 +15,11 @@ afterEach(() => {
 });
 
 function redisClient(url: string): Redis {
-  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   clients.push(client);
   return client;
@@ -22,10 +27,21 @@ function redisClient(url: string): Redis {
 
 /** A replica's guard: the rate limits as each gateway process builds them (no store needed to count). */
 function replicaGuard(client: Redis, prefix: string): RequestGuard {
-  return new RequestGuard({ store: {} as ConfigStore, limits: { perKeyPerMinute: 5, failedAuthPerMinute: 5 }, trustProxy: false, shared: { client, prefix } });
+  return new RequestGuard({
+    store: {} as ConfigStore,
+    limits: { perKeyPerMinute: 5, failedAuthPerMinute: 5 },
+    trustProxy: false,
+    shared: { client, prefix },
+  });
 }
 
-const actor: Actor = { kind: 'apiKey', keyId: `key_${randomUUID().slice(0, 12)}`, keyHash: 'unused', orgId: 'demo', role: 'admin' };
+const actor: Actor = {
+  kind: 'apiKey',
+  keyId: `key_${randomUUID().slice(0, 12)}`,
+  keyHash: 'unused',
+  orgId: 'demo',
+  role: 'admin',
+};
 
 describe('rate limits with Redis', () => {
   it('are counted across replicas: a key gets its limit once, not once per replica', async () => {
@@ -34,7 +50,8 @@ describe('rate limits with Redis', () => {
     await new Promise((resolve) => client.once('ready', resolve));
     const [first, second] = [replicaGuard(client, prefix), replicaGuard(redisClient(testRedisUrl), prefix)];
     await new Promise((resolve) => clients[1]!.once('ready', resolve));
-    for (const guard of [first, first, first, second, second]) expect(await guard.keyThrottled(actor)).toBeNull();
+    for (const guard of [first, first, first, second, second])
+      expect(await guard.keyThrottled(actor)).toBeNull();
     expect(await second.keyThrottled(actor)).toMatchObject({ reason: 'too many requests with this API key' });
     expect(await first.keyThrottled(actor)).toMatchObject({ reason: 'too many requests with this API key' });
   });
@@ -52,7 +69,10 @@ describe('RATE_LIMITS_IN_REDIS', () => {
     const { url, drop } = await createPostgresSchema();
     try {
       for (const rateLimitsInRedis of [true, false]) {
-        const backend = await openBackend({ databaseUrl: url, redisUrl: testRedisUrl, rateLimitsInRedis }, { onError: () => undefined });
+        const backend = await openBackend(
+          { databaseUrl: url, redisUrl: testRedisUrl, rateLimitsInRedis },
+          { onError: () => undefined },
+        );
         expect(backend.sharedRateLimits !== undefined).toBe(rateLimitsInRedis);
         await backend.close();
       }

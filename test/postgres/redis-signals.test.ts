@@ -1,6 +1,7 @@
 // Commit signals through Redis: a replica that starts while Redis is away subscribes once it is back.
-import { Redis } from 'ioredis';
+
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommitSignal } from '../../src/events/commit-signals.ts';
 import { RedisSignals } from '../../src/events/redis-signals.ts';

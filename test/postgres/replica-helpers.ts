@@ -20,7 +20,10 @@ export async function createSharedDatabase(): Promise<SharedDatabase> {
   const store = await openPostgresStore(url);
   try {
     await new ConfigService(store).createOrg(operator, 'demo', exampleSettings());
-    const keys = { admin: (await createApiKey(store, 'demo', 'admin')).key, adviser: (await createApiKey(store, 'demo', 'adviser')).key };
+    const keys = {
+      admin: (await createApiKey(store, 'demo', 'admin')).key,
+      adviser: (await createApiKey(store, 'demo', 'adviser')).key,
+    };
     return { url, keys, drop };
   } finally {
     await store.close();
@@ -31,12 +34,33 @@ export async function createSharedDatabase(): Promise<SharedDatabase> {
  * Starts a replica: the real gateway process (`npm start`'s command) on DATABASE_URL and, if given,
  * REDIS_URL. Its catch-up read is an hour apart, so what arrives was carried by NOTIFY or Redis.
  */
-export async function startReplica(children: ChildProcess[], env: { DATABASE_URL: string; REDIS_URL?: string }): Promise<string> {
-  const { baseUrl } = await startGatewayProcess({ SEED_DEMO: 'false', LOG_LEVEL: 'error', CHANGE_FEED_CATCH_UP_MS: '3600000', SHUTDOWN_TIMEOUT_MS: '1000', ...env }, children);
+export async function startReplica(
+  children: ChildProcess[],
+  env: { DATABASE_URL: string; REDIS_URL?: string },
+): Promise<string> {
+  const { baseUrl } = await startGatewayProcess(
+    {
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'error',
+      CHANGE_FEED_CATCH_UP_MS: '3600000',
+      SHUTDOWN_TIMEOUT_MS: '1000',
+      ...env,
+    },
+    children,
+  );
   return baseUrl;
 }
 
 /** PUTs legacy settings through a replica's REST door; answers the version written. */
-export async function restPut(baseUrl: string, key: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${baseUrl}/api/orgs/demo/config`, { method: 'PUT', headers: { 'x-api-key': key, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+export async function restPut(
+  baseUrl: string,
+  key: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${baseUrl}/api/orgs/demo/config`, {
+    method: 'PUT',
+    headers: { 'x-api-key': key, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }

@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { operator } from '../../src/auth/actor.ts';
 import { openBackend } from '../../src/backend.ts';
-import { ConfigService } from '../../src/config/service.ts';
 import type { Revision } from '../../src/config/revision.ts';
+import { ConfigService } from '../../src/config/service.ts';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { until } from '../helpers.ts';
 import { createPostgresSchema } from '../support/databases.ts';
@@ -18,7 +18,10 @@ describe('the revision log on PostgreSQL', () => {
   it('hands a change feed every revision of concurrent writers in other pools exactly once, each org in version order', async () => {
     const database = await createPostgresSchema();
     cleanups.push(() => database.drop());
-    const watcher = await openBackend({ databaseUrl: database.url, changeFeedCatchUpMs: 3_600_000 }, { onError: (error) => console.error(error) });
+    const watcher = await openBackend(
+      { databaseUrl: database.url, changeFeedCatchUpMs: 3_600_000 },
+      { onError: (error) => console.error(error) },
+    );
     cleanups.push(() => watcher.close());
     const seen: Revision[] = [];
     watcher.events.watchAll((revision) => seen.push(revision));
@@ -32,7 +35,12 @@ describe('the revision log on PostgreSQL', () => {
       writers.map((store, w) =>
         Promise.all(
           Array.from({ length: perWriter }, (_, i) =>
-            new ConfigService(store).update(operator, { orgId: orgs[(w + i) % orgs.length]!, patch: { branding: { color: `#${(w * perWriter + i).toString(16).padStart(6, '0')}` } }, expectedVersion: null, door: 'cli' }),
+            new ConfigService(store).update(operator, {
+              orgId: orgs[(w + i) % orgs.length]!,
+              patch: { branding: { color: `#${(w * perWriter + i).toString(16).padStart(6, '0')}` } },
+              expectedVersion: null,
+              door: 'cli',
+            }),
           ),
         ),
       ),
@@ -44,7 +52,9 @@ describe('the revision log on PostgreSQL', () => {
     const seqs = seen.map((revision) => revision.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     for (const orgId of orgs) {
-      const versions = seen.filter((revision) => revision.orgId === orgId).map((revision) => revision.version);
+      const versions = seen
+        .filter((revision) => revision.orgId === orgId)
+        .map((revision) => revision.version);
       expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i + 1));
     }
   });

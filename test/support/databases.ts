@@ -8,7 +8,8 @@ import pg from 'pg';
 
 export type TestStoreKind = 'sqlite' | 'postgres';
 
-export const testStoreKind: TestStoreKind = process.env.ORG_CONFIG_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+export const testStoreKind: TestStoreKind =
+  process.env.ORG_CONFIG_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 export const onPostgres = testStoreKind === 'postgres';
 
 /** The PostgreSQL server of the suites (the one of this machine unless TEST_POSTGRES_URL says otherwise). */
@@ -32,7 +33,11 @@ export function urlWithSchema(baseUrl: string, schema: string): string {
 
 let counter = 0;
 
-export async function createPostgresSchema(): Promise<{ url: string; schema: string; drop: () => Promise<void> }> {
+export async function createPostgresSchema(): Promise<{
+  url: string;
+  schema: string;
+  drop: () => Promise<void>;
+}> {
   const schema = `org_config_test_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: testPostgresUrl });
   await admin.connect();
@@ -81,7 +86,10 @@ export async function createTestDatabase(kind: TestStoreKind = testStoreKind): P
       const { default: Database } = await import('better-sqlite3');
       const db = new Database(path, { readonly: true });
       try {
-        return db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`).all() as Record<string, unknown>[];
+        return db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`).all() as Record<
+          string,
+          unknown
+        >[];
       } finally {
         db.close();
       }

@@ -16,10 +16,13 @@ export default async function dropStaleSchemas(): Promise<void> {
   const client = new pg.Client({ connectionString: testPostgresUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ name: string }>(`SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'org_config_test_%'`);
+    const { rows } = await client.query<{ name: string }>(
+      `SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'org_config_test_%'`,
+    );
     for (const { name } of rows) {
       const pid = Number(/^org_config_test_(\d+)_/.exec(name)?.[1]);
-      if (pid && !running(pid)) await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(name)} CASCADE`);
+      if (pid && !running(pid))
+        await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(name)} CASCADE`);
     }
   } finally {
     await client.end();

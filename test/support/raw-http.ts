@@ -12,7 +12,13 @@ export interface RawAnswer {
   body: Buffer;
 }
 
-export function sendRaw(baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawAnswer> {
+export function sendRaw(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${baseUrl}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -20,7 +26,8 @@ export function sendRaw(baseUrl: string, method: string, path: string, headers: 
       res.on('end', () => {
         const pairs: [string, string][] = [];
         for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          if (res.rawHeaders[i]!.toLowerCase() !== 'date') pairs.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
+          if (res.rawHeaders[i]!.toLowerCase() !== 'date')
+            pairs.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
         }
         resolve({ status: res.statusCode!, headers: pairs, body: Buffer.concat(chunks) });
       });
@@ -73,22 +80,45 @@ export async function servedBothWays(gateway: Gateway) {
 export async function writeRefusedBothWays(
   prepare: (baseUrl: string, gateway: TestGateway) => Promise<unknown>,
   send: (baseUrl: string, gateway: TestGateway) => Promise<RawAnswer>,
-): Promise<{ viaYoga: RawAnswer; viaFast: RawAnswer; fellThrough: boolean; unexpectedLogged: [number, number] }> {
+): Promise<{
+  viaYoga: RawAnswer;
+  viaFast: RawAnswer;
+  fellThrough: boolean;
+  unexpectedLogged: [number, number];
+}> {
   const logs: Record<string, unknown>[][] = [[], []];
-  const gateways = await Promise.all(logs.map((lines) => createTestGateway({ logger: createLogger('error', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) })));
+  const gateways = await Promise.all(
+    logs.map((lines) =>
+      createTestGateway({
+        logger: createLogger('error', {
+          write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+        }),
+      }),
+    ),
+  );
   const countedFast = countingYogaCalls(gateways[1]!.gateway);
-  const servers = [await listen(gateways[0]!.gateway, { fastPaths: false }), await listen(countedFast.gateway)];
+  const servers = [
+    await listen(gateways[0]!.gateway, { fastPaths: false }),
+    await listen(countedFast.gateway),
+  ];
   try {
     const answers: RawAnswer[] = [];
     let callsBefore = 0;
     for (const [index, gateway] of gateways.entries()) {
       await prepare(servers[index]!.baseUrl, gateway);
-      (gateway.store as unknown as { sqlite: { pragma(statement: string): unknown } }).sqlite.pragma('query_only = ON');
+      (gateway.store as unknown as { sqlite: { pragma(statement: string): unknown } }).sqlite.pragma(
+        'query_only = ON',
+      );
       callsBefore = countedFast.calls();
       answers.push(await send(servers[index]!.baseUrl, gateway));
     }
-    const unexpected = logs.map((lines) => lines.filter((line) => line['msg'] === 'unexpected error').length);
-    return { viaYoga: answers[0]!, viaFast: answers[1]!, fellThrough: countedFast.calls() > callsBefore, unexpectedLogged: [unexpected[0]!, unexpected[1]!] };
+    const unexpected = logs.map((lines) => lines.filter((line) => line.msg === 'unexpected error').length);
+    return {
+      viaYoga: answers[0]!,
+      viaFast: answers[1]!,
+      fellThrough: countedFast.calls() > callsBefore,
+      unexpectedLogged: [unexpected[0]!, unexpected[1]!],
+    };
   } finally {
     for (const server of servers) await server.close();
     for (const gateway of gateways) await gateway.close();

@@ -28,7 +28,11 @@ function redisAnswers(): Promise<string | null> {
     socket.once('error', (error) => fail(error.message));
     socket.once('data', (data) => {
       socket.destroy();
-      resolve(data.toString().startsWith('+PONG') ? null : `Redis at ${testRedisUrl}: answered ${JSON.stringify(data.toString().trim())}`);
+      resolve(
+        data.toString().startsWith('+PONG')
+          ? null
+          : `Redis at ${testRedisUrl}: answered ${JSON.stringify(data.toString().trim())}`,
+      );
     });
     socket.connect(Number(url.port || 6379), url.hostname, () => socket.write('PING\r\n'));
   });

@@ -1,6 +1,6 @@
 // A TCP relay between one gateway process and a shared server: cutting it takes the server away
 // from that process alone, while the server goes on serving everyone else.
-import { createServer, Socket, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer, Socket } from 'node:net';
 
 export interface TcpProxy {
   readonly port: number;

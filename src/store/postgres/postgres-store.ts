@@ -1,16 +1,32 @@
 // The shared store for many replicas: PostgreSQL through node-postgres and drizzle, migrated when opened.
-import { and, asc, desc, eq, gt, isNull, lt, sql, type SQL } from 'drizzle-orm';
+
+import { createHash } from 'node:crypto';
+import { and, asc, desc, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { OrgExistsError } from '../../config/errors.ts';
 import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
 import type { SettingChange } from '../../config/patch.ts';
 import { configAt, type Revision, type RevisionMeta } from '../../config/revision.ts';
-import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
+import type {
+  ApiKeyRecord,
+  ConfigStore,
+  OrgSummary,
+  Role,
+  StoredApiKey,
+  UpdateDecision,
+} from '../config-store.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
-import { creationChanges, revisionRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
+import {
+  creationChanges,
+  type OrgConfigRow,
+  revisionRow,
+  rowToApiKey,
+  rowToConfig,
+  rowToRevision,
+  settingsToColumns,
+} from '../rows.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
 /** Advisory lock namespaces (the first key of pg_advisory_lock's two), the second key being the schema's hash. */
@@ -46,7 +62,9 @@ function revisionValue(row: ReturnType<typeof revisionRow>, column: keyof typeof
 
 export class TargetNotEmptyError extends Error {
   constructor() {
-    super('the PostgreSQL database already holds organisations, keys or revisions; a copy goes only into an empty one');
+    super(
+      'the PostgreSQL database already holds organisations, keys or revisions; a copy goes only into an empty one',
+    );
   }
 }
 
@@ -102,14 +120,23 @@ export class PostgresConfigStore implements ConfigStore {
    * READ COMMITTED with the org's row locked (FOR UPDATE): writers of one org, whichever replica
    * they run in, take turns, and each decides on the version the previous one wrote.
    */
-  async updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined> {
+  async updateConfig(
+    orgId: string,
+    decide: UpdateDecision,
+    meta: RevisionMeta,
+  ): Promise<OrgConfig | undefined> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId)).for('update');
       if (!row) return undefined;
       const current = rowToConfig(row as OrgConfigRow);
       const next = decide(current);
       if (next === null) return current;
-      const config: OrgConfig = { orgId, version: current.version + 1, updatedAt: new Date(), settings: next.settings };
+      const config: OrgConfig = {
+        orgId,
+        version: current.version + 1,
+        updatedAt: new Date(),
+        settings: next.settings,
+      };
       await tx
         .update(orgConfigs)
         .set({ ...settingsToColumns(config.settings), version: config.version, updatedAt: config.updatedAt })
@@ -127,20 +154,34 @@ export class PostgresConfigStore implements ConfigStore {
    * last one seen" cannot skip a revision that commits late. The NOTIFY is delivered at commit and
    * carries only the position: a payload of 8000 bytes or more would fail the write.
    */
-  private async appendRevision(tx: Transaction, config: OrgConfig, changes: readonly SettingChange[], meta: RevisionMeta): Promise<void> {
+  private async appendRevision(
+    tx: Transaction,
+    config: OrgConfig,
+    changes: readonly SettingChange[],
+    meta: RevisionMeta,
+  ): Promise<void> {
     const row = revisionRow(config, changes, meta);
     // The insert takes its row from the lock's, so the lock is held before nextval() runs.
     await tx.execute(sql`
       with locked as (select pg_advisory_xact_lock(${lockNamespace.revisionLog}, hashtext(current_schema()))),
       inserted as (
-        insert into ${revisions} (${sql.join(revisionColumns.map((column) => sql.identifier(revisions[column].name)), sql`, `)})
-        select ${sql.join(revisionColumns.map((column) => revisionValue(row, column)), sql`, `)} from locked
+        insert into ${revisions} (${sql.join(
+          revisionColumns.map((column) => sql.identifier(revisions[column].name)),
+          sql`, `,
+        )})
+        select ${sql.join(
+          revisionColumns.map((column) => revisionValue(row, column)),
+          sql`, `,
+        )} from locked
         returning ${revisions.seq}
       )
       select pg_notify(${this.channel}, seq::text) from inserted`);
   }
 
-  async listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
+  async listRevisions(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number },
+  ): Promise<Revision[]> {
     const before = options.beforeVersion == null ? undefined : lt(revisions.version, options.beforeVersion);
     const rows = await this.db
       .select()
@@ -170,7 +211,12 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
-    const rows = await this.db.select().from(revisions).where(gt(revisions.seq, seq)).orderBy(asc(revisions.seq)).limit(limit);
+    const rows = await this.db
+      .select()
+      .from(revisions)
+      .where(gt(revisions.seq, seq))
+      .orderBy(asc(revisions.seq))
+      .limit(limit);
     return rows.map(rowToRevision);
   }
 
@@ -197,7 +243,11 @@ export class PostgresConfigStore implements ConfigStore {
   }
 
   async listApiKeys(orgId: string): Promise<ApiKeyRecord[]> {
-    const rows = await this.db.select().from(apiKeys).where(eq(apiKeys.orgId, orgId)).orderBy(asc(apiKeys.createdAt));
+    const rows = await this.db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.orgId, orgId))
+      .orderBy(asc(apiKeys.createdAt));
     return rows.map(rowToApiKey);
   }
 
@@ -216,7 +266,9 @@ export class PostgresConfigStore implements ConfigStore {
 
   async isReady(): Promise<boolean> {
     try {
-      const result = await this.pool.query<{ count: string }>(`SELECT count(*) AS count FROM ${pg.escapeIdentifier(this.schema)}.__drizzle_migrations`);
+      const result = await this.pool.query<{ count: string }>(
+        `SELECT count(*) AS count FROM ${pg.escapeIdentifier(this.schema)}.__drizzle_migrations`,
+      );
       return isMigrated(Number(result.rows[0]!.count), 'postgres');
     } catch {
       return false;
@@ -234,24 +286,41 @@ export class PostgresConfigStore implements ConfigStore {
     revisions: AsyncIterable<Revision[]>;
   }): Promise<{ revisions: number }> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${lockNamespace.revisionLog}, hashtext(current_schema()))`);
+      await tx.execute(
+        sql`select pg_advisory_xact_lock(${lockNamespace.revisionLog}, hashtext(current_schema()))`,
+      );
       // Under the lock, so two copies cannot both find the database empty.
       const { rows } = await tx.execute<{ filled: boolean }>(
         sql`select exists (select 1 from org_configs) or exists (select 1 from api_keys) or exists (select 1 from revisions) as filled`,
       );
       if (rows[0]!.filled) throw new TargetNotEmptyError();
       for (const { config, createdAt } of content.orgs) {
-        const row = { orgId: config.orgId, version: config.version, createdAt, updatedAt: config.updatedAt, ...settingsToColumns(config.settings) };
+        const row = {
+          orgId: config.orgId,
+          version: config.version,
+          createdAt,
+          updatedAt: config.updatedAt,
+          ...settingsToColumns(config.settings),
+        };
         await tx.insert(orgConfigs).values(row as typeof orgConfigs.$inferInsert);
       }
       for (const key of content.keys) {
-        await tx.insert(apiKeys).values({ id: key.id, orgId: key.orgId, role: key.role, keyHash: key.keyHash, createdAt: key.createdAt, revokedAt: key.revokedAt });
+        await tx.insert(apiKeys).values({
+          id: key.id,
+          orgId: key.orgId,
+          role: key.role,
+          keyHash: key.keyHash,
+          createdAt: key.createdAt,
+          revokedAt: key.revokedAt,
+        });
       }
       let count = 0;
       for await (const page of content.revisions) {
         if (page.length === 0) continue;
         // Fresh positions in the same order: the sequence stays the one source of seq.
-        await tx.insert(revisions).values(page.map((revision) => revisionRow(configAt(revision), revision.changes, revision)));
+        await tx
+          .insert(revisions)
+          .values(page.map((revision) => revisionRow(configAt(revision), revision.changes, revision)));
         count += page.length;
       }
       if (count > 0) {
@@ -296,7 +365,10 @@ export function postgresConnection(databaseUrl: string): pg.ClientConfig {
  * unlock on another connection) and without the query timeout, since a migration or the wait for
  * another replica's may be long.
  */
-export async function openPostgresStore(databaseUrl: string, options: { poolSize?: number; onError?: (error: unknown) => void } = {}): Promise<PostgresConfigStore> {
+export async function openPostgresStore(
+  databaseUrl: string,
+  options: { poolSize?: number; onError?: (error: unknown) => void } = {},
+): Promise<PostgresConfigStore> {
   const { schema, channel } = await migrateDatabase(databaseUrl);
   const pool = new pg.Pool({ ...postgresConnection(databaseUrl), max: options.poolSize ?? 10 });
   // An idle connection ended by the server must not take the process down; the next query reconnects.
@@ -309,14 +381,21 @@ async function migrateDatabase(databaseUrl: string): Promise<{ schema: string; c
   client.on('error', () => undefined); // a failure surfaces as the rejection of the query in flight
   await client.connect();
   try {
-    const { rows } = await client.query<{ schema: string | null; database: string }>('SELECT current_schema() AS schema, current_database() AS database');
+    const { rows } = await client.query<{ schema: string | null; database: string }>(
+      'SELECT current_schema() AS schema, current_database() AS database',
+    );
     const schema = rows[0]!.schema;
     if (!schema) throw new Error('the search_path of DATABASE_URL names no existing schema');
     await client.query('SELECT pg_advisory_lock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
     try {
-      await migrate(drizzle({ client }), { migrationsFolder: migrationsFolder('postgres'), migrationsSchema: schema });
+      await migrate(drizzle({ client }), {
+        migrationsFolder: migrationsFolder('postgres'),
+        migrationsSchema: schema,
+      });
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [lockNamespace.migrate]);
+      await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [
+        lockNamespace.migrate,
+      ]);
     }
     return { schema, channel: channelOf(rows[0]!.database, schema) };
   } finally {

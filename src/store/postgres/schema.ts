@@ -5,14 +5,14 @@ import {
   index,
   integer,
   json,
+  type PgColumnBuilderBase,
   pgTable,
   text,
   timestamp,
   uniqueIndex,
-  type PgColumnBuilderBase,
 } from 'drizzle-orm/pg-core';
 import type { SettingKind } from '../../config/catalogue.ts';
-import { settingsLeaves, type OrgConfigSettings } from '../../config/model.ts';
+import { type OrgConfigSettings, settingsLeaves } from '../../config/model.ts';
 import type { SettingChange } from '../../config/patch.ts';
 import { adviserStatuses } from '../../config/rules.ts';
 import { settingColumnName } from '../setting-columns.ts';
@@ -39,7 +39,10 @@ function settingColumn(kind: SettingKind, name: string): PgColumnBuilderBase {
 
 /** Setting columns keyed by legacy key, so a row maps to the legacy table and back. */
 const settingColumns = Object.fromEntries(
-  settingsLeaves.map(({ setting }) => [setting.legacyKey, settingColumn(setting.kind, settingColumnName(setting.legacyKey))]),
+  settingsLeaves.map(({ setting }) => [
+    setting.legacyKey,
+    settingColumn(setting.kind, settingColumnName(setting.legacyKey)),
+  ]),
 );
 
 export const orgConfigs = pgTable('org_configs', {

@@ -38,7 +38,13 @@ export class ChangedSettingsUpdate {
     } else {
       const columns = ['version', 'updatedAt', ...legacyKeys];
       const set = Object.fromEntries(columns.map((column) => [column, sql.placeholder(column)]));
-      statement = directStatement(this.sqlite, this.db.update(orgConfigs).set(set).where(eq(orgConfigs.orgId, sql.placeholder('whereOrgId'))));
+      statement = directStatement(
+        this.sqlite,
+        this.db
+          .update(orgConfigs)
+          .set(set)
+          .where(eq(orgConfigs.orgId, sql.placeholder('whereOrgId'))),
+      );
       if (this.statements.size >= maxStatements) this.statements.delete(this.statements.keys().next().value!);
     }
     this.statements.set(key, statement);

@@ -23,7 +23,10 @@ export function directStatement(
     if (is(param, Param) && is(param.value, Placeholder)) {
       const { encoder } = param;
       const name = param.value.name;
-      return { name, encode: encoders[name] ?? (encoder ? (value) => encoder.mapToDriverValue(value) : null) };
+      return {
+        name,
+        encode: encoders[name] ?? (encoder ? (value) => encoder.mapToDriverValue(value) : null),
+      };
     }
     throw new Error(`directStatement: a parameter that is not a placeholder in ${sql}`);
   });
@@ -38,4 +41,3 @@ export function directStatement(
     return statement.run(...bound);
   };
 }
-

@@ -1,9 +1,16 @@
 // The SQLite tables, in drizzle: one typed column per setting, derived from the catalogue.
-import { index, integer, sqliteTable, text, uniqueIndex, type SQLiteColumnBuilderBase } from 'drizzle-orm/sqlite-core';
+import {
+  index,
+  integer,
+  type SQLiteColumnBuilderBase,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
 import type { SettingKind } from '../../config/catalogue.ts';
+import type { OrgConfigSettings } from '../../config/model.ts';
 import { settingsLeaves } from '../../config/model.ts';
 import type { SettingChange } from '../../config/patch.ts';
-import type { OrgConfigSettings } from '../../config/model.ts';
 import { adviserStatuses } from '../../config/rules.ts';
 import { settingColumnName } from '../setting-columns.ts';
 
@@ -25,7 +32,10 @@ function settingColumn(kind: SettingKind, name: string): SQLiteColumnBuilderBase
 
 /** Setting columns keyed by legacy key, so a row maps to the legacy table and back. */
 const settingColumns = Object.fromEntries(
-  settingsLeaves.map(({ setting }) => [setting.legacyKey, settingColumn(setting.kind, settingColumnName(setting.legacyKey))]),
+  settingsLeaves.map(({ setting }) => [
+    setting.legacyKey,
+    settingColumn(setting.kind, settingColumnName(setting.legacyKey)),
+  ]),
 );
 
 export const orgConfigs = sqliteTable('org_configs', {

@@ -3,34 +3,74 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { OrgExistsError } from '../../config/errors.ts';
-import { settingsJson } from '../../config/settings-json.ts';
 import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
 import type { Revision, RevisionMeta } from '../../config/revision.ts';
+import { settingsJson } from '../../config/settings-json.ts';
+import type {
+  ApiKeyRecord,
+  ConfigStore,
+  OrgSummary,
+  Role,
+  StoredApiKey,
+  UpdateDecision,
+} from '../config-store.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
-import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, StoredApiKey, UpdateDecision } from '../config-store.ts';
-import { creationChanges, revisionRow, rowToApiKey, rowToConfig, rowToRevision, settingsToColumns, type OrgConfigRow } from '../rows.ts';
+import {
+  creationChanges,
+  type OrgConfigRow,
+  revisionRow,
+  rowToApiKey,
+  rowToConfig,
+  rowToRevision,
+  settingsToColumns,
+} from '../rows.ts';
 import { ChangedSettingsUpdate } from './changed-settings-update.ts';
 import { directStatement } from './direct-statement.ts';
 import { OwnWrites } from './own-writes.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
 
-
 function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database) {
-  const revisionColumns = ['orgId', 'version', 'changedAt', 'actorKeyId', 'actorRole', 'door', 'revertedToVersion', 'changes', 'settings'];
+  const revisionColumns = [
+    'orgId',
+    'version',
+    'changedAt',
+    'actorKeyId',
+    'actorRole',
+    'door',
+    'revertedToVersion',
+    'changes',
+    'settings',
+  ];
   return {
-    selectConfig: db.select().from(orgConfigs).where(eq(orgConfigs.orgId, sql.placeholder('orgId'))).prepare(),
+    selectConfig: db
+      .select()
+      .from(orgConfigs)
+      .where(eq(orgConfigs.orgId, sql.placeholder('orgId')))
+      .prepare(),
     insertRevision: directStatement(
       sqlite,
-      db.insert(revisions).values(Object.fromEntries(revisionColumns.map((column) => [column, sql.placeholder(column)])) as unknown as typeof revisions.$inferInsert),
+      db
+        .insert(revisions)
+        .values(
+          Object.fromEntries(
+            revisionColumns.map((column) => [column, sql.placeholder(column)]),
+          ) as unknown as typeof revisions.$inferInsert,
+        ),
       // The column's JSON text, without serialising again the groups an earlier version shares.
       { settings: (settings) => settingsJson(settings as OrgConfigSettings) },
     ),
     // Plain better-sqlite3: one number, nothing for drizzle to map.
     versionOf: sqlite.prepare<[string], number>('SELECT version FROM org_configs WHERE org_id = ?').pluck(),
-    revisionsAfter: db.select().from(revisions).where(gt(revisions.seq, sql.placeholder('seq'))).orderBy(asc(revisions.seq)).limit(sql.placeholder('limit')).prepare(),
+    revisionsAfter: db
+      .select()
+      .from(revisions)
+      .where(gt(revisions.seq, sql.placeholder('seq')))
+      .orderBy(asc(revisions.seq))
+      .limit(sql.placeholder('limit'))
+      .prepare(),
     liveKeyByHash: db
       .select()
       .from(apiKeys)
@@ -50,7 +90,9 @@ export class SqliteConfigStore implements ConfigStore {
   /** The statements of the read and write paths, built and prepared once rather than per call. */
   private readonly statements;
   private readonly updateChangedSettings: ChangedSettingsUpdate;
-  private readonly writeConfig: Database.Transaction<(orgId: string, decide: UpdateDecision, meta: RevisionMeta) => Committed | undefined>;
+  private readonly writeConfig: Database.Transaction<
+    (orgId: string, decide: UpdateDecision, meta: RevisionMeta) => Committed | undefined
+  >;
   /** What this connection committed, not read back from the database (null: always read back, to measure it). */
   private readonly ownWrites: OwnWrites | null;
 
@@ -62,7 +104,9 @@ export class SqliteConfigStore implements ConfigStore {
     this.statements = prepareStatements(this.db, sqlite);
     this.updateChangedSettings = new ChangedSettingsUpdate(sqlite, this.db);
     this.ownWrites = options.rememberOwnWrites === false ? null : new OwnWrites();
-    this.writeConfig = sqlite.transaction((orgId: string, decide: UpdateDecision, meta: RevisionMeta) => this.writeConfigTransaction(orgId, decide, meta));
+    this.writeConfig = sqlite.transaction((orgId: string, decide: UpdateDecision, meta: RevisionMeta) =>
+      this.writeConfigTransaction(orgId, decide, meta),
+    );
   }
 
   async createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig> {
@@ -77,7 +121,9 @@ export class SqliteConfigStore implements ConfigStore {
         .all();
       if (inserted.length === 0) throw new OrgExistsError(orgId);
       const config = rowToConfig(inserted[0] as OrgConfigRow);
-      tx.insert(revisions).values(revisionRow(config, creationChanges(settings), meta)).run();
+      tx.insert(revisions)
+        .values(revisionRow(config, creationChanges(settings), meta))
+        .run();
       return config;
     });
     this.ownWrites?.appendedUnremembered();
@@ -103,7 +149,11 @@ export class SqliteConfigStore implements ConfigStore {
     return row ? rowToConfig(row as OrgConfigRow) : undefined;
   }
 
-  async updateConfig(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Promise<OrgConfig | undefined> {
+  async updateConfig(
+    orgId: string,
+    decide: UpdateDecision,
+    meta: RevisionMeta,
+  ): Promise<OrgConfig | undefined> {
     // IMMEDIATE takes the write lock before the read, so writers in other processes cannot
     // interleave between our read and our write.
     const committed = this.writeConfig.immediate(orgId, decide, meta);
@@ -113,7 +163,11 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   /** Read, decide, write, append the revision: one transaction (built once; better-sqlite3 runs it synchronously). */
-  private writeConfigTransaction(orgId: string, decide: UpdateDecision, meta: RevisionMeta): Committed | undefined {
+  private writeConfigTransaction(
+    orgId: string,
+    decide: UpdateDecision,
+    meta: RevisionMeta,
+  ): Committed | undefined {
     const { selectConfig, versionOf, insertRevision } = this.statements;
     let current: OrgConfig | undefined;
     if (this.ownWrites) {
@@ -129,14 +183,22 @@ export class SqliteConfigStore implements ConfigStore {
     }
     const next = decide(current);
     if (next === null) return { config: current };
-    const config: OrgConfig = { orgId, version: current.version + 1, updatedAt: new Date(), settings: next.settings };
+    const config: OrgConfig = {
+      orgId,
+      version: current.version + 1,
+      updatedAt: new Date(),
+      settings: next.settings,
+    };
     this.updateChangedSettings.run(orgId, config.version, config.updatedAt, next.changes);
     const row = revisionRow(config, next.changes, meta);
     const { lastInsertRowid } = insertRevision(row as unknown as Record<string, unknown>);
     return { config, revision: rowToRevision({ ...row, seq: Number(lastInsertRowid) }) };
   }
 
-  async listRevisions(orgId: string, options: { beforeVersion?: number | null; limit: number }): Promise<Revision[]> {
+  async listRevisions(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number },
+  ): Promise<Revision[]> {
     const before = options.beforeVersion == null ? undefined : lt(revisions.version, options.beforeVersion);
     const rows = this.db
       .select()
@@ -177,7 +239,10 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async latestRevisionSeq(): Promise<number> {
-    const row = this.db.select({ seq: sql<number | null>`max(${revisions.seq})` }).from(revisions).get();
+    const row = this.db
+      .select({ seq: sql<number | null>`max(${revisions.seq})` })
+      .from(revisions)
+      .get();
     return row?.seq ?? 0;
   }
 
@@ -201,7 +266,12 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async listApiKeys(orgId: string): Promise<ApiKeyRecord[]> {
-    const rows = this.db.select().from(apiKeys).where(eq(apiKeys.orgId, orgId)).orderBy(asc(apiKeys.createdAt)).all();
+    const rows = this.db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.orgId, orgId))
+      .orderBy(asc(apiKeys.createdAt))
+      .all();
     return rows.map(rowToApiKey);
   }
 
@@ -238,7 +308,9 @@ export class SqliteConfigStore implements ConfigStore {
 
   async isReady(): Promise<boolean> {
     try {
-      const applied = this.sqlite.prepare('SELECT count(*) AS count FROM __drizzle_migrations').get() as { count: number };
+      const applied = this.sqlite.prepare('SELECT count(*) AS count FROM __drizzle_migrations').get() as {
+        count: number;
+      };
       return isMigrated(applied.count, 'sqlite');
     } catch {
       return false;
@@ -251,7 +323,10 @@ export class SqliteConfigStore implements ConfigStore {
 }
 
 /** Opens (creating the file and its folder if needed) and migrates a SQLite database. */
-export function openSqliteStore(filename: string, options: { rememberOwnWrites?: boolean } = {}): SqliteConfigStore {
+export function openSqliteStore(
+  filename: string,
+  options: { rememberOwnWrites?: boolean } = {},
+): SqliteConfigStore {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   const sqlite = new Database(filename);
   sqlite.pragma('journal_mode = WAL');
