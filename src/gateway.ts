@@ -10,6 +10,7 @@ import type { ChangeEvents } from './events/change-feed.ts';
 import { useGraphQLLimits } from './graphql/armor.ts';
 import { type Context, contextFactory } from './graphql/context.ts';
 import { logUnexpectedErrors, maskError } from './graphql/error-masking.ts';
+import { graphiqlOptions } from './graphql/graphiql.ts';
 import { ReadPlans } from './graphql/read-plans.ts';
 import { useRequestErrors } from './graphql/request-errors.ts';
 import { schema } from './graphql/schema.ts';
@@ -168,10 +169,7 @@ export function createGateway(deps: GatewayDeps) {
       useUnexpectedErrorLog(logger),
       ...(readPlans ? [readPlans.plugin()] : []),
     ],
-    graphiql:
-      deps.graphiql === false
-        ? false
-        : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
+    ...graphiqlOptions(deps.graphiql !== false),
   });
   // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*.ts) apply the same guard
   // and log to the same place; they answer from the same cache and write through the same service.
