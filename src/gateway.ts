@@ -12,7 +12,7 @@ import { type Context, contextFactory } from './graphql/context.ts';
 import { logUnexpectedErrors, maskError } from './graphql/error-masking.ts';
 import { graphiqlOptions } from './graphql/graphiql.ts';
 import { ReadPlans } from './graphql/read-plans.ts';
-import { useRequestErrors } from './graphql/request-errors.ts';
+import { useRequestErrors, withCode } from './graphql/request-errors.ts';
 import { schema } from './graphql/schema.ts';
 import { SharedSubscriptionEvents } from './graphql/shared-events.ts';
 import { useSseEventIds } from './graphql/sse-event-ids.ts';
@@ -148,7 +148,7 @@ export function createGateway(deps: GatewayDeps) {
         reuseRepresentations: !performance.disabled.has('preserialized-json'),
       }),
       // A browser request that is not preflighted (no custom header, no JSON body) is refused.
-      useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] }),
+      withCode('BAD_REQUEST', useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] })),
       ...useGraphQLLimits(),
       ...(deps.introspection === false ? [useDisableIntrospection()] : []),
       // No key, or variables that do not coerce: one coded request error, before anything runs.

@@ -35,15 +35,19 @@ function unauthenticated(): GraphQLError {
   });
 }
 
-/** A value as graphql-js prints it in its coercion messages, near enough: JSON. */
+/** A value as graphql-js prints it in its coercion messages, near enough: JSON, cut at 100 characters. */
 function shown(value: unknown): string {
-  return value === undefined ? 'undefined' : JSON.stringify(value);
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
 /** The path inside a variable, as graphql-js prints it: input.patch.workingHours.slots[0].offsetSeconds. */
 function printedPath(name: string, path: readonly (string | number)[]): string {
   return name + path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
 }
+
+/** As graphql-js: past this many, coercion stops (a 1 MiB body could hold a hundred thousand bad values). */
+const maxVariableErrors = 50;
 
 function badVariable(message: string, name: string, path: readonly (string | number)[] = []): GraphQLError {
   return createGraphQLError(message, {
@@ -85,6 +89,7 @@ export function variableErrors(
       continue;
     }
     coerceInputValue(value, type as never, (path, invalid, error) => {
+      if (errors.length >= maxVariableErrors) return;
       const where = path.length > 0 ? ` at "${printedPath(name, path)}"` : '';
       errors.push(
         badVariable(
@@ -94,6 +99,7 @@ export function variableErrors(
         ),
       );
     });
+    if (errors.length >= maxVariableErrors) break;
   }
   return errors;
 }
@@ -136,6 +142,27 @@ export function useRequestErrors(): Plugin<Context> {
         args.contextValue as Partial<Context>,
       );
       if (errors) setResultAndStopExecution({ errors });
+    },
+  };
+}
+
+/**
+ * A plugin whose request refusals carry no code (yoga's CSRF prevention) with them coded: the same
+ * refusal and status, and `extensions.code` as every other request error has.
+ */
+export function withCode<P extends Plugin>(code: string, plugin: P): P {
+  const { onRequestParse } = plugin;
+  if (!onRequestParse) return plugin;
+  return {
+    ...plugin,
+    onRequestParse(payload) {
+      try {
+        return onRequestParse.call(plugin, payload);
+      } catch (error) {
+        const extensions = (error as { extensions?: Record<string, unknown> }).extensions;
+        if (extensions && extensions.code === undefined) extensions.code = code;
+        throw error;
+      }
     },
   };
 }
