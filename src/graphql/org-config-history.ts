@@ -4,6 +4,7 @@ import type { SettingChange } from '../config/patch.ts';
 import type { Revision, RevisionActor } from '../config/revision.ts';
 import { maxHistoryPage, type UpdateResult } from '../config/service.ts';
 import { builder } from './builder.ts';
+import { asDryRun, asSnapshot, NodeRef } from './node.ts';
 import { OrgConfigRef } from './org-config.ts';
 
 export const DoorEnum = builder.enumType('Door', {
@@ -49,6 +50,7 @@ export const RevisionActorRef = builder.objectRef<RevisionActor>('RevisionActor'
 
 export const OrgConfigRevisionRef = builder.objectRef<Revision>('OrgConfigRevision').implement({
   description: 'A committed change of a configuration.',
+  interfaces: [NodeRef],
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The version this change made.' }),
     changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When the change was committed.' }),
@@ -173,7 +175,8 @@ builder.queryField('orgConfigAt', (t) =>
       orgId: t.arg.id({ required: true, description: 'The organisation.' }),
       version: t.arg.int({ required: true, description: 'The version to read.' }),
     },
-    resolve: (_, { orgId, version }, { actor, service }) => service.configAt(actor, String(orgId), version),
+    resolve: async (_, { orgId, version }, { actor, service }) =>
+      asSnapshot(await service.configAt(actor, String(orgId), version)),
   }),
 );
 
@@ -185,7 +188,8 @@ export function changeSuccessType(name: string, description: string) {
       config: t.field({
         type: OrgConfigRef,
         description: 'The configuration as committed; for a dry run, as it would be (version unchanged).',
-        resolve: (result) => result.config,
+        // A dry run's configuration is no stored object: an id of its own keeps caches apart.
+        resolve: (result) => (result.dryRun ? asDryRun(result.config) : result.config),
       }),
       changes: t.field({
         type: [SettingChangeRef],

@@ -3,6 +3,7 @@ import type { GroupNode, SettingKind } from '../config/catalogue.ts';
 import { type OrgConfig, orgConfigCatalogue } from '../config/model.ts';
 import { adviserStatuses } from '../config/rules.ts';
 import { builder } from './builder.ts';
+import { NodeRef } from './node.ts';
 
 type Group = Record<string, unknown>;
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -76,6 +77,7 @@ function groupFields<Parent>(t: FieldBuilder<Parent>, group: GroupNode, values: 
 
 export const OrgConfigRef = builder.objectRef<OrgConfig>('OrgConfig').implement({
   description: orgConfigCatalogue.typeDescription,
+  interfaces: [NodeRef],
   fields: (t) => ({
     orgId: t.exposeID('orgId', { description: 'The organisation this configuration belongs to.' }),
     version: t.exposeInt('version', {
