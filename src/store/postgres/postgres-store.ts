@@ -209,6 +209,25 @@ export class PostgresConfigStore implements ConfigStore {
     });
   }
 
+  async revisionSizes(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number; untilBytes?: number },
+  ): Promise<{ version: number; bytes: number }[]> {
+    return this.naming(false, async () => {
+      const before = options.beforeVersion == null ? undefined : lt(revisions.version, options.beforeVersion);
+      const rows = await this.db
+        .select({
+          version: revisions.version,
+          bytes: sql<string>`octet_length(${revisions.changes}::text) + octet_length(${revisions.settings}::text)`,
+        })
+        .from(revisions)
+        .where(and(eq(revisions.orgId, orgId), before))
+        .orderBy(desc(revisions.version))
+        .limit(options.limit);
+      return rows.map((row) => ({ version: row.version, bytes: Number(row.bytes) }));
+    });
+  }
+
   async getRevision(orgId: string, version: number): Promise<Revision | undefined> {
     return this.naming(false, async () => {
       const [row] = await this.db

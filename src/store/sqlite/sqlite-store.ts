@@ -77,6 +77,14 @@ function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database)
       .orderBy(asc(revisions.seq))
       .limit(sql.placeholder('limit'))
       .prepare(),
+    // length() of a BLOB counts bytes without decoding: the stored UTF-8 size.
+    revisionSizes: sqlite.prepare<
+      { orgId: string; before: number; limit: number },
+      { version: number; bytes: number }
+    >(
+      `SELECT version, length(CAST(changes AS BLOB)) + length(CAST(settings AS BLOB)) AS bytes
+       FROM revisions WHERE org_id = @orgId AND version < @before ORDER BY version DESC LIMIT @limit`,
+    ),
     liveKeyByHash: db
       .select()
       .from(apiKeys)
@@ -282,6 +290,26 @@ export class SqliteConfigStore implements ConfigStore {
       .limit(options.limit)
       .all();
     return rows.map(rowToRevision);
+  }
+
+  async revisionSizes(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number; untilBytes?: number },
+  ): Promise<{ version: number; bytes: number }[]> {
+    // Row by row, stopping once past untilBytes: sizing a row reads it, and better-sqlite3 blocks.
+    const rows = this.statements.revisionSizes.iterate({
+      orgId,
+      before: options.beforeVersion ?? Number.MAX_SAFE_INTEGER,
+      limit: options.limit,
+    });
+    const sizes: { version: number; bytes: number }[] = [];
+    let total = 0;
+    for (const row of rows) {
+      sizes.push(row);
+      total += row.bytes;
+      if (options.untilBytes !== undefined && total > options.untilBytes) break;
+    }
+    return sizes;
   }
 
   async getRevision(orgId: string, version: number): Promise<Revision | undefined> {
