@@ -37,6 +37,7 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     graphiql: settings.graphiql,
     introspection: settings.introspection,
     rateLimits: settings.rateLimits,
+    streamLimits: settings.streamLimits,
     sharedRateLimits,
     rateLimitsAcrossWorkers: asWorker,
     trustProxy: settings.trustProxy,
