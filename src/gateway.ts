@@ -20,6 +20,7 @@ import { RequestGuard, type SharedRateLimits, useApiKeyAuth } from './http/api-k
 import { useBodyLimit } from './http/body-limit.ts';
 import { requestIdOf, useRequestLog } from './http/request-log.ts';
 import { pathOf } from './http/request-path.ts';
+import { StreamCaps, type StreamLimits, useStreamCaps } from './http/stream-caps.ts';
 import { createLogger, type Logger, yogaLogger } from './logging.ts';
 import { bodyLimitBytes } from './rest/limits.ts';
 import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
@@ -42,6 +43,8 @@ export interface GatewayDeps {
   /** Schema introspection (default on; main turns it off in production). */
   readonly introspection?: boolean;
   readonly rateLimits?: RateLimits;
+  /** Streams one client address, and one secret key, may hold at once (http/stream-caps.ts). */
+  readonly streamLimits?: StreamLimits;
   /** Count the rate limits in Redis, across replicas, rather than in this process. */
   readonly sharedRateLimits?: SharedRateLimits;
   /** This process is one of the cluster's workers (WORKERS > 1): the primary counts the rate limits for all of them. */
@@ -160,6 +163,9 @@ export function createGateway(deps: GatewayDeps) {
         : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
       // One change executed and serialised once per distinct selection, not per subscriber, and its
       // live events written by the SSE and WebSocket doors themselves (graphql/shared-events.ts).
+      // Every subscription, over SSE or WebSocket, counted against its address and key (before the
+      // shared events wrap it).
+      useStreamCaps(new StreamCaps(deps.streamLimits), (request) => guard.clientAddress(request)),
       ...(sharedEvents ? [sharedEvents.plugin()] : []),
       useSseEventIds({
         shareFrames: !performance.disabled.has('fanout-shared-serialisation'),

@@ -12,6 +12,7 @@ import { withFastPaths } from './http/fast-paths.ts';
 import { createLogger } from './logging.ts';
 import { loadSettings, type Settings, SettingsError } from './settings.ts';
 import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts';
+import { DatabaseFileError } from './store/storage-failures.ts';
 
 /**
  * Serves the gateway from this process: alone, or as one of the cluster's workers, which leave the
@@ -36,6 +37,7 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     graphiql: settings.graphiql,
     introspection: settings.introspection,
     rateLimits: settings.rateLimits,
+    streamLimits: settings.streamLimits,
     sharedRateLimits,
     rateLimitsAcrossWorkers: asWorker,
     trustProxy: settings.trustProxy,
@@ -99,7 +101,11 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
-  const expected = error instanceof SettingsError || code === 'EADDRINUSE' || code === 'EACCES';
+  const expected =
+    error instanceof SettingsError ||
+    error instanceof DatabaseFileError ||
+    code === 'EADDRINUSE' ||
+    code === 'EACCES';
   if (isGatewayWorker()) {
     // The primary prints the reason, once for all its workers; the stack of a surprise stays here.
     if (!expected) console.error(error);

@@ -1,5 +1,6 @@
 // Settings from the environment: typed, validated once at start, with a clear message on a bad value.
 import { z } from 'zod';
+import { defaultStreamLimits, type StreamLimits } from './http/stream-caps.ts';
 
 export const defaultDatabaseUrl = 'file:./data/org-config.db';
 
@@ -84,6 +85,8 @@ const environmentSchema = z.object({
   INTROSPECTION: flag.optional(),
   RATE_LIMIT_PER_KEY_PER_MINUTE: wholeNumber(1, 10_000_000).default(defaultRateLimits.perKeyPerMinute),
   RATE_LIMIT_FAILED_AUTH_PER_MINUTE: wholeNumber(1, 1_000_000).default(defaultRateLimits.failedAuthPerMinute),
+  STREAMS_PER_ADDRESS: wholeNumber(1, 10_000_000).default(defaultStreamLimits.perAddress),
+  STREAMS_PER_KEY: wholeNumber(1, 10_000_000).default(defaultStreamLimits.perKey),
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   WORKERS: wholeNumber(1, 64).default(1),
@@ -118,6 +121,8 @@ export interface Settings {
   readonly graphiql: boolean;
   readonly introspection: boolean;
   readonly rateLimits: RateLimits;
+  /** Subscriptions (SSE and WebSocket together) one client address, and one secret key, may hold at once. */
+  readonly streamLimits: StreamLimits;
   /** Take the client address from X-Forwarded-For (behind a load balancer) rather than the socket. */
   readonly trustProxy: boolean;
   /** On SIGTERM, in-flight requests get this long before their connections are cut. */
@@ -196,6 +201,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
       perKeyPerMinute: env.RATE_LIMIT_PER_KEY_PER_MINUTE,
       failedAuthPerMinute: env.RATE_LIMIT_FAILED_AUTH_PER_MINUTE,
     },
+    streamLimits: { perAddress: env.STREAMS_PER_ADDRESS, perKey: env.STREAMS_PER_KEY },
     trustProxy: env.TRUST_PROXY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.WORKERS,

@@ -1,6 +1,8 @@
 // Revisions: every committed change is audited; history pages, old versions, revert and dry runs.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { historyPageLength } from '../src/config/service.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { writeLargeRevisions } from './support/large-revisions.ts';
 
 let gw: TestGateway;
 beforeEach(async () => {
@@ -188,5 +190,56 @@ describe('GET /api/orgs/{orgId}/config/history', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('history pages of large revisions', () => {
+  it('hold at most 256 KiB of revisions (at least one), and the cursors reach every revision once, on both doors', async () => {
+    await writeLargeRevisions(gw.service, 'demo', 12);
+    const server = await listen(gw.gateway);
+    try {
+      const versions: number[] = [];
+      let before: number | null = null;
+      for (let pages = 0; pages < 20; pages++) {
+        const query: string = `limit=100${before === null ? '' : `&before=${before}`}`;
+        const response = await fetch(`${server.baseUrl}/api/orgs/demo/config/history?${query}`, {
+          headers: { 'x-api-key': gw.keys.admin },
+        });
+        const body = await response.text();
+        const page = JSON.parse(body);
+        expect(page.revisions.length).toBeGreaterThanOrEqual(1);
+        // A page of large revisions stops short of the limit; what it answers stays near the bound.
+        expect(Buffer.byteLength(body)).toBeLessThan(400 * 1024);
+        versions.push(...page.revisions.map((revision: { version: number }) => revision.version));
+        before = page.nextBefore;
+        if (before === null) break;
+      }
+      expect(versions).toEqual(Array.from({ length: 13 }, (_, index) => 13 - index));
+
+      const seen: number[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages < 20; pages++) {
+        const result = await gw.graphql(HISTORY, { first: 100, after });
+        const connection = result.data?.orgConfigHistory;
+        expect(connection.edges.length).toBeGreaterThanOrEqual(1);
+        expect(connection.edges.length).toBeLessThan(13);
+        seen.push(...connection.edges.map((edge: { node: { version: number } }) => edge.node.version));
+        if (!connection.pageInfo.hasNextPage) break;
+        after = connection.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(versions);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('hold one revision when that one alone is over the bound', async () => {
+    const sizes = [{ bytes: 300_000 }, { bytes: 10 }];
+    expect(historyPageLength(sizes, 100, 256 * 1024)).toBe(1);
+    expect(
+      historyPageLength([{ bytes: 100_000 }, { bytes: 100_000 }, { bytes: 100_000 }], 100, 256 * 1024),
+    ).toBe(2);
+    expect(historyPageLength([{ bytes: 10 }, { bytes: 10 }], 1, 256 * 1024)).toBe(1);
+    expect(historyPageLength([], 100, 256 * 1024)).toBe(0);
   });
 });

@@ -61,3 +61,20 @@ export class VersionNotFoundError extends OrgNotFoundError {
     this.name = 'VersionNotFoundError';
   }
 }
+
+/**
+ * The database cannot write (or cannot be reached) at the moment: a full disk, read-only files, an
+ * I/O error, a lock held past the busy timeout, a lost PostgreSQL connection. Nothing was written;
+ * the same request may succeed later. The cause (for the log, never for the client) is `cause`.
+ */
+export class StorageUnavailableError extends Error {
+  /** The database's own code of the failure (SQLITE_FULL, an SQLSTATE, ECONNREFUSED), for the log. */
+  readonly databaseCode: string | undefined;
+
+  constructor(cause: unknown) {
+    super('the database cannot write at the moment; nothing was written, retry later', { cause });
+    this.name = 'StorageUnavailableError';
+    const code = (cause as { code?: unknown } | null)?.code;
+    this.databaseCode = typeof code === 'string' ? code : undefined;
+  }
+}

@@ -65,6 +65,28 @@ export const orgIdSchema = z
   );
 
 export const maxHistoryPage = 100;
+/**
+ * A history page holds revisions up to this many bytes as stored (their changes and settings), and
+ * always at least one: a page of large revisions is shorter, and says where to go on. Bounds the
+ * memory and the time one request takes (serialising a page blocks the event loop).
+ */
+export const maxHistoryPageBytes = 128 * 1024;
+
+/** How many of the newest-first `sizes` fit a page: at most `first`, at least one when there is one. */
+export function historyPageLength(
+  sizes: readonly { bytes: number }[],
+  first: number,
+  maxBytes: number,
+): number {
+  let total = 0;
+  let length = 0;
+  for (const { bytes } of sizes.slice(0, first)) {
+    total += bytes;
+    if (length > 0 && total > maxBytes) break;
+    length++;
+  }
+  return length;
+}
 
 /** Setting paths ("branding.color") and group paths ("sla", "sla.openedConversations") a subscriber may name. */
 const followablePaths = new Set(
@@ -196,11 +218,17 @@ export class ConfigService {
     this.authorizeAdmin(actor, orgId);
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
     const first = Math.min(Math.max(page.first, 0), maxHistoryPage);
-    const revisions = await this.store.listRevisions(orgId, {
+    const sizes = await this.store.revisionSizes(orgId, {
       beforeVersion: page.beforeVersion,
       limit: first + 1,
     });
-    return { revisions: revisions.slice(0, first), hasMore: revisions.length > first };
+    const length = historyPageLength(sizes, first, maxHistoryPageBytes);
+    const revisions =
+      length === 0
+        ? []
+        : await this.store.listRevisions(orgId, { beforeVersion: page.beforeVersion, limit: length });
+    // Revisions are never deleted: those sized are those read.
+    return { revisions, hasMore: sizes.length > length };
   }
 
   /** The whole configuration as it was at `version`. */

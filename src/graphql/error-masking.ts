@@ -5,6 +5,7 @@ import {
   ConfigValidationError,
   ForbiddenError,
   OrgNotFoundError,
+  StorageUnavailableError,
   UnauthenticatedError,
 } from '../config/errors.ts';
 import type { Logger } from '../logging.ts';
@@ -15,6 +16,8 @@ const codes = new Map<abstract new (...args: never[]) => Error, string>([
   [OrgNotFoundError, 'NOT_FOUND'],
   // Outside mutations (which answer ValidationError), bad arguments are top-level errors.
   [ConfigValidationError, 'BAD_USER_INPUT'],
+  // The database cannot write (or be reached) now: retry later. Its cause is logged (below).
+  [StorageUnavailableError, 'STORAGE_UNAVAILABLE'],
 ]);
 
 /** The code of a domain error, its subclasses included (VersionNotFoundError is a NOT_FOUND). */
@@ -40,10 +43,15 @@ export const maskError: NonNullable<
   return yogaMaskError(error, message, isDev);
 };
 
-/** Unexpected failures of an operation are logged with their cause (the client sees them masked). */
+/**
+ * Unexpected failures of an operation are logged with their cause (the client sees them masked), and
+ * so are storage failures (the client sees STORAGE_UNAVAILABLE, the log says why).
+ */
 export function logUnexpectedErrors(logger: Logger, requestId: string, errors: readonly unknown[]): void {
   for (const error of errors) {
     const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof StorageUnavailableError)
+      logger.error({ requestId, err: original }, 'storage unavailable');
     if (original instanceof Error && !(original instanceof GraphQLError) && !codeOf(original))
       logger.error({ requestId, err: original }, 'unexpected error');
   }

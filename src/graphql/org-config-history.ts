@@ -2,7 +2,7 @@
 import { ConfigValidationError, OrgNotFoundError, VersionConflictError } from '../config/errors.ts';
 import type { SettingChange } from '../config/patch.ts';
 import type { Revision, RevisionActor } from '../config/revision.ts';
-import { maxHistoryPage, type UpdateResult } from '../config/service.ts';
+import { maxHistoryPage, maxHistoryPageBytes, type UpdateResult } from '../config/service.ts';
 import { builder } from './builder.ts';
 import { asDryRun, asSnapshot, NodeRef } from './node.ts';
 import { OrgConfigRef } from './org-config.ts';
@@ -144,7 +144,7 @@ builder.queryField('orgConfigHistory', (t) =>
   t.field({
     type: ConnectionRef,
     nullable: true,
-    description: `The changes of an organisation's configuration, newest first (admin keys only). At most ${maxHistoryPage} per page.`,
+    description: `The changes of an organisation's configuration, newest first (admin keys only). At most ${maxHistoryPage} per page, and at most ${maxHistoryPageBytes / 1024} KiB of revisions as stored (at least one revision): a page of large revisions holds fewer than first, with hasNextPage and endCursor to go on.`,
     args: {
       orgId: t.arg.id({ required: true, description: 'The organisation.' }),
       first: t.arg.int({

@@ -4,7 +4,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
 import { checkPatch } from '../config/checked-patches.ts';
-import { ConfigValidationError } from '../config/errors.ts';
+import { ConfigValidationError, StorageUnavailableError } from '../config/errors.ts';
 import { parseLegacyPatch } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { Gateway } from '../gateway.ts';
@@ -12,7 +12,7 @@ import { minimumCompressedBytes, negotiateEncoding } from '../rest/encoding.ts';
 import { bodyLimitBytes } from '../rest/limits.ts';
 import { representationOf } from '../rest/org-config.ts';
 import { etagOf } from '../rest/preconditions.ts';
-import { problemBody } from '../rest/problem.ts';
+import { problemBody, storageUnavailable } from '../rest/problem.ts';
 import { markKeyCounted } from './api-key-auth.ts';
 import { readBody } from './fast-path-checks.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
@@ -149,17 +149,23 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
         return stage.body ? toYoga(req, res, stage.body) : void gateway(req, res);
       // The REST door's answer to the unexpected (rest/org-config.ts), header for header.
       logger.error({ err: error }, 'unexpected error');
-      const body = problemBody(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+      const failure =
+        error instanceof StorageUnavailableError
+          ? storageUnavailable(error)
+          : {
+              status: 500,
+              headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+              body: problemBody(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.'),
+            };
       const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
-      res.writeHead(500, {
-        'content-type': 'application/problem+json',
-        'cache-control': 'no-store',
-        'content-length': Buffer.byteLength(body),
+      res.writeHead(failure.status, {
+        ...failure.headers,
+        'content-length': Buffer.byteLength(failure.body),
         'x-request-id': requestId,
         vary: 'accept-encoding',
       });
-      res.end(body);
-      logAnswer(logger, requestId, 'PUT', req.url!, 500, startedAt);
+      res.end(failure.body);
+      logAnswer(logger, requestId, 'PUT', req.url!, failure.status, startedAt);
     });
   };
 }

@@ -4,6 +4,7 @@ import {
   ConfigValidationError,
   ForbiddenError,
   OrgNotFoundError,
+  StorageUnavailableError,
   UnauthenticatedError,
   VersionConflictError,
 } from '../config/errors.ts';
@@ -17,7 +18,7 @@ import { encodedResponse, Representation } from './encoding.ts';
 import { bodyLimitBytes } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
 import { etagOf, ifMatchFails, noneMatchFails } from './preconditions.ts';
-import { problemResponse, toRestProblem } from './problem.ts';
+import { problemResponse, storageUnavailableResponse, toRestProblem } from './problem.ts';
 
 const configPath = /^\/api\/orgs\/([^/]+)\/config(\/history)?\/?$/;
 const allowedMethods = 'GET, HEAD, PUT, POST, PATCH';
@@ -90,6 +91,7 @@ function failureResponse(error: unknown, logError: RestDeps['logError']): Respon
   // The REST door only ever names a version through If-Match or If-None-Match.
   if (error instanceof VersionConflictError) return preconditionFailed(error.currentVersion);
   logError(error);
+  if (error instanceof StorageUnavailableError) return storageUnavailableResponse(error);
   return problemResponse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
 }
 

@@ -1,8 +1,10 @@
 // Error answers of the REST API: application/problem+json (RFC 9457) with our stable codes.
 import { STATUS_CODES } from 'node:http';
+import type { StorageUnavailableError } from '../config/errors.ts';
 import { toLegacyPath } from '../config/legacy.ts';
 import type { Problem } from '../config/problems.ts';
 import { Response } from '../http/fetch-api.ts';
+import { storageRetryAfterSeconds } from '../store/storage-failures.ts';
 
 export interface RestProblem {
   /** JSON pointer (RFC 6901) to the key of the flat body, e.g. "/workingHours/1". */
@@ -48,4 +50,26 @@ export function problemResponse(
     status,
     headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...options.headers },
   });
+}
+
+/** The REST answer to StorageUnavailableError: 503, STORAGE_UNAVAILABLE, and when to retry. */
+export function storageUnavailable(error: StorageUnavailableError): {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+} {
+  return {
+    status: 503,
+    headers: {
+      'content-type': 'application/problem+json',
+      'cache-control': 'no-store',
+      'retry-after': String(storageRetryAfterSeconds),
+    },
+    body: problemBody(503, 'STORAGE_UNAVAILABLE', error.message),
+  };
+}
+
+export function storageUnavailableResponse(error: StorageUnavailableError): Response {
+  const { status, headers, body } = storageUnavailable(error);
+  return new Response(body, { status, headers });
 }

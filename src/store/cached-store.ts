@@ -125,6 +125,12 @@ export class CachedConfigStore implements ConfigStore {
   ): Promise<Revision[]> {
     return this.inner.listRevisions(orgId, options);
   }
+  revisionSizes(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number; untilBytes?: number },
+  ): Promise<{ version: number; bytes: number }[]> {
+    return this.inner.revisionSizes(orgId, options);
+  }
   getRevision(orgId: string, version: number): Promise<Revision | undefined> {
     return this.inner.getRevision(orgId, version);
   }

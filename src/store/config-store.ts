@@ -52,6 +52,16 @@ export interface ConfigStore {
     orgId: string,
     options: { beforeVersion?: number | null; limit: number },
   ): Promise<Revision[]>;
+  /**
+   * The versions and stored sizes (bytes of the changes and settings as stored) of an organisation's
+   * revisions, newest first, below `beforeVersion` when given: what a history page can hold is
+   * decided on these before any revision is read whole. With `untilBytes`, the store may stop after
+   * the first revision that brings the sum of sizes over it.
+   */
+  revisionSizes(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number; untilBytes?: number },
+  ): Promise<{ version: number; bytes: number }[]>;
   getRevision(orgId: string, version: number): Promise<Revision | undefined>;
   /** An organisation's revisions with a version above `version`, oldest first, at most `limit`. */
   revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]>;
