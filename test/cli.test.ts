@@ -69,7 +69,9 @@ describe('cli', () => {
     const listed = await cli('key', 'list', '--org', 'acme');
     expect(listed.stdout).not.toContain(key);
     const keyId = listed.stdout.split('\t')[0]!;
-    expect(listed.stdout).toMatch(/^key_[0-9a-f]{12}\tadviser\tcreated .*\tactive$/);
+    expect(listed.stdout).toMatch(
+      /^key_[0-9a-f]{12}\tadviser\tgroups all\texpires never\tlast used never\tcreated .*\tactive$/,
+    );
 
     const store = await openStore({ databaseUrl: database.url }, () => undefined);
     expect(await authenticate(store, key)).toMatchObject({ orgId: 'acme', role: 'adviser', keyId });

@@ -80,7 +80,7 @@ function failureResponse(error: unknown, logError: RestDeps['logError']): Respon
       headers: { 'www-authenticate': 'ApiKey header="x-api-key"' },
     });
   }
-  if (error instanceof ForbiddenError) return problemResponse(403, 'FORBIDDEN', error.message);
+  if (error instanceof ForbiddenError) return problemResponse(403, error.code, error.message);
   if (error instanceof OrgNotFoundError) return problemResponse(404, 'NOT_FOUND', error.message);
   if (error instanceof ConfigValidationError) {
     return problemResponse(422, 'VALIDATION_FAILED', 'the body breaks the rules below; nothing was written', {
