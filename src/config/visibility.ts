@@ -1,5 +1,6 @@
 // What a publishable (widget) key may read, derived from the catalogue's `public` flag: pure, no I/O.
-import { getPath, setPath } from './catalogue.ts';
+import { z } from 'zod';
+import { type GroupNode, getPath, setPath } from './catalogue.ts';
 import type { LegacyConfig } from './legacy.ts';
 import { type OrgConfigSettings, orgConfigCatalogue, settingsLeaves } from './model.ts';
 import type { SettingChange } from './patch.ts';
@@ -72,3 +73,24 @@ export function outsideGroups(paths: readonly string[], groups: readonly string[
   if (groups === null) return [];
   return paths.filter((path) => !groups.includes(path.split('.')[0]!));
 }
+
+/** The legacy keys of the public settings, in catalogue order. */
+export const publicLegacyKeys: readonly string[] = settingsLeaves
+  .filter(({ setting }) => setting.public)
+  .map(({ setting }) => setting.legacyKey);
+
+/** The zod schema of publicSettings' answer: the public settings nested as in the model, every one present. */
+function publicSchemaOf(group: GroupNode): z.ZodObject | null {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, node] of Object.entries(group.fields)) {
+    if (node.node === 'setting') {
+      if (node.public) shape[name] = node.schema;
+    } else {
+      const inner = publicSchemaOf(node);
+      if (inner) shape[name] = inner;
+    }
+  }
+  return Object.keys(shape).length > 0 ? z.strictObject(shape) : null;
+}
+
+export const publicSettingsSchema = publicSchemaOf(orgConfigCatalogue)!;
