@@ -114,10 +114,11 @@ function groupFields<Parent>(
           };
       if (node.node === 'group')
         return [name, t.field({ type: groupTypeFor(node, path), description: node.description, resolve })];
-      return [
-        name,
-        t.field({ type: settingOutputTypes[node.kind] as 'String', description: node.description, resolve }),
-      ];
+      // The catalogue's public flag, said where clients read the schema.
+      const description = node.public
+        ? `${node.description} Public: a publishable (pk_) key reads it.`
+        : node.description;
+      return [name, t.field({ type: settingOutputTypes[node.kind] as 'String', description, resolve })];
     }),
   );
 }
