@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { publicSettings } from '../src/config/visibility.ts';
+import { createLogger } from '../src/logging.ts';
 import { snapshotAnswerer } from '../src/widget/snapshot.ts';
-import { createListeningGateway, type ListeningGateway } from './helpers.ts';
+import { createListeningGateway, createTestGateway, type ListeningGateway, listen } from './helpers.ts';
 
 let gw: ListeningGateway;
 let widgetKey: string;
@@ -118,5 +119,22 @@ describe('the widget snapshot', () => {
     expect(second!.body).toBe(first!.body);
     expect(first!.body!.toString()).not.toMatch(/autoAssignedLimit|lowerBound|allowedOrigins/);
     expect(await answer({ ...request, path: '/graphql' })).toBeNull();
+  });
+
+  it('never logs a secret key sent in the URL', async () => {
+    const lines: string[] = [];
+    const logged = await createTestGateway({
+      logger: createLogger('info', { write: (line: string) => void lines.push(line) }),
+    });
+    const server = await listen(logged.gateway);
+    try {
+      const answer = await fetch(`${server.baseUrl}/widget/demo/config?key=${logged.keys.admin}`);
+      expect(answer.status).toBe(400);
+      expect(lines.some((line) => line.includes('/widget/demo/config'))).toBe(true);
+      expect(lines.join('\n')).not.toContain(logged.keys.admin);
+    } finally {
+      await server.close();
+      await logged.close();
+    }
   });
 });
