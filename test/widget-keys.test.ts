@@ -1,6 +1,7 @@
 // Publishable (widget) keys and scoped, expiring secret keys on every door, with the fast paths in
 // front: what a widget key reads (public settings only, never an answer made for a secret key),
 // what a scoped key may change, and how expiry is checked at use.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { publicSettingPaths, secretSettingPaths } from '../src/config/visibility.ts';
@@ -65,6 +66,13 @@ describe('the catalogue decides what is public', () => {
       expect.arrayContaining(['sla.openedConversations.range.lowerBound', 'assignment.autoAssignedLimit']),
     );
     expect(secretSettingPaths).toContain('website.allowedOrigins');
+  });
+
+  it('is listed in the README as the catalogue says', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const quoted = (paths: readonly string[]) => paths.map((path) => `\`${path}\``).join(', ');
+    expect(readme.replace(/\n\s*/g, ' ')).toContain(`Public: ${quoted(publicSettingPaths)}.`);
+    expect(readme.replace(/\n\s*/g, ' ')).toContain(`Not public: ${quoted(secretSettingPaths)}.`);
   });
 
   it('gives widget keys the pk_ prefix', () => {
