@@ -2,7 +2,9 @@
 // front: what a widget key reads (public settings only, never an answer made for a secret key),
 // what a scoped key may change, and how expiry is checked at use.
 import { readFileSync } from 'node:fs';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { publicSettingPaths, secretSettingPaths } from '../src/config/visibility.ts';
 import { createListeningGateway, type ListeningGateway, sseSubscribe } from './helpers.ts';
@@ -13,12 +15,14 @@ let scopedKey: string;
 let otherWidgetKey: string;
 
 beforeAll(async () => {
-  gw = await createListeningGateway();
+  gw = await createListeningGateway({ webSockets: true });
   widgetKey = (await createApiKey(gw.store, 'demo', 'widget')).key;
   otherWidgetKey = (await createApiKey(gw.store, 'other', 'widget')).key;
   scopedKey = (await createApiKey(gw.store, 'demo', 'admin', { groups: ['branding', 'messages'] })).key;
 });
+const wsClients: WsClient[] = [];
 afterAll(async () => {
+  for (const client of wsClients) await client.dispose();
   await gw?.close();
 });
 
@@ -198,6 +202,44 @@ describe('a widget key reads public settings only, on every door', () => {
     expect(refused.errors[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
     expect(refused.errors[0].message).toContain('"sla"');
     selectSla.close();
+  });
+});
+
+describe('a widget key over WebSocket', () => {
+  it('shares no event with a secret key of the same document', async () => {
+    const query = `subscription($orgId: ID!) { orgConfigChanged(orgId: $orgId) {
+      version changedFields changes { path after } config { branding { color } } } }`;
+    const follow = (key: string) => {
+      const client = createWsClient({
+        url: `${gw.baseUrl.replace('http', 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { 'x-api-key': key },
+        lazy: false,
+        retryAttempts: 0,
+      });
+      wsClients.push(client);
+      const connected = new Promise<void>((resolve) => client.on('connected', () => resolve()));
+      const iterator = client.iterate({ query, variables: { orgId: 'demo' } });
+      return { connected, next: async () => (await iterator.next()).value as any };
+    };
+    const admin = follow(gw.keys.admin);
+    const widget = follow(widgetKey);
+    await Promise.all([admin.connected, widget.connected]);
+    // Both subscribed once the admin hears a first change (the subscriptions start before it).
+    expect((await rest('PATCH', gw.keys.admin, { autoAssignedLimit: 3 })).status).toBe(200);
+    expect((await admin.next()).data.orgConfigChanged.changedFields).toEqual([
+      'assignment.autoAssignedLimit',
+    ]);
+    expect((await rest('PATCH', gw.keys.admin, { color: '#0a0b0c', autoAssignedLimit: 4 })).status).toBe(200);
+    const adminEvent = (await admin.next()).data.orgConfigChanged;
+    expect(adminEvent.changes).toHaveLength(2);
+    const widgetEvent = (await widget.next()).data.orgConfigChanged;
+    expect(widgetEvent).toEqual({
+      version: adminEvent.version,
+      changedFields: ['branding.color'],
+      changes: [{ path: 'branding.color', after: '#0a0b0c' }],
+      config: { branding: { color: '#0a0b0c' } },
+    });
   });
 });
 
