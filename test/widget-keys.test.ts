@@ -276,6 +276,22 @@ describe('a key limited to groups', () => {
   });
 });
 
+describe('last use', () => {
+  it('is noted by every door and written in a batch, not per request', async () => {
+    const { key, record } = await createApiKey(gw.store, 'demo', 'adviser');
+    const lastUse = async () =>
+      (await gw.store.listApiKeys('demo')).find((listed) => listed.id === record.id)!.lastUsedAt;
+    const before = Date.now();
+    for (let round = 0; round < 5; round++) {
+      expect((await rest('GET', key)).status).toBe(200);
+      expect((await graphql(publicRead, key, { orgId: 'demo' })).status).toBe(200);
+    }
+    expect(await lastUse()).toBeNull();
+    await gw.gateway.keyUse.flush();
+    expect((await lastUse())!.getTime()).toBeGreaterThanOrEqual(before);
+  });
+});
+
 describe('expiry, checked at use', () => {
   it('refuses an expired key with KEY_EXPIRED on REST and GraphQL', async () => {
     const { key } = await createApiKey(gw.store, 'demo', 'admin', { expiresAt: new Date(Date.now() - 1) });
