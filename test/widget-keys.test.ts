@@ -107,6 +107,13 @@ describe('a widget key reads public settings only, on every door', () => {
       const admin = await graphql(publicRead, gw.keys.admin, { orgId: 'demo' });
       expect(admin.body).toEqual(widget.body);
     }
+    // A secret setting inside a group that holds public ones is refused by its own path.
+    const origins = await graphql(
+      '{ orgConfig(orgId: "demo") { website { phonePrefix allowedOrigins } } }',
+      widgetKey,
+    );
+    expect(origins.body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(origins.body.errors[0].message).toContain('"website.allowedOrigins"');
     // Another organisation's widget key is told the organisation does not exist.
     const foreign = await graphql(publicRead, otherWidgetKey, { orgId: 'demo' });
     expect(foreign.body.errors[0].extensions.code).toBe('NOT_FOUND');
