@@ -300,6 +300,27 @@ describe('last use', () => {
 });
 
 describe('expiry, checked at use', () => {
+  it('ends what a live subscription of a key hears once the key has expired', async () => {
+    const expiresAt = new Date(Date.now() + 1_500);
+    const { key } = await createApiKey(gw.store, 'demo', 'adviser', { expiresAt });
+    const stream = await sseSubscribe(
+      gw.baseUrl,
+      'subscription { orgConfigChanged(orgId: "demo") { version } }',
+      {},
+      { 'x-api-key': key },
+    );
+    expect(stream.status).toBe(200);
+    expect((await rest('PATCH', gw.keys.admin, { autoAssignedLimit: 5 })).status).toBe(200);
+    expect(JSON.parse((await stream.next()).data).data.orgConfigChanged.version).toBeTypeOf('number');
+    // Wait (bounded) until the stored expiry has passed, then change again.
+    while (Date.now() <= expiresAt.getTime()) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await rest('PATCH', gw.keys.admin, { autoAssignedLimit: 6 })).status).toBe(200);
+    const after = JSON.parse((await stream.next()).data);
+    expect(after.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    expect(after.errors[0].message).toContain('expired');
+    stream.close();
+  });
+
   it('refuses an expired key with KEY_EXPIRED on REST and GraphQL', async () => {
     const { key } = await createApiKey(gw.store, 'demo', 'admin', { expiresAt: new Date(Date.now() - 1) });
     expect(await rest('GET', key)).toMatchObject({ status: 401, body: { code: 'KEY_EXPIRED' } });
