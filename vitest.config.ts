@@ -22,6 +22,9 @@ const postgresSuites = [
   'test/rest.test.ts',
   'test/security.test.ts',
   'test/subscriptions.test.ts',
+  'test/widget-keys.test.ts',
+  'test/widget-snapshot.test.ts',
+  'test/stream-tickets.test.ts',
   'test/postgres/**/*.test.ts',
 ];
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { operator } from './auth/actor.ts';
-import { createApiKey } from './auth/api-keys.ts';
+import { createApiKey, isExpired, parseDuration } from './auth/api-keys.ts';
 import { openStore } from './backend.ts';
 import {
   ConfigValidationError,
@@ -14,9 +14,10 @@ import {
 import { parseLegacyPatch, toLegacy, toLegacyPath } from './config/legacy.ts';
 import { defaultSettings } from './config/model.ts';
 import { ConfigService } from './config/service.ts';
+import { topLevelGroups } from './config/visibility.ts';
 import { RedisSignals } from './events/redis-signals.ts';
 import { loadSettings, SettingsError } from './settings.ts';
-import { type ConfigStore, type Role, roles } from './store/config-store.ts';
+import { type ApiKeyRecord, type ConfigStore, type Role, roles } from './store/config-store.ts';
 import { copySqliteToPostgres, TargetNotEmptyError } from './store/copy.ts';
 import { PostgresConfigStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
@@ -26,9 +27,15 @@ export const usage = `Usage: npm run cli -- <command> [options]    (or: org-conf
 Commands:
   org create <orgId> [--name NAME]          create an organisation with the documented default settings
   org list                                  list organisations
-  key create --org <orgId> --role admin|adviser
-                                            create an API key; the key alone is the last line of output
-  key list --org <orgId>                    list an organisation's keys (ids and roles, never the keys)
+  key create --org <orgId> --role admin|adviser|widget [--groups G1,G2] [--expires-in 90d]
+                                            create an API key; the key alone is the last line of output.
+                                            widget: a publishable pk_ key (public settings, read only);
+                                            --groups: the top-level groups a secret key may change;
+                                            --expires-in: 45s, 30m, 12h or 90d
+  key list --org <orgId>                    list an organisation's keys: role, groups, expiry, last use
+                                            (never the keys; last use is written every minute)
+  key rotate <keyId> [--overlap 1h]         a new key with the same grants (last line); the old one
+                                            works until the overlap ends (default 0s: at once)
   key revoke <keyId>                        revoke a key at once
   config export <orgId>                     print the configuration as the legacy flat JSON
   config import <orgId> <file> [--expected-version N]
@@ -76,6 +83,24 @@ function roleOf(value: string): Role {
   return value as Role;
 }
 
+function groupsOf(value: string | undefined, role: Role): string[] | null {
+  if (value === undefined) return null;
+  if (role === 'widget') throw new UsageError('--groups is for secret keys: a widget key never writes');
+  const groups = value.split(',').map((group) => group.trim());
+  const unknown = groups.filter((group) => !topLevelGroups.includes(group));
+  if (unknown.length > 0 || groups.length === 0)
+    throw new UsageError(
+      `--groups takes top-level groups of the settings (${topLevelGroups.join(', ')}), not "${unknown.join(',') || value}"`,
+    );
+  return [...new Set(groups)];
+}
+
+function durationOf(value: string, option: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new UsageError(`--${option} must be a duration such as 45s, 30m, 12h or 90d`);
+  return ms;
+}
+
 async function orgMustExist(store: ConfigStore, orgId: string): Promise<void> {
   if (!(await store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
 }
@@ -100,22 +125,66 @@ const commands: Record<string, Command> = {
     }
   },
   async 'key create'(args, store, io) {
-    const { values } = parse(args, { org: { type: 'string' }, role: { type: 'string' } }, 0);
+    const { values } = parse(
+      args,
+      {
+        org: { type: 'string' },
+        role: { type: 'string' },
+        groups: { type: 'string' },
+        'expires-in': { type: 'string' },
+      },
+      0,
+    );
     const orgId = required(values, 'org');
     const role = roleOf(required(values, 'role'));
+    const groups = groupsOf(values.groups, role);
+    const lifetime =
+      values['expires-in'] === undefined ? null : durationOf(values['expires-in'], 'expires-in');
     await orgMustExist(store, orgId);
-    const { record, key } = await createApiKey(store, orgId, role);
-    io.out(`created ${record.role} key ${record.id} for ${record.orgId}; it is shown this once:`);
+    const expiresAt = lifetime === null ? null : new Date(Date.now() + lifetime);
+    const { record, key } = await createApiKey(store, orgId, role, { groups, expiresAt });
+    io.out(`created ${describe(record)} for ${record.orgId}; it is shown this once:`);
     io.out(key);
   },
   async 'key list'(args, store, io) {
     const { values } = parse(args, { org: { type: 'string' } }, 0);
     const orgId = required(values, 'org');
     await orgMustExist(store, orgId);
+    const now = Date.now();
     for (const key of await store.listApiKeys(orgId)) {
-      const state = key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active';
-      io.out(`${key.id}\t${key.role}\tcreated ${key.createdAt.toISOString()}\t${state}`);
+      const state = key.revokedAt
+        ? `revoked ${key.revokedAt.toISOString()}`
+        : isExpired(key, now)
+          ? 'expired'
+          : 'active';
+      io.out(
+        [
+          key.id,
+          key.role,
+          `groups ${key.groups?.join(',') ?? 'all'}`,
+          `expires ${key.expiresAt?.toISOString() ?? 'never'}`,
+          `last used ${key.lastUsedAt?.toISOString() ?? 'never'}`,
+          `created ${key.createdAt.toISOString()}`,
+          state,
+        ].join('\t'),
+      );
     }
+  },
+  async 'key rotate'(args, store, io) {
+    const { values, positionals } = parse(args, { overlap: { type: 'string' } }, 1);
+    const keyId = positionals[0] as string;
+    const overlap = values.overlap === undefined ? 0 : durationOf(values.overlap, 'overlap');
+    const old = await store.findApiKeyById(keyId);
+    const now = Date.now();
+    if (!old || isExpired(old, now)) throw new CliRefusal(`no active key ${keyId}`);
+    // The same grants; a key that expires gets a lifetime as long as the old one's.
+    const expiresAt = old.expiresAt && new Date(now + (old.expiresAt.getTime() - old.createdAt.getTime()));
+    const { record, key } = await createApiKey(store, old.orgId, old.role, { groups: old.groups, expiresAt });
+    const oldUntil = new Date(now + overlap);
+    await store.expireApiKey(old.id, oldUntil);
+    io.out(`${old.id} works until ${oldUntil.toISOString()} (or its earlier expiry), then stops`);
+    io.out(`created ${describe(record)} for ${record.orgId}, replacing ${old.id}; it is shown this once:`);
+    io.out(key);
   },
   async 'key revoke'(args, store, io) {
     const { positionals } = parse(args, {}, 1);
@@ -185,6 +254,12 @@ const commands: Record<string, Command> = {
     }
   },
 };
+
+function describe(record: ApiKeyRecord): string {
+  const groups = record.groups ? `, may change ${record.groups.join(', ')}` : '';
+  const expiry = record.expiresAt ? `, expires ${record.expiresAt.toISOString()}` : '';
+  return `${record.role} key ${record.id}${groups}${expiry}`;
+}
 
 /** Commands that change nothing: running gateways need not hear of them. */
 const readOnly = new Set(['org list', 'key list', 'config export', 'migrate']);

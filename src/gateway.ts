@@ -5,6 +5,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { type DocumentNode, Kind, OperationTypeNode } from 'graphql';
 import { createYoga, type Plugin, useErrorHandler, useReadinessCheck } from 'graphql-yoga';
+import { KeyUseRecorder } from './auth/key-use.ts';
 import { ConfigService } from './config/service.ts';
 import type { ChangeEvents } from './events/change-feed.ts';
 import { useGraphQLLimits } from './graphql/armor.ts';
@@ -32,6 +33,7 @@ import {
 } from './settings.ts';
 import { CachedConfigStore } from './store/cached-store.ts';
 import type { ConfigStore } from './store/config-store.ts';
+import { type SnapshotSettings, snapshotAnswerer, useWidgetSnapshot } from './widget/snapshot.ts';
 
 export interface GatewayDeps {
   readonly store: ConfigStore;
@@ -52,6 +54,8 @@ export interface GatewayDeps {
   readonly trustProxy?: boolean;
   /** Optimisations to leave out, to measure what each gives (`npm run bench`); see settings.ts. */
   readonly performance?: PerformanceSwitches;
+  /** Cache-Control of the widget snapshot (widget/snapshot.ts). */
+  readonly widgetSnapshot?: SnapshotSettings;
 }
 
 /** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
@@ -118,7 +122,10 @@ export function createGateway(deps: GatewayDeps) {
   const sharedEvents = performance.disabled.has('fanout-shared-serialisation')
     ? null
     : new SharedSubscriptionEvents(events);
+  // When keys were last used, written in batches (close() writes the last one).
+  const keyUse = new KeyUseRecorder(deps.store);
   const guard = new RequestGuard({
+    keyUse,
     store,
     limits: deps.rateLimits ?? defaultRateLimits,
     trustProxy: deps.trustProxy ?? false,
@@ -150,6 +157,7 @@ export function createGateway(deps: GatewayDeps) {
         logError: (error) => logger.error({ err: error }, 'unexpected error'),
         reuseRepresentations: !performance.disabled.has('preserialized-json'),
       }),
+      useWidgetSnapshot(snapshotAnswerer(store, deps.widgetSnapshot)),
       // A browser request that is not preflighted (no custom header, no JSON body) is refused.
       withCode('BAD_REQUEST', useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] })),
       ...useGraphQLLimits(),
@@ -179,7 +187,7 @@ export function createGateway(deps: GatewayDeps) {
   });
   // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*.ts) apply the same guard
   // and log to the same place; they answer from the same cache and write through the same service.
-  return Object.assign(yoga, { guard, logger, cache, performance, service, readPlans, sharedEvents });
+  return Object.assign(yoga, { guard, logger, cache, performance, service, readPlans, sharedEvents, keyUse });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

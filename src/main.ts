@@ -42,6 +42,7 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     rateLimitsAcrossWorkers: asWorker,
     trustProxy: settings.trustProxy,
     performance: settings.performance,
+    widgetSnapshot: settings.widgetSnapshot,
   });
 
   const server = createServer(withFastPaths(gateway));
@@ -78,10 +79,14 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearInterval(sweep);
-      void close().then(() => {
-        logger.info('stopped');
-        process.exit(0);
-      });
+      // The keys' last use seen since the last batch, then the database.
+      void gateway.keyUse
+        .close()
+        .then(close)
+        .then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
     // Ends the subscriptions now (SSE streams complete), so their connections can close.

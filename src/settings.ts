@@ -91,6 +91,8 @@ const environmentSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   WORKERS: wholeNumber(1, 64).default(1),
   PERF_DISABLE: optimisationList(keptOptimisations).default([]),
+  WIDGET_SNAPSHOT_MAX_AGE: wholeNumber(0, 86_400).default(60),
+  WIDGET_SNAPSHOT_STALE_WHILE_REVALIDATE: wholeNumber(0, 604_800).default(600),
 });
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -130,6 +132,8 @@ export interface Settings {
   /** Gateway processes sharing the SQLite file and the port (node:cluster); 1 serves from this process alone. */
   readonly workers: number;
   readonly performance: PerformanceSwitches;
+  /** Cache-Control of GET /widget/{orgId}/config: max-age and stale-while-revalidate, in seconds. */
+  readonly widgetSnapshot: { readonly maxAgeSeconds: number; readonly staleWhileRevalidateSeconds: number };
 }
 
 export interface RateLimits {
@@ -206,5 +210,9 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.WORKERS,
     performance: { disabled: new Set(env.PERF_DISABLE) },
+    widgetSnapshot: {
+      maxAgeSeconds: env.WIDGET_SNAPSHOT_MAX_AGE,
+      staleWhileRevalidateSeconds: env.WIDGET_SNAPSHOT_STALE_WHILE_REVALIDATE,
+    },
   };
 }

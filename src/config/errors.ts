@@ -9,9 +9,21 @@ export class UnauthenticatedError extends Error {
 }
 
 export class ForbiddenError extends Error {
-  constructor(message = 'this API key may read the configuration but not change it (role adviser)') {
+  constructor(
+    message = 'this API key may read the configuration but not change it (role adviser)',
+    /** The code the doors answer: FORBIDDEN, or a more precise one (WRONG_KEY_KIND). */
+    readonly code: string = 'FORBIDDEN',
+  ) {
     super(message);
     this.name = 'ForbiddenError';
+  }
+}
+
+/** A key of the wrong kind for what it asks: a publishable key writing or reading history, say. */
+export class WrongKeyKindError extends ForbiddenError {
+  constructor(message: string) {
+    super(message, 'WRONG_KEY_KIND');
+    this.name = 'WrongKeyKindError';
   }
 }
 

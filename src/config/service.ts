@@ -1,6 +1,7 @@
 // The one way in: every door reads, changes, audits and follows configurations through this service.
 import { z } from 'zod';
-import { type Actor, canSeeOrg, canWrite } from '../auth/actor.ts';
+import { type Actor, canSeeOrg, canWrite, isPublishable } from '../auth/actor.ts';
+import { mintStreamTicket } from '../auth/stream-tickets.ts';
 import type { ChangeEvents, RevisionStream } from '../events/change-feed.ts';
 import type { ConfigStore, OrgSummary } from '../store/config-store.ts';
 import { getPath } from './catalogue.ts';
@@ -13,6 +14,7 @@ import {
   UnauthenticatedError,
   VersionConflictError,
   VersionNotFoundError,
+  WrongKeyKindError,
 } from './errors.ts';
 import {
   defaultSettings,
@@ -25,6 +27,7 @@ import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
 import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
 import { ProblemCode } from './rules.ts';
+import { isPublicSetting, isReadableByWidget, outsideGroups, patchedPaths } from './visibility.ts';
 
 export interface UpdateRequest {
   readonly orgId: string;
@@ -113,9 +116,26 @@ function pointAtPatched(problem: Problem, patch: unknown): Problem {
 }
 
 function revisionActor(actor: Actor): RevisionActor {
-  return actor.kind === 'apiKey'
-    ? { keyId: actor.keyId, role: actor.role }
-    : { keyId: null, role: 'operator' };
+  if (actor.kind !== 'apiKey') return { keyId: null, role: 'operator' };
+  // Only admin keys write (authorizeAdmin); a widget key never reaches here.
+  return { keyId: actor.keyId, role: actor.role === 'widget' ? 'adviser' : actor.role };
+}
+
+const publishableNeverWrites = 'a publishable (pk_) key reads public settings only; it never writes';
+
+/** Refuses a key limited to some groups a change of settings outside them, naming those settings. */
+function checkGroups(actor: Actor, paths: readonly string[]): void {
+  if (actor.kind !== 'apiKey') return;
+  const outside = outsideGroups(paths, actor.groups);
+  if (outside.length > 0)
+    throw new ForbiddenError(
+      `this API key may change only ${actor.groups!.join(', ')}; not ${outside.join(', ')}; nothing was written`,
+    );
+}
+
+/** A revision that changed at least one public setting. */
+function touchesPublic(revision: Revision): boolean {
+  return revision.changes.some((change) => isPublicSetting(change.path));
 }
 
 export class ConfigService {
@@ -123,6 +143,8 @@ export class ConfigService {
     private readonly store: ConfigStore,
     /** Told of each local commit so subscribers hear of it at once; absent where nobody subscribes (the CLI). */
     private readonly events?: ChangeEvents,
+    /** The clock keys' expiry is checked against (ms). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async get(actor: Actor | null, orgId: string): Promise<OrgConfig> {
@@ -141,6 +163,8 @@ export class ConfigService {
     const caller = this.authorizeAdmin(actor, request.orgId);
     const patch = checkPatch(request.patch);
     if (!patch.ok) throw new ConfigValidationError(patch.problems);
+    // What the patch names, before anything is read or written (dry runs too).
+    checkGroups(caller, patchedPaths(patch.value));
     return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
   }
 
@@ -174,6 +198,12 @@ export class ConfigService {
         throw new VersionConflictError(expectedVersion, current.version);
       }
       const merged = checkSettings(next(current.settings));
+      // A revert's changes are known only now; throwing here writes nothing.
+      if (merged.ok && patch === undefined)
+        checkGroups(
+          caller,
+          diffSettings(current.settings, merged.value).map((change) => change.path),
+        );
       if (!merged.ok)
         throw new ConfigValidationError(
           patch === undefined
@@ -215,6 +245,8 @@ export class ConfigService {
     orgId: string,
     page: { first: number; beforeVersion?: number | null },
   ): Promise<HistoryPage> {
+    if (isPublishable(actor) && actor?.kind === 'apiKey' && canSeeOrg(actor, orgId))
+      throw new WrongKeyKindError('a publishable (pk_) key never sees history');
     this.authorizeAdmin(actor, orgId);
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
     const first = Math.min(Math.max(page.first, 0), maxHistoryPage);
@@ -233,7 +265,11 @@ export class ConfigService {
 
   /** The whole configuration as it was at `version`. */
   async configAt(actor: Actor | null, orgId: string, version: number): Promise<OrgConfig> {
-    this.authorizeRead(actor, orgId);
+    const caller = this.authorizeRead(actor, orgId);
+    if (isPublishable(caller))
+      throw new WrongKeyKindError(
+        'a publishable (pk_) key reads the current public settings only, not history',
+      );
     const revision = await this.store.getRevision(orgId, version);
     if (revision) return configAt(revision);
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
@@ -250,7 +286,8 @@ export class ConfigService {
     options: { sinceVersion?: number | null; fields?: readonly string[] | null },
   ): Promise<RevisionStream> {
     if (!this.events) throw new Error('this service was created without a change feed');
-    this.authorizeRead(actor, orgId);
+    const caller = this.authorizeRead(actor, orgId);
+    const widget = isPublishable(caller);
     const unknown: Problem[] = (options.fields ?? []).flatMap((field, index) =>
       followablePaths.has(field)
         ? []
@@ -263,6 +300,11 @@ export class ConfigService {
           ],
     );
     if (unknown.length > 0) throw new ConfigValidationError(unknown);
+    const secret = widget ? (options.fields ?? []).filter((field) => !isReadableByWidget(field)) : [];
+    if (secret.length > 0)
+      throw new ForbiddenError(
+        `a publishable (pk_) key follows public settings only; not ${secret.join(', ')}`,
+      );
     const current = await this.store.getConfig(orgId);
     if (!current) throw new OrgNotFoundError(orgId);
     const { sinceVersion } = options;
@@ -271,19 +313,27 @@ export class ConfigService {
       throw new ConfigValidationError([{ path: ['sinceVersion'], message, code: ProblemCode.OUT_OF_RANGE }]);
     }
     const fields = options.fields?.length ? options.fields : null;
+    // A widget key hears only of changes to public settings (and sees only those: see the event type).
+    const accept = fields
+      ? widget
+        ? (revision: Revision) => touches(revision, fields) && touchesPublic(revision)
+        : (revision: Revision) => touches(revision, fields)
+      : widget
+        ? touchesPublic
+        : undefined;
     // Without sinceVersion, follow from the version current now, so that nothing committed between
     // this call and the first read of the stream is missed.
-    return this.events.subscribe(
-      orgId,
-      sinceVersion ?? current.version,
-      fields ? (revision) => touches(revision, fields) : undefined,
-    );
+    return this.events.subscribe(orgId, sinceVersion ?? current.version, accept);
   }
 
-  /** Throws UnauthenticatedError when the actor's key has been revoked since it was checked. */
+  /** Throws UnauthenticatedError when the actor's key has been revoked, or has expired, since it was checked. */
   async assertStillValid(actor: Actor | null): Promise<void> {
-    if (actor?.kind === 'apiKey' && !(await this.store.findApiKeyByHash(actor.keyHash)))
-      throw new UnauthenticatedError('the API key has been revoked');
+    if (actor?.kind !== 'apiKey') return;
+    const record = await this.store.findApiKeyByHash(actor.keyHash);
+    if (!record) throw new UnauthenticatedError('the API key has been revoked');
+    // Against the expiry stored now: a rotation may have brought it forward.
+    if (record.expiresAt !== null && record.expiresAt.getTime() <= this.now())
+      throw new UnauthenticatedError('the API key has expired');
   }
 
   /** Creates an organisation with the documented defaults, or with the given (validated) settings. */
@@ -320,8 +370,22 @@ export class ConfigService {
    */
   authorizeAdmin(actor: Actor | null, orgId: string): Actor {
     const caller = this.authorizeRead(actor, orgId);
+    if (isPublishable(caller)) throw new WrongKeyKindError(publishableNeverWrites);
     if (!canWrite(caller)) throw new ForbiddenError();
     return caller;
+  }
+
+  /**
+   * Mints a single-use ticket for a secret key to open an EventSource stream of its organisation
+   * (auth/stream-tickets.ts); a publishable key needs none (it may sit in the URL itself).
+   */
+  async createStreamTicket(actor: Actor | null, orgId: string): Promise<{ ticket: string; expiresAt: Date }> {
+    const caller = this.authorizeRead(actor, orgId);
+    if (caller.kind !== 'apiKey') throw new ForbiddenError('stream tickets are for API keys');
+    if (isPublishable(caller))
+      throw new WrongKeyKindError('a publishable (pk_) key needs no ticket: pass it as ?key= itself');
+    if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
+    return mintStreamTicket(this.store, caller, orgId, this.now());
   }
 
   private authorizeRead(actor: Actor | null, orgId: string): Actor {

@@ -22,6 +22,7 @@ const codes = new Map<abstract new (...args: never[]) => Error, string>([
 
 /** The code of a domain error, its subclasses included (VersionNotFoundError is a NOT_FOUND). */
 export function codeOf(error: Error): string | undefined {
+  if (error instanceof ForbiddenError) return error.code;
   for (const [type, code] of codes) if (error instanceof type) return code;
   return undefined;
 }

@@ -5,6 +5,7 @@ import './node.ts';
 import './org-config.ts';
 import './org-config-history.ts';
 import './org-config-changed.ts';
+import './stream-ticket.ts';
 import './update-org-config.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

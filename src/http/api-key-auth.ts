@@ -11,7 +11,8 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import type { Actor } from '../auth/actor.ts';
-import { authenticate } from '../auth/api-keys.ts';
+import { checkApiKey, type KeyCheck } from '../auth/api-keys.ts';
+import type { KeyUseRecorder } from '../auth/key-use.ts';
 import type { Logger } from '../logging.ts';
 import type { RateLimits } from '../settings.ts';
 import type { ConfigStore } from '../store/config-store.ts';
@@ -85,6 +86,8 @@ export class RequestGuard {
       store: ConfigStore;
       limits: RateLimits;
       trustProxy: boolean;
+      /** Where each counted request's key is noted as used (written in batches). */
+      keyUse?: KeyUseRecorder;
     } & RateLimitCounting,
   ) {
     const perKey = { points: options.limits.perKeyPerMinute, duration: 60 };
@@ -119,16 +122,25 @@ export class RequestGuard {
     };
   }
 
-  /** The actor of a key; an unknown key counts against its address. */
+  /** The actor of a key; null when absent, unknown, revoked or expired. An unknown key counts against its address. */
   async authenticate(key: string | null | undefined, address: string): Promise<Actor | null> {
-    const actor = key ? await authenticate(this.options.store, key) : null;
-    if (key && !actor) await this.failedAuth.consume(address).catch(() => undefined);
-    return actor;
+    const checked = await this.checkKey(key, address);
+    return checked?.ok ? checked.actor : null;
+  }
+
+  /** What a key is (null when none was sent); an unknown one counts against its address. */
+  async checkKey(key: string | null | undefined, address: string): Promise<KeyCheck | null> {
+    if (!key) return null;
+    const checked = await checkApiKey(this.options.store, key);
+    if (!checked.ok && checked.code === 'UNKNOWN_KEY')
+      await this.failedAuth.consume(address).catch(() => undefined);
+    return checked;
   }
 
   /** Counts one request of the actor's key; set when the key is over its limit. */
   async keyThrottled(actor: Actor | null): Promise<Throttled | null> {
     if (actor?.kind !== 'apiKey') return null;
+    this.options.keyUse?.saw(actor.keyId);
     if (this.perKey instanceof KeyWindows) {
       const msBeforeNext = this.perKey.consume(actor.keyId);
       return msBeforeNext === 0 ? null : keyLimitReached(msBeforeNext);
@@ -179,7 +191,12 @@ export function useApiKeyAuth(guard: RequestGuard, logger: Logger): Plugin {
           endResponse(tooManyRequests(request, blocked));
           return;
         }
-        const actor = await guard.authenticate(request.headers.get('x-api-key'), address);
+        const checked = await guard.checkKey(request.headers.get('x-api-key'), address);
+        if (checked?.ok === false && checked.code === 'KEY_EXPIRED') {
+          endResponse(refusal(request, 401, 'KEY_EXPIRED', 'the API key has expired'));
+          return;
+        }
+        const actor = checked?.ok ? checked.actor : null;
         actors.set(request, actor);
         // A request the REST write fast path handed over was counted there already: once is enough.
         const counted = nodeRequest ? countedKeyRequests.get(nodeRequest) : undefined;

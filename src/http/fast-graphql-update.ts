@@ -64,7 +64,8 @@ export function updateAnswerer(gateway: Gateway) {
     const input = variables[plan.inputVariable];
     if (!isRecord(input) || typeof input.orgId !== 'string') return undefined;
     const record = cache!.peekApiKey(keyHash);
-    if (!record || record.orgId !== input.orgId || record.role !== 'admin') return undefined;
+    // A key limited to some groups is yoga's: its refusal (FORBIDDEN) is not a result this path writes.
+    if (!record || record.orgId !== input.orgId || record.role !== 'admin' || record.groups) return undefined;
     if (await guard.addressThrottled(guard.clientAddress(req))) return undefined;
     const actor = actorOfKey(record, keyHash);
     // Counted once, here; yoga does not count it again if it answers after all.

@@ -2,6 +2,7 @@
 // they may echo the way yoga's CORS handling does, and writing a GraphQL answer as yoga does.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Actor } from '../auth/actor.ts';
+import { isExpired } from '../auth/api-keys.ts';
 import type { Logger } from '../logging.ts';
 import type { CachedConfigStore } from '../store/cached-store.ts';
 import type { ApiKeyRecord } from '../store/config-store.ts';
@@ -22,7 +23,9 @@ export async function keyRecordOf(
   const cached = cache.peekApiKey(keyHash);
   if (cached) return cached;
   if (await guard.addressThrottled(guard.clientAddress(req))) return undefined;
-  return cache.findApiKeyByHash(keyHash);
+  const found = await cache.findApiKeyByHash(keyHash);
+  // An expired key is yoga's to refuse (KEY_EXPIRED): checked now, against the stored expiry.
+  return found && !isExpired(found, Date.now()) ? found : undefined;
 }
 
 /**

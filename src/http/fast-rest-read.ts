@@ -34,9 +34,9 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
   ): Promise<boolean> {
     const { headers } = req;
     const keyHash = hashApiKey(key.trim());
-    // Unknown keys and other organisations (a 404) are yoga's to answer.
+    // Unknown keys and other organisations (a 404) are yoga's to answer, and widget keys (public settings only).
     const record = await keyRecordOf(cache!, guard, req, keyHash);
-    if (!record || record.orgId !== orgId) return false;
+    if (!record || record.orgId !== orgId || record.role === 'widget') return false;
     const config = cache!.peekConfig(orgId) ?? (await cache!.getConfig(orgId));
     if (!config) return false;
     const representation = representationOf(config, reuseRepresentations);

@@ -56,8 +56,10 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
   ): Promise<void> {
     const keyHash = hashApiKey(key.trim());
     const record = cache!.peekApiKey(keyHash);
-    // Unknown or uncached keys, other organisations and adviser keys are refused by yoga.
-    if (!record || record.orgId !== orgId || record.role !== 'admin') return void gateway(req, res);
+    // Unknown or uncached keys, other organisations, adviser and widget keys and keys limited to
+    // some groups are refused (or answered) by yoga.
+    if (!record || record.orgId !== orgId || record.role !== 'admin' || record.groups)
+      return void gateway(req, res);
     const address = guard.clientAddress(req);
     if (await guard.addressThrottled(address)) return void gateway(req, res);
     const actor = actorOfKey(record, keyHash);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { legacyConfigSchema } from '../config/legacy.ts';
 import { ProblemCode } from '../config/rules.ts';
 import { maxHistoryPage } from '../config/service.ts';
+import { publicLegacyKeys, publicSettingsSchema } from '../config/visibility.ts';
 import { bodyLimitBytes } from './limits.ts';
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
@@ -32,6 +33,19 @@ const configResponse = (description: string) => ({
   content: { 'application/json': { schema: { $ref: '#/components/schemas/OrgConfig' } } },
 });
 
+/** A read answers the public settings only to a publishable (widget) key. */
+const readResponse = (description: string) => ({
+  description,
+  headers: etagHeader,
+  content: {
+    'application/json': {
+      schema: {
+        oneOf: [{ $ref: '#/components/schemas/OrgConfig' }, { $ref: '#/components/schemas/PublicOrgConfig' }],
+      },
+    },
+  },
+});
+
 const methodNotAllowed = problem('Another method than those of this path; the Allow header lists them.');
 const rateLimited = {
   ...problem('Over the rate limit of the key, or of the address after unknown keys; see Retry-After.'),
@@ -42,9 +56,11 @@ const readOperation = (summary: string) => ({
   summary,
   parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
   responses: {
-    200: configResponse('The whole configuration as one flat object.'),
+    200: readResponse(
+      'The whole configuration as one flat object; to a publishable (widget) key, its public settings only.',
+    ),
     304: { description: 'Unchanged since the ETag in If-None-Match.', headers: etagHeader },
-    401: problem('No API key, or an unknown one.'),
+    401: problem('No API key, or an unknown one; KEY_EXPIRED for a key past its expiry.'),
     404: problem('No such organisation for this key.'),
     405: methodNotAllowed,
     429: rateLimited,
@@ -72,7 +88,9 @@ const writeOperation = (summary: string, mediaType: string) => ({
     200: configResponse('The whole configuration as committed.'),
     400: problem('The body is empty, not JSON, or not a JSON object.'),
     401: problem('No API key, or an unknown one.'),
-    403: problem('The key is an adviser key: it may read, not write.'),
+    403: problem(
+      'FORBIDDEN: the key is an adviser key (it may read, not write), or limited to groups the body goes outside (the settings are named); WRONG_KEY_KIND: a publishable key.',
+    ),
     404: problem('No such organisation for this key.'),
     405: methodNotAllowed,
     412: problem('If-Match no longer names the current version, or If-None-Match does.'),
@@ -110,7 +128,7 @@ const historyOperation = {
     },
     400: problem('limit or before is not a whole number.'),
     401: problem('No API key, or an unknown one.'),
-    403: problem('The key is an adviser key.'),
+    403: problem('The key is an adviser key (FORBIDDEN) or a publishable one (WRONG_KEY_KIND).'),
     404: problem('No such organisation for this key.'),
     405: methodNotAllowed,
     429: rateLimited,
@@ -138,6 +156,40 @@ export const openApiDocument = {
         'application/merge-patch+json',
       ),
     },
+    '/widget/{orgId}/config': {
+      parameters: [
+        { name: 'orgId', in: 'path', required: true, schema: { type: 'string' } },
+        {
+          name: 'key',
+          in: 'query',
+          required: true,
+          description: 'A publishable key (pk_…). Any other key in a URL is refused (SECRET_KEY_IN_URL).',
+          schema: { type: 'string', pattern: '^pk_' },
+        },
+      ],
+      get: {
+        summary: "The organisation's public settings, for the widget and the CDN in front of it",
+        security: [],
+        parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+        responses: {
+          200: {
+            description:
+              'The public settings, nested as in GraphQL; Cache-Control: public, max-age, stale-while-revalidate.',
+            headers: {
+              ETag: { description: 'Strong: a hash of the body.', schema: { type: 'string' } },
+              'Cache-Control': { schema: { type: 'string' } },
+            },
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/WidgetSnapshot' } } },
+          },
+          304: { description: 'Unchanged since the ETag in If-None-Match.' },
+          400: problem('SECRET_KEY_IN_URL: the key is not a publishable one (it is not looked up).'),
+          401: problem('No key (UNAUTHENTICATED), or a publishable key past its expiry (KEY_EXPIRED).'),
+          403: problem('WRONG_KEY_KIND: a secret key in x-api-key.'),
+          404: problem('No such organisation, or not one of this key: the two are not told apart.'),
+          405: methodNotAllowed,
+        },
+      },
+    },
     '/api/orgs/{orgId}/config/history': {
       parameters: [{ name: 'orgId', in: 'path', required: true, schema: { type: 'string' } }],
       get: historyOperation,
@@ -147,7 +199,23 @@ export const openApiDocument = {
   components: {
     securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
     schemas: {
-      OrgConfig: jsonSchema(legacyConfigSchema),
+      OrgConfig: { ...jsonSchema(legacyConfigSchema), 'x-public-settings': publicLegacyKeys },
+      PublicOrgConfig: {
+        ...jsonSchema(
+          legacyConfigSchema.pick(Object.fromEntries(publicLegacyKeys.map((key) => [key, true]))),
+        ),
+        description: 'The public settings: what a publishable (widget) key reads.',
+      },
+      WidgetSnapshot: {
+        type: 'object',
+        required: ['orgId', 'version', 'settings'],
+        additionalProperties: false,
+        properties: {
+          orgId: { type: 'string' },
+          version: { type: 'integer' },
+          settings: jsonSchema(publicSettingsSchema),
+        },
+      },
       OrgConfigPatch: jsonSchema(legacyConfigSchema.partial()),
       History: {
         type: 'object',

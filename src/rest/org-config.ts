@@ -1,5 +1,5 @@
 // The REST shim: the documented /api/orgs/{orgId}/config endpoints, translated to the config service.
-import type { Actor } from '../auth/actor.ts';
+import { type Actor, isPublishable } from '../auth/actor.ts';
 import {
   ConfigValidationError,
   ForbiddenError,
@@ -11,6 +11,7 @@ import {
 import { legacyJson, parseLegacyPatch } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
+import { publicLegacy } from '../config/visibility.ts';
 import { actorOf } from '../http/api-key-auth.ts';
 import { Response } from '../http/fetch-api.ts';
 import { readJsonBody } from './body.ts';
@@ -52,18 +53,26 @@ export function representationOf(config: OrgConfig, reuse: boolean): Representat
   return representation;
 }
 
-function configResponse(request: Request, config: OrgConfig, reuse: boolean): Response {
+/** The public settings only, for publishable keys: a cache of its own, so no key reads another's answer. */
+const publicRepresentations = new WeakMap<OrgConfig, Representation>();
+
+function publicRepresentationOf(config: OrgConfig): Representation {
+  let representation = publicRepresentations.get(config);
+  if (!representation) {
+    representation = Representation.of(JSON.stringify(publicLegacy(config.settings)));
+    publicRepresentations.set(config, representation);
+  }
+  return representation;
+}
+
+function configResponse(request: Request, config: OrgConfig, reuse: boolean, publicOnly = false): Response {
   const headers = {
     'content-type': 'application/json; charset=utf-8',
     etag: etagOf(config.version),
     'cache-control': 'private, no-cache',
   };
-  return encodedResponse(
-    request,
-    200,
-    request.method === 'HEAD' ? '' : representationOf(config, reuse),
-    headers,
-  );
+  const representation = publicOnly ? publicRepresentationOf(config) : representationOf(config, reuse);
+  return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representation, headers);
 }
 
 let openApi: Representation | undefined;
@@ -81,7 +90,7 @@ function failureResponse(error: unknown, logError: RestDeps['logError']): Respon
       headers: { 'www-authenticate': 'ApiKey header="x-api-key"' },
     });
   }
-  if (error instanceof ForbiddenError) return problemResponse(403, 'FORBIDDEN', error.message);
+  if (error instanceof ForbiddenError) return problemResponse(403, error.code, error.message);
   if (error instanceof OrgNotFoundError) return problemResponse(404, 'NOT_FOUND', error.message);
   if (error instanceof ConfigValidationError) {
     return problemResponse(422, 'VALIDATION_FAILED', 'the body breaks the rules below; nothing was written', {
@@ -160,7 +169,7 @@ async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId
       },
     });
   }
-  return configResponse(request, config, deps.reuseRepresentations);
+  return configResponse(request, config, deps.reuseRepresentations, isPublishable(actor));
 }
 
 /**

@@ -12,9 +12,10 @@ import { configAt, type Revision, type RevisionMeta } from '../../config/revisio
 import type {
   ApiKeyRecord,
   ConfigStore,
+  NewApiKey,
   OrgSummary,
-  Role,
   StoredApiKey,
+  StreamTicketRecord,
   UpdateDecision,
 } from '../config-store.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
@@ -28,7 +29,7 @@ import {
   settingsToColumns,
 } from '../rows.ts';
 import { isPostgresStorageFailure } from '../storage-failures.ts';
-import { apiKeys, orgConfigs, revisions } from './schema.ts';
+import { apiKeys, orgConfigs, revisions, streamTickets } from './schema.ts';
 
 /** Advisory lock namespaces (the first key of pg_advisory_lock's two), the second key being the schema's hash. */
 const lockNamespace = { migrate: 0x6f7267, revisionLog: 0x6f7268 } as const;
@@ -266,13 +267,66 @@ export class PostgresConfigStore implements ConfigStore {
     return Number(row?.seq ?? 0);
   }
 
-  async createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord> {
+  async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
     return this.naming(true, async () => {
       const [row] = await this.db
         .insert(apiKeys)
-        .values({ ...key, createdAt: new Date() })
+        .values({ ...key, groups: key.groups ? [...key.groups] : null, createdAt: new Date() })
         .returning();
       return rowToApiKey(row!);
+    });
+  }
+
+  async findApiKeyById(id: string): Promise<StoredApiKey | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+    return row ? { ...rowToApiKey(row), keyHash: row.keyHash } : undefined;
+  }
+
+  /** Brings the expiry forward and, in the same transaction, tells the replicas to forget cached keys. */
+  async expireApiKey(id: string, expiresAt: Date): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const changed = await tx
+        .update(apiKeys)
+        .set({ expiresAt: sql`least(coalesce(${apiKeys.expiresAt}, ${expiresAt}), ${expiresAt})` })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning({ id: apiKeys.id });
+      if (changed.length > 0) await tx.execute(sql`select pg_notify(${this.channel}, ${keysChangedPayload})`);
+      return changed.length > 0;
+    });
+  }
+
+  async recordKeyUse(uses: ReadonlyMap<string, Date>): Promise<void> {
+    if (uses.size === 0) return;
+    // One statement for the batch: (id, time) pairs as two arrays.
+    const ids = [...uses.keys()];
+    const times = [...uses.values()].map((at) => at.toISOString());
+    await this.pool.query(
+      `UPDATE ${pg.escapeIdentifier(this.schema)}.api_keys AS k SET last_used_at = u.at
+         FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at)
+        WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+      [ids, times],
+    );
+  }
+
+  async createStreamTicket(ticket: Omit<StreamTicketRecord, 'usedAt'>): Promise<void> {
+    await this.db.insert(streamTickets).values(ticket);
+  }
+
+  async useStreamTicket(ticketHash: string, at: Date): Promise<StreamTicketRecord | undefined> {
+    return this.db.transaction(async (tx) => {
+      // The row lock makes two replicas redeeming the same ticket take turns: the second sees it used.
+      const [found] = await tx
+        .select()
+        .from(streamTickets)
+        .where(eq(streamTickets.ticketHash, ticketHash))
+        .for('update');
+      if (found && found.usedAt === null)
+        await tx.update(streamTickets).set({ usedAt: at }).where(eq(streamTickets.ticketHash, ticketHash));
+      await tx.delete(streamTickets).where(lt(streamTickets.expiresAt, new Date(at.getTime() - 60_000)));
+      return found;
     });
   }
 
@@ -383,8 +437,11 @@ export class PostgresConfigStore implements ConfigStore {
           orgId: key.orgId,
           role: key.role,
           keyHash: key.keyHash,
+          groups: key.groups ? [...key.groups] : null,
+          expiresAt: key.expiresAt,
           createdAt: key.createdAt,
           revokedAt: key.revokedAt,
+          lastUsedAt: key.lastUsedAt,
         });
       }
       let count = 0;

@@ -60,11 +60,17 @@ export const apiKeys = pgTable(
     orgId: text('org_id')
       .notNull()
       .references(() => orgConfigs.orgId),
-    role: text('role', { enum: ['admin', 'adviser'] }).notNull(),
+    role: text('role', { enum: ['admin', 'adviser', 'widget'] }).notNull(),
+    /** The top-level setting groups the key may change; null: all. */
+    groups: json('groups').$type<string[]>(),
+    /** Checked at every use; null: never. */
+    expiresAt: instant('expires_at'),
     /** SHA-256 of the key; the key itself is never stored. */
     keyHash: text('key_hash').notNull().unique(),
     createdAt: instant('created_at').notNull(),
     revokedAt: instant('revoked_at'),
+    /** Written in batches (auth/key-use.ts), never once per request. */
+    lastUsedAt: instant('last_used_at'),
   },
   (table) => [index('api_keys_org_id_idx').on(table.orgId)],
 );
@@ -91,4 +97,22 @@ export const revisions = pgTable(
     settings: json('settings').$type<OrgConfigSettings>().notNull(),
   },
   (table) => [uniqueIndex('revisions_org_id_version_idx').on(table.orgId, table.version)],
+);
+
+/**
+ * Single-use tickets that let a secret key open an EventSource stream without putting the key in a
+ * URL: only their SHA-256 is stored, so every replica can redeem one, once.
+ */
+export const streamTickets = pgTable(
+  'stream_tickets',
+  {
+    ticketHash: text('ticket_hash').primaryKey(),
+    keyId: text('key_id')
+      .notNull()
+      .references(() => apiKeys.id),
+    orgId: text('org_id').notNull(),
+    expiresAt: instant('expires_at').notNull(),
+    usedAt: instant('used_at'),
+  },
+  (table) => [index('stream_tickets_expires_at_idx').on(table.expiresAt)],
 );

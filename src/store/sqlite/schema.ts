@@ -53,11 +53,17 @@ export const apiKeys = sqliteTable(
     orgId: text('org_id')
       .notNull()
       .references(() => orgConfigs.orgId),
-    role: text('role', { enum: ['admin', 'adviser'] }).notNull(),
+    role: text('role', { enum: ['admin', 'adviser', 'widget'] }).notNull(),
+    /** The top-level setting groups the key may change; null: all. */
+    groups: text('groups', { mode: 'json' }).$type<string[]>(),
+    /** Checked at every use; null: never. */
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
     /** SHA-256 of the key; the key itself is never stored. */
     keyHash: text('key_hash').notNull().unique(),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     revokedAt: integer('revoked_at', { mode: 'timestamp_ms' }),
+    /** Written in batches (auth/key-use.ts), never once per request. */
+    lastUsedAt: integer('last_used_at', { mode: 'timestamp_ms' }),
   },
   (table) => [index('api_keys_org_id_idx').on(table.orgId)],
 );
@@ -81,4 +87,22 @@ export const revisions = sqliteTable(
     settings: text('settings', { mode: 'json' }).$type<OrgConfigSettings>().notNull(),
   },
   (table) => [uniqueIndex('revisions_org_id_version_idx').on(table.orgId, table.version)],
+);
+
+/**
+ * Single-use tickets that let a secret key open an EventSource stream without putting the key in a
+ * URL: only their SHA-256 is stored, so every replica can redeem one, once.
+ */
+export const streamTickets = sqliteTable(
+  'stream_tickets',
+  {
+    ticketHash: text('ticket_hash').primaryKey(),
+    keyId: text('key_id')
+      .notNull()
+      .references(() => apiKeys.id),
+    orgId: text('org_id').notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    usedAt: integer('used_at', { mode: 'timestamp_ms' }),
+  },
+  (table) => [index('stream_tickets_expires_at_idx').on(table.expiresAt)],
 );

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { OrgExistsError, StorageUnavailableError } from '../../config/errors.ts';
@@ -12,9 +12,10 @@ import { settingsJson } from '../../config/settings-json.ts';
 import type {
   ApiKeyRecord,
   ConfigStore,
+  NewApiKey,
   OrgSummary,
-  Role,
   StoredApiKey,
+  StreamTicketRecord,
   UpdateDecision,
 } from '../config-store.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
@@ -36,7 +37,7 @@ import {
 import { ChangedSettingsUpdate } from './changed-settings-update.ts';
 import { directStatement } from './direct-statement.ts';
 import { OwnWrites } from './own-writes.ts';
-import { apiKeys, orgConfigs, revisions } from './schema.ts';
+import { apiKeys, orgConfigs, revisions, streamTickets } from './schema.ts';
 
 function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database) {
   const revisionColumns = [
@@ -353,15 +354,73 @@ export class SqliteConfigStore implements ConfigStore {
     return this.sqlite.pragma('data_version', { simple: true }) as number;
   }
 
-  async createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord> {
+  async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
     const row = this.writing(() =>
       this.db
         .insert(apiKeys)
-        .values({ ...key, createdAt: new Date() })
+        .values({ ...key, groups: key.groups ? [...key.groups] : null, createdAt: new Date() })
         .returning()
         .get(),
     );
     return rowToApiKey(row);
+  }
+
+  async findApiKeyById(id: string): Promise<StoredApiKey | undefined> {
+    const row = this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .get();
+    return row ? { ...rowToApiKey(row), keyHash: row.keyHash } : undefined;
+  }
+
+  async expireApiKey(id: string, expiresAt: Date): Promise<boolean> {
+    const result = this.db
+      .update(apiKeys)
+      .set({
+        expiresAt: sql`min(coalesce(${apiKeys.expiresAt}, ${expiresAt.getTime()}), ${expiresAt.getTime()})`,
+      })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .run();
+    return result.changes > 0;
+  }
+
+  async recordKeyUse(uses: ReadonlyMap<string, Date>): Promise<void> {
+    this.sqlite.transaction(() => {
+      for (const [id, at] of uses)
+        this.db
+          .update(apiKeys)
+          .set({ lastUsedAt: at })
+          .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, at))))
+          .run();
+    })();
+  }
+
+  async createStreamTicket(ticket: Omit<StreamTicketRecord, 'usedAt'>): Promise<void> {
+    this.db.insert(streamTickets).values(ticket).run();
+  }
+
+  async useStreamTicket(ticketHash: string, at: Date): Promise<StreamTicketRecord | undefined> {
+    // One writer: the read and the mark are one transaction, so a ticket is used once.
+    return this.sqlite.transaction(() => {
+      const found = this.db
+        .select()
+        .from(streamTickets)
+        .where(eq(streamTickets.ticketHash, ticketHash))
+        .get();
+      if (found && found.usedAt === null)
+        this.db
+          .update(streamTickets)
+          .set({ usedAt: at })
+          .where(eq(streamTickets.ticketHash, ticketHash))
+          .run();
+      // Tickets ended more than a minute ago answer "unknown" rather than "expired": nothing keeps them.
+      this.db
+        .delete(streamTickets)
+        .where(lt(streamTickets.expiresAt, new Date(at.getTime() - 60_000)))
+        .run();
+      return found;
+    })();
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
