@@ -22,6 +22,8 @@ const postgresSuites = [
   'test/rest.test.ts',
   'test/security.test.ts',
   'test/subscriptions.test.ts',
+  'test/webhooks.test.ts',
+  'test/webhook-cli.test.ts',
   'test/postgres/**/*.test.ts',
 ];
 

@@ -12,6 +12,7 @@ import { withFastPaths } from './http/fast-paths.ts';
 import { createLogger } from './logging.ts';
 import { loadSettings, type Settings, SettingsError } from './settings.ts';
 import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts';
+import { startWebhookWorker, webhookServiceOptions } from './webhooks/from-settings.ts';
 
 /**
  * Serves the gateway from this process: alone, or as one of the cluster's workers, which leave the
@@ -40,6 +41,7 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     rateLimitsAcrossWorkers: asWorker,
     trustProxy: settings.trustProxy,
     performance: settings.performance,
+    webhooks: webhookServiceOptions(settings.webhooks),
   });
 
   const server = createServer(withFastPaths(gateway));
@@ -59,6 +61,10 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     if (demoKey) printDemoKey(demoKey, baseUrl);
     printListening(settings, baseUrl);
   }
+  // Every process delivers webhooks (replicas and cluster workers alike): each endpoint is leased to one at a time.
+  const webhookWorker = startWebhookWorker(store, events, settings.webhooks, {
+    onError: (error) => logger.error({ err: error }, 'webhook delivery failed (retried)'),
+  });
 
   let stopping = false;
   /**
@@ -76,10 +82,13 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearInterval(sweep);
-      void close().then(() => {
-        logger.info('stopped');
-        process.exit(0);
-      });
+      // Attempts in flight finish (each within its time-out) and let go of their leases before the database closes.
+      void (webhookWorker?.close() ?? Promise.resolve())
+        .then(() => close())
+        .then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
     // Ends the subscriptions now (SSE streams complete), so their connections can close.

@@ -5,5 +5,6 @@ import './org-config.ts';
 import './org-config-history.ts';
 import './org-config-changed.ts';
 import './update-org-config.ts';
+import './webhooks.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -28,6 +28,7 @@ import {
   settingsToColumns,
 } from '../rows.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
+import { PostgresWebhookStore } from './webhook-store.ts';
 
 /** Advisory lock namespaces (the first key of pg_advisory_lock's two), the second key being the schema's hash. */
 const lockNamespace = { migrate: 0x6f7267, revisionLog: 0x6f7268 } as const;
@@ -72,6 +73,8 @@ type Transaction = Parameters<Parameters<NodePgDatabase['transaction']>[0]>[0];
 
 export class PostgresConfigStore implements ConfigStore {
   private readonly db: NodePgDatabase;
+  /** Webhook endpoints and their delivery log, on the same pool. */
+  readonly webhooks: PostgresWebhookStore;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -81,6 +84,7 @@ export class PostgresConfigStore implements ConfigStore {
     readonly channel: string,
   ) {
     this.db = drizzle({ client: pool });
+    this.webhooks = new PostgresWebhookStore(pool);
   }
 
   async createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig> {

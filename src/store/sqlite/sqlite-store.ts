@@ -31,6 +31,7 @@ import { ChangedSettingsUpdate } from './changed-settings-update.ts';
 import { directStatement } from './direct-statement.ts';
 import { OwnWrites } from './own-writes.ts';
 import { apiKeys, orgConfigs, revisions } from './schema.ts';
+import { SqliteWebhookStore } from './webhook-store.ts';
 
 function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database) {
   const revisionColumns = [
@@ -95,6 +96,8 @@ export class SqliteConfigStore implements ConfigStore {
   >;
   /** What this connection committed, not read back from the database (null: always read back, to measure it). */
   private readonly ownWrites: OwnWrites | null;
+  /** Webhook endpoints and their delivery log, on the same connection. */
+  readonly webhooks: SqliteWebhookStore;
 
   constructor(
     private readonly sqlite: Database.Database,
@@ -104,6 +107,7 @@ export class SqliteConfigStore implements ConfigStore {
     this.statements = prepareStatements(this.db, sqlite);
     this.updateChangedSettings = new ChangedSettingsUpdate(sqlite, this.db);
     this.ownWrites = options.rememberOwnWrites === false ? null : new OwnWrites();
+    this.webhooks = new SqliteWebhookStore(sqlite);
     this.writeConfig = sqlite.transaction((orgId: string, decide: UpdateDecision, meta: RevisionMeta) =>
       this.writeConfigTransaction(orgId, decide, meta),
     );
