@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { operator } from '../src/auth/actor.ts';
 import { openBackend } from '../src/backend.ts';
@@ -76,14 +76,23 @@ const worker = new WebhookWorker(webhookStore, store, {
 
 const color = (index: number) => `#${(0x100000 + index).toString(16)}`;
 
+/** CPU milliseconds of this process (worker, store and receiver together) since `since`. */
+const cpuMsSince = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
+
 // One change, every endpoint of its organisation.
+let cpu = process.cpuUsage();
 let started = performance.now();
 const fanned = sink.after(endpoints);
 await config.update(operator, { orgId: 'fanout', patch: { branding: { color: color(1) } }, door: 'cli' });
 await fanned;
 const fanoutMs = performance.now() - started;
+const fanoutCpuMs = cpuMsSince(cpu);
 
 // A burst of changes to one endpoint, each sent after the one before was answered.
+cpu = process.cpuUsage();
 started = performance.now();
 const burst = sink.after(changes);
 for (let index = 0; index < changes; index++)
@@ -95,6 +104,7 @@ for (let index = 0; index < changes; index++)
 const writtenMs = performance.now() - started;
 await burst;
 const burstMs = performance.now() - started;
+const burstCpuMs = cpuMsSince(cpu);
 
 await worker.close();
 await sink.close();
@@ -112,11 +122,14 @@ const database = databaseUrl.startsWith('file:') ? 'SQLite' : 'PostgreSQL';
 console.log(
   `webhook delivery on ${database}, worker concurrency ${concurrency}, receiver on 127.0.0.1 (http, 204):`,
 );
-console.log('| scenario | deliveries | time to the last | deliveries/s |');
-console.log('| --- | ---: | ---: | ---: |');
+console.log('| scenario | deliveries | time to the last | deliveries/s | CPU ms per delivery |');
+console.log('| --- | ---: | ---: | ---: | ---: |');
 console.log(
-  `| one change to ${endpoints} endpoints | ${endpoints} | ${fanoutMs.toFixed(0)} ms | ${((endpoints / fanoutMs) * 1000).toFixed(0)} |`,
+  `| one change to ${endpoints} endpoints | ${endpoints} | ${fanoutMs.toFixed(0)} ms | ${((endpoints / fanoutMs) * 1000).toFixed(0)} | ${(fanoutCpuMs / endpoints).toFixed(2)} |`,
 );
 console.log(
-  `| ${changes} changes to one endpoint (written in ${writtenMs.toFixed(0)} ms) | ${changes} | ${burstMs.toFixed(0)} ms | ${((changes / burstMs) * 1000).toFixed(0)} |`,
+  `| ${changes} changes to one endpoint (written in ${writtenMs.toFixed(0)} ms) | ${changes} | ${burstMs.toFixed(0)} ms | ${((changes / burstMs) * 1000).toFixed(0)} | ${(burstCpuMs / changes).toFixed(2)} |`,
+);
+console.log(
+  `(CPU: this one process, delivering and receiving, the writes of the burst included; ${os.loadavg()[0]!.toFixed(1)} load average on ${os.cpus().length} cores)`,
 );

@@ -167,6 +167,10 @@ export class WebhookWorker {
         webhook = moved;
         cursor = skipTo;
       }
+      // A short page was the end of the log as read: let go rather than read it again. A change
+      // committed meanwhile leaves the cursor behind the organisation's version, so the next claim
+      // (woken by that change, or at the latest by the timer) takes the endpoint up again.
+      if (page.length < revisionPage) return this.store.release(webhook.id, this.owner);
     }
   }
 
