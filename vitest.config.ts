@@ -25,6 +25,8 @@ const postgresSuites = [
   'test/widget-keys.test.ts',
   'test/widget-snapshot.test.ts',
   'test/stream-tickets.test.ts',
+  'test/webhooks.test.ts',
+  'test/webhook-cli.test.ts',
   'test/postgres/**/*.test.ts',
 ];
 

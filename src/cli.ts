@@ -21,6 +21,11 @@ import { type ApiKeyRecord, type ConfigStore, type Role, roles } from './store/c
 import { copySqliteToPostgres, TargetNotEmptyError } from './store/copy.ts';
 import { PostgresConfigStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
+import { WebhookNotFoundError } from './webhooks/errors.ts';
+import { webhookServiceOptions } from './webhooks/from-settings.ts';
+import { WebhookService } from './webhooks/service.ts';
+import { webhookStoreOf } from './webhooks/store-of.ts';
+import type { DeliveryAttempt, WebhookRecord } from './webhooks/webhook-store.ts';
 
 export const usage = `Usage: npm run cli -- <command> [options]    (or: org-config <command>)
 
@@ -40,6 +45,16 @@ Commands:
   config export <orgId>                     print the configuration as the legacy flat JSON
   config import <orgId> <file> [--expected-version N]
                                             apply a legacy flat JSON file (whole or partial), validated
+  webhook add --org <orgId> --url <url> [--fields a,b]
+                                            add a webhook; its signing secret alone is the last line
+  webhook list --org <orgId>                list an organisation's webhooks (never their secrets)
+  webhook remove <webhookId>                delete a webhook and its delivery log
+  webhook enable <webhookId>                enable a (disabled) webhook: delivery resumes where it stopped
+  webhook disable <webhookId>               stop delivering to a webhook until it is enabled
+  webhook rotate <webhookId>                a new signing secret (last line); the old one signs 24 h more
+  webhook deliveries <webhookId> [--version N] [--limit N]
+                                            the delivery log, newest first
+  webhook redeliver <webhookId> --version N send one change again, now
   migrate                                   create or migrate the database, then exit
   copy --from file:PATH                     copy every organisation, key and revision of a SQLite
                                             database into DATABASE_URL, an empty PostgreSQL database
@@ -106,6 +121,40 @@ async function orgMustExist(store: ConfigStore, orgId: string): Promise<void> {
 }
 
 type Command = (args: string[], store: ConfigStore, io: CliIo) => Promise<void>;
+
+/** The webhook service at the database, checking URLs as the gateway does (WEBHOOK_* settings). */
+function webhookService(store: ConfigStore, io: CliIo): WebhookService {
+  const webhooks = webhookStoreOf(store);
+  if (!webhooks) throw new CliRefusal('this database keeps no webhooks');
+  return new WebhookService(
+    webhooks,
+    new ConfigService(store),
+    store,
+    webhookServiceOptions(loadSettings(io.env).webhooks),
+  );
+}
+
+function webhookLine(webhook: WebhookRecord): string {
+  const state = webhook.enabled
+    ? webhook.failures > 0
+      ? `retrying (${webhook.failures} failed)`
+      : 'enabled'
+    : `disabled: ${webhook.disabledReason ?? ''}`;
+  const fields = webhook.fields.length > 0 ? webhook.fields.join(',') : '*';
+  return `${webhook.id}\t${webhook.url}\tfields ${fields}\tdelivered to version ${webhook.cursorVersion}\t${state}`;
+}
+
+function deliveryLine(attempt: DeliveryAttempt): string {
+  const outcome = attempt.status === null ? (attempt.error ?? 'no answer') : `HTTP ${attempt.status}`;
+  const excerpt = attempt.excerpt ? `\t${JSON.stringify(attempt.excerpt.slice(0, 80))}` : '';
+  return `${attempt.attemptedAt.toISOString()}\tversion ${attempt.version}\tattempt ${attempt.attempt}${attempt.manual ? ' (manual)' : ''}\t${attempt.durationMs} ms\t${attempt.delivered ? 'delivered' : 'failed'}\t${outcome}${excerpt}`;
+}
+
+function wholeNumber(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw new UsageError(`--${name} must be a whole number`);
+  return Number(value);
+}
 
 const commands: Record<string, Command> = {
   async 'org create'(args, store, io) {
@@ -231,6 +280,82 @@ const commands: Record<string, Command> = {
         : `nothing changed; ${orgId} stays at version ${config.version}`,
     );
   },
+  async 'webhook add'(args, store, io) {
+    const { values } = parse(
+      args,
+      { org: { type: 'string' }, url: { type: 'string' }, fields: { type: 'string' } },
+      0,
+    );
+    const fields = values.fields
+      ?.split(',')
+      .map((field) => field.trim())
+      .filter(Boolean);
+    const { webhook, secret } = await webhookService(store, io).create(operator, {
+      orgId: required(values, 'org'),
+      url: required(values, 'url'),
+      fields,
+    });
+    io.out(
+      `created webhook ${webhook.id} for ${webhook.orgId}, from version ${webhook.cursorVersion} on; its signing secret is shown this once:`,
+    );
+    io.out(secret!);
+  },
+  async 'webhook list'(args, store, io) {
+    const { values } = parse(args, { org: { type: 'string' } }, 0);
+    for (const webhook of await webhookService(store, io).list(operator, required(values, 'org')))
+      io.out(webhookLine(webhook));
+  },
+  async 'webhook remove'(args, store, io) {
+    const { positionals } = parse(args, {}, 1);
+    const removed = await webhookService(store, io).delete(operator, positionals[0] as string);
+    io.out(`removed webhook ${removed.id}`);
+  },
+  async 'webhook enable'(args, store, io) {
+    const { positionals } = parse(args, {}, 1);
+    const { webhook } = await webhookService(store, io).update(operator, {
+      id: positionals[0] as string,
+      enabled: true,
+    });
+    io.out(`enabled webhook ${webhook.id}; delivery resumes after version ${webhook.cursorVersion}`);
+  },
+  async 'webhook disable'(args, store, io) {
+    const { positionals } = parse(args, {}, 1);
+    const { webhook } = await webhookService(store, io).update(operator, {
+      id: positionals[0] as string,
+      enabled: false,
+    });
+    io.out(`disabled webhook ${webhook.id}`);
+  },
+  async 'webhook rotate'(args, store, io) {
+    const { positionals } = parse(args, {}, 1);
+    const { webhook, secret } = await webhookService(store, io).update(operator, {
+      id: positionals[0] as string,
+      rotateSecret: true,
+    });
+    io.out(
+      `rotated the secret of webhook ${webhook.id}; the previous one also signs until ${webhook.previousSecretUntil?.toISOString()}; the new one is shown this once:`,
+    );
+    io.out(secret!);
+  },
+  async 'webhook deliveries'(args, store, io) {
+    const { values, positionals } = parse(
+      args,
+      { version: { type: 'string' }, limit: { type: 'string' } },
+      1,
+    );
+    const attempts = await webhookService(store, io).deliveries(operator, positionals[0] as string, {
+      first: wholeNumber(values.limit, 'limit') ?? 20,
+      version: wholeNumber(values.version, 'version'),
+    });
+    for (const attempt of attempts) io.out(deliveryLine(attempt));
+  },
+  async 'webhook redeliver'(args, store, io) {
+    const { values, positionals } = parse(args, { version: { type: 'string' } }, 1);
+    const version = wholeNumber(required(values, 'version'), 'version')!;
+    const attempt = await webhookService(store, io).redeliver(operator, positionals[0] as string, version);
+    io.out(deliveryLine(attempt));
+    if (!attempt.delivered) throw new CliRefusal(`version ${version} was not delivered`);
+  },
   async migrate(args, _store, io) {
     parse(args, {}, 0);
     io.out('database is migrated');
@@ -262,7 +387,14 @@ function describe(record: ApiKeyRecord): string {
 }
 
 /** Commands that change nothing: running gateways need not hear of them. */
-const readOnly = new Set(['org list', 'key list', 'config export', 'migrate']);
+const readOnly = new Set([
+  'org list',
+  'key list',
+  'config export',
+  'migrate',
+  'webhook list',
+  'webhook deliveries',
+]);
 
 /** A command that understood its arguments but could not be carried out (exit code 1). */
 class CliRefusal extends Error {}
@@ -280,6 +412,7 @@ function refusalMessage(error: unknown): string | null {
     error instanceof OrgExistsError ||
     error instanceof VersionConflictError ||
     error instanceof TargetNotEmptyError ||
+    error instanceof WebhookNotFoundError ||
     error instanceof CliRefusal
   ) {
     return error.message;

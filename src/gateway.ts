@@ -33,6 +33,9 @@ import {
 } from './settings.ts';
 import { CachedConfigStore } from './store/cached-store.ts';
 import type { ConfigStore } from './store/config-store.ts';
+import { strictPolicy } from './webhooks/address-policy.ts';
+import { WebhookService, type WebhookServiceOptions } from './webhooks/service.ts';
+import { webhookStoreOf } from './webhooks/store-of.ts';
 import { type SnapshotSettings, snapshotAnswerer, useWidgetSnapshot } from './widget/snapshot.ts';
 
 export interface GatewayDeps {
@@ -56,6 +59,8 @@ export interface GatewayDeps {
   readonly performance?: PerformanceSwitches;
   /** Cache-Control of the widget snapshot (widget/snapshot.ts). */
   readonly widgetSnapshot?: SnapshotSettings;
+  /** How webhook endpoints are checked and redelivered to (default: https to public addresses only). */
+  readonly webhooks?: WebhookServiceOptions;
 }
 
 /** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
@@ -114,6 +119,10 @@ export function createGateway(deps: GatewayDeps) {
   const cache = performance.disabled.has('config-cache') ? null : cachedStore(deps.store, events);
   const store = cache ?? deps.store;
   const service = new ConfigService(store, events);
+  const webhookStore = webhookStoreOf(deps.store);
+  const webhooks = webhookStore
+    ? new WebhookService(webhookStore, service, store, deps.webhooks ?? { policy: strictPolicy })
+    : null;
   // Learnt from yoga's successful reads, for the GraphQL read fast path (http/fast-graphql-read.ts).
   const readPlans =
     cache && !performance.disabled.has('graphql-fast-path')
@@ -134,7 +143,7 @@ export function createGateway(deps: GatewayDeps) {
   });
   const yoga = createYoga<object, Context>({
     schema,
-    context: contextFactory({ store, service }),
+    context: contextFactory({ store, service, webhooks }),
     maskedErrors: { maskError },
     logging: yogaLogger(logger),
     batching: false,
@@ -187,7 +196,17 @@ export function createGateway(deps: GatewayDeps) {
   });
   // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*.ts) apply the same guard
   // and log to the same place; they answer from the same cache and write through the same service.
-  return Object.assign(yoga, { guard, logger, cache, performance, service, readPlans, sharedEvents, keyUse });
+  return Object.assign(yoga, {
+    guard,
+    logger,
+    cache,
+    performance,
+    service,
+    webhooks,
+    readPlans,
+    sharedEvents,
+    keyUse,
+  });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

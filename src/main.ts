@@ -13,6 +13,7 @@ import { createLogger } from './logging.ts';
 import { loadSettings, type Settings, SettingsError } from './settings.ts';
 import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts';
 import { DatabaseFileError } from './store/storage-failures.ts';
+import { startWebhookWorker, webhookServiceOptions } from './webhooks/from-settings.ts';
 
 /**
  * Serves the gateway from this process: alone, or as one of the cluster's workers, which leave the
@@ -43,6 +44,7 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     trustProxy: settings.trustProxy,
     performance: settings.performance,
     widgetSnapshot: settings.widgetSnapshot,
+    webhooks: webhookServiceOptions(settings.webhooks),
   });
 
   const server = createServer(withFastPaths(gateway));
@@ -62,6 +64,10 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     if (demoKey) printDemoKey(demoKey, baseUrl);
     printListening(settings, baseUrl);
   }
+  // Every process delivers webhooks (replicas and cluster workers alike): each endpoint is leased to one at a time.
+  const webhookWorker = startWebhookWorker(store, events, settings.webhooks, {
+    onError: (error) => logger.error({ err: error }, 'webhook delivery failed (retried)'),
+  });
 
   let stopping = false;
   /**
@@ -79,9 +85,10 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearInterval(sweep);
-      // The keys' last use seen since the last batch, then the database.
-      void gateway.keyUse
-        .close()
+      // Webhook attempts in flight finish (each within its time-out) and let go of their leases, the
+      // keys' last use seen since the last batch is written, then the database closes.
+      void (webhookWorker?.close() ?? Promise.resolve())
+        .then(() => gateway.keyUse.close())
         .then(close)
         .then(() => {
           logger.info('stopped');

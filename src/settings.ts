@@ -93,7 +93,35 @@ const environmentSchema = z.object({
   PERF_DISABLE: optimisationList(keptOptimisations).default([]),
   WIDGET_SNAPSHOT_MAX_AGE: wholeNumber(0, 86_400).default(60),
   WIDGET_SNAPSHOT_STALE_WHILE_REVALIDATE: wholeNumber(0, 604_800).default(600),
+  WEBHOOK_DELIVERY: flag.default(true),
+  WEBHOOK_ALLOW_HTTP: flag.default(false),
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: flag.default(false),
+  WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: wholeNumber(10, 3_600_000).default(10_000),
+  WEBHOOK_RETRY_MAX_MS: wholeNumber(10, 86_400_000).default(7_200_000),
+  WEBHOOK_MAX_ATTEMPTS: wholeNumber(1, 100).default(20),
+  WEBHOOK_LOG_RETENTION_HOURS: wholeNumber(1, 8_760).default(168),
+  WEBHOOK_CONCURRENCY: wholeNumber(1, 1_000).default(32),
+  WEBHOOK_POLL_MS: wholeNumber(10, 60_000).default(1_000),
+  WEBHOOK_MAX_PER_ORG: wholeNumber(1, 10_000).default(25),
 });
+
+/** Webhook endpoints and their delivery (webhooks/). */
+export interface WebhookSettings {
+  /** Run the delivery worker in this process (every replica may: leases keep each endpoint to one). */
+  readonly delivery: boolean;
+  /** Plain http and private addresses: for local development and tests only. */
+  readonly policy: { readonly allowHttp: boolean; readonly allowPrivateAddresses: boolean };
+  /** One attempt, connection to answer. */
+  readonly timeoutMs: number;
+  /** Exponential backoff between attempts at one change; the endpoint is disabled after maxAttempts. */
+  readonly retry: { readonly baseMs: number; readonly maxMs: number; readonly maxAttempts: number };
+  readonly logRetentionMs: number;
+  /** Endpoints one process delivers to at once. */
+  readonly concurrency: number;
+  readonly pollIntervalMs: number;
+  readonly maxPerOrg: number;
+}
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -134,6 +162,7 @@ export interface Settings {
   readonly performance: PerformanceSwitches;
   /** Cache-Control of GET /widget/{orgId}/config: max-age and stale-while-revalidate, in seconds. */
   readonly widgetSnapshot: { readonly maxAgeSeconds: number; readonly staleWhileRevalidateSeconds: number };
+  readonly webhooks: WebhookSettings;
 }
 
 export interface RateLimits {
@@ -213,6 +242,23 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     widgetSnapshot: {
       maxAgeSeconds: env.WIDGET_SNAPSHOT_MAX_AGE,
       staleWhileRevalidateSeconds: env.WIDGET_SNAPSHOT_STALE_WHILE_REVALIDATE,
+    },
+    webhooks: {
+      delivery: env.WEBHOOK_DELIVERY,
+      policy: {
+        allowHttp: env.WEBHOOK_ALLOW_HTTP,
+        allowPrivateAddresses: env.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+      },
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retry: {
+        baseMs: env.WEBHOOK_RETRY_BASE_MS,
+        maxMs: env.WEBHOOK_RETRY_MAX_MS,
+        maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      },
+      logRetentionMs: env.WEBHOOK_LOG_RETENTION_HOURS * 3_600_000,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      pollIntervalMs: env.WEBHOOK_POLL_MS,
+      maxPerOrg: env.WEBHOOK_MAX_PER_ORG,
     },
   };
 }

@@ -19,6 +19,7 @@ export const ProblemCode = {
   DUPLICATE_VALUE: 'DUPLICATE_VALUE',
   SLA_RANGE_INVERTED: 'SLA_RANGE_INVERTED',
   WORKING_HOURS_OVERLAP: 'WORKING_HOURS_OVERLAP',
+  ADDRESS_NOT_ALLOWED: 'ADDRESS_NOT_ALLOWED',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -39,6 +40,8 @@ export const problemCodeDescriptions: Record<ProblemCode, string> = {
   DUPLICATE_VALUE: 'The same item twice in a list.',
   SLA_RANGE_INVERTED: 'An SLA lower bound above its upper bound.',
   WORKING_HOURS_OVERLAP: 'Two working-hours slots share a second of the week.',
+  ADDRESS_NOT_ALLOWED:
+    'A webhook URL that is not https, carries a user name or password, or names a loopback, private, link-local, multicast or unspecified address (unless the settings allow them).',
 };
 
 /** Upper limits of the settings, documented in the README and in the GraphQL descriptions. */

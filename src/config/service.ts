@@ -16,13 +16,8 @@ import {
   VersionNotFoundError,
   WrongKeyKindError,
 } from './errors.ts';
-import {
-  defaultSettings,
-  type OrgConfig,
-  type OrgConfigSettings,
-  orgConfigSchema,
-  settingsLeaves,
-} from './model.ts';
+import { touches, unknownFieldProblems } from './followed-fields.ts';
+import { defaultSettings, type OrgConfig, type OrgConfigSettings, orgConfigSchema } from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
 import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
@@ -89,17 +84,6 @@ export function historyPageLength(
     length++;
   }
   return length;
-}
-
-/** Setting paths ("branding.color") and group paths ("sla", "sla.openedConversations") a subscriber may name. */
-const followablePaths = new Set(
-  settingsLeaves.flatMap(({ path }) => path.map((_, index) => path.slice(0, index + 1).join('.'))),
-);
-
-function touches(revision: Revision, fields: readonly string[]): boolean {
-  return revision.changes.some((change) =>
-    fields.some((field) => change.path === field || change.path.startsWith(`${field}.`)),
-  );
 }
 
 /**
@@ -288,17 +272,7 @@ export class ConfigService {
     if (!this.events) throw new Error('this service was created without a change feed');
     const caller = this.authorizeRead(actor, orgId);
     const widget = isPublishable(caller);
-    const unknown: Problem[] = (options.fields ?? []).flatMap((field, index) =>
-      followablePaths.has(field)
-        ? []
-        : [
-            {
-              path: ['fields', index],
-              message: `"${field}" is not a setting or group path of OrgConfig`,
-              code: ProblemCode.UNKNOWN_SETTING,
-            },
-          ],
-    );
+    const unknown = unknownFieldProblems(options.fields ?? [], 'fields');
     if (unknown.length > 0) throw new ConfigValidationError(unknown);
     const secret = widget ? (options.fields ?? []).filter((field) => !isReadableByWidget(field)) : [];
     if (secret.length > 0)

@@ -9,11 +9,13 @@ import {
   UnauthenticatedError,
 } from '../config/errors.ts';
 import type { Logger } from '../logging.ts';
+import { WebhookNotFoundError } from '../webhooks/errors.ts';
 
 const codes = new Map<abstract new (...args: never[]) => Error, string>([
   [UnauthenticatedError, 'UNAUTHENTICATED'],
   [ForbiddenError, 'FORBIDDEN'],
   [OrgNotFoundError, 'NOT_FOUND'],
+  [WebhookNotFoundError, 'NOT_FOUND'],
   // Outside mutations (which answer ValidationError), bad arguments are top-level errors.
   [ConfigValidationError, 'BAD_USER_INPUT'],
   // The database cannot write (or be reached) now: retry later. Its cause is logged (below).

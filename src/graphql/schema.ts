@@ -7,5 +7,6 @@ import './org-config-history.ts';
 import './org-config-changed.ts';
 import './stream-ticket.ts';
 import './update-org-config.ts';
+import './webhooks.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

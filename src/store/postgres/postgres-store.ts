@@ -30,6 +30,7 @@ import {
 } from '../rows.ts';
 import { isPostgresStorageFailure } from '../storage-failures.ts';
 import { apiKeys, orgConfigs, revisions, streamTickets } from './schema.ts';
+import { PostgresWebhookStore } from './webhook-store.ts';
 
 /** Advisory lock namespaces (the first key of pg_advisory_lock's two), the second key being the schema's hash. */
 const lockNamespace = { migrate: 0x6f7267, revisionLog: 0x6f7268 } as const;
@@ -76,6 +77,8 @@ export class PostgresConfigStore implements ConfigStore {
   private readonly db: NodePgDatabase;
   /** The last write failed for want of the database (see naming). */
   private writeFailed = false;
+  /** Webhook endpoints and their delivery log, on the same pool. */
+  readonly webhooks: PostgresWebhookStore;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -85,6 +88,7 @@ export class PostgresConfigStore implements ConfigStore {
     readonly channel: string,
   ) {
     this.db = drizzle({ client: pool });
+    this.webhooks = new PostgresWebhookStore(pool);
   }
 
   async createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig> {

@@ -116,3 +116,61 @@ export const streamTickets = pgTable(
   },
   (table) => [index('stream_tickets_expires_at_idx').on(table.expiresAt)],
 );
+
+/** Webhook endpoints of organisations, each with its cursor in the revision log and its lease (webhooks/). */
+export const webhooks = pgTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    orgId: text('org_id')
+      .notNull()
+      .references(() => orgConfigs.orgId),
+    url: text('url').notNull(),
+    /** Setting or group paths; empty: every change. */
+    fields: json('fields').$type<string[]>().notNull(),
+    secret: text('secret').notNull(),
+    /** Still signs (beside the new secret) until previous_secret_until: a rotation's overlap. */
+    previousSecret: text('previous_secret'),
+    previousSecretUntil: instant('previous_secret_until'),
+    enabled: boolean('enabled').notNull(),
+    disabledReason: text('disabled_reason'),
+    disabledAt: instant('disabled_at'),
+    /** The organisation's version up to which every change was delivered (or filtered out). */
+    cursorVersion: integer('cursor_version').notNull(),
+    /** Failed attempts at the change after the cursor. */
+    failures: integer('failures').notNull(),
+    nextAttemptAt: instant('next_attempt_at').notNull(),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: instant('lease_until'),
+    createdAt: instant('created_at').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (table) => [
+    index('webhooks_org_id_idx').on(table.orgId),
+    index('webhooks_next_attempt_at_idx').on(table.nextAttemptAt),
+  ],
+);
+
+/** One row per delivery attempt, kept for a bounded time. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    webhookId: text('webhook_id').notNull(),
+    orgId: text('org_id').notNull(),
+    version: integer('version').notNull(),
+    messageId: text('message_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    manual: boolean('manual').notNull(),
+    attemptedAt: instant('attempted_at').notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    status: integer('status'),
+    error: text('error'),
+    excerpt: text('excerpt'),
+    delivered: boolean('delivered').notNull(),
+  },
+  (table) => [
+    index('webhook_deliveries_webhook_id_idx').on(table.webhookId, table.id),
+    index('webhook_deliveries_attempted_at_idx').on(table.attemptedAt),
+  ],
+);

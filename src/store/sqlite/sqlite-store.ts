@@ -38,6 +38,7 @@ import { ChangedSettingsUpdate } from './changed-settings-update.ts';
 import { directStatement } from './direct-statement.ts';
 import { OwnWrites } from './own-writes.ts';
 import { apiKeys, orgConfigs, revisions, streamTickets } from './schema.ts';
+import { SqliteWebhookStore } from './webhook-store.ts';
 
 function prepareStatements(db: BetterSQLite3Database, sqlite: Database.Database) {
   const revisionColumns = [
@@ -118,6 +119,8 @@ export class SqliteConfigStore implements ConfigStore {
   private writeFailure: unknown = null;
   /** When recovery was last tried (monotonic ms), so a failing disk is probed at most every recoveryIntervalMs. */
   private lastRecoveryAt = Number.NEGATIVE_INFINITY;
+  /** Webhook endpoints and their delivery log, on the same connection. */
+  readonly webhooks: SqliteWebhookStore;
 
   constructor(
     sqlite: Database.Database,
@@ -126,6 +129,8 @@ export class SqliteConfigStore implements ConfigStore {
     this.connect(sqlite);
     this.ownWrites = options.rememberOwnWrites === false ? null : new OwnWrites();
     this.reopen = options.reopen ?? null;
+    // Through the current connection, so a reopened connection serves webhooks too.
+    this.webhooks = new SqliteWebhookStore(() => this.db);
   }
 
   private connect(sqlite: Database.Database): void {
