@@ -38,7 +38,8 @@ if (missing.length > 0) {
   console.warn(`\nSkipping the PostgreSQL and Redis suites (only the embedded SQLite suite runs):\n${why}\n`);
 }
 
-const timeouts = { testTimeout: 20_000, hookTimeout: 30_000 };
+// Generous: tests that start processes (the CLI, a gateway) take several times longer on a busy 2-core machine.
+const timeouts = { testTimeout: 60_000, hookTimeout: 60_000 };
 
 export default defineConfig({
   resolve: { alias: { graphql: require.resolve('graphql') } },

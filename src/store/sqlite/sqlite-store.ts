@@ -540,6 +540,21 @@ function openConnection(filename: string): Database.Database {
   return sqlite;
 }
 
+/** SQLite's quick check, one line per problem; damage it cannot even walk past is its one problem. */
+function quickCheckProblems(sqlite: Database.Database): string[] {
+  let found: { quick_check: string }[];
+  try {
+    found = sqlite.pragma('quick_check', { simple: false }) as { quick_check: string }[];
+  } catch (error) {
+    if (isSqliteCorruption(error)) return [(error as Error).message];
+    throw error;
+  }
+  // SQLite heads its lines with "*** in database main ***".
+  return found
+    .flatMap((row) => row.quick_check.split('\n'))
+    .filter((line) => line !== 'ok' && !line.startsWith('***'));
+}
+
 /**
  * Opens (creating the file and its folder if needed), checks and migrates a SQLite database. A file
  * that is not a SQLite database, or that fails SQLite's quick check (a damaged page), throws
@@ -559,11 +574,7 @@ export function openSqliteStore(
   try {
     sqlite = openConnection(filename);
     if (!inMemory) {
-      const found = sqlite.pragma('quick_check', { simple: false }) as { quick_check: string }[];
-      // One line per problem; SQLite heads them with "*** in database main ***".
-      const problems = found
-        .flatMap((row) => row.quick_check.split('\n'))
-        .filter((line) => line !== 'ok' && !line.startsWith('***'));
+      const problems = quickCheckProblems(sqlite);
       if (problems.length > 0)
         throw new DatabaseFileError(
           filename,
