@@ -11,7 +11,7 @@ import {
   OrgNotFoundError,
   VersionConflictError,
 } from './config/errors.ts';
-import { parseLegacyPatch, toLegacy, toLegacyPath } from './config/legacy.ts';
+import { fromLegacy, toLegacy, toLegacyPath } from './config/legacy.ts';
 import { defaultSettings } from './config/model.ts';
 import { ConfigService } from './config/service.ts';
 import { RedisSignals } from './events/redis-signals.ts';
@@ -148,11 +148,12 @@ const commands: Record<string, Command> = {
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new CliRefusal(`${file} must hold a JSON object`);
-    const parsed = parseLegacyPatch(body as Record<string, unknown>);
-    if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
+    // Unknown keys are reported by the service, with every other problem of the file.
+    const { patch, unknownKeys } = fromLegacy(body as Record<string, unknown>);
     const { config, changes } = await new ConfigService(store).update(operator, {
       orgId,
-      patch: parsed.patch,
+      patch,
+      doorProblems: unknownKeys,
       expectedVersion: expected === undefined ? null : Number(expected),
       door: 'cli',
     });

@@ -17,6 +17,7 @@ import {
 import {
   defaultSettings,
   type OrgConfig,
+  type OrgConfigPatch,
   type OrgConfigSettings,
   orgConfigSchema,
   settingsLeaves,
@@ -35,6 +36,11 @@ export interface UpdateRequest {
   readonly door: Door;
   /** Validate and report the would-be changes; write and publish nothing. */
   readonly dryRun?: boolean;
+  /**
+   * Problems the door found translating its request (legacy keys that are not settings): refused
+   * here, reported together with every other problem of the patch.
+   */
+  readonly doorProblems?: readonly Problem[];
 }
 
 export interface UpdateResult {
@@ -90,6 +96,31 @@ function pointAtPatched(problem: Problem, patch: unknown): Problem {
   return sent.length === 1 ? { ...problem, path: [...parent, sent[0]!] } : problem;
 }
 
+/**
+ * Every problem of a refused patch at once: its own (and the door's), then those of its merge with
+ * the stored settings that the patch alone cannot show (an SLA bound against the stored other one),
+ * each on the key the patch sent; a problem found both ways is listed once.
+ */
+export function problemsOfPatch(
+  current: OrgConfigSettings,
+  patch: unknown,
+  own: readonly Problem[],
+): Problem[] {
+  const merged = checkSettings(applyPatch(current, patch as OrgConfigPatch));
+  const problems = [...own];
+  const seen = new Set(own.map((problem) => `${problem.code} ${problem.path.join('.')}`));
+  if (!merged.ok)
+    for (const found of merged.problems) {
+      const problem = pointAtPatched(found, patch);
+      const key = `${problem.code} ${problem.path.join('.')}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        problems.push(problem);
+      }
+    }
+  return problems;
+}
+
 function revisionActor(actor: Actor): RevisionActor {
   return actor.kind === 'apiKey'
     ? { keyId: actor.keyId, role: actor.role }
@@ -118,7 +149,14 @@ export class ConfigService {
   async update(actor: Actor | null, request: UpdateRequest): Promise<UpdateResult> {
     const caller = this.authorizeAdmin(actor, request.orgId);
     const patch = checkPatch(request.patch);
-    if (!patch.ok) throw new ConfigValidationError(patch.problems);
+    const doorProblems = request.doorProblems ?? [];
+    if (!patch.ok || doorProblems.length > 0) {
+      // Refused whatever the stored settings are; read them only to list every problem at once.
+      const current = await this.store.getConfig(request.orgId);
+      if (!current) throw new OrgNotFoundError(request.orgId);
+      const own = [...doorProblems, ...(patch.ok ? [] : patch.problems)];
+      throw new ConfigValidationError(problemsOfPatch(current.settings, request.patch, own));
+    }
     return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
   }
 

@@ -7,7 +7,7 @@ import {
   UnauthenticatedError,
   VersionConflictError,
 } from '../config/errors.ts';
-import { legacyJson, parseLegacyPatch } from '../config/legacy.ts';
+import { fromLegacy, legacyJson } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
 import { actorOf } from '../http/api-key-auth.ts';
@@ -215,13 +215,14 @@ async function write(
       'the body must be a JSON object of settings, the shape GET returns',
     );
   }
-  const parsed = parseLegacyPatch(body.value as Record<string, unknown>);
-  if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
+  // Unknown keys are reported by the service, with every other problem of the body.
+  const { patch, unknownKeys } = fromLegacy(body.value as Record<string, unknown>);
   const { config } = await deps.service.update(actor, {
     orgId,
-    patch: parsed.patch,
+    patch,
     expectedVersion,
     door: 'rest',
+    doorProblems: unknownKeys,
   });
   return configResponse(request, config, deps.reuseRepresentations);
 }
