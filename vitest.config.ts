@@ -22,6 +22,7 @@ const postgresSuites = [
   'test/rest.test.ts',
   'test/security.test.ts',
   'test/subscriptions.test.ts',
+  'test/well-formed-text.test.ts',
   'test/postgres/**/*.test.ts',
 ];
 

@@ -15,9 +15,10 @@ import { fromLegacy, toLegacy, toLegacyPath } from './config/legacy.ts';
 import { defaultSettings } from './config/model.ts';
 import { ConfigService } from './config/service.ts';
 import { RedisSignals } from './events/redis-signals.ts';
+import { loggableError } from './logging.ts';
 import { loadSettings, SettingsError } from './settings.ts';
 import { type ConfigStore, type Role, roles } from './store/config-store.ts';
-import { copySqliteToPostgres, TargetNotEmptyError } from './store/copy.ts';
+import { copySqliteToPostgres, TargetNotEmptyError, UnstorableTextError } from './store/copy.ts';
 import { PostgresConfigStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 
@@ -206,6 +207,7 @@ function refusalMessage(error: unknown): string | null {
     error instanceof OrgExistsError ||
     error instanceof VersionConflictError ||
     error instanceof TargetNotEmptyError ||
+    error instanceof UnstorableTextError ||
     error instanceof CliRefusal
   ) {
     return error.message;
@@ -246,7 +248,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let store: ConfigStore | undefined;
   try {
     const settings = loadSettings(io.env);
-    store = await openStore(settings, (error) => io.err(`database: ${(error as Error).message}`));
+    store = await openStore(settings, (error) => io.err(`database: ${loggableError(error).message}`));
     await command(argv.slice(name.split(' ').length), store, io);
     if (settings.redisUrl && !readOnly.has(name))
       await tellGateways(settings.redisUrl, store as PostgresConfigStore, io);
@@ -275,7 +277,9 @@ export async function main(argv: readonly string[]): Promise<never> {
   try {
     process.exit(await runCli(argv, io));
   } catch (error) {
-    console.error(error);
+    // Never the error as it is: a failed query's message carries its parameters, the settings' values.
+    const { stack, message } = loggableError(error);
+    console.error(stack ?? message);
     process.exit(1);
   }
 }
