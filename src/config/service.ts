@@ -7,8 +7,11 @@ import { getPath } from './catalogue.ts';
 import { checkPatch } from './checked-patches.ts';
 import { checkSettings } from './checked-settings.ts';
 import {
+  type AdminAction,
+  adviserRefused,
   ConfigValidationError,
   ForbiddenError,
+  InvalidArgumentError,
   OrgNotFoundError,
   UnauthenticatedError,
   VersionConflictError,
@@ -25,7 +28,6 @@ import {
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
 import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
-import { ProblemCode } from './rules.ts';
 
 export interface UpdateRequest {
   readonly orgId: string;
@@ -231,7 +233,7 @@ export class ConfigService {
     orgId: string,
     page: { first: number; beforeVersion?: number | null },
   ): Promise<HistoryPage> {
-    this.authorizeAdmin(actor, orgId);
+    this.authorizeAdmin(actor, orgId, 'history');
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
     const first = Math.min(Math.max(page.first, 0), maxHistoryPage);
     const revisions = await this.store.listRevisions(orgId, {
@@ -261,25 +263,20 @@ export class ConfigService {
   ): Promise<RevisionStream> {
     if (!this.events) throw new Error('this service was created without a change feed');
     this.authorizeRead(actor, orgId);
-    const unknown: Problem[] = (options.fields ?? []).flatMap((field, index) =>
-      followablePaths.has(field)
-        ? []
-        : [
-            {
-              path: ['fields', index],
-              message: `"${field}" is not a setting or group path of OrgConfig`,
-              code: ProblemCode.UNKNOWN_SETTING,
-            },
-          ],
-    );
-    if (unknown.length > 0) throw new ConfigValidationError(unknown);
+    const unknown = (options.fields ?? []).filter((field) => !followablePaths.has(field));
+    if (unknown.length > 0)
+      throw new InvalidArgumentError(
+        'fields',
+        `${unknown.map((field) => `"${field}"`).join(', ')} ${unknown.length === 1 ? 'is not a setting or group path' : 'are not setting or group paths'} of OrgConfig, such as "branding.color" or "sla"`,
+      );
     const current = await this.store.getConfig(orgId);
     if (!current) throw new OrgNotFoundError(orgId);
     const { sinceVersion } = options;
-    if (sinceVersion != null && (sinceVersion < 0 || sinceVersion > current.version)) {
-      const message = `must be between 0 and the current version, ${current.version}`;
-      throw new ConfigValidationError([{ path: ['sinceVersion'], message, code: ProblemCode.OUT_OF_RANGE }]);
-    }
+    if (sinceVersion != null && (sinceVersion < 0 || sinceVersion > current.version))
+      throw new InvalidArgumentError(
+        'sinceVersion',
+        `${sinceVersion} is not a version to follow from: give one from 0 to the current version, ${current.version}`,
+      );
     const fields = options.fields?.length ? options.fields : null;
     // Without sinceVersion, follow from the version current now, so that nothing committed between
     // this call and the first read of the stream is missed.
@@ -328,9 +325,9 @@ export class ConfigService {
    * Throws unless the actor may change the organisation's configuration and read its history.
    * Doors call it too when they must refuse a caller before reading the request body.
    */
-  authorizeAdmin(actor: Actor | null, orgId: string): Actor {
+  authorizeAdmin(actor: Actor | null, orgId: string, action: AdminAction = 'change'): Actor {
     const caller = this.authorizeRead(actor, orgId);
-    if (!canWrite(caller)) throw new ForbiddenError();
+    if (!canWrite(caller)) throw adviserRefused(action);
     return caller;
   }
 

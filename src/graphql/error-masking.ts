@@ -4,6 +4,7 @@ import { type YogaServerOptions, maskError as yogaMaskError } from 'graphql-yoga
 import {
   ConfigValidationError,
   ForbiddenError,
+  InvalidArgumentError,
   OrgNotFoundError,
   UnauthenticatedError,
 } from '../config/errors.ts';
@@ -15,6 +16,7 @@ const codes = new Map<abstract new (...args: never[]) => Error, string>([
   [OrgNotFoundError, 'NOT_FOUND'],
   // Outside mutations (which answer ValidationError), bad arguments are top-level errors.
   [ConfigValidationError, 'BAD_USER_INPUT'],
+  [InvalidArgumentError, 'BAD_USER_INPUT'],
 ]);
 
 /** The code of a domain error, its subclasses included (VersionNotFoundError is a NOT_FOUND). */

@@ -115,7 +115,7 @@ async function history(
   const limit = url.searchParams.get('limit') ?? '20';
   const before = url.searchParams.get('before');
   if (!/^\d+$/.test(limit) || (before !== null && !/^\d+$/.test(before))) {
-    deps.service.authorizeAdmin(actor, orgId);
+    deps.service.authorizeAdmin(actor, orgId, 'history');
     return problemResponse(400, 'INVALID_QUERY', 'limit and before must be whole numbers');
   }
   const page = await deps.service.history(actor, orgId, {
