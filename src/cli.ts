@@ -15,7 +15,7 @@ import { fromLegacy, toLegacy, toLegacyPath } from './config/legacy.ts';
 import { defaultSettings } from './config/model.ts';
 import { ConfigService } from './config/service.ts';
 import { RedisSignals } from './events/redis-signals.ts';
-import { loggableError } from './logging.ts';
+import { loggableError } from './loggable-error.ts';
 import { loadSettings, SettingsError } from './settings.ts';
 import { type ConfigStore, type Role, roles } from './store/config-store.ts';
 import { copySqliteToPostgres, TargetNotEmptyError, UnstorableTextError } from './store/copy.ts';

@@ -7,7 +7,7 @@ import { authenticate, createApiKey } from '../../src/auth/api-keys.ts';
 import { runCli } from '../../src/cli.ts';
 import { ConfigService } from '../../src/config/service.ts';
 import { exampleSettings } from '../../src/demo.ts';
-import { loggableError } from '../../src/logging.ts';
+import { loggableError } from '../../src/loggable-error.ts';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { tempDir } from '../helpers.ts';
