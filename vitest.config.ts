@@ -12,6 +12,7 @@ const postgresSuites = [
   'test/auth.test.ts',
   'test/cli.test.ts',
   'test/concurrency.test.ts',
+  'test/config-schema.test.ts',
   'test/examples.test.ts',
   'test/fan-out.test.ts',
   'test/graphql-over-http.test.ts',
@@ -27,6 +28,7 @@ const postgresSuites = [
   'test/stream-tickets.test.ts',
   'test/webhooks.test.ts',
   'test/webhook-cli.test.ts',
+  'test/well-formed-text.test.ts',
   'test/postgres/**/*.test.ts',
 ];
 

@@ -11,14 +11,15 @@ import {
   OrgNotFoundError,
   VersionConflictError,
 } from './config/errors.ts';
-import { parseLegacyPatch, toLegacy, toLegacyPath } from './config/legacy.ts';
+import { fromLegacy, toLegacy, toLegacyPath } from './config/legacy.ts';
 import { defaultSettings } from './config/model.ts';
 import { ConfigService } from './config/service.ts';
 import { topLevelGroups } from './config/visibility.ts';
 import { RedisSignals } from './events/redis-signals.ts';
+import { loggableError } from './loggable-error.ts';
 import { loadSettings, SettingsError } from './settings.ts';
 import { type ApiKeyRecord, type ConfigStore, type Role, roles } from './store/config-store.ts';
-import { copySqliteToPostgres, TargetNotEmptyError } from './store/copy.ts';
+import { copySqliteToPostgres, TargetNotEmptyError, UnstorableTextError } from './store/copy.ts';
 import { PostgresConfigStore } from './store/postgres/postgres-store.ts';
 import { openSqliteStore } from './store/sqlite/sqlite-store.ts';
 import { WebhookNotFoundError } from './webhooks/errors.ts';
@@ -266,11 +267,12 @@ const commands: Record<string, Command> = {
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new CliRefusal(`${file} must hold a JSON object`);
-    const parsed = parseLegacyPatch(body as Record<string, unknown>);
-    if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
+    // Unknown keys are reported by the service, with every other problem of the file.
+    const { patch, unknownKeys } = fromLegacy(body as Record<string, unknown>);
     const { config, changes } = await new ConfigService(store).update(operator, {
       orgId,
-      patch: parsed.patch,
+      patch,
+      doorProblems: unknownKeys,
       expectedVersion: expected === undefined ? null : Number(expected),
       door: 'cli',
     });
@@ -413,6 +415,7 @@ function refusalMessage(error: unknown): string | null {
     error instanceof VersionConflictError ||
     error instanceof TargetNotEmptyError ||
     error instanceof WebhookNotFoundError ||
+    error instanceof UnstorableTextError ||
     error instanceof CliRefusal
   ) {
     return error.message;
@@ -453,7 +456,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let store: ConfigStore | undefined;
   try {
     const settings = loadSettings(io.env);
-    store = await openStore(settings, (error) => io.err(`database: ${(error as Error).message}`));
+    store = await openStore(settings, (error) => io.err(`database: ${loggableError(error).message}`));
     await command(argv.slice(name.split(' ').length), store, io);
     if (settings.redisUrl && !readOnly.has(name))
       await tellGateways(settings.redisUrl, store as PostgresConfigStore, io);
@@ -482,7 +485,9 @@ export async function main(argv: readonly string[]): Promise<never> {
   try {
     process.exit(await runCli(argv, io));
   } catch (error) {
-    console.error(error);
+    // Never the error as it is: a failed query's message carries its parameters, the settings' values.
+    const { stack, message } = loggableError(error);
+    console.error(stack ?? message);
     process.exit(1);
   }
 }

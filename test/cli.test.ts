@@ -224,6 +224,24 @@ describe('cli', () => {
     expect(await cli('config', 'import', 'acme', file('array.json', [1]))).toMatchObject({ code: 1 });
   });
 
+  it('lists an unknown key, a broken rule and a bound against the stored other together', async () => {
+    await cli('org', 'create', 'acme');
+    const bad = await cli(
+      'config',
+      'import',
+      'acme',
+      file('bad.json', { color: 'teal', unknownThing: true, openedConversationsSlaRangeLowerBound: 9 }),
+    );
+    expect(bad.code).toBe(1);
+    const lines = bad.stderr.split('\n').slice(1).sort();
+    expect(lines).toEqual([
+      expect.stringMatching(/^ {2}color: .* \[INVALID_COLOR\]$/),
+      expect.stringMatching(/^ {2}openedConversationsSlaRangeLowerBound: .* \[SLA_RANGE_INVERTED\]$/),
+      expect.stringMatching(/^ {2}unknownThing: unknown setting .* \[UNKNOWN_SETTING\]$/),
+    ]);
+    expect(JSON.parse((await cli('config', 'export', 'acme')).stdout).color).not.toBe('teal');
+  });
+
   it('answers bad arguments with a clear message and exit code 2', async () => {
     expect(await cli()).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage') });
     expect(await cli('frobnicate')).toMatchObject({

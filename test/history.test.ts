@@ -27,6 +27,8 @@ const REVERT = `mutation ($input: RevertOrgConfigInput!) { revertOrgConfig(input
 
 const setColor = (color: string, extra: Record<string, unknown> = {}) =>
   gw.graphql(UPDATE, { input: { orgId: 'demo', patch: { branding: { color } }, ...extra } });
+const setColorAs = (color: string, key: string) =>
+  gw.graphql(UPDATE, { input: { orgId: 'demo', patch: { branding: { color } } } }, key);
 const adminKeyId = async () => (await gw.store.listApiKeys('demo')).find((key) => key.role === 'admin')!.id;
 
 describe('revisions', () => {
@@ -49,6 +51,13 @@ describe('revisions', () => {
     expect(JSON.stringify(history)).not.toContain(gw.keys.admin);
   });
 
+  it('refuses a cursor that is not one with its own message, not as an invalid configuration', async () => {
+    const result = await gw.graphql(HISTORY, { first: 1, after: 'nonsense' });
+    expect(result.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([
+      ['BAD_USER_INPUT', 'after: not a cursor of this connection: pass pageInfo.endCursor'],
+    ]);
+  });
+
   it('pages the history newest first with cursors', async () => {
     for (const color of ['#000001', '#000002', '#000003', '#000004']) await setColor(color);
     const versions: number[] = [];
@@ -68,6 +77,14 @@ describe('revisions', () => {
   it('is for admin keys only, and not for other organisations', async () => {
     const adviser = await gw.graphql(HISTORY, { first: 1 }, gw.keys.adviser);
     expect(adviser.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+    // Told what it may not do: read the history, not "change" anything.
+    expect(adviser.errors?.[0]?.message).toBe(
+      'the history of changes is for admin keys; this API key is an adviser key',
+    );
+    const change = await setColorAs('#010101', gw.keys.adviser);
+    expect(change.errors?.[0]?.message).toBe(
+      'this API key may read the configuration but not change it (role adviser)',
+    );
     const foreign = await gw.graphql(HISTORY, { first: 1 }, gw.keys.otherAdmin);
     expect(foreign.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
   });
@@ -184,7 +201,14 @@ describe('GET /api/orgs/{orgId}/config/history', () => {
       ).json();
       expect(last.revisions.map((revision: { version: number }) => revision.version)).toEqual([1]);
       expect(last.nextBefore).toBeNull();
-      expect((await fetch(url, { headers: { 'x-api-key': gw.keys.adviser } })).status).toBe(403);
+      for (const query of ['', '?limit=ten']) {
+        const refused = await fetch(`${url}${query}`, { headers: { 'x-api-key': gw.keys.adviser } });
+        expect(refused.status).toBe(403);
+        expect(await refused.json()).toMatchObject({
+          code: 'FORBIDDEN',
+          detail: 'the history of changes is for admin keys; this API key is an adviser key',
+        });
+      }
       expect((await fetch(url)).status).toBe(401);
       expect((await fetch(`${url}?limit=ten`, { headers: { 'x-api-key': gw.keys.admin } })).status).toBe(400);
     } finally {

@@ -14,16 +14,31 @@ import { createListeningGateway, type ListeningGateway } from './helpers.ts';
 
 let gw: ListeningGateway;
 let document: any;
+/** The published JSON Schema of the configuration, which the OpenAPI document refers to. */
+let configSchema: any;
 beforeAll(async () => {
   gw = await createListeningGateway();
   document = await (await fetch(`${gw.baseUrl}/api/openapi.json`)).json();
+  configSchema = await (await fetch(`${gw.baseUrl}/api/config.schema.json`)).json();
 });
+
+/** Every operation of the document, with its method and path. */
+function operations(): [string, string, any][] {
+  return Object.entries(document.paths).flatMap(([path, item]: [string, any]) =>
+    ['get', 'head', 'put', 'post', 'patch', 'delete']
+      .filter((method) => item[method])
+      .map((method): [string, string, any] => [method, path, item[method]]),
+  );
+}
 afterAll(() => gw.close());
 
 describe('/api/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
     expect(document.openapi).toBe('3.1.0');
-    const result = await new Validator().validate(document);
+    const validator = new Validator();
+    // The settings' schemas are the published JSON Schema, referred to by its path.
+    await validator.addSpecRef(configSchema, configSchema.$id);
+    const result = await validator.validate(document);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
@@ -31,6 +46,7 @@ describe('/api/openapi.json', () => {
   it('describes the responses the server really gives', async () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
+    ajv.addSchema(configSchema);
     ajv.addSchema(document, 'openapi');
     const operations = document.paths['/api/orgs/{orgId}/config'];
     const url = `${gw.baseUrl}/api/orgs/demo/config`;
@@ -139,5 +155,33 @@ describe('/api/openapi.json', () => {
     expect(publicConfig(publicBody)).toBe(true);
     expect(config(publicBody)).toBe(false);
     expect(publicConfig(body)).toBe(false);
+    // A body of a write: any settings, but no unknown key.
+    const patch = ajv.compile({ $ref: 'openapi#/components/schemas/OrgConfigPatch' });
+    expect(patch({ color: '#fff' })).toBe(true);
+    expect(patch({ colour: '#fff' })).toBe(false);
+  });
+
+  it('names every operation, and declares every status the README documents', () => {
+    const ids = operations().map(([, , operation]) => operation.operationId);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The README's table of REST answers.
+    const documented = [200, 304, 400, 401, 403, 404, 405, 412, 413, 415, 422, 429, 500];
+    const declared = new Set(
+      operations().flatMap(([, , operation]) => Object.keys(operation.responses).map(Number)),
+    );
+    expect([...declared].sort((a, b) => a - b)).toEqual(documented);
+    // What may happen to any request with a key: refused, limited, or failing unexpectedly.
+    for (const [method, path, operation] of operations().filter(([, path]) => path.startsWith('/api/orgs/')))
+      for (const status of ['401', '404', '405', '429', '500'])
+        expect(operation.responses[status], `${method} ${path} ${status}`).toBeDefined();
+  });
+
+  it('refers to the published JSON Schema of the configuration', () => {
+    expect(document.components.schemas.OrgConfig).toEqual({ $ref: '/api/config.schema.json' });
+    expect(document.components.schemas.OrgConfigPatch).toEqual({
+      $ref: '/api/config.schema.json#/$defs/OrgConfigPatch',
+    });
+    expect(document.paths['/api/config.schema.json'].get.operationId).toBe('getConfigSchema');
   });
 });

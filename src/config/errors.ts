@@ -10,7 +10,7 @@ export class UnauthenticatedError extends Error {
 
 export class ForbiddenError extends Error {
   constructor(
-    message = 'this API key may read the configuration but not change it (role adviser)',
+    message = 'this API key may not do this',
     /** The code the doors answer: FORBIDDEN, or a more precise one (WRONG_KEY_KIND). */
     readonly code: string = 'FORBIDDEN',
   ) {
@@ -32,6 +32,33 @@ export class OrgNotFoundError extends Error {
   constructor(readonly orgId: string) {
     super(`organisation "${orgId}" not found`);
     this.name = 'OrgNotFoundError';
+  }
+}
+
+/** What an admin key may do and an adviser key may not, each refused with its own message. */
+export type AdminAction = 'change' | 'history';
+
+const adminOnly: Record<AdminAction, string> = {
+  change: 'this API key may read the configuration but not change it (role adviser)',
+  history: 'the history of changes is for admin keys; this API key is an adviser key',
+};
+
+/** An adviser key asking for what only an admin key may do. */
+export function adviserRefused(action: AdminAction): ForbiddenError {
+  return new ForbiddenError(adminOnly[action]);
+}
+
+/**
+ * A bad argument of a query or subscription (a version out of range, a field path that is not
+ * one, a foreign cursor): the request is wrong, not a configuration, so it says so.
+ */
+export class InvalidArgumentError extends Error {
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
+    super(`${argument}: ${message}`);
+    this.name = 'InvalidArgumentError';
   }
 }
 

@@ -8,20 +8,28 @@ import { getPath } from './catalogue.ts';
 import { checkPatch } from './checked-patches.ts';
 import { checkSettings } from './checked-settings.ts';
 import {
+  type AdminAction,
+  adviserRefused,
   ConfigValidationError,
   ForbiddenError,
+  InvalidArgumentError,
   OrgNotFoundError,
   UnauthenticatedError,
   VersionConflictError,
   VersionNotFoundError,
   WrongKeyKindError,
 } from './errors.ts';
-import { touches, unknownFieldProblems } from './followed-fields.ts';
-import { defaultSettings, type OrgConfig, type OrgConfigSettings, orgConfigSchema } from './model.ts';
+import { followablePaths, touches } from './followed-fields.ts';
+import {
+  defaultSettings,
+  type OrgConfig,
+  type OrgConfigPatch,
+  type OrgConfigSettings,
+  orgConfigSchema,
+} from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
 import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
-import { ProblemCode } from './rules.ts';
 import { isPublicSetting, isReadableByWidget, outsideGroups, patchedPaths } from './visibility.ts';
 
 export interface UpdateRequest {
@@ -33,6 +41,11 @@ export interface UpdateRequest {
   readonly door: Door;
   /** Validate and report the would-be changes; write and publish nothing. */
   readonly dryRun?: boolean;
+  /**
+   * Problems the door found translating its request (legacy keys that are not settings): refused
+   * here, reported together with every other problem of the patch.
+   */
+  readonly doorProblems?: readonly Problem[];
 }
 
 export interface UpdateResult {
@@ -99,6 +112,31 @@ function pointAtPatched(problem: Problem, patch: unknown): Problem {
   return sent.length === 1 ? { ...problem, path: [...parent, sent[0]!] } : problem;
 }
 
+/**
+ * Every problem of a refused patch at once: its own (and the door's), then those of its merge with
+ * the stored settings that the patch alone cannot show (an SLA bound against the stored other one),
+ * each on the key the patch sent; a problem found both ways is listed once.
+ */
+export function problemsOfPatch(
+  current: OrgConfigSettings,
+  patch: unknown,
+  own: readonly Problem[],
+): Problem[] {
+  const merged = checkSettings(applyPatch(current, patch as OrgConfigPatch));
+  const problems = [...own];
+  const seen = new Set(own.map((problem) => `${problem.code} ${problem.path.join('.')}`));
+  if (!merged.ok)
+    for (const found of merged.problems) {
+      const problem = pointAtPatched(found, patch);
+      const key = `${problem.code} ${problem.path.join('.')}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        problems.push(problem);
+      }
+    }
+  return problems;
+}
+
 function revisionActor(actor: Actor): RevisionActor {
   if (actor.kind !== 'apiKey') return { keyId: null, role: 'operator' };
   // Only admin keys write (authorizeAdmin); a widget key never reaches here.
@@ -146,8 +184,15 @@ export class ConfigService {
   async update(actor: Actor | null, request: UpdateRequest): Promise<UpdateResult> {
     const caller = this.authorizeAdmin(actor, request.orgId);
     const patch = checkPatch(request.patch);
-    if (!patch.ok) throw new ConfigValidationError(patch.problems);
-    // What the patch names, before anything is read or written (dry runs too).
+    const doorProblems = request.doorProblems ?? [];
+    if (!patch.ok || doorProblems.length > 0) {
+      // Refused whatever the stored settings are; read them only to list every problem at once.
+      const current = await this.store.getConfig(request.orgId);
+      if (!current) throw new OrgNotFoundError(request.orgId);
+      const own = [...doorProblems, ...(patch.ok ? [] : patch.problems)];
+      throw new ConfigValidationError(problemsOfPatch(current.settings, request.patch, own));
+    }
+    // What the patch names, before anything is written (dry runs too).
     checkGroups(caller, patchedPaths(patch.value));
     return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
   }
@@ -231,7 +276,7 @@ export class ConfigService {
   ): Promise<HistoryPage> {
     if (isPublishable(actor) && actor?.kind === 'apiKey' && canSeeOrg(actor, orgId))
       throw new WrongKeyKindError('a publishable (pk_) key never sees history');
-    this.authorizeAdmin(actor, orgId);
+    this.authorizeAdmin(actor, orgId, 'history');
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
     const first = Math.min(Math.max(page.first, 0), maxHistoryPage);
     const sizes = await this.store.revisionSizes(orgId, {
@@ -272,8 +317,12 @@ export class ConfigService {
     if (!this.events) throw new Error('this service was created without a change feed');
     const caller = this.authorizeRead(actor, orgId);
     const widget = isPublishable(caller);
-    const unknown = unknownFieldProblems(options.fields ?? [], 'fields');
-    if (unknown.length > 0) throw new ConfigValidationError(unknown);
+    const unknown = (options.fields ?? []).filter((field) => !followablePaths.has(field));
+    if (unknown.length > 0)
+      throw new InvalidArgumentError(
+        'fields',
+        `${unknown.map((field) => `"${field}"`).join(', ')} ${unknown.length === 1 ? 'is not a setting or group path' : 'are not setting or group paths'} of OrgConfig, such as "branding.color" or "sla"`,
+      );
     const secret = widget ? (options.fields ?? []).filter((field) => !isReadableByWidget(field)) : [];
     if (secret.length > 0)
       throw new ForbiddenError(
@@ -282,10 +331,11 @@ export class ConfigService {
     const current = await this.store.getConfig(orgId);
     if (!current) throw new OrgNotFoundError(orgId);
     const { sinceVersion } = options;
-    if (sinceVersion != null && (sinceVersion < 0 || sinceVersion > current.version)) {
-      const message = `must be between 0 and the current version, ${current.version}`;
-      throw new ConfigValidationError([{ path: ['sinceVersion'], message, code: ProblemCode.OUT_OF_RANGE }]);
-    }
+    if (sinceVersion != null && (sinceVersion < 0 || sinceVersion > current.version))
+      throw new InvalidArgumentError(
+        'sinceVersion',
+        `${sinceVersion} is not a version to follow from: give one from 0 to the current version, ${current.version}`,
+      );
     const fields = options.fields?.length ? options.fields : null;
     // A widget key hears only of changes to public settings (and sees only those: see the event type).
     const accept = fields
@@ -342,10 +392,10 @@ export class ConfigService {
    * Throws unless the actor may change the organisation's configuration and read its history.
    * Doors call it too when they must refuse a caller before reading the request body.
    */
-  authorizeAdmin(actor: Actor | null, orgId: string): Actor {
+  authorizeAdmin(actor: Actor | null, orgId: string, action: AdminAction = 'change'): Actor {
     const caller = this.authorizeRead(actor, orgId);
     if (isPublishable(caller)) throw new WrongKeyKindError(publishableNeverWrites);
-    if (!canWrite(caller)) throw new ForbiddenError();
+    if (!canWrite(caller)) throw adviserRefused(action);
     return caller;
   }
 

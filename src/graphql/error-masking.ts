@@ -4,6 +4,7 @@ import { type YogaServerOptions, maskError as yogaMaskError } from 'graphql-yoga
 import {
   ConfigValidationError,
   ForbiddenError,
+  InvalidArgumentError,
   OrgNotFoundError,
   StorageUnavailableError,
   UnauthenticatedError,
@@ -20,6 +21,7 @@ const codes = new Map<abstract new (...args: never[]) => Error, string>([
   [ConfigValidationError, 'BAD_USER_INPUT'],
   // The database cannot write (or be reached) now: retry later. Its cause is logged (below).
   [StorageUnavailableError, 'STORAGE_UNAVAILABLE'],
+  [InvalidArgumentError, 'BAD_USER_INPUT'],
 ]);
 
 /** The code of a domain error, its subclasses included (VersionNotFoundError is a NOT_FOUND). */

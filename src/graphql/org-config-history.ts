@@ -1,5 +1,10 @@
 // Revisions: SettingChange and OrgConfigRevision, the orgConfigHistory connection, orgConfigAt, revertOrgConfig.
-import { ConfigValidationError, OrgNotFoundError, VersionConflictError } from '../config/errors.ts';
+import {
+  ConfigValidationError,
+  InvalidArgumentError,
+  OrgNotFoundError,
+  VersionConflictError,
+} from '../config/errors.ts';
 import type { SettingChange } from '../config/patch.ts';
 import type { Revision, RevisionActor } from '../config/revision.ts';
 import { maxHistoryPage, maxHistoryPageBytes, type UpdateResult } from '../config/service.ts';
@@ -157,9 +162,7 @@ builder.queryField('orgConfigHistory', (t) =>
     resolve: async (_, { orgId, first, after }, { actor, service }) => {
       const beforeVersion = after ? versionOfCursor(after) : null;
       if (after && beforeVersion === null)
-        throw new ConfigValidationError([
-          { path: ['after'], message: 'not a cursor of this connection', code: 'INVALID_TYPE' },
-        ]);
+        throw new InvalidArgumentError('after', 'not a cursor of this connection: pass pageInfo.endCursor');
       return service.history(actor, String(orgId), { first: first ?? 20, beforeVersion });
     },
   }),

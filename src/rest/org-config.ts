@@ -8,13 +8,14 @@ import {
   UnauthenticatedError,
   VersionConflictError,
 } from '../config/errors.ts';
-import { legacyJson, parseLegacyPatch } from '../config/legacy.ts';
+import { fromLegacy, legacyJson } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
 import { publicLegacy } from '../config/visibility.ts';
 import { actorOf } from '../http/api-key-auth.ts';
 import { Response } from '../http/fetch-api.ts';
 import { readJsonBody } from './body.ts';
+import { configJsonSchema, configSchemaPath } from './config-schema.ts';
 import { encodedResponse, Representation } from './encoding.ts';
 import { bodyLimitBytes } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
@@ -75,12 +76,35 @@ function configResponse(request: Request, config: OrgConfig, reuse: boolean, pub
   return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representation, headers);
 }
 
-let openApi: Representation | undefined;
+/**
+ * The documents the REST API publishes, by path, with their media type: they never change while
+ * the process runs, so each is serialised (and compressed) once, when first asked for.
+ */
+const documents = new Map<
+  string,
+  { mediaType: string; body: () => unknown; representation?: Representation }
+>([
+  ['/api/openapi.json', { mediaType: 'application/json', body: () => openApiDocument }],
+  [configSchemaPath, { mediaType: 'application/schema+json', body: () => configJsonSchema }],
+]);
 
-/** The OpenAPI document never changes while the process runs: serialised (and compressed) once. */
-function openApiRepresentation(): Representation {
-  openApi ??= Representation.of(JSON.stringify(openApiDocument));
-  return openApi;
+function documentResponse(request: Request, path: string): Response | null {
+  const document = documents.get(path);
+  if (!document) return null;
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return problemResponse(
+      405,
+      'METHOD_NOT_ALLOWED',
+      `${request.method} is not supported here; use GET, HEAD`,
+      {
+        headers: { allow: 'GET, HEAD' },
+      },
+    );
+  }
+  document.representation ??= Representation.of(JSON.stringify(document.body()));
+  return encodedResponse(request, 200, document.representation, {
+    'content-type': `${document.mediaType}; charset=utf-8`,
+  });
 }
 
 /** The domain's expected failures as HTTP answers; anything else is logged and answered 500, masked. */
@@ -126,7 +150,7 @@ async function history(
   const limit = url.searchParams.get('limit') ?? '20';
   const before = url.searchParams.get('before');
   if (!/^\d+$/.test(limit) || (before !== null && !/^\d+$/.test(before))) {
-    deps.service.authorizeAdmin(actor, orgId);
+    deps.service.authorizeAdmin(actor, orgId, 'history');
     return problemResponse(400, 'INVALID_QUERY', 'limit and before must be whole numbers');
   }
   const page = await deps.service.history(actor, orgId, {
@@ -226,13 +250,14 @@ async function write(
       'the body must be a JSON object of settings, the shape GET returns',
     );
   }
-  const parsed = parseLegacyPatch(body.value as Record<string, unknown>);
-  if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
+  // Unknown keys are reported by the service, with every other problem of the body.
+  const { patch, unknownKeys } = fromLegacy(body.value as Record<string, unknown>);
   const { config } = await deps.service.update(actor, {
     orgId,
-    patch: parsed.patch,
+    patch,
     expectedVersion,
     door: 'rest',
+    doorProblems: unknownKeys,
   });
   return configResponse(request, config, deps.reuseRepresentations);
 }
@@ -243,19 +268,8 @@ export async function handleRestRequest(
   url: URL,
   deps: RestDeps,
 ): Promise<Response | null> {
-  if (url.pathname === '/api/openapi.json') {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return problemResponse(
-        405,
-        'METHOD_NOT_ALLOWED',
-        `${request.method} is not supported here; use GET, HEAD`,
-        { headers: { allow: 'GET, HEAD' } },
-      );
-    }
-    return encodedResponse(request, 200, openApiRepresentation(), {
-      'content-type': 'application/json; charset=utf-8',
-    });
-  }
+  const published = documentResponse(request, url.pathname);
+  if (published) return published;
   const match = configPath.exec(url.pathname);
   if (!match)
     return url.pathname.startsWith('/api/')
