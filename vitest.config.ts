@@ -17,6 +17,7 @@ const postgresSuites = [
   'test/graphql-over-http.test.ts',
   'test/graphql-update.test.ts',
   'test/history.test.ts',
+  'test/open-state.test.ts',
   'test/openapi.test.ts',
   'test/property.test.ts',
   'test/rest.test.ts',

@@ -47,6 +47,8 @@ export interface GatewayDeps {
   readonly trustProxy?: boolean;
   /** Optimisations to leave out, to measure what each gives (`npm run bench`); see settings.ts. */
   readonly performance?: PerformanceSwitches;
+  /** The time (ms since the epoch) opening hours are answered for; tests set it. Default Date.now. */
+  readonly clock?: () => number;
 }
 
 /** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
@@ -104,7 +106,8 @@ export function createGateway(deps: GatewayDeps) {
   const performance = deps.performance ?? defaultPerformance;
   const cache = performance.disabled.has('config-cache') ? null : cachedStore(deps.store, events);
   const store = cache ?? deps.store;
-  const service = new ConfigService(store, events);
+  const clock = deps.clock ?? Date.now;
+  const service = new ConfigService(store, events, clock);
   // Learnt from yoga's successful reads, for the GraphQL read fast path (http/fast-graphql-read.ts).
   const readPlans =
     cache && !performance.disabled.has('graphql-fast-path')
@@ -144,6 +147,7 @@ export function createGateway(deps: GatewayDeps) {
         service,
         logError: (error) => logger.error({ err: error }, 'unexpected error'),
         reuseRepresentations: !performance.disabled.has('preserialized-json'),
+        clock,
       }),
       // A browser request that is not preflighted (no custom header, no JSON body) is refused.
       useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] }),

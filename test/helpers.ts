@@ -42,7 +42,7 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
 export async function createTestGateway(
-  options: Pick<GatewayDeps, 'rateLimits' | 'logger' | 'performance'> = {},
+  options: Pick<GatewayDeps, 'rateLimits' | 'logger' | 'performance' | 'clock'> = {},
 ) {
   const backend = await createTestBackend();
   const { store, events, database } = backend;

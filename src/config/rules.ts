@@ -19,6 +19,10 @@ export const ProblemCode = {
   DUPLICATE_VALUE: 'DUPLICATE_VALUE',
   SLA_RANGE_INVERTED: 'SLA_RANGE_INVERTED',
   WORKING_HOURS_OVERLAP: 'WORKING_HOURS_OVERLAP',
+  UNKNOWN_TIME_ZONE: 'UNKNOWN_TIME_ZONE',
+  INVALID_TIME: 'INVALID_TIME',
+  INVALID_DATE: 'INVALID_DATE',
+  DUPLICATE_DATE: 'DUPLICATE_DATE',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -38,7 +42,12 @@ export const problemCodeDescriptions: Record<ProblemCode, string> = {
   INVALID_EXTENSION: 'Not a lowercase file extension with a leading dot.',
   DUPLICATE_VALUE: 'The same item twice in a list.',
   SLA_RANGE_INVERTED: 'An SLA lower bound above its upper bound.',
-  WORKING_HOURS_OVERLAP: 'Two working-hours slots share a second of the week.',
+  WORKING_HOURS_OVERLAP:
+    'Two working-hours or opening-hours slots share a second (of the week, or of an exception day).',
+  UNKNOWN_TIME_ZONE: 'Not an IANA time zone name such as Europe/Warsaw or UTC.',
+  INVALID_TIME: 'Not a local time HH:MM (or HH:MM:SS), or a slot longer than a week.',
+  INVALID_DATE: 'Not a calendar date YYYY-MM-DD.',
+  DUPLICATE_DATE: 'Two opening-hours exceptions for the same date (or, yearly, the same month and day).',
 };
 
 /** Upper limits of the settings, documented in the README and in the GraphQL descriptions. */

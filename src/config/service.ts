@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { type Actor, canSeeOrg, canWrite } from '../auth/actor.ts';
 import type { ChangeEvents, RevisionStream } from '../events/change-feed.ts';
+import { type OpenStateEvent, OpenStateTimer } from '../events/open-state-timer.ts';
 import type { ConfigStore, OrgSummary } from '../store/config-store.ts';
 import { getPath } from './catalogue.ts';
 import { checkPatch } from './checked-patches.ts';
@@ -19,6 +20,7 @@ import {
   type OrgConfig,
   type OrgConfigSettings,
   orgConfigSchema,
+  settingsDerivedLeaves,
   settingsLeaves,
 } from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
@@ -67,13 +69,20 @@ export const orgIdSchema = z
 export const maxHistoryPage = 100;
 
 /** Setting paths ("branding.color") and group paths ("sla", "sla.openedConversations") a subscriber may name. */
-const followablePaths = new Set(
-  settingsLeaves.flatMap(({ path }) => path.map((_, index) => path.slice(0, index + 1).join('.'))),
+const followablePaths = new Set([
+  ...settingsLeaves.flatMap(({ path }) => path.map((_, index) => path.slice(0, index + 1).join('.'))),
+  ...settingsDerivedLeaves.map(({ path }) => path.join('.')),
+]);
+
+/** A derived setting (the legacy workingHours) is followed through the settings it derives from. */
+const derivedSources = new Map(
+  settingsDerivedLeaves.map(({ path, derived }) => [path.join('.'), derived.derivedFrom]),
 );
 
 function touches(revision: Revision, fields: readonly string[]): boolean {
+  const followed = fields.flatMap((field) => derivedSources.get(field) ?? [field]);
   return revision.changes.some((change) =>
-    fields.some((field) => change.path === field || change.path.startsWith(`${field}.`)),
+    followed.some((field) => change.path === field || change.path.startsWith(`${field}.`)),
   );
 }
 
@@ -101,6 +110,8 @@ export class ConfigService {
     private readonly store: ConfigStore,
     /** Told of each local commit so subscribers hear of it at once; absent where nobody subscribes (the CLI). */
     private readonly events?: ChangeEvents,
+    /** The time (ms since the epoch) that writes of time-dependent settings (legacy workingHours) are read at. */
+    readonly clock: () => number = Date.now,
   ) {}
 
   async get(actor: Actor | null, orgId: string): Promise<OrgConfig> {
@@ -119,7 +130,12 @@ export class ConfigService {
     const caller = this.authorizeAdmin(actor, request.orgId);
     const patch = checkPatch(request.patch);
     if (!patch.ok) throw new ConfigValidationError(patch.problems);
-    return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
+    return this.change(
+      caller,
+      request,
+      (settings) => applyPatch(settings, patch.value, this.clock()),
+      patch.value,
+    );
   }
 
   /** Restores the settings of an earlier version, as a new revision of its own. */
@@ -250,6 +266,20 @@ export class ConfigService {
       sinceVersion ?? current.version,
       fields ? (revision) => touches(revision, fields) : undefined,
     );
+  }
+
+  /** The one timer of open/closed moments of this process, made with its first follower. */
+  private openStateTimer: OpenStateTimer | null = null;
+
+  /**
+   * The organisation's open state now, then each time it opens or closes (at the moment, with no
+   * request needed) or a schedule change flips it; what readers may read.
+   */
+  async followOpenState(actor: Actor | null, orgId: string): Promise<AsyncIterable<OpenStateEvent>> {
+    if (!this.events) throw new Error('this service was created without a change feed');
+    const config = await this.get(actor, orgId);
+    this.openStateTimer ??= new OpenStateTimer(this.events, this.clock);
+    return this.openStateTimer.stream(config);
   }
 
   /** Throws UnauthenticatedError when the actor's key has been revoked since it was checked. */

@@ -4,6 +4,7 @@ import './errors.ts';
 import './org-config.ts';
 import './org-config-history.ts';
 import './org-config-changed.ts';
+import './org-open-state-changed.ts';
 import './update-org-config.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -7,7 +7,7 @@ import {
   UnauthenticatedError,
   VersionConflictError,
 } from '../config/errors.ts';
-import { legacyJson, parseLegacyPatch } from '../config/legacy.ts';
+import { legacyJson, legacyValidity, parseLegacyPatch } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
 import { actorOf } from '../http/api-key-auth.ts';
@@ -34,24 +34,30 @@ export interface RestDeps {
   readonly logError: (error: unknown) => void;
   /** Serialise and compress each configuration version once (off only to measure it). */
   readonly reuseRepresentations: boolean;
+  /** The time (ms) the legacy workingHours are answered for. */
+  readonly clock: () => number;
 }
 
 /**
  * The legacy JSON of a configuration, serialised (and compressed) once per version: configurations
- * are immutable, and the read cache hands out the same object until the next change.
+ * are immutable, and the read cache hands out the same object until the next change. Its derived
+ * workingHours hold for the organisation's current local week (forever in the zone UTC): past it,
+ * the JSON is made again.
  */
-const representations = new WeakMap<OrgConfig, Representation>();
+const representations = new WeakMap<
+  OrgConfig,
+  { representation: Representation; fromMs: number; untilMs: number }
+>();
 
-export function representationOf(config: OrgConfig, reuse: boolean): Representation {
-  let representation = reuse ? representations.get(config) : undefined;
-  if (!representation) {
-    representation = Representation.of(legacyJson(config.settings));
-    if (reuse) representations.set(config, representation);
-  }
+export function representationOf(config: OrgConfig, reuse: boolean, nowMs: number): Representation {
+  const kept = reuse ? representations.get(config) : undefined;
+  if (kept && kept.fromMs <= nowMs && nowMs < kept.untilMs) return kept.representation;
+  const representation = Representation.of(legacyJson(config.settings, nowMs));
+  if (reuse) representations.set(config, { representation, ...legacyValidity(config.settings, nowMs) });
   return representation;
 }
 
-function configResponse(request: Request, config: OrgConfig, reuse: boolean): Response {
+function configResponse(request: Request, config: OrgConfig, reuse: boolean, nowMs: number): Response {
   const headers = {
     'content-type': 'application/json; charset=utf-8',
     etag: etagOf(config.version),
@@ -60,7 +66,7 @@ function configResponse(request: Request, config: OrgConfig, reuse: boolean): Re
   return encodedResponse(
     request,
     200,
-    request.method === 'HEAD' ? '' : representationOf(config, reuse),
+    request.method === 'HEAD' ? '' : representationOf(config, reuse, nowMs),
     headers,
   );
 }
@@ -158,7 +164,7 @@ async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId
       },
     });
   }
-  return configResponse(request, config, deps.reuseRepresentations);
+  return configResponse(request, config, deps.reuseRepresentations, deps.clock());
 }
 
 /**
@@ -223,7 +229,7 @@ async function write(
     expectedVersion,
     door: 'rest',
   });
-  return configResponse(request, config, deps.reuseRepresentations);
+  return configResponse(request, config, deps.reuseRepresentations, deps.clock());
 }
 
 /** Answers a request under /api/, or null when the path is not the REST API's. */
