@@ -12,10 +12,11 @@ export type OrgConfigRow = { orgId: string; version: number; updatedAt: Date } &
 export function rowToConfig(row: OrgConfigRow): OrgConfig {
   const settings: Record<string, unknown> = {};
   for (const { path, setting } of settingsLeaves) setPath(settings, path, row[setting.legacyKey]);
-  // A row not written since opening hours exist: its UTC offsets, in the zone UTC (the column defaults).
-  const legacy = row.legacyWorkingHours;
-  if (legacy !== null && legacy !== undefined)
-    setPath(settings, ['openingHours', 'weekly'], fromUtcOffsets(legacy as LegacySlot[]).weekly);
+  // A row not written since opening hours exist: its UTC offsets, in the zone UTC (the column
+  // defaults). Written since, it holds [] (as does an old row without hours: the same schedule).
+  const legacy = row.legacyWorkingHours as LegacySlot[] | undefined;
+  if (legacy && legacy.length > 0)
+    setPath(settings, ['openingHours', 'weekly'], fromUtcOffsets(legacy).weekly);
   return {
     orgId: row.orgId,
     version: row.version,
@@ -29,7 +30,7 @@ export function settingsToColumns(settings: OrgConfigSettings): Record<string, u
     ...Object.fromEntries(
       settingsLeaves.map(({ path, setting }) => [setting.legacyKey, getPath(settings, path)]),
     ),
-    legacyWorkingHours: null,
+    legacyWorkingHours: [],
   };
 }
 

@@ -59,10 +59,11 @@ export const orgConfigs = pgTable('org_configs', {
   updatedAt: instant('updated_at').notNull(),
   ...settingColumns,
   /**
-   * The UTC weekly offsets of a row written before opening hours existed; null once the row is
-   * written again (rows.ts reads them as openingHours in the zone UTC).
+   * The UTC weekly offsets of a row written before opening hours existed; [] once the row is
+   * written again (rows.ts reads them as openingHours in the zone UTC). Kept as it was, so that
+   * the migration only adds columns (SQLite could not rebuild the table under its foreign keys).
    */
-  legacyWorkingHours: json('working_hours'),
+  legacyWorkingHours: json('working_hours').notNull(),
 });
 
 export const apiKeys = pgTable(

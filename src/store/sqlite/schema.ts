@@ -52,10 +52,11 @@ export const orgConfigs = sqliteTable('org_configs', {
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   ...settingColumns,
   /**
-   * The UTC weekly offsets of a row written before opening hours existed; null once the row is
-   * written again (rows.ts reads them as openingHours in the zone UTC).
+   * The UTC weekly offsets of a row written before opening hours existed; [] once the row is
+   * written again (rows.ts reads them as openingHours in the zone UTC). Kept as it was, so that
+   * the migration only adds columns (SQLite could not rebuild the table under its foreign keys).
    */
-  legacyWorkingHours: text('working_hours', { mode: 'json' }),
+  legacyWorkingHours: text('working_hours', { mode: 'json' }).notNull(),
 });
 
 export const apiKeys = sqliteTable(
