@@ -219,8 +219,26 @@ function spansOn(schedule: ParsedSchedule, epochDay: number): readonly Span[] {
   return schedule.byWeekday[weekdayOf(epochDay)]!;
 }
 
+/** The last intervals computed per schedule: calls on the same local day ask for the same dates. */
+const lastIntervals = new WeakMap<
+  OpeningHours,
+  { first: number; last: number; intervals: [number, number][] }
+>();
+
 /** Open intervals [from, to) in ms of the slots starting on dates first..last, merged where they touch or overlap. */
-function openIntervals(hours: OpeningHours, first: number, last: number): [number, number][] {
+function openIntervals(
+  hours: OpeningHours,
+  first: number,
+  last: number,
+): readonly (readonly [number, number])[] {
+  const known = lastIntervals.get(hours);
+  if (known && known.first === first && known.last === last) return known.intervals;
+  const intervals = computeIntervals(hours, first, last);
+  lastIntervals.set(hours, { first, last, intervals });
+  return intervals;
+}
+
+function computeIntervals(hours: OpeningHours, first: number, last: number): [number, number][] {
   const schedule = parsed(hours);
   const raw: [number, number][] = [];
   for (let epochDay = first; epochDay <= last; epochDay++) {
