@@ -18,6 +18,8 @@ const postgresSuites = [
   'test/graphql-over-http.test.ts',
   'test/graphql-update.test.ts',
   'test/history.test.ts',
+  'test/open-state.test.ts',
+  'test/opening-hours-migration.test.ts',
   'test/openapi.test.ts',
   'test/property.test.ts',
   'test/rest.test.ts',

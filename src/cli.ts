@@ -245,7 +245,7 @@ const commands: Record<string, Command> = {
   async 'config export'(args, store, io) {
     const { positionals } = parse(args, {}, 1);
     const config = await new ConfigService(store).get(operator, positionals[0] as string);
-    io.out(JSON.stringify(toLegacy(config.settings), null, 2));
+    io.out(JSON.stringify(toLegacy(config.settings, Date.now()), null, 2));
   },
   async 'config import'(args, store, io) {
     const { values, positionals } = parse(args, { 'expected-version': { type: 'string' } }, 2);

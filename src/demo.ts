@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { operator } from './auth/actor.ts';
 import { createApiKey } from './auth/api-keys.ts';
 import { OrgExistsError } from './config/errors.ts';
-import { fromLegacy } from './config/legacy.ts';
+import { settingsFromLegacy } from './config/legacy.ts';
 import type { OrgConfigSettings } from './config/model.ts';
 import type { ConfigService } from './config/service.ts';
 import { packagePath } from './package-root.ts';
@@ -11,13 +11,13 @@ import type { ConfigStore } from './store/config-store.ts';
 
 export const demoOrgId = 'demo';
 
-/** The documented example object (spec/org-config.example.json), as settings. */
+/** The documented example object (spec/org-config.example.json), as settings (zone UTC: the same offsets whenever read). */
 export function exampleSettings(): OrgConfigSettings {
   const example = JSON.parse(readFileSync(packagePath('spec', 'org-config.example.json'), 'utf8')) as Record<
     string,
     unknown
   >;
-  return fromLegacy(example).patch as OrgConfigSettings;
+  return settingsFromLegacy(example, 0);
 }
 
 /**

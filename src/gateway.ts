@@ -61,6 +61,8 @@ export interface GatewayDeps {
   readonly widgetSnapshot?: SnapshotSettings;
   /** How webhook endpoints are checked and redelivered to (default: https to public addresses only). */
   readonly webhooks?: WebhookServiceOptions;
+  /** The time (ms since the epoch) opening hours are answered for; tests set it. Default Date.now. */
+  readonly clock?: () => number;
 }
 
 /** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
@@ -118,7 +120,8 @@ export function createGateway(deps: GatewayDeps) {
   const performance = deps.performance ?? defaultPerformance;
   const cache = performance.disabled.has('config-cache') ? null : cachedStore(deps.store, events);
   const store = cache ?? deps.store;
-  const service = new ConfigService(store, events);
+  const clock = deps.clock ?? Date.now;
+  const service = new ConfigService(store, events, clock);
   const webhookStore = webhookStoreOf(deps.store);
   const webhooks = webhookStore
     ? new WebhookService(webhookStore, service, store, deps.webhooks ?? { policy: strictPolicy })
@@ -165,6 +168,7 @@ export function createGateway(deps: GatewayDeps) {
         service,
         logError: (error) => logger.error({ err: error }, 'unexpected error'),
         reuseRepresentations: !performance.disabled.has('preserialized-json'),
+        clock,
       }),
       useWidgetSnapshot(snapshotAnswerer(store, deps.widgetSnapshot)),
       // A browser request that is not preflighted (no custom header, no JSON body) is refused.

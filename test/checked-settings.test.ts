@@ -50,7 +50,7 @@ describe('checkSettings', () => {
           // As a patch does: copies of the changed groups, the others shared with what passed.
           const patch: Record<string, unknown> = {};
           for (const [index, value] of changes) setPath(patch, settingsLeaves[index]!.path, value);
-          const merged = applyPatch(passed.value, patch as never);
+          const merged = applyPatch(passed.value, patch as never, 0);
           expect(checkSettings(merged)).toEqual(check(orgConfigSchema, merged));
         },
       ),

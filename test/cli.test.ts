@@ -57,7 +57,7 @@ describe('cli', () => {
     expect(listed.stdout).toMatch(/^acme\tversion 1\tupdated .*\tAcme Ltd$/);
     const exported = JSON.parse((await cli('config', 'export', 'acme')).stdout);
     expect(exported.name).toBe('Acme Ltd');
-    expect(Object.keys(exported)).toHaveLength(51);
+    expect(Object.keys(exported)).toHaveLength(54); // the 51 documented keys and the three of opening hours
   });
 
   it('creates keys that authenticate, lists them without the key, and revokes them', async () => {
@@ -186,7 +186,14 @@ describe('cli', () => {
       code: 0,
       stdout: expect.stringContaining('version 2'),
     });
-    expect(JSON.parse((await cli('config', 'export', 'acme')).stdout)).toEqual(example);
+    // The documented keys unchanged, and the opening hours they imply (zone UTC, no exceptions).
+    const exported = JSON.parse((await cli('config', 'export', 'acme')).stdout);
+    expect(exported).toEqual({
+      ...example,
+      openingHoursTimeZone: 'UTC',
+      openingHoursWeekly: exported.openingHoursWeekly,
+      openingHoursExceptions: [],
+    });
   });
 
   it('imports a partial file as a validated update, and refuses a bad one whole', async () => {

@@ -2,10 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { countryCodes } from '../src/config/countries.ts';
-import { fromLegacy, parseLegacyPatch, toLegacy, toLegacyPath } from '../src/config/legacy.ts';
+import {
+  fromLegacy,
+  legacyKeyPaths,
+  parseLegacyPatch,
+  settingsFromLegacy,
+  toLegacy,
+  toLegacyPath,
+} from '../src/config/legacy.ts';
 import {
   defaultSettings,
-  type OrgConfigSettings,
   orgConfigPatchSchema,
   orgConfigSchema,
   settingsLeaves,
@@ -18,11 +24,14 @@ const example = JSON.parse(
 ) as Record<string, unknown>;
 
 describe('the settings catalogue', () => {
-  it('has exactly the 51 documented legacy keys, each once', () => {
-    const keys = settingsLeaves.map(({ setting }) => setting.legacyKey);
-    expect(keys).toHaveLength(51);
-    expect(new Set(keys).size).toBe(51);
-    expect([...keys].sort()).toEqual(Object.keys(example).sort());
+  it('has exactly the 51 documented legacy keys, each once, and the three of opening hours', () => {
+    const keys = [...legacyKeyPaths.keys()];
+    const openingKeys = ['openingHoursTimeZone', 'openingHoursWeekly', 'openingHoursExceptions'];
+    expect(keys).toHaveLength(54);
+    expect(new Set(keys).size).toBe(54);
+    expect([...keys].sort()).toEqual([...Object.keys(example), ...openingKeys].sort());
+    // workingHours is derived from openingHours: no column of its own.
+    expect(settingsLeaves.map(({ setting }) => setting.legacyKey)).not.toContain('workingHours');
   });
 
   it('describes every setting', () => {
@@ -32,14 +41,21 @@ describe('the settings catalogue', () => {
 
 describe('the documented example', () => {
   it('is valid exactly as it is, and maps to the model and back unchanged', () => {
-    const { patch, unknownKeys } = fromLegacy(example);
+    const { unknownKeys } = fromLegacy(example);
     expect(unknownKeys).toEqual([]);
-    const valid = check(orgConfigSchema, patch);
+    const settings = settingsFromLegacy(example, Date.parse('2026-07-01T12:00:00Z'));
+    const valid = check(orgConfigSchema, settings);
     expect(valid.ok).toBe(true);
-    expect(toLegacy(patch as OrgConfigSettings)).toEqual(example);
-    expect(JSON.stringify(Object.keys(toLegacy(patch as OrgConfigSettings)).sort())).toBe(
-      JSON.stringify(Object.keys(example).sort()),
-    );
+    // Zone UTC: the same offsets whatever the week.
+    for (const now of ['2026-03-29T12:00:00Z', '2026-07-01T12:00:00Z', '2031-12-31T23:59:59Z']) {
+      const legacy = toLegacy(settings, Date.parse(now));
+      expect(legacy).toEqual({
+        ...example,
+        openingHoursTimeZone: 'UTC',
+        openingHoursWeekly: settings.openingHours.weekly,
+        openingHoursExceptions: [],
+      });
+    }
   });
 });
 
@@ -52,10 +68,14 @@ describe('defaults', () => {
 describe('patches', () => {
   it('merge groups partly and replace lists whole', () => {
     const base = defaultSettings('x');
-    const patched = applyPatch(base, {
-      sla: { openedConversations: { range: { upperBound: 9 } } },
-      attachments: { allowedExtensions: ['.pdf'] },
-    });
+    const patched = applyPatch(
+      base,
+      {
+        sla: { openedConversations: { range: { upperBound: 9 } } },
+        attachments: { allowedExtensions: ['.pdf'] },
+      },
+      0,
+    );
     expect(patched.sla.openedConversations.range).toEqual({ lowerBound: 1, upperBound: 9 });
     expect(patched.attachments).toEqual({
       allowedExtensions: ['.pdf'],

@@ -42,7 +42,10 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
 export async function createTestGateway(
-  options: Pick<GatewayDeps, 'rateLimits' | 'logger' | 'performance' | 'streamLimits' | 'webhooks'> = {},
+  options: Pick<
+    GatewayDeps,
+    'rateLimits' | 'logger' | 'performance' | 'streamLimits' | 'webhooks' | 'clock'
+  > = {},
 ) {
   const backend = await createTestBackend();
   const { store, events, database } = backend;

@@ -5,7 +5,8 @@ import type { z } from 'zod';
 import type { GroupNode } from '../src/config/catalogue.ts';
 import { countryCodes } from '../src/config/countries.ts';
 import { fromLegacy } from '../src/config/legacy.ts';
-import { orgConfigCatalogue, settingsLeaves } from '../src/config/model.ts';
+import { orgConfigCatalogue, settingsDerivedLeaves, settingsLeaves } from '../src/config/model.ts';
+import { weekdays } from '../src/config/opening-hours.ts';
 import { adviserStatuses } from '../src/config/rules.ts';
 import { createTestGateway, type TestGateway } from './helpers.ts';
 
@@ -25,13 +26,13 @@ const legacyKeys = settingsLeaves.map(({ setting }) => setting.legacyKey);
 /** A GraphQL selection of every setting of a group, from the catalogue. */
 function selectionOf(group: GroupNode): string {
   return Object.entries(group.fields)
-    .map(([name, node]) =>
-      node.node === 'group'
-        ? `${name} { ${selectionOf(node)} }`
-        : node.kind === 'workingHours'
-          ? `${name} { offsetSeconds durationSeconds }`
-          : name,
-    )
+    .map(([name, node]) => {
+      if (node.node === 'group') return `${name} { ${selectionOf(node)} }`;
+      if (node.kind === 'workingHours') return `${name} { offsetSeconds durationSeconds }`;
+      if (node.kind === 'weeklySlots') return `${name} { day start end }`;
+      if (node.kind === 'openingExceptions') return `${name} { date recurring slots { start end } }`;
+      return name;
+    })
     .join(' ');
 }
 const settingsSelection = selectionOf(orgConfigCatalogue);
@@ -162,9 +163,37 @@ function validValue(legacyKey: string, kind: string, schema: z.ZodType): fc.Arbi
       return fc
         .uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength: 7 })
         .map((days) => days.map((day) => ({ offsetSeconds: day * 86_400 - 7_200, durationSeconds: 3_600 })));
+    case 'weeklySlots':
+      return fc
+        .uniqueArray(fc.constantFrom(...weekdays), { maxLength: 7 })
+        .map((days) => days.map((day) => ({ day, start: '22:00', end: '02:30' })));
+    case 'openingExceptions':
+      return fc
+        .uniqueArray(fc.constantFrom('2026-12-24', '2026-12-25', '2027-01-01', '2027-05-03'), {
+          maxLength: 4,
+        })
+        .chain((dates) =>
+          fc.tuple(
+            ...dates.map((date) =>
+              fc.record({
+                date: fc.constant(date),
+                recurring: fc.boolean(),
+                slots: fc.constantFrom([], [{ start: '10:00', end: '14:00' }]),
+              }),
+            ),
+          ),
+        );
     default:
       if (legacyKey === 'color') return fc.constantFrom('#fff', '#000000', '#fe7f00', '#1F6FEB');
       if (legacyKey === 'phonePrefix') return fc.constantFrom(...countryCodes);
+      if (legacyKey === 'openingHoursTimeZone')
+        return fc.constantFrom(
+          'UTC',
+          'Europe/Warsaw',
+          'America/New_York',
+          'Asia/Kolkata',
+          'Australia/Sydney',
+        );
       if (legacyKey === 'baseUrl' || legacyKey === 'defaultAgentAvatarUrl')
         return fc.constantFrom('', 'https://example.com/', 'http://localhost:3000/a?b=c');
       return fc.string({ maxLength: Math.min(bounds.maxLength ?? 50, 50) });
@@ -174,14 +203,20 @@ function validValue(legacyKey: string, kind: string, schema: z.ZodType): fc.Arbi
 const nonSlaSettings = settingsLeaves.filter(({ setting }) => !/SlaRange/.test(setting.legacyKey));
 const validPatch = fc
   .record(
-    Object.fromEntries(
-      nonSlaSettings.map(({ setting }) => [
+    Object.fromEntries([
+      ...nonSlaSettings.map(({ setting }) => [
         setting.legacyKey,
         validValue(setting.legacyKey, setting.kind, setting.schema),
       ]),
-    ),
+      // Derived from openingHours: written, it replaces the weekly slots (so not both in one patch).
+      ['workingHours', validValue('workingHours', 'workingHours', settingsDerivedLeaves[0]!.derived.schema)],
+    ]),
     { requiredKeys: [] },
   )
+  .map((patch) => {
+    if ('workingHours' in patch) delete (patch as Record<string, unknown>).openingHoursWeekly;
+    return patch;
+  })
   .chain((patch) =>
     fc
       .option(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 })), {

@@ -4,11 +4,23 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exampleSettings } from '../src/demo.ts';
 import { createListeningGateway, type ListeningGateway } from './helpers.ts';
 
-const example = JSON.parse(
+const documented = JSON.parse(
   readFileSync(new URL('../spec/org-config.example.json', import.meta.url), 'utf8'),
 ) as Record<string, unknown>;
+
+/**
+ * The documented example as the API answers it: its 51 keys exactly as documented, and the keys of
+ * opening hours it implies (zone UTC, its workingHours as local slots, no exceptions).
+ */
+const example: Record<string, unknown> = {
+  ...documented,
+  openingHoursTimeZone: 'UTC',
+  openingHoursWeekly: exampleSettings().openingHours.weekly,
+  openingHoursExceptions: [],
+};
 
 let gw: ListeningGateway;
 beforeEach(async () => {
@@ -86,13 +98,14 @@ function sendChunked(chunks: string[]): Promise<RawResponse> {
 const storedVersion = async () => (await gw.store.getConfig('demo'))!.version;
 
 describe('GET /api/orgs/{orgId}/config', () => {
-  it('returns the documented flat object, exactly the example, to any key of the org', async () => {
+  it('returns the documented flat object, exactly the example (and its opening hours), to any key of the org', async () => {
     for (const key of [gw.keys.adviser, gw.keys.admin]) {
       const response = await get(key);
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(response.json()).toEqual(example);
-      expect(Object.keys(response.json())).toHaveLength(51);
+      // The 51 documented keys, in the documented order, and the three of opening hours after workingHours.
+      expect(Object.keys(response.json())).toHaveLength(54);
     }
   });
 
@@ -187,7 +200,12 @@ describe('PUT, POST and PATCH /api/orgs/{orgId}/config', () => {
       );
     const response = await merge({ callsDisabled: true, workingHours: [] });
     expect(response.status).toBe(200);
-    expect(response.json()).toEqual({ ...example, callsDisabled: true, workingHours: [] });
+    expect(response.json()).toEqual({
+      ...example,
+      callsDisabled: true,
+      workingHours: [],
+      openingHoursWeekly: [],
+    });
     const removal = await merge({ agreement: null });
     expect(removal.status).toBe(422);
     expect(removal.json().problems).toEqual([

@@ -39,7 +39,7 @@ describe('settingsJson', () => {
       fc.property(changes, (changed) => {
         const patch: Record<string, unknown> = {};
         for (const [index, value] of changed) setPath(patch, settingsLeaves[index]!.path, value);
-        const after = applyPatch(before, patch as never);
+        const after = applyPatch(before, patch as never, 0);
         expect(settingsJson(after)).toBe(JSON.stringify(after));
         expect(settingsJson(before)).toBe(JSON.stringify(before));
       }),

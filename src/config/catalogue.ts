@@ -2,7 +2,15 @@
 import { z } from 'zod';
 
 /** How a setting is represented outside zod: its GraphQL type and its database column follow from it. */
-export type SettingKind = 'string' | 'int' | 'boolean' | 'adviserStatus' | 'stringList' | 'workingHours';
+export type SettingKind =
+  | 'string'
+  | 'int'
+  | 'boolean'
+  | 'adviserStatus'
+  | 'stringList'
+  | 'workingHours'
+  | 'weeklySlots'
+  | 'openingExceptions';
 
 export interface SettingNode<S extends z.ZodType = z.ZodType> {
   readonly node: 'setting';
@@ -16,6 +24,28 @@ export interface SettingNode<S extends z.ZodType = z.ZodType> {
    * GraphQL field checks, subscription events, the snapshot, OpenAPI and the README follow from it.
    */
   readonly public: boolean;
+  /** The value rows stored before the setting existed get when its column is added (a migration's DEFAULT). */
+  readonly columnDefault?: z.output<S>;
+}
+
+/**
+ * A setting computed from stored ones, kept for clients of an older shape: it has a legacy key and
+ * a GraphQL field and input, but no column and no place in revisions (a write of it is a write of
+ * the settings it derives from, which diffs and history show). Reading and writing it take the time.
+ */
+export interface DerivedNode<S extends z.ZodType = z.ZodType> {
+  readonly node: 'derived';
+  readonly kind: SettingKind;
+  readonly legacyKey: string;
+  readonly schema: S;
+  readonly description: string;
+  /** Dotted paths of the stored settings it is computed from (what a subscriber's `fields` filter follows). */
+  readonly derivedFrom: readonly string[];
+  /** Whether a publishable (pk_) key reads it (see SettingNode.public). */
+  readonly public: boolean;
+  read(settings: unknown, nowMs: number): z.output<S>;
+  /** The settings with this value written into the ones it derives from. */
+  write<T>(settings: T, value: z.output<S>, nowMs: number): T;
 }
 
 export interface GroupNode<F extends Fields = Fields> {
@@ -30,7 +60,7 @@ export interface GroupNode<F extends Fields = Fields> {
   readonly check?: (value: Record<string, unknown>, ctx: z.RefinementCtx) => void;
 }
 
-export type CatalogueNode = SettingNode | GroupNode;
+export type CatalogueNode = SettingNode | GroupNode | DerivedNode;
 export type Fields = { readonly [name: string]: CatalogueNode };
 
 /** Who may read a setting: `public` ones the widget renders (publishable keys read them), `secret` the others. */
@@ -42,8 +72,21 @@ export function setting<S extends z.ZodType>(
   schema: S,
   description: string,
   visibility: Visibility = 'secret',
+  columnDefault?: z.output<S>,
 ): SettingNode<S> {
-  return { node: 'setting', kind, legacyKey, schema, description, public: visibility === 'public' };
+  return {
+    node: 'setting',
+    kind,
+    legacyKey,
+    schema,
+    description,
+    public: visibility === 'public',
+    columnDefault,
+  };
+}
+
+export function derived<S extends z.ZodType>(options: Omit<DerivedNode<S>, 'node'>): DerivedNode<S> {
+  return { node: 'derived', ...options };
 }
 
 export function group<F extends Fields>(options: Omit<GroupNode<F>, 'node'>): GroupNode<F> {
@@ -55,22 +98,26 @@ export type ValueOf<N> =
   N extends SettingNode<infer S>
     ? z.output<S>
     : N extends GroupNode<infer F>
-      ? { [K in keyof F]: ValueOf<F[K]> }
+      ? { [K in keyof F as F[K] extends DerivedNode ? never : K]: ValueOf<F[K]> }
       : never;
 
 /** A partial change: groups may be partial at any depth; settings (lists included) are replaced whole. */
 export type PatchOf<N> =
   N extends SettingNode<infer S>
     ? z.output<S>
-    : N extends GroupNode<infer F>
-      ? { [K in keyof F]?: PatchOf<F[K]> }
-      : never;
+    : N extends DerivedNode<infer S>
+      ? z.output<S>
+      : N extends GroupNode<infer F>
+        ? { [K in keyof F]?: PatchOf<F[K]> }
+        : never;
 
 /** The zod schema of a whole value: every setting required, group rules applied. */
 export function valueSchema(node: CatalogueNode): z.ZodType {
-  if (node.node === 'setting') return node.schema;
+  if (node.node !== 'group') return node.schema;
   const shape = Object.fromEntries(
-    Object.entries(node.fields).map(([name, child]) => [name, valueSchema(child)]),
+    Object.entries(node.fields)
+      .filter(([, child]) => child.node !== 'derived')
+      .map(([name, child]) => [name, valueSchema(child)]),
   );
   const object = z.object(shape);
   return node.check ? object.superRefine(node.check) : object;
@@ -78,7 +125,7 @@ export function valueSchema(node: CatalogueNode): z.ZodType {
 
 /** The zod schema of a patch: every field optional (absent means unchanged), never null, unknown keys refused. */
 export function patchSchema(node: CatalogueNode): z.ZodType {
-  if (node.node === 'setting') return node.schema;
+  if (node.node !== 'group') return node.schema;
   const shape = Object.fromEntries(
     Object.entries(node.fields).map(([name, child]) => [name, patchSchema(child).optional()]),
   );
@@ -91,12 +138,30 @@ export interface SettingLeaf {
   readonly setting: SettingNode;
 }
 
-/** Every setting of the tree with its path, in catalogue order. */
+/** Every stored setting of the tree with its path, in catalogue order. */
 export function settingLeaves(node: GroupNode, prefix: readonly string[] = []): SettingLeaf[] {
   return Object.entries(node.fields).flatMap(([name, child]) =>
     child.node === 'setting'
       ? [{ path: [...prefix, name], setting: child }]
-      : settingLeaves(child, [...prefix, name]),
+      : child.node === 'group'
+        ? settingLeaves(child, [...prefix, name])
+        : [],
+  );
+}
+
+export interface DerivedLeaf {
+  readonly path: readonly string[];
+  readonly derived: DerivedNode;
+}
+
+/** Every derived setting of the tree with its path, in catalogue order. */
+export function derivedLeaves(node: GroupNode, prefix: readonly string[] = []): DerivedLeaf[] {
+  return Object.entries(node.fields).flatMap(([name, child]) =>
+    child.node === 'derived'
+      ? [{ path: [...prefix, name], derived: child }]
+      : child.node === 'group'
+        ? derivedLeaves(child, [...prefix, name])
+        : [],
   );
 }
 

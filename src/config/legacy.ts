@@ -1,49 +1,104 @@
 // The legacy flat JSON of the REST API <-> the nested model, through one table read both ways.
+import { z } from 'zod';
+import type { DerivedNode } from './catalogue.ts';
 import { getPath, setPath } from './catalogue.ts';
 import {
   type OrgConfigPatch,
   type OrgConfigSettings,
+  orgConfigCatalogue,
   orgConfigPatchSchema,
+  settingsDerivedLeaves,
   settingsLeaves,
 } from './model.ts';
+import { legacyWeek } from './opening-hours.ts';
+import { applyPatch } from './patch.ts';
 import { check, type Problem, type ProblemPath } from './problems.ts';
 import { ProblemCode } from './rules.ts';
 
 export type LegacyConfig = Record<string, unknown>;
 
-/** legacy key -> path in the nested model, in the order of the catalogue. */
-export const legacyKeyPaths: ReadonlyMap<string, readonly string[]> = new Map(
-  settingsLeaves.map(({ setting, path }) => [setting.legacyKey, path]),
-);
+/** Every legacy key, stored settings and derived ones, in catalogue order (the order of the legacy JSON). */
+const legacyLeaves: { key: string; path: readonly string[]; derived?: DerivedNode; description: string }[] = [
+  ...settingsLeaves.map(({ setting, path }) => ({
+    key: setting.legacyKey,
+    path,
+    description: setting.description,
+  })),
+  ...settingsDerivedLeaves.map(({ derived, path }) => ({
+    key: derived.legacyKey,
+    path,
+    derived,
+    description: derived.description,
+  })),
+].sort((a, b) => catalogueOrder(a.path) - catalogueOrder(b.path));
 
-export function toLegacy(settings: OrgConfigSettings): LegacyConfig {
-  return Object.fromEntries([...legacyKeyPaths].map(([key, path]) => [key, getPath(settings, path)]));
+function catalogueOrder(path: readonly string[]): number {
+  return Object.keys(orgConfigCatalogue.fields).indexOf(path[0]!);
 }
 
-/** The legacy keys and paths under each top-level field, in catalogue order (each field's leaves are together). */
-const leavesByField: [string, [string, readonly string[]][]][] = [];
-for (const [key, path] of legacyKeyPaths) {
+/** The flat legacy object as one zod schema: every key required, no others (for documents such as OpenAPI). */
+export const legacyConfigSchema = z.strictObject(
+  Object.fromEntries(
+    legacyLeaves.map(({ key, path, description }) => [
+      key,
+      (
+        settingsLeaves.find((leaf) => leaf.path === path)?.setting.schema ??
+        settingsDerivedLeaves.find((leaf) => leaf.path === path)!.derived.schema
+      ).meta({ description }),
+    ]),
+  ),
+);
+
+/** legacy key -> path in the nested model (or patch, for derived settings), in the order of the catalogue. */
+export const legacyKeyPaths: ReadonlyMap<string, readonly string[]> = new Map(
+  legacyLeaves.map(({ key, path }) => [key, path]),
+);
+
+function legacyValue(settings: OrgConfigSettings, leaf: (typeof legacyLeaves)[number], nowMs: number) {
+  return leaf.derived ? leaf.derived.read(settings, nowMs) : getPath(settings, leaf.path);
+}
+
+/** The legacy flat object of the settings at `nowMs` (the legacy workingHours are those of the current week). */
+export function toLegacy(settings: OrgConfigSettings, nowMs: number): LegacyConfig {
+  return Object.fromEntries(legacyLeaves.map((leaf) => [leaf.key, legacyValue(settings, leaf, nowMs)]));
+}
+
+/**
+ * From when until when the legacy JSON of these settings stays what it is at `nowMs`: the derived
+ * workingHours change with the local week (in a zone with daylight saving), never in UTC.
+ */
+export function legacyValidity(
+  settings: OrgConfigSettings,
+  nowMs: number,
+): { fromMs: number; untilMs: number } {
+  return legacyWeek(settings.openingHours, nowMs);
+}
+
+/** The legacy leaves under each top-level field, in catalogue order (each field's leaves are together). */
+const leavesByField: [string, (typeof legacyLeaves)[number][]][] = [];
+for (const leaf of legacyLeaves) {
   const last = leavesByField.at(-1);
-  if (last && last[0] === path[0]) last[1].push([key, path]);
-  else leavesByField.push([path[0]!, [[key, path]]]);
+  if (last && last[0] === leaf.path[0]) last[1].push(leaf);
+  else leavesByField.push([leaf.path[0]!, [leaf]]);
 }
 
 /** The members of each top-level group's part of the legacy JSON, by group: groups are never mutated. */
 const jsonMembers = new WeakMap<object, string>();
 
 /**
- * JSON.stringify(toLegacy(settings)), the same text, made of each top-level group's members: a
- * group shared with an earlier version (a patch copies only the groups it changes) is not serialised again.
+ * JSON.stringify(toLegacy(settings, nowMs)), the same text, made of each top-level group's members: a
+ * group shared with an earlier version (a patch copies only the groups it changes) is not serialised
+ * again. Derived members are computed each time.
  */
-export function legacyJson(settings: OrgConfigSettings): string {
+export function legacyJson(settings: OrgConfigSettings, nowMs: number): string {
   const parts: string[] = [];
   for (const [field, leaves] of leavesByField) {
     const group = (settings as unknown as Record<string, unknown>)[field];
-    const cacheable = typeof group === 'object' && group !== null;
+    const cacheable = typeof group === 'object' && group !== null && !leaves.some((leaf) => leaf.derived);
     let members = cacheable ? jsonMembers.get(group) : undefined;
     if (members === undefined) {
       members = JSON.stringify(
-        Object.fromEntries(leaves.map(([key, path]) => [key, getPath(settings, path)])),
+        Object.fromEntries(leaves.map((leaf) => [leaf.key, legacyValue(settings, leaf, nowMs)])),
       ).slice(1, -1);
       if (cacheable) jsonMembers.set(group, members);
     }
@@ -93,4 +148,19 @@ export function toLegacyPath(path: ProblemPath): ProblemPath {
       return [key, ...path.slice(settingPath.length)];
   }
   return path;
+}
+
+/**
+ * Whole settings from a whole legacy object, also one of the shape before opening hours (no
+ * openingHours* keys): what it lacks of them is the zone UTC, its workingHours and no exceptions,
+ * so an organisation that never set a zone keeps exactly its offsets. Not validated.
+ */
+export function settingsFromLegacy(body: LegacyConfig, nowMs: number): OrgConfigSettings {
+  const { patch } = fromLegacy(body);
+  const { workingHours, ...stored } = patch as Record<string, unknown>;
+  const base = {
+    ...stored,
+    openingHours: { timeZone: 'UTC', weekly: [], exceptions: [], ...(stored.openingHours as object) },
+  } as unknown as OrgConfigSettings;
+  return workingHours === undefined ? base : applyPatch(base, { workingHours } as OrgConfigPatch, nowMs);
 }

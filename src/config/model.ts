@@ -3,6 +3,8 @@
 // the zod schemas, the legacy mapping, the GraphQL types and the database columns follow from it.
 import { z } from 'zod';
 import {
+  derived,
+  derivedLeaves,
   group,
   type PatchOf,
   patchSchema,
@@ -12,6 +14,15 @@ import {
   type Visibility,
   valueSchema,
 } from './catalogue.ts';
+import {
+  exceptionsSchema,
+  fromLegacySlots,
+  type OpeningHours,
+  openingLimits,
+  timeZoneSchema,
+  toLegacySlots,
+  weeklySlotsSchema,
+} from './opening-hours.ts';
 import {
   adviserStatus,
   checkRange,
@@ -214,13 +225,53 @@ export const orgConfigCatalogue = group({
         ),
       },
     }),
-    workingHours: setting(
-      'workingHours',
-      'workingHours',
-      workingHoursList,
-      `Weekly opening slots, at most ${limits.listItems}; slots do not overlap (they may touch, and may be empty).`,
-      'public',
-    ),
+    workingHours: derived({
+      kind: 'workingHours',
+      legacyKey: 'workingHours',
+      schema: workingHoursList,
+      description: `The weekly slots of openingHours as UTC offsets from Monday 00:00 UTC of the current week in the organisation's zone, at most ${limits.listItems}; slots do not overlap (they may touch, and may be empty). Written, the offsets are read in the current week of openingHours.timeZone and replace openingHours.weekly; the zone and the exceptions stay.`,
+      derivedFrom: ['openingHours.timeZone', 'openingHours.weekly'],
+      public: true,
+      read: (settings, nowMs) =>
+        toLegacySlots((settings as { openingHours: OpeningHours }).openingHours, nowMs),
+      write: (settings, value, nowMs) => {
+        const { openingHours } = settings as unknown as { openingHours: OpeningHours };
+        const weekly = fromLegacySlots(openingHours.timeZone, value, nowMs);
+        return { ...settings, openingHours: { ...openingHours, weekly } };
+      },
+    }),
+    openingHours: group({
+      typeName: 'OpeningHours',
+      typeDescription:
+        'When the organisation is open, in its local time: weekly slots and dated exceptions, with daylight saving applied.',
+      description: 'When the organisation is open, in its local time.',
+      fields: {
+        timeZone: setting(
+          'string',
+          'openingHoursTimeZone',
+          timeZoneSchema,
+          'IANA time zone of the schedule, e.g. Europe/Warsaw; UTC for organisations that never set one.',
+          'public',
+          'UTC',
+        ),
+        weekly: setting(
+          'weeklySlots',
+          'openingHoursWeekly',
+          weeklySlotsSchema,
+          `Weekly slots in local time, at most ${openingLimits.weeklySlots}; they do not overlap in the week (they may touch). A slot may cross midnight (22:00-02:00).`,
+          'public',
+          [],
+        ),
+        exceptions: setting(
+          'openingExceptions',
+          'openingHoursExceptions',
+          exceptionsSchema,
+          `Dated exceptions, at most ${openingLimits.exceptions}, one per date: that day closed (no slots) or open in its own slots instead of the weekly ones; optionally every year.`,
+          'public',
+          [],
+        ),
+      },
+    }),
     sla: group({
       typeName: 'SlaSettings',
       typeDescription: 'Metrics shown to advisers and the SLA warning ranges that apply to them.',
@@ -359,10 +410,9 @@ export interface OrgConfig {
 export const orgConfigSchema = valueSchema(orgConfigCatalogue) as z.ZodType<OrgConfigSettings>;
 export const orgConfigPatchSchema = patchSchema(orgConfigCatalogue) as z.ZodType<OrgConfigPatch>;
 export const settingsLeaves = settingLeaves(orgConfigCatalogue);
+export const settingsDerivedLeaves = derivedLeaves(orgConfigCatalogue);
 
-const weekdays = [0, 1, 2, 3, 4];
-const hour = 3_600;
-const day = 24 * hour;
+const weekdays = ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'] as const;
 
 /** The settings of a new organisation (documented in the README). */
 export function defaultSettings(name: string): OrgConfigSettings {
@@ -382,10 +432,11 @@ export function defaultSettings(name: string): OrgConfigSettings {
       allowedExtensions: ['.jpg', '.jpeg', '.png', '.gif', '.pdf', '.txt'],
       maximumSizeBytes: 10_000_000,
     },
-    workingHours: weekdays.map((weekday) => ({
-      offsetSeconds: weekday * day + 9 * hour,
-      durationSeconds: 8 * hour,
-    })),
+    openingHours: {
+      timeZone: 'UTC',
+      weekly: weekdays.map((day) => ({ day, start: '09:00', end: '17:00' })),
+      exceptions: [],
+    },
     sla: {
       openedConversations: {
         metricEnabled: false,

@@ -1,14 +1,25 @@
 // Applying a partial patch to settings, and the difference between two sets of settings.
 import { getPath } from './catalogue.ts';
-import { type OrgConfigPatch, type OrgConfigSettings, settingsLeaves } from './model.ts';
+import {
+  type OrgConfigPatch,
+  type OrgConfigSettings,
+  settingsDerivedLeaves,
+  settingsLeaves,
+} from './model.ts';
 
 type Group = Record<string, unknown>;
 
 /**
  * A new settings object: patched settings replaced (lists whole), everything else kept. Settings
- * are never mutated, so only the groups on a patched path are copied; the rest is shared.
+ * are never mutated, so only the groups on a patched path are copied; the rest is shared. A derived
+ * setting in the patch (the legacy workingHours) is written last, into the settings it derives
+ * from as patched, at `nowMs`.
  */
-export function applyPatch(settings: OrgConfigSettings, patch: OrgConfigPatch): OrgConfigSettings {
+export function applyPatch(
+  settings: OrgConfigSettings,
+  patch: OrgConfigPatch,
+  nowMs: number,
+): OrgConfigSettings {
   const result: Group = { ...(settings as unknown as Group) };
   const copied = new Set<Group>([result]);
   for (const { path } of settingsLeaves) {
@@ -26,7 +37,12 @@ export function applyPatch(settings: OrgConfigSettings, patch: OrgConfigPatch): 
     }
     group[path[path.length - 1]!] = structuredClone(value);
   }
-  return result as unknown as OrgConfigSettings;
+  let patched = result as unknown as OrgConfigSettings;
+  for (const { path, derived } of settingsDerivedLeaves) {
+    const value = getPath(patch, path);
+    if (value !== undefined) patched = derived.write(patched, structuredClone(value), nowMs);
+  }
+  return patched;
 }
 
 export interface SettingChange {

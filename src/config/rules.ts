@@ -21,6 +21,10 @@ export const ProblemCode = {
   SLA_RANGE_INVERTED: 'SLA_RANGE_INVERTED',
   WORKING_HOURS_OVERLAP: 'WORKING_HOURS_OVERLAP',
   ADDRESS_NOT_ALLOWED: 'ADDRESS_NOT_ALLOWED',
+  UNKNOWN_TIME_ZONE: 'UNKNOWN_TIME_ZONE',
+  INVALID_TIME: 'INVALID_TIME',
+  INVALID_DATE: 'INVALID_DATE',
+  DUPLICATE_DATE: 'DUPLICATE_DATE',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -42,9 +46,14 @@ export const problemCodeDescriptions: Record<ProblemCode, string> = {
   INVALID_TEXT:
     'Text that is not well-formed Unicode (a lone UTF-16 surrogate), or that holds a NUL character (U+0000), which not every store can keep.',
   SLA_RANGE_INVERTED: 'An SLA lower bound above its upper bound.',
-  WORKING_HOURS_OVERLAP: 'Two working-hours slots share a second of the week.',
+  WORKING_HOURS_OVERLAP:
+    'Two working-hours or opening-hours slots share a second (of the week, or of an exception day).',
   ADDRESS_NOT_ALLOWED:
     'A webhook URL that is not https, carries a user name or password, or names a loopback, private, link-local, multicast or unspecified address (unless the settings allow them).',
+  UNKNOWN_TIME_ZONE: 'Not an IANA time zone name such as Europe/Warsaw or UTC.',
+  INVALID_TIME: 'Not a local time HH:MM (or HH:MM:SS), or a slot longer than a week.',
+  INVALID_DATE: 'Not a calendar date YYYY-MM-DD.',
+  DUPLICATE_DATE: 'Two opening-hours exceptions for the same date (or, yearly, the same month and day).',
 };
 
 /** Upper limits of the settings, documented in the README and in the GraphQL descriptions. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Actor, canSeeOrg, canWrite, isPublishable } from '../auth/actor.ts';
 import { mintStreamTicket } from '../auth/stream-tickets.ts';
 import type { ChangeEvents, RevisionStream } from '../events/change-feed.ts';
+import { type OpenStateEvent, OpenStateTimer } from '../events/open-state-timer.ts';
 import type { ConfigStore, OrgSummary } from '../store/config-store.ts';
 import { getPath } from './catalogue.ts';
 import { checkPatch } from './checked-patches.ts';
@@ -121,8 +122,9 @@ export function problemsOfPatch(
   current: OrgConfigSettings,
   patch: unknown,
   own: readonly Problem[],
+  nowMs: number,
 ): Problem[] {
-  const merged = checkSettings(applyPatch(current, patch as OrgConfigPatch));
+  const merged = checkSettings(applyPatch(current, patch as OrgConfigPatch, nowMs));
   const problems = [...own];
   const seen = new Set(own.map((problem) => `${problem.code} ${problem.path.join('.')}`));
   if (!merged.ok)
@@ -167,6 +169,8 @@ export class ConfigService {
     private readonly events?: ChangeEvents,
     /** The clock keys' expiry is checked against (ms). */
     private readonly now: () => number = Date.now,
+    /** The time (ms since the epoch) that writes of time-dependent settings (legacy workingHours) are read at. */
+    readonly clock: () => number = Date.now,
   ) {}
 
   async get(actor: Actor | null, orgId: string): Promise<OrgConfig> {
@@ -190,11 +194,16 @@ export class ConfigService {
       const current = await this.store.getConfig(request.orgId);
       if (!current) throw new OrgNotFoundError(request.orgId);
       const own = [...doorProblems, ...(patch.ok ? [] : patch.problems)];
-      throw new ConfigValidationError(problemsOfPatch(current.settings, request.patch, own));
+      throw new ConfigValidationError(problemsOfPatch(current.settings, request.patch, own, this.clock()));
     }
     // What the patch names, before anything is written (dry runs too).
     checkGroups(caller, patchedPaths(patch.value));
-    return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
+    return this.change(
+      caller,
+      request,
+      (settings) => applyPatch(settings, patch.value, this.clock()),
+      patch.value,
+    );
   }
 
   /** Restores the settings of an earlier version, as a new revision of its own. */
@@ -348,6 +357,20 @@ export class ConfigService {
     // Without sinceVersion, follow from the version current now, so that nothing committed between
     // this call and the first read of the stream is missed.
     return this.events.subscribe(orgId, sinceVersion ?? current.version, accept);
+  }
+
+  /** The one timer of open/closed moments of this process, made with its first follower. */
+  private openStateTimer: OpenStateTimer | null = null;
+
+  /**
+   * The organisation's open state now, then each time it opens or closes (at the moment, with no
+   * request needed) or a schedule change flips it; what readers may read.
+   */
+  async followOpenState(actor: Actor | null, orgId: string): Promise<AsyncIterable<OpenStateEvent>> {
+    if (!this.events) throw new Error('this service was created without a change feed');
+    const config = await this.get(actor, orgId);
+    this.openStateTimer ??= new OpenStateTimer(this.events, this.clock);
+    return this.openStateTimer.stream(config);
   }
 
   /** Throws UnauthenticatedError when the actor's key has been revoked, or has expired, since it was checked. */

@@ -2,13 +2,19 @@
 import { z } from 'zod';
 import { type GroupNode, getPath, setPath } from './catalogue.ts';
 import type { LegacyConfig } from './legacy.ts';
-import { type OrgConfigSettings, orgConfigCatalogue, settingsLeaves } from './model.ts';
+import {
+  type OrgConfigSettings,
+  orgConfigCatalogue,
+  settingsDerivedLeaves,
+  settingsLeaves,
+} from './model.ts';
 import type { SettingChange } from './patch.ts';
 
-/** Dotted paths of the public settings, in catalogue order. */
-export const publicSettingPaths: readonly string[] = settingsLeaves
-  .filter(({ setting }) => setting.public)
-  .map(({ path }) => path.join('.'));
+/** Dotted paths of the public settings, in catalogue order (derived ones, the legacy workingHours, last). */
+export const publicSettingPaths: readonly string[] = [
+  ...settingsLeaves.filter(({ setting }) => setting.public).map(({ path }) => path.join('.')),
+  ...settingsDerivedLeaves.filter(({ derived }) => derived.public).map(({ path }) => path.join('.')),
+];
 
 /** Dotted paths of the settings a publishable key may not read, in catalogue order (for the README). */
 export const secretSettingPaths: readonly string[] = settingsLeaves
@@ -45,11 +51,13 @@ export function publicSettings(settings: OrgConfigSettings): Record<string, unkn
   return out;
 }
 
-/** The public settings as legacy flat JSON (the REST shape), in catalogue order. */
-export function publicLegacy(settings: OrgConfigSettings): LegacyConfig {
+/** The public settings as legacy flat JSON (the REST shape), derived ones read at `nowMs`. */
+export function publicLegacy(settings: OrgConfigSettings, nowMs: number): LegacyConfig {
   const out: LegacyConfig = {};
   for (const { path, setting } of settingsLeaves)
     if (setting.public) out[setting.legacyKey] = getPath(settings, path);
+  for (const { derived } of settingsDerivedLeaves)
+    if (derived.public) out[derived.legacyKey] = derived.read(settings, nowMs);
   return out;
 }
 
@@ -75,9 +83,10 @@ export function outsideGroups(paths: readonly string[], groups: readonly string[
 }
 
 /** The legacy keys of the public settings, in catalogue order. */
-export const publicLegacyKeys: readonly string[] = settingsLeaves
-  .filter(({ setting }) => setting.public)
-  .map(({ setting }) => setting.legacyKey);
+export const publicLegacyKeys: readonly string[] = [
+  ...settingsLeaves.filter(({ setting }) => setting.public).map(({ setting }) => setting.legacyKey),
+  ...settingsDerivedLeaves.filter(({ derived }) => derived.public).map(({ derived }) => derived.legacyKey),
+];
 
 /** The zod schema of publicSettings' answer: the public settings nested as in the model, every one present. */
 function publicSchemaOf(group: GroupNode): z.ZodObject | null {
@@ -85,7 +94,7 @@ function publicSchemaOf(group: GroupNode): z.ZodObject | null {
   for (const [name, node] of Object.entries(group.fields)) {
     if (node.node === 'setting') {
       if (node.public) shape[name] = node.schema;
-    } else {
+    } else if (node.node === 'group') {
       const inner = publicSchemaOf(node);
       if (inner) shape[name] = inner;
     }

@@ -3,6 +3,15 @@ import { isPublishable } from '../auth/actor.ts';
 import type { CatalogueNode, GroupNode, SettingKind } from '../config/catalogue.ts';
 import { ForbiddenError } from '../config/errors.ts';
 import { type OrgConfig, orgConfigCatalogue } from '../config/model.ts';
+import {
+  type LocalSlot,
+  type OpeningException,
+  type OpeningHours,
+  type OpenState,
+  openState,
+  type WeeklySlot,
+  weekdays,
+} from '../config/opening-hours.ts';
 import { adviserStatuses } from '../config/rules.ts';
 import { builder } from './builder.ts';
 import type { Context } from './context.ts';
@@ -37,6 +46,51 @@ export const WorkingHoursSlotRef = builder
     }),
   });
 
+export const WeekdayEnum = builder.enumType('Weekday', {
+  description: 'A day of the week.',
+  values: Object.fromEntries(
+    weekdays.map((day) => [day, { value: day, description: `${day[0]}${day.slice(1).toLowerCase()}.` }]),
+  ),
+});
+
+const slotTimes = {
+  start: 'Local start time, HH:MM (or HH:MM:SS).',
+  end: 'Local end time, HH:MM (or HH:MM:SS); at or before the start (22:00-02:00), the slot ends the next day; equal to the start, the slot is empty. Times past 24:00 or below 00:00 come from legacy offsets.',
+};
+
+export const LocalSlotRef = builder.objectRef<LocalSlot>('LocalSlot').implement({
+  description: 'An opening slot of one day, in local time.',
+  fields: (t) => ({
+    start: t.exposeString('start', { description: slotTimes.start }),
+    end: t.exposeString('end', { description: slotTimes.end }),
+  }),
+});
+
+export const WeeklySlotRef = builder.objectRef<WeeklySlot>('WeeklySlot').implement({
+  description: 'A weekly opening slot in local time: on `day`, from `start` to `end`.',
+  fields: (t) => ({
+    day: t.field({ type: WeekdayEnum, description: 'The day the slot starts.', resolve: (slot) => slot.day }),
+    start: t.exposeString('start', { description: slotTimes.start }),
+    end: t.exposeString('end', { description: slotTimes.end }),
+  }),
+});
+
+export const OpeningExceptionRef = builder.objectRef<OpeningException>('OpeningException').implement({
+  description:
+    "A dated exception to the weekly slots: that day's own slots, or closed all day when it has none. It replaces the slots starting on that date (a slot from the evening before still ends as it says).",
+  fields: (t) => ({
+    date: t.exposeString('date', { description: "The date in the organisation's zone, YYYY-MM-DD." }),
+    recurring: t.exposeBoolean('recurring', {
+      description: 'Every year on this month and day (a 29 February only in leap years).',
+    }),
+    slots: t.field({
+      type: [LocalSlotRef],
+      description: "That day's slots; empty: closed all day.",
+      resolve: (exception) => [...exception.slots],
+    }),
+  }),
+});
+
 /** The GraphQL type of each kind of setting (the catalogue is walked untyped, so fields take it as 'String' for TypeScript). */
 const settingOutputTypes = {
   string: 'String',
@@ -45,6 +99,8 @@ const settingOutputTypes = {
   adviserStatus: AdviserStatusEnum,
   stringList: ['String'],
   workingHours: [WorkingHoursSlotRef],
+  weeklySlots: [WeeklySlotRef],
+  openingExceptions: [OpeningExceptionRef],
 } satisfies Record<SettingKind, unknown>;
 
 type GroupTypeRef = ReturnType<typeof builder.objectRef<Group>>;
@@ -52,16 +108,13 @@ const groupTypes = new Map<string, { ref: GroupTypeRef; visibility: string }>();
 
 /** Whether a widget key may read the node: a public setting, or a group holding one. */
 function readableByWidget(node: CatalogueNode): boolean {
-  return node.node === 'setting' ? node.public : Object.values(node.fields).some(readableByWidget);
+  return node.node === 'group' ? Object.values(node.fields).some(readableByWidget) : node.public;
 }
 
 /** The public flags of a group's settings, in order: groups sharing a type must agree on them. */
 function visibilityOf(node: CatalogueNode): string {
-  return node.node === 'setting'
-    ? node.public
-      ? 'p'
-      : 's'
-    : `(${Object.values(node.fields).map(visibilityOf).join('')})`;
+  if (node.node !== 'group') return node.public ? 'p' : 's';
+  return `(${Object.values(node.fields).map(visibilityOf).join('')})`;
 }
 
 /**
@@ -119,10 +172,59 @@ function groupFields<Parent>(
       const description = node.public
         ? `${node.description} Public: a publishable (pk_) key reads it.`
         : node.description;
+      if (node.node === 'derived')
+        return [
+          name,
+          t.field({
+            type: settingOutputTypes[node.kind] as 'String',
+            description,
+            // Derived settings are read at the service's time (never cached by version: read-plans.ts).
+            resolve: (parent, _args, { service }) => node.read(values(parent), service.clock()) as never,
+          }),
+        ];
       return [name, t.field({ type: settingOutputTypes[node.kind] as 'String', description, resolve })];
     }),
   );
 }
+
+/** The answer of "open now, and until when" for one schedule at one time, computed once per request's time. */
+const openStates = new WeakMap<OpeningHours, { at: number; state: OpenState }>();
+
+function openStateOf(hours: OpeningHours, now: number): OpenState {
+  const known = openStates.get(hours);
+  if (known && known.at === now) return known.state;
+  const state = openState(hours, now);
+  openStates.set(hours, { at: now, state });
+  return state;
+}
+
+/** Fields computed from the schedule at the service's time, beside the stored ones. */
+builder.objectFields(groupTypeFor(orgConfigCatalogue.fields.openingHours, 'openingHours'), (t) => ({
+  openNow: t.boolean({
+    description: 'Whether the organisation is open now.',
+    resolve: (hours, _args, { service }) =>
+      openStateOf(hours as unknown as OpeningHours, service.clock()).openNow,
+  }),
+  nextChangeAt: t.field({
+    type: 'DateTime',
+    nullable: true,
+    description:
+      'When openNow flips next (an ISO 8601 instant); null when it does not within about two years.',
+    resolve: (hours, _args, { service }) => {
+      const next = openStateOf(hours as unknown as OpeningHours, service.clock()).nextChangeAt;
+      return next === null ? null : new Date(next);
+    },
+  }),
+}));
+
+/** Fields whose answer changes with time, not only with the version: no answer of them is kept (read-plans.ts). */
+export const timeDependentFields: ReadonlySet<string> = new Set([
+  'openNow',
+  'nextChangeAt',
+  ...Object.entries(orgConfigCatalogue.fields)
+    .filter(([, node]) => node.node === 'derived')
+    .map(([name]) => name),
+]);
 
 export const OrgConfigRef = builder.objectRef<OrgConfig>('OrgConfig').implement({
   description: orgConfigCatalogue.typeDescription,

@@ -9,9 +9,11 @@ import {
   getOperationAST,
   Kind,
   OperationTypeNode,
+  visit,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
+import { timeDependentFields } from './org-config.ts';
 import { schema } from './schema.ts';
 
 /** Where a plan finds one orgConfig field's orgId: written in the document, or a variable. */
@@ -21,6 +23,19 @@ export interface ReadPlan {
   readonly kind: 'read';
   readonly compiled: CompiledQuery;
   readonly orgIdSources: readonly OrgIdSource[];
+  /** It selects a field whose answer changes with time, not only with the version (openNow, workingHours). */
+  readonly timeDependent: boolean;
+}
+
+/** Whether a document names any time-dependent field (by name, anywhere: erring on the safe side). */
+function selectsTimeDependent(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (timeDependentFields.has(node.name.value)) found = true;
+    },
+  });
+  return found;
 }
 
 /** A mutation whose only root field is updateOrgConfig, with its input in one variable. */
@@ -175,7 +190,7 @@ export class ReadPlans {
     const compiled = compileQuery(schema, document, operationName);
     if (!isCompiledQuery(compiled)) return null;
     return orgIdSources
-      ? { kind: 'read', compiled, orgIdSources }
+      ? { kind: 'read', compiled, orgIdSources, timeDependent: selectsTimeDependent(document) }
       : { kind: 'update', compiled, inputVariable: inputVariable! };
   }
 

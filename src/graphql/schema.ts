@@ -6,6 +6,7 @@ import './org-config.ts';
 import './org-config-history.ts';
 import './org-config-changed.ts';
 import './stream-ticket.ts';
+import './org-open-state-changed.ts';
 import './update-org-config.ts';
 import './webhooks.ts';
 

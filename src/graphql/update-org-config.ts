@@ -2,7 +2,7 @@
 import type { GroupNode, SettingKind } from '../config/catalogue.ts';
 import { orgConfigCatalogue } from '../config/model.ts';
 import { builder } from './builder.ts';
-import { AdviserStatusEnum } from './org-config.ts';
+import { AdviserStatusEnum, WeekdayEnum } from './org-config.ts';
 import { changeErrors, changeSuccessType } from './org-config-history.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -20,6 +20,42 @@ const WorkingHoursSlotInput = builder.inputType('WorkingHoursSlotInput', {
   }),
 });
 
+const LocalSlotInput = builder.inputType('LocalSlotInput', {
+  description: 'An opening slot of one day in local time; see LocalSlot.',
+  fields: (t) => ({
+    start: t.string({ required: true, description: 'Local start time, HH:MM (or HH:MM:SS).' }),
+    end: t.string({
+      required: true,
+      description: 'Local end time; at or before the start, the slot ends the next day.',
+    }),
+  }),
+});
+
+const WeeklySlotInput = builder.inputType('WeeklySlotInput', {
+  description: 'A weekly opening slot in local time; see WeeklySlot.',
+  fields: (t) => ({
+    day: t.field({ type: WeekdayEnum, required: true, description: 'The day the slot starts.' }),
+    start: t.string({ required: true, description: 'Local start time, HH:MM (or HH:MM:SS).' }),
+    end: t.string({
+      required: true,
+      description: 'Local end time; at or before the start, the slot ends the next day.',
+    }),
+  }),
+});
+
+const OpeningExceptionInput = builder.inputType('OpeningExceptionInput', {
+  description: 'A dated exception to the weekly slots; see OpeningException.',
+  fields: (t) => ({
+    date: t.string({ required: true, description: "The date in the organisation's zone, YYYY-MM-DD." }),
+    recurring: t.boolean({ required: true, description: 'Every year on this month and day.' }),
+    slots: t.field({
+      type: [LocalSlotInput],
+      required: true,
+      description: "That day's slots; empty: closed all day.",
+    }),
+  }),
+});
+
 /** The GraphQL input type of each kind of setting (the catalogue is walked untyped, so fields take it as 'String' for TypeScript). */
 const settingInputTypes = {
   string: 'String',
@@ -28,6 +64,8 @@ const settingInputTypes = {
   adviserStatus: AdviserStatusEnum,
   stringList: ['String'],
   workingHours: [WorkingHoursSlotInput],
+  weeklySlots: [WeeklySlotInput],
+  openingExceptions: [OpeningExceptionInput],
 } satisfies Record<SettingKind, unknown>;
 
 type PatchInputRef = ReturnType<typeof builder.inputRef<PatchGroup>>;
@@ -39,7 +77,7 @@ function patchFields(t: InputFieldBuilder, group: GroupNode) {
     Object.entries(group.fields).map(([name, node]) => {
       if (node.node === 'group')
         return [name, t.field({ type: patchInputFor(node), required: false, description: node.description })];
-      const replacedWhole = node.kind === 'stringList' || node.kind === 'workingHours';
+      const replacedWhole = node.kind !== 'string' && node.kind !== 'int' && node.kind !== 'boolean';
       const description = replacedWhole ? `${node.description} Replaced whole.` : node.description;
       return [
         name,

@@ -6,6 +6,7 @@
 // Anything else goes on to yoga, with the body already read.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
+import { unchangedWindow } from '../config/opening-hours.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Context } from '../graphql/context.ts';
 import { operationKey, orgIdsRead, type UpdatePlan } from '../graphql/read-plans.ts';
@@ -131,7 +132,13 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     const actor = actorOfKey(record, keyHash);
     const kept = read.answer;
     let payload: Buffer;
-    if (kept && kept.slot.current === kept.config && kept.role === record.role) {
+    const now = read.plan.timeDependent ? service.clock() : 0;
+    if (
+      kept &&
+      kept.slot.current === kept.config &&
+      kept.role === record.role &&
+      (!kept.window || (kept.window.fromMs <= now && now < kept.window.untilMs))
+    ) {
       payload = kept.payload;
     } else {
       const slot = cache!.peekConfigSlot(read.orgId);
@@ -142,8 +149,13 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       if (result.errors?.length) return false;
       payload = Buffer.from(JSON.stringify(result));
       // Kept only if made from the configuration still cached: a change may have landed meanwhile.
-      if (slot && slot.current === config)
-        knownReads?.keepAnswer(read, { slot, config, role: record.role, payload });
+      if (slot && config && slot.current === config) {
+        // An answer of time-dependent fields holds until the schedule's next change or local week.
+        const window = read.plan.timeDependent
+          ? unchangedWindow(config.settings.openingHours, now)
+          : undefined;
+        knownReads?.keepAnswer(read, { slot, config, role: record.role, payload, window });
+      }
     }
     if (!(await admittedByGuard(guard, req, actor))) return false;
     if (res.headersSent || res.writableEnded) return true;

@@ -20,7 +20,7 @@ const configPath = /^\/api\/orgs\/([A-Za-z0-9][A-Za-z0-9._-]*)\/config$/;
  * every other request, yoga answers as before.
  */
 export function withFastRestRead(gateway: Gateway): RequestListener {
-  const { cache, guard, logger } = gateway;
+  const { cache, guard, logger, service } = gateway;
   if (!cache || gateway.performance.disabled.has('rest-fast-path')) return gateway;
   const reuseRepresentations = !gateway.performance.disabled.has('preserialized-json');
 
@@ -39,7 +39,7 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
     if (!record || record.orgId !== orgId || record.role === 'widget') return false;
     const config = cache!.peekConfig(orgId) ?? (await cache!.getConfig(orgId));
     if (!config) return false;
-    const representation = representationOf(config, reuseRepresentations);
+    const representation = representationOf(config, reuseRepresentations, service.clock());
     const notModified = noneMatchFails(headers['if-none-match'] ?? null, config.version);
     let body: Buffer | undefined;
     let encoding: string | undefined;

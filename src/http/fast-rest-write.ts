@@ -101,7 +101,7 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     if (res.headersSent || res.writableEnded) return;
 
     // Headers in the order yoga's path writes them (see fast-rest-read.ts); no Origin, so no CORS.
-    const representation = representationOf(config, reuseRepresentations);
+    const representation = representationOf(config, reuseRepresentations, service.clock());
     let encoding = negotiateEncoding(req.headers['accept-encoding']);
     if (encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes)
       encoding = undefined;

@@ -21,6 +21,8 @@ export interface KnownRead {
     readonly config: OrgConfig;
     readonly role: Role;
     readonly payload: Buffer;
+    /** For a read of fields that change with time (openNow, workingHours): the times it holds for, ms. */
+    readonly window?: { readonly fromMs: number; readonly untilMs: number };
   };
   /**
    * Set once the memory below has let it go: it is then no key's last read, and keeps no answer.

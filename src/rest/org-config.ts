@@ -8,7 +8,7 @@ import {
   UnauthenticatedError,
   VersionConflictError,
 } from '../config/errors.ts';
-import { fromLegacy, legacyJson } from '../config/legacy.ts';
+import { fromLegacy, legacyJson, legacyValidity } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
 import { publicLegacy } from '../config/visibility.ts';
@@ -37,42 +37,58 @@ export interface RestDeps {
   readonly logError: (error: unknown) => void;
   /** Serialise and compress each configuration version once (off only to measure it). */
   readonly reuseRepresentations: boolean;
+  /** The time (ms) the legacy workingHours are answered for. */
+  readonly clock: () => number;
 }
 
 /**
  * The legacy JSON of a configuration, serialised (and compressed) once per version: configurations
- * are immutable, and the read cache hands out the same object until the next change.
+ * are immutable, and the read cache hands out the same object until the next change. Its derived
+ * workingHours hold for the organisation's current local week (forever in the zone UTC): past it,
+ * the JSON is made again.
  */
-const representations = new WeakMap<OrgConfig, Representation>();
+const representations = new WeakMap<
+  OrgConfig,
+  { representation: Representation; fromMs: number; untilMs: number }
+>();
 
-export function representationOf(config: OrgConfig, reuse: boolean): Representation {
-  let representation = reuse ? representations.get(config) : undefined;
-  if (!representation) {
-    representation = Representation.of(legacyJson(config.settings));
-    if (reuse) representations.set(config, representation);
-  }
+export function representationOf(config: OrgConfig, reuse: boolean, nowMs: number): Representation {
+  const kept = reuse ? representations.get(config) : undefined;
+  if (kept && kept.fromMs <= nowMs && nowMs < kept.untilMs) return kept.representation;
+  const representation = Representation.of(legacyJson(config.settings, nowMs));
+  if (reuse) representations.set(config, { representation, ...legacyValidity(config.settings, nowMs) });
   return representation;
 }
 
 /** The public settings only, for publishable keys: a cache of its own, so no key reads another's answer. */
-const publicRepresentations = new WeakMap<OrgConfig, Representation>();
+const publicRepresentations = new WeakMap<
+  OrgConfig,
+  { representation: Representation; fromMs: number; untilMs: number }
+>();
 
-function publicRepresentationOf(config: OrgConfig): Representation {
-  let representation = publicRepresentations.get(config);
-  if (!representation) {
-    representation = Representation.of(JSON.stringify(publicLegacy(config.settings)));
-    publicRepresentations.set(config, representation);
-  }
+function publicRepresentationOf(config: OrgConfig, nowMs: number): Representation {
+  const kept = publicRepresentations.get(config);
+  if (kept && kept.fromMs <= nowMs && nowMs < kept.untilMs) return kept.representation;
+  const representation = Representation.of(JSON.stringify(publicLegacy(config.settings, nowMs)));
+  publicRepresentations.set(config, { representation, ...legacyValidity(config.settings, nowMs) });
   return representation;
 }
 
-function configResponse(request: Request, config: OrgConfig, reuse: boolean, publicOnly = false): Response {
+function configResponse(
+  request: Request,
+  config: OrgConfig,
+  reuse: boolean,
+  nowMs: number,
+  publicOnly = false,
+): Response {
   const headers = {
     'content-type': 'application/json; charset=utf-8',
     etag: etagOf(config.version),
     'cache-control': 'private, no-cache',
   };
-  const representation = publicOnly ? publicRepresentationOf(config) : representationOf(config, reuse);
+  const representation = publicOnly
+    ? publicRepresentationOf(config, nowMs)
+    : representationOf(config, reuse, nowMs);
   return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representation, headers);
 }
 
@@ -193,7 +209,7 @@ async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId
       },
     });
   }
-  return configResponse(request, config, deps.reuseRepresentations, isPublishable(actor));
+  return configResponse(request, config, deps.reuseRepresentations, deps.clock(), isPublishable(actor));
 }
 
 /**
@@ -259,7 +275,7 @@ async function write(
     door: 'rest',
     doorProblems: unknownKeys,
   });
-  return configResponse(request, config, deps.reuseRepresentations);
+  return configResponse(request, config, deps.reuseRepresentations, deps.clock());
 }
 
 /** Answers a request under /api/, or null when the path is not the REST API's. */

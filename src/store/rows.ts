@@ -1,6 +1,7 @@
 // Rows to domain objects and back, for both SQL stores: their tables have the same columns, keyed alike.
 import { getPath, setPath } from '../config/catalogue.ts';
 import { type OrgConfig, type OrgConfigSettings, settingsLeaves } from '../config/model.ts';
+import { fromUtcOffsets, type LegacySlot, upgradeStoredSettings } from '../config/opening-hours.ts';
 import type { SettingChange } from '../config/patch.ts';
 import type { Revision, RevisionMeta } from '../config/revision.ts';
 import type { ApiKeyRecord, Role } from './config-store.ts';
@@ -11,6 +12,11 @@ export type OrgConfigRow = { orgId: string; version: number; updatedAt: Date } &
 export function rowToConfig(row: OrgConfigRow): OrgConfig {
   const settings: Record<string, unknown> = {};
   for (const { path, setting } of settingsLeaves) setPath(settings, path, row[setting.legacyKey]);
+  // A row not written since opening hours exist: its UTC offsets, in the zone UTC (the column
+  // defaults). Written since, it holds [] (as does an old row without hours: the same schedule).
+  const legacy = row.legacyWorkingHours as LegacySlot[] | undefined;
+  if (legacy && legacy.length > 0)
+    setPath(settings, ['openingHours', 'weekly'], fromUtcOffsets(legacy).weekly);
   return {
     orgId: row.orgId,
     version: row.version,
@@ -20,9 +26,12 @@ export function rowToConfig(row: OrgConfigRow): OrgConfig {
 }
 
 export function settingsToColumns(settings: OrgConfigSettings): Record<string, unknown> {
-  return Object.fromEntries(
-    settingsLeaves.map(({ path, setting }) => [setting.legacyKey, getPath(settings, path)]),
-  );
+  return {
+    ...Object.fromEntries(
+      settingsLeaves.map(({ path, setting }) => [setting.legacyKey, getPath(settings, path)]),
+    ),
+    legacyWorkingHours: [],
+  };
 }
 
 /** Every setting changed from nothing: the changes of an organisation's first revision. */
@@ -58,7 +67,8 @@ export function rowToRevision(row: RevisionRow): Revision {
     door: row.door,
     revertedToVersion: row.revertedToVersion,
     changes: row.changes,
-    settings: row.settings,
+    // Revisions written before opening hours existed hold UTC workingHours.
+    settings: upgradeStoredSettings(row.settings),
   };
 }
 

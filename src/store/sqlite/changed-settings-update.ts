@@ -27,7 +27,13 @@ export class ChangedSettingsUpdate {
   run(orgId: string, version: number, updatedAt: Date, changes: readonly SettingChange[]): void {
     const values: Record<string, unknown> = { version, updatedAt, whereOrgId: orgId };
     for (const { legacyKey, after } of changes) values[legacyKey] = after;
-    this.statementFor(changes.map(({ legacyKey }) => legacyKey))(values);
+    const columns = changes.map(({ legacyKey }) => legacyKey);
+    // New weekly slots replace the UTC offsets a row from before opening hours may still hold (rows.ts).
+    if (values.openingHoursWeekly !== undefined) {
+      values.legacyWorkingHours = [];
+      columns.push('legacyWorkingHours');
+    }
+    this.statementFor(columns)(values);
   }
 
   private statementFor(legacyKeys: string[]): ReturnType<typeof directStatement> {
