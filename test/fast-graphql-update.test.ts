@@ -160,7 +160,7 @@ describe('an update the database refuses', () => {
     expect(answers.viaFast.headers).toEqual(answers.viaYoga.headers);
     expect(answers.viaFast.body.toString('utf8')).toBe(answers.viaYoga.body.toString('utf8'));
     expect(JSON.parse(answers.viaFast.body.toString('utf8')).errors[0].extensions.code).toBe(
-      'INTERNAL_SERVER_ERROR',
+      'STORAGE_UNAVAILABLE',
     );
     expect(answers.unexpectedLogged).toEqual([1, 1]);
   });

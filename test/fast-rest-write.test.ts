@@ -168,7 +168,7 @@ describe('PUT /api/orgs/{orgId}/config on the fast path', () => {
 });
 
 describe('a write the database refuses', () => {
-  it('is answered 500 and logged as yoga answers it, not tried again', async () => {
+  it('is answered 503 STORAGE_UNAVAILABLE and logged as yoga answers it, not tried again', async () => {
     const headersOf = (gateway: TestGateway) => ({
       ...json,
       'x-api-key': gateway.keys.admin,
@@ -180,8 +180,9 @@ describe('a write the database refuses', () => {
         send(baseUrl, 'PUT', path, headersOf(gateway), JSON.stringify({ color: '#000007' })),
     );
     expect(answers.fellThrough).toBe(false); // the fast path answered its failure itself
-    expect(answers.viaYoga.status).toBe(500);
-    expect(answers.viaFast.status).toBe(500);
+    expect(answers.viaYoga.status).toBe(503);
+    expect(answers.viaFast.status).toBe(503);
+    expect(JSON.parse(answers.viaFast.body.toString('utf8')).code).toBe('STORAGE_UNAVAILABLE');
     expect(answers.viaFast.headers).toEqual(answers.viaYoga.headers);
     expect(answers.viaFast.body.toString('utf8')).toBe(answers.viaYoga.body.toString('utf8'));
     expect(answers.unexpectedLogged).toEqual([1, 1]);

@@ -218,7 +218,7 @@ describe('GET /api/orgs/{orgId}/config/history', () => {
 });
 
 describe('history pages of large revisions', () => {
-  it('hold at most 256 KiB of revisions (at least one), and the cursors reach every revision once, on both doors', async () => {
+  it('hold at most 128 KiB of revisions (at least one), and the cursors reach every revision once, on both doors', async () => {
     await writeLargeRevisions(gw.service, 'demo', 12);
     const server = await listen(gw.gateway);
     try {

@@ -121,33 +121,37 @@ describe('a database that cannot write', () => {
     expect(written.headers.get('etag')).toBe('"v2"');
   });
 
-  it('read-only files: a gateway started on them starts, is not ready, answers writes 503, and once the files are writable is ready and writes without a restart', async () => {
-    const dir = tempDir();
-    cleanups.push(() => dir.remove());
-    const path = join(dir.path, 'read-only.db');
-    const store = openSqliteStore(path);
-    const service = new ConfigService(store);
-    await service.createOrg(operator, 'demo');
-    const { key } = await createApiKey(store, 'demo', 'admin');
-    await store.close();
-    // Tests run as root, whom file modes do not stop: the gateway runs as nobody, who owns the files
-    // but may not write them (chmod 444), as after a copy from a read-only backup.
-    const nobody = 65534;
-    for (const entry of [dir.path, ...readdirSync(dir.path).map((name) => join(dir.path, name))])
-      chownSync(entry, nobody, nobody);
-    chmodSync(path, 0o444);
+  // Needs root, to hand the files to nobody (as non-root, chmod alone makes them read-only to us).
+  it.runIf(process.getuid?.() === 0)(
+    'read-only files: a gateway started on them starts, is not ready, answers writes 503, and once the files are writable is ready and writes without a restart',
+    async () => {
+      const dir = tempDir();
+      cleanups.push(() => dir.remove());
+      const path = join(dir.path, 'read-only.db');
+      const store = openSqliteStore(path);
+      const service = new ConfigService(store);
+      await service.createOrg(operator, 'demo');
+      const { key } = await createApiKey(store, 'demo', 'admin');
+      await store.close();
+      // Tests run as root, whom file modes do not stop: the gateway runs as nobody, who owns the files
+      // but may not write them (chmod 444), as after a copy from a read-only backup.
+      const nobody = 65534;
+      for (const entry of [dir.path, ...readdirSync(dir.path).map((name) => join(dir.path, name))])
+        chownSync(entry, nobody, nobody);
+      chmodSync(path, 0o444);
 
-    const started = await startAs(nobody, { DATABASE_URL: `file:${path}` });
-    await untilStatus(`${started.baseUrl}/ready`, 503);
-    await expectStorageUnavailable(await put(started.baseUrl, key, { color: '#123456' }));
-    await until(() => started.output().includes('"databaseCode":"SQLITE_READONLY"'));
+      const started = await startAs(nobody, { DATABASE_URL: `file:${path}` });
+      await untilStatus(`${started.baseUrl}/ready`, 503);
+      await expectStorageUnavailable(await put(started.baseUrl, key, { color: '#123456' }));
+      await until(() => started.output().includes('"databaseCode":"SQLITE_READONLY"'));
 
-    for (const name of readdirSync(dir.path)) chmodSync(join(dir.path, name), 0o644);
-    await untilStatus(`${started.baseUrl}/ready`, 200);
-    const written = await put(started.baseUrl, key, { color: '#123456' });
-    expect(written.status).toBe(200);
-    expect(written.headers.get('etag')).toBe('"v2"');
-  });
+      for (const name of readdirSync(dir.path)) chmodSync(join(dir.path, name), 0o644);
+      await untilStatus(`${started.baseUrl}/ready`, 200);
+      const written = await put(started.baseUrl, key, { color: '#123456' });
+      expect(written.status).toBe(200);
+      expect(written.headers.get('etag')).toBe('"v2"');
+    },
+  );
 });
 
 /** Starts the gateway as another user, resolving once it listens; output() is everything it printed. */

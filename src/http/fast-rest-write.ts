@@ -150,15 +150,15 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
       if (!stage.failed && !stage.committed)
         return stage.body ? toYoga(req, res, stage.body) : void gateway(req, res);
       // The REST door's answer to the unexpected (rest/org-config.ts), header for header.
-      logger.error({ err: error }, 'unexpected error');
-      const failure =
-        error instanceof StorageUnavailableError
-          ? storageUnavailable(error)
-          : {
-              status: 500,
-              headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
-              body: problemBody(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.'),
-            };
+      const storage = error instanceof StorageUnavailableError;
+      logger.error({ err: error }, storage ? 'storage unavailable' : 'unexpected error');
+      const failure = storage
+        ? storageUnavailable(error)
+        : {
+            status: 500,
+            headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store' },
+            body: problemBody(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.'),
+          };
       const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
       res.writeHead(failure.status, {
         ...failure.headers,

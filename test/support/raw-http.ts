@@ -112,7 +112,11 @@ export async function writeRefusedBothWays(
       callsBefore = countedFast.calls();
       answers.push(await send(servers[index]!.baseUrl, gateway));
     }
-    const unexpected = logs.map((lines) => lines.filter((line) => line.msg === 'unexpected error').length);
+    // query_only makes every write fail as read-only files do: a storage failure, logged with its cause.
+    const unexpected = logs.map(
+      (lines) =>
+        lines.filter((line) => line.msg === 'unexpected error' || line.msg === 'storage unavailable').length,
+    );
     return {
       viaYoga: answers[0]!,
       viaFast: answers[1]!,
