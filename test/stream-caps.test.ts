@@ -3,12 +3,28 @@
 // one result carries the error, then complete), and a closed stream frees its place.
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { StreamCaps } from '../src/http/stream-caps.ts';
+import type { Actor } from '../src/auth/actor.ts';
+import { StreamCaps, streamKeyOf } from '../src/http/stream-caps.ts';
 import { createListeningGateway, type ListeningGateway, sseSubscribe, until } from './helpers.ts';
 
 const CHANGED = 'subscription { orgConfigChanged(orgId: "demo") { version } }';
 
 describe('StreamCaps', () => {
+  it('counts a secret key by its id, and a publishable key (shared by a site) by address alone', () => {
+    const key = (role: 'admin' | 'adviser' | 'widget'): Actor => ({
+      kind: 'apiKey',
+      keyId: `key_${role}`,
+      keyHash: 'hash',
+      orgId: 'demo',
+      role,
+      groups: null,
+      expiresAt: null,
+    });
+    expect(streamKeyOf(key('admin'))).toBe('key_admin');
+    expect(streamKeyOf(key('adviser'))).toBe('key_adviser');
+    expect(streamKeyOf(key('widget'))).toBeNull();
+  });
+
   it('counts per address and per key, refuses over either, frees on release (once), and keeps no entry for nothing held', () => {
     const caps = new StreamCaps({ perAddress: 3, perKey: 2 });
     const first = caps.acquire('10.0.0.1', 'key_a');

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Actor } from '../auth/actor.ts';
+import { type Actor, isPublishable } from '../auth/actor.ts';
 
 export interface StreamLimits {
   /** Streams one client address may hold at once (a browser tab holds one). */
@@ -64,9 +64,12 @@ function decrement(counts: Map<string, number>, name: string): void {
   else counts.set(name, count);
 }
 
-/** The key a stream counts against: every key is secret today; a publishable key would answer null. */
+/**
+ * The key a stream counts against: a secret key's id. A publishable (pk_) key is shared by every
+ * visitor of a site, so its streams count against their addresses only.
+ */
 export function streamKeyOf(actor: Actor | null | undefined): string | null {
-  return actor?.kind === 'apiKey' ? actor.keyId : null;
+  return actor?.kind === 'apiKey' && !isPublishable(actor) ? actor.keyId : null;
 }
 
 /** The refusal of a stream over the cap, as GraphQL errors (HTTP 429 over SSE). */
