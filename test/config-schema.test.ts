@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countryCodes } from '../src/config/countries.ts';
-import { settingsLeaves } from '../src/config/model.ts';
+import { legacySettings } from '../src/config/legacy.ts';
 import { adviserStatuses, limits, optionalHttpUrl, originList } from '../src/config/rules.ts';
 import { createTestGateway, type TestGateway } from './helpers.ts';
 
@@ -139,7 +139,7 @@ function valueFor(key: string, kind: string): fc.Arbitrary<unknown> {
               ),
             );
       case 'int': {
-        const setting = settingsLeaves.find(({ setting }) => setting.legacyKey === key)!.setting;
+        const setting = legacySettings.find((candidate) => candidate.key === key)!;
         const max = (setting.schema as unknown as { maxValue: number }).maxValue;
         return int(0, max);
       }
@@ -158,7 +158,7 @@ function valueFor(key: string, kind: string): fc.Arbitrary<unknown> {
   return fc.oneof({ weight: 6, arbitrary: value }, { weight: 1, arbitrary: other });
 }
 
-const leaves = settingsLeaves.map(({ setting }) => ({ key: setting.legacyKey, kind: setting.kind }));
+const leaves = legacySettings.map(({ key, kind }) => ({ key, kind }));
 /** A change of a few settings (a change of many is nearly always refused, which would teach little). */
 const partial = fc
   .uniqueArray(fc.constantFrom(...leaves), { minLength: 1, maxLength: 4, selector: ({ key }) => key })

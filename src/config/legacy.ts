@@ -1,6 +1,6 @@
 // The legacy flat JSON of the REST API <-> the nested model, through one table read both ways.
-import { z } from 'zod';
-import type { DerivedNode } from './catalogue.ts';
+import type { z } from 'zod';
+import type { DerivedNode, SettingKind } from './catalogue.ts';
 import { getPath, setPath } from './catalogue.ts';
 import {
   type OrgConfigPatch,
@@ -36,18 +36,16 @@ function catalogueOrder(path: readonly string[]): number {
   return Object.keys(orgConfigCatalogue.fields).indexOf(path[0]!);
 }
 
-/** The flat legacy object as one zod schema: every key required, no others (for documents such as OpenAPI). */
-export const legacyConfigSchema = z.strictObject(
-  Object.fromEntries(
-    legacyLeaves.map(({ key, path, description }) => [
-      key,
-      (
-        settingsLeaves.find((leaf) => leaf.path === path)?.setting.schema ??
-        settingsDerivedLeaves.find((leaf) => leaf.path === path)!.derived.schema
-      ).meta({ description }),
-    ]),
-  ),
-);
+/** Each legacy key with its rule and description, in the order of the legacy JSON (for published schemas). */
+export const legacySettings: readonly {
+  key: string;
+  kind: SettingKind;
+  schema: z.ZodType;
+  description: string;
+}[] = legacyLeaves.map(({ key, path, derived, description }) => {
+  const node = derived ?? settingsLeaves.find((leaf) => leaf.path === path)!.setting;
+  return { key, kind: node.kind, schema: node.schema, description };
+});
 
 /** legacy key -> path in the nested model (or patch, for derived settings), in the order of the catalogue. */
 export const legacyKeyPaths: ReadonlyMap<string, readonly string[]> = new Map(

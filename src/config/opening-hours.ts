@@ -109,8 +109,12 @@ function weekdayOf(epochDay: number): number {
   return (((epochDay + 3) % 7) + 7) % 7;
 }
 
+/** The shape of an IANA zone name; published in the JSON Schema, the zone itself checked by the server. */
+const timeZoneNamePattern = '^[A-Za-z][A-Za-z0-9_+\\-/]*$';
+const timeZoneName = new RegExp(timeZoneNamePattern);
+
 export function isTimeZone(value: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(value)) return false;
+  if (!timeZoneName.test(value)) return false;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
     Temporal.Now.zonedDateTimeISO(value);
@@ -507,4 +511,5 @@ export const timeZoneSchema = z
   .refine(
     isTimeZone,
     custom(ProblemCode.UNKNOWN_TIME_ZONE, 'must be an IANA time zone name, such as Europe/Warsaw or UTC'),
-  );
+  )
+  .meta({ pattern: timeZoneNamePattern });

@@ -124,7 +124,13 @@ export function problemsOfPatch(
   own: readonly Problem[],
   nowMs: number,
 ): Problem[] {
-  const merged = checkSettings(applyPatch(current, patch as OrgConfigPatch, nowMs));
+  let merged: ReturnType<typeof checkSettings>;
+  try {
+    merged = checkSettings(applyPatch(current, patch as OrgConfigPatch, nowMs));
+  } catch {
+    // A refused patch may not even apply (legacy workingHours in a zone the patch got wrong): its own problems say it.
+    return [...own];
+  }
   const problems = [...own];
   const seen = new Set(own.map((problem) => `${problem.code} ${problem.path.join('.')}`));
   if (!merged.ok)

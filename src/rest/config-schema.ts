@@ -1,6 +1,6 @@
 // The published rules: a JSON Schema (2020-12) of the flat legacy object, generated from the catalogue.
 import { z } from 'zod';
-import { settingsLeaves } from '../config/model.ts';
+import { legacySettings } from '../config/legacy.ts';
 import { limits } from '../config/rules.ts';
 
 /** Where the gateway serves it; the OpenAPI document refers to it by this path. */
@@ -23,12 +23,9 @@ function settingSchema(schema: z.ZodType, description: string): Record<string, u
 }
 
 const settingDefs = Object.fromEntries(
-  settingsLeaves.map(({ setting }) => [
-    setting.legacyKey,
-    settingSchema(setting.schema, setting.description),
-  ]),
+  legacySettings.map(({ key, schema, description }) => [key, settingSchema(schema, description)]),
 );
-const keys = settingsLeaves.map(({ setting }) => setting.legacyKey);
+const keys = legacySettings.map(({ key }) => key);
 const references = Object.fromEntries(keys.map((key) => [key, { $ref: `#/$defs/${key}` }]));
 
 /**
