@@ -21,12 +21,7 @@ import { pathOf } from './http/request-path.ts';
 import { createLogger, type Logger, yogaLogger } from './logging.ts';
 import { bodyLimitBytes } from './rest/limits.ts';
 import { handleRestRequest, type RestDeps } from './rest/org-config.ts';
-import {
-  defaultPerformance,
-  defaultRateLimits,
-  type PerformanceSwitches,
-  type RateLimits,
-} from './settings.ts';
+import { defaultRateLimits, type RateLimits } from './settings.ts';
 import { CachedConfigStore } from './store/cached-store.ts';
 import type { ConfigStore } from './store/config-store.ts';
 
@@ -45,8 +40,6 @@ export interface GatewayDeps {
   /** This process is one of the cluster's workers (WORKERS > 1): the primary counts the rate limits for all of them. */
   readonly rateLimitsAcrossWorkers?: boolean;
   readonly trustProxy?: boolean;
-  /** Optimisations to leave out, to measure what each gives (`npm run bench`); see settings.ts. */
-  readonly performance?: PerformanceSwitches;
 }
 
 /** Serves /api/* before yoga sees the request; everything else goes on to GraphQL. */
@@ -84,14 +77,6 @@ function useUnexpectedErrorLog(logger: Logger): Plugin<Context> {
   ) as Plugin<Context>;
 }
 
-/** Live events written by the doors straight to their clients (graphql/shared-events.ts), which needs the shared results. */
-export function directFanOut(performance: PerformanceSwitches): boolean {
-  return (
-    !performance.disabled.has('fanout-shared-serialisation') &&
-    !performance.disabled.has('fanout-direct-writes')
-  );
-}
-
 function cachedStore(store: ConfigStore, events: ChangeEvents): CachedConfigStore {
   const cached = new CachedConfigStore(store);
   events.watchAll((revision) => cached.applyRevision(revision));
@@ -101,18 +86,12 @@ function cachedStore(store: ConfigStore, events: ChangeEvents): CachedConfigStor
 
 export function createGateway(deps: GatewayDeps) {
   const { events, logger = createLogger('silent') } = deps;
-  const performance = deps.performance ?? defaultPerformance;
-  const cache = performance.disabled.has('config-cache') ? null : cachedStore(deps.store, events);
-  const store = cache ?? deps.store;
+  const cache = cachedStore(deps.store, events);
+  const store = cache;
   const service = new ConfigService(store, events);
   // Learnt from yoga's successful reads, for the GraphQL read fast path (http/fast-graphql-read.ts).
-  const readPlans =
-    cache && !performance.disabled.has('graphql-fast-path')
-      ? new ReadPlans({ updates: !performance.disabled.has('graphql-update-fast-path') })
-      : null;
-  const sharedEvents = performance.disabled.has('fanout-shared-serialisation')
-    ? null
-    : new SharedSubscriptionEvents(events);
+  const readPlans = new ReadPlans();
+  const sharedEvents = new SharedSubscriptionEvents(events);
   const guard = new RequestGuard({
     store,
     limits: deps.rateLimits ?? defaultRateLimits,
@@ -129,8 +108,7 @@ export function createGateway(deps: GatewayDeps) {
     // useBodyLimit below refuses bodies over our limit (1 MiB) before anything reads them, and Node's
     // parser refuses malformed Content-Length, so yoga's own check (25 MB) could never refuse
     // anything: it only wrapped every GraphQL body in a counting stream.
-    maxRequestBodySize: performance.disabled.has('single-body-limit') ? undefined : false,
-    parserAndValidationCache: !performance.disabled.has('parse-cache'),
+    maxRequestBodySize: false,
     plugins: [
       // Ready when the database answers, is migrated, and other replicas' commits reach this one.
       useReadinessCheck({
@@ -143,7 +121,6 @@ export function createGateway(deps: GatewayDeps) {
       useRestRoutes({
         service,
         logError: (error) => logger.error({ err: error }, 'unexpected error'),
-        reuseRepresentations: !performance.disabled.has('preserialized-json'),
       }),
       // A browser request that is not preflighted (no custom header, no JSON body) is refused.
       useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] }),
@@ -151,19 +128,13 @@ export function createGateway(deps: GatewayDeps) {
       ...(deps.introspection === false ? [useDisableIntrospection()] : []),
       // Compiles each query and mutation once into a function (graphql-jit): it measured +8% to
       // +27% on GraphQL reads (bench/results). Subscriptions keep graphql-js, whose event stream the SSE and WebSocket doors use.
-      ...(performance.disabled.has('graphql-jit')
-        ? []
-        : [useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin]),
+      useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin,
       // One change executed and serialised once per distinct selection, not per subscriber, and its
       // live events written by the SSE and WebSocket doors themselves (graphql/shared-events.ts).
-      ...(sharedEvents ? [sharedEvents.plugin()] : []),
-      useSseEventIds({
-        shareFrames: !performance.disabled.has('fanout-shared-serialisation'),
-        nodeStream: !performance.disabled.has('sse-node-stream'),
-        directWrites: directFanOut(performance),
-      }),
+      sharedEvents.plugin(),
+      useSseEventIds(),
       useUnexpectedErrorLog(logger),
-      ...(readPlans ? [readPlans.plugin()] : []),
+      readPlans.plugin(),
     ],
     graphiql:
       deps.graphiql === false
@@ -172,7 +143,7 @@ export function createGateway(deps: GatewayDeps) {
   });
   // The WebSocket door (graphql/websocket.ts) and the fast paths (http/fast-*.ts) apply the same guard
   // and log to the same place; they answer from the same cache and write through the same service.
-  return Object.assign(yoga, { guard, logger, cache, performance, service, readPlans, sharedEvents });
+  return Object.assign(yoga, { guard, logger, cache, service, readPlans, sharedEvents });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

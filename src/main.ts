@@ -39,7 +39,6 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     sharedRateLimits,
     rateLimitsAcrossWorkers: asWorker,
     trustProxy: settings.trustProxy,
-    performance: settings.performance,
   });
 
   const server = createServer(withFastPaths(gateway));

@@ -28,47 +28,6 @@ const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 export const defaultRateLimits: RateLimits = { perKeyPerMinute: 6_000, failedAuthPerMinute: 30 };
 
-/** Optimisations that paid in the benchmark: on, and PERF_DISABLE can turn them off to measure them. */
-export const keptOptimisations = [
-  'config-cache',
-  'preserialized-json',
-  'parse-cache',
-  'graphql-jit',
-  'rest-fast-path',
-  'graphql-fast-path',
-  'graphql-known-reads',
-  'graphql-update-fast-path',
-  'fanout-shared-serialisation',
-  'fanout-direct-writes',
-  'sse-node-stream',
-  'sqlite-own-writes',
-  'rest-write-fast-path',
-  'single-body-limit',
-] as const;
-export type KeptOptimisation = (typeof keptOptimisations)[number];
-
-function optimisationList<T extends string>(names: readonly T[]) {
-  return z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.enum(names as [T, ...T[]], { error: `must be a comma-separated list of ${names.join(', ')}` }),
-      ),
-    );
-}
-
-export interface PerformanceSwitches {
-  readonly disabled: ReadonlySet<KeptOptimisation>;
-}
-
-export const defaultPerformance: PerformanceSwitches = { disabled: new Set() };
-
 const environmentSchema = z.object({
   PORT: wholeNumber(0, 65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -87,7 +46,6 @@ const environmentSchema = z.object({
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   WORKERS: wholeNumber(1, 64).default(1),
-  PERF_DISABLE: optimisationList(keptOptimisations).default([]),
 });
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -124,7 +82,6 @@ export interface Settings {
   readonly shutdownTimeoutMs: number;
   /** Gateway processes sharing the SQLite file and the port (node:cluster); 1 serves from this process alone. */
   readonly workers: number;
-  readonly performance: PerformanceSwitches;
 }
 
 export interface RateLimits {
@@ -199,6 +156,5 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     trustProxy: env.TRUST_PROXY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.WORKERS,
-    performance: { disabled: new Set(env.PERF_DISABLE) },
   };
 }

@@ -41,9 +41,7 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 }
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
-export async function createTestGateway(
-  options: Pick<GatewayDeps, 'rateLimits' | 'logger' | 'performance'> = {},
-) {
+export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits' | 'logger'> = {}) {
   const backend = await createTestBackend();
   const { store, events, database } = backend;
   const service = new ConfigService(store, events);
@@ -227,9 +225,9 @@ export type ListeningGateway = TestGateway & { baseUrl: string };
 
 /** A test gateway served on a real HTTP server (with its WebSocket door when asked); close() stops both. */
 export async function createListeningGateway(
-  options: { webSockets?: boolean; performance?: GatewayDeps['performance'] } = {},
+  options: { webSockets?: boolean } = {},
 ): Promise<ListeningGateway> {
-  const gw = await createTestGateway({ performance: options.performance });
+  const gw = await createTestGateway();
   const server = await listen(gw.gateway, options);
   return {
     ...gw,

@@ -5,7 +5,7 @@ import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLErr
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Actor } from '../auth/actor.ts';
-import { directFanOut, type Gateway } from '../gateway.ts';
+import type { Gateway } from '../gateway.ts';
 import { bodyLimitBytes } from '../rest/limits.ts';
 import { documentTooLarge } from './armor.ts';
 import { attachDirectSink } from './shared-events.ts';
@@ -48,7 +48,6 @@ function writeEventsDirectly(socket: WebSocket, id: string, context: object): vo
 /** Accepts graphql-ws connections on the GraphQL path; the API key comes in connection_init's payload. */
 export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { close: () => Promise<void> } {
   const { guard, logger } = gateway;
-  const directWrites = directFanOut(gateway.performance);
   // Messages are GraphQL documents: the HTTP body limit applies to them too.
   const sockets = new WebSocketServer({ server, path: gateway.graphqlEndpoint, maxPayload: bodyLimitBytes });
   const graphqlWs = useServer(
@@ -112,7 +111,7 @@ export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { c
         return errors.length > 0 ? errors : args;
       },
       onOperation: (ctx, id, _payload, args, result) => {
-        if (directWrites && Symbol.asyncIterator in Object(result))
+        if (Symbol.asyncIterator in Object(result))
           writeEventsDirectly(ctx.extra.socket, id, args.contextValue as object);
       },
       onError: (_ctx, _id, _payload, errors) => {

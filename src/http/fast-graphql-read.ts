@@ -67,10 +67,7 @@ function paramsOf(body: string): GraphQLParams | undefined {
  */
 export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = gateway): RequestListener {
   const { cache, guard, logger, readPlans, service } = gateway;
-  if (!cache || !readPlans) return next;
-
-  // Off only to measure what it gives (`npm run bench`): then every body is parsed and executed.
-  const knownReads = gateway.performance.disabled.has('graphql-known-reads') ? null : new KnownReads();
+  const knownReads = new KnownReads();
 
   /** A plain update and its variables: never remembered (each body is another change) nor answered from memory. */
   interface KnownUpdate {
@@ -80,19 +77,19 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
 
   /** What a body asks, from memory or parsed and matched to its plan; undefined when yoga must answer. */
   function readOf(req: IncomingMessage, text: string): KnownRead | KnownUpdate | undefined {
-    const known = knownReads?.get(text);
+    const known = knownReads.get(text);
     if (known) return known;
     const params = paramsOf(text);
     if (!params) return undefined;
     const operation = operationKey(params.query, params.operationName);
-    const plan = readPlans!.get(operation);
-    if (plan === undefined) readPlans!.learnFrom(req, operation);
+    const plan = readPlans.get(operation);
+    if (plan === undefined) readPlans.learnFrom(req, operation);
     if (!plan) return undefined;
     if (plan.kind === 'update') return { update: plan, variables: params.variables };
     const orgIds = orgIdsRead(plan, params.variables);
     if (!orgIds || orgIds.some((orgId) => orgId !== orgIds[0])) return undefined;
     const read = { body: text, variables: params.variables, plan, orgId: orgIds[0]! };
-    return knownReads?.remember(read) ?? read;
+    return knownReads.remember(read) ?? read;
   }
 
   const answerUpdate = updateAnswerer(gateway);
@@ -109,8 +106,8 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
   ): Promise<boolean> {
     const text = body.toString('utf8');
     const keyHash = hashApiKey(key.trim());
-    const cachedKey = cache!.peekApiKey(keyHash);
-    const lastRead = cachedKey && knownReads?.lastOf(cachedKey, text);
+    const cachedKey = cache.peekApiKey(keyHash);
+    const lastRead = cachedKey && knownReads.lastOf(cachedKey, text);
     const read = lastRead ?? readOf(req, text);
     if (!read) return false;
     if ('update' in read) {
@@ -121,12 +118,12 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
         writeGraphQLAnswer(logger, req, res, answerType, requestId, answered, startedAt);
       return true;
     }
-    const record = cachedKey ?? (await keyRecordOf(cache!, guard, req, keyHash));
+    const record = cachedKey ?? (await keyRecordOf(cache, guard, req, keyHash));
     if (!record) return false;
     // A key's last read was checked against the key when it was kept.
     if (read !== lastRead) {
       if (record.orgId !== read.orgId) return false;
-      knownReads?.keepLast(record, read);
+      knownReads.keepLast(record, read);
     }
     const actor = actorOfKey(record, keyHash);
     const kept = read.answer;
@@ -134,7 +131,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
     if (kept && kept.slot.current === kept.config && kept.role === record.role) {
       payload = kept.payload;
     } else {
-      const slot = cache!.peekConfigSlot(read.orgId);
+      const slot = cache.peekConfigSlot(read.orgId);
       const config = slot?.current;
       const context: Context = { actor, service };
       // Executed before the limits are counted: a result with errors goes to yoga, which counts it once.
@@ -143,7 +140,7 @@ export function withFastGraphQLRead(gateway: Gateway, next: RequestListener = ga
       payload = Buffer.from(JSON.stringify(result));
       // Kept only if made from the configuration still cached: a change may have landed meanwhile.
       if (slot && slot.current === config)
-        knownReads?.keepAnswer(read, { slot, config, role: record.role, payload });
+        knownReads.keepAnswer(read, { slot, config, role: record.role, payload });
     }
     if (!(await admittedByGuard(guard, req, actor))) return false;
     if (res.headersSent || res.writableEnded) return true;

@@ -21,8 +21,6 @@ const configPath = /^\/api\/orgs\/([A-Za-z0-9][A-Za-z0-9._-]*)\/config$/;
  */
 export function withFastRestRead(gateway: Gateway): RequestListener {
   const { cache, guard, logger } = gateway;
-  if (!cache || gateway.performance.disabled.has('rest-fast-path')) return gateway;
-  const reuseRepresentations = !gateway.performance.disabled.has('preserialized-json');
 
   /** Resolves true once it has answered; false (before touching the response) when yoga must. */
   async function answer(
@@ -35,11 +33,11 @@ export function withFastRestRead(gateway: Gateway): RequestListener {
     const { headers } = req;
     const keyHash = hashApiKey(key.trim());
     // Unknown keys and other organisations (a 404) are yoga's to answer.
-    const record = await keyRecordOf(cache!, guard, req, keyHash);
+    const record = await keyRecordOf(cache, guard, req, keyHash);
     if (!record || record.orgId !== orgId) return false;
-    const config = cache!.peekConfig(orgId) ?? (await cache!.getConfig(orgId));
+    const config = cache.peekConfig(orgId) ?? (await cache.getConfig(orgId));
     if (!config) return false;
-    const representation = representationOf(config, reuseRepresentations);
+    const representation = representationOf(config);
     const notModified = noneMatchFails(headers['if-none-match'] ?? null, config.version);
     let body: Buffer | undefined;
     let encoding: string | undefined;

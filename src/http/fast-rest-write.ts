@@ -31,8 +31,6 @@ const configPath = /^\/api\/orgs\/([A-Za-z0-9][A-Za-z0-9._-]*)\/config$/;
  */
 export function withFastRestWrite(gateway: Gateway, next: RequestListener): RequestListener {
   const { cache, guard, logger, service } = gateway;
-  if (!cache || gateway.performance.disabled.has('rest-write-fast-path')) return next;
-  const reuseRepresentations = !gateway.performance.disabled.has('preserialized-json');
 
   /** Hands the request to yoga, with the body read here (the adapter takes a request's `body` as already read). */
   function toYoga(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
@@ -55,7 +53,7 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     stage: Stage,
   ): Promise<void> {
     const keyHash = hashApiKey(key.trim());
-    const record = cache!.peekApiKey(keyHash);
+    const record = cache.peekApiKey(keyHash);
     // Unknown or uncached keys, other organisations and adviser keys are refused by yoga.
     if (!record || record.orgId !== orgId || record.role !== 'admin') return void gateway(req, res);
     const address = guard.clientAddress(req);
@@ -99,7 +97,7 @@ export function withFastRestWrite(gateway: Gateway, next: RequestListener): Requ
     if (res.headersSent || res.writableEnded) return;
 
     // Headers in the order yoga's path writes them (see fast-rest-read.ts); no Origin, so no CORS.
-    const representation = representationOf(config, reuseRepresentations);
+    const representation = representationOf(config);
     let encoding = negotiateEncoding(req.headers['accept-encoding']);
     if (encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes)
       encoding = undefined;

@@ -32,8 +32,6 @@ export interface RestDeps {
   readonly service: ConfigService;
   /** Where unexpected failures go; the client only hears "Unexpected error.". */
   readonly logError: (error: unknown) => void;
-  /** Serialise and compress each configuration version once (off only to measure it). */
-  readonly reuseRepresentations: boolean;
 }
 
 /**
@@ -42,27 +40,22 @@ export interface RestDeps {
  */
 const representations = new WeakMap<OrgConfig, Representation>();
 
-export function representationOf(config: OrgConfig, reuse: boolean): Representation {
-  let representation = reuse ? representations.get(config) : undefined;
+export function representationOf(config: OrgConfig): Representation {
+  let representation = representations.get(config);
   if (!representation) {
     representation = Representation.of(legacyJson(config.settings));
-    if (reuse) representations.set(config, representation);
+    representations.set(config, representation);
   }
   return representation;
 }
 
-function configResponse(request: Request, config: OrgConfig, reuse: boolean): Response {
+function configResponse(request: Request, config: OrgConfig): Response {
   const headers = {
     'content-type': 'application/json; charset=utf-8',
     etag: etagOf(config.version),
     'cache-control': 'private, no-cache',
   };
-  return encodedResponse(
-    request,
-    200,
-    request.method === 'HEAD' ? '' : representationOf(config, reuse),
-    headers,
-  );
+  return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representationOf(config), headers);
 }
 
 let openApi: Representation | undefined;
@@ -158,7 +151,7 @@ async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId
       },
     });
   }
-  return configResponse(request, config, deps.reuseRepresentations);
+  return configResponse(request, config);
 }
 
 /**
@@ -223,7 +216,7 @@ async function write(
     expectedVersion,
     door: 'rest',
   });
-  return configResponse(request, config, deps.reuseRepresentations);
+  return configResponse(request, config);
 }
 
 /** Answers a request under /api/, or null when the path is not the REST API's. */

@@ -93,17 +93,13 @@ export class SqliteConfigStore implements ConfigStore {
   private readonly writeConfig: Database.Transaction<
     (orgId: string, decide: UpdateDecision, meta: RevisionMeta) => Committed | undefined
   >;
-  /** What this connection committed, not read back from the database (null: always read back, to measure it). */
-  private readonly ownWrites: OwnWrites | null;
+  /** What this connection committed, not read back from the database. */
+  private readonly ownWrites = new OwnWrites();
 
-  constructor(
-    private readonly sqlite: Database.Database,
-    options: { rememberOwnWrites?: boolean } = {},
-  ) {
+  constructor(private readonly sqlite: Database.Database) {
     this.db = drizzle(sqlite);
     this.statements = prepareStatements(this.db, sqlite);
     this.updateChangedSettings = new ChangedSettingsUpdate(sqlite, this.db);
-    this.ownWrites = options.rememberOwnWrites === false ? null : new OwnWrites();
     this.writeConfig = sqlite.transaction((orgId: string, decide: UpdateDecision, meta: RevisionMeta) =>
       this.writeConfigTransaction(orgId, decide, meta),
     );
@@ -126,7 +122,7 @@ export class SqliteConfigStore implements ConfigStore {
         .run();
       return config;
     });
-    this.ownWrites?.appendedUnremembered();
+    this.ownWrites.appendedUnremembered();
     return created;
   }
 
@@ -158,7 +154,7 @@ export class SqliteConfigStore implements ConfigStore {
     // interleave between our read and our write.
     const committed = this.writeConfig.immediate(orgId, decide, meta);
     // Remembered once committed: the transaction could still have rolled back until now.
-    if (committed?.revision) this.ownWrites?.committed(committed.config, committed.revision);
+    if (committed?.revision) this.ownWrites.committed(committed.config, committed.revision);
     return committed?.config;
   }
 
@@ -169,13 +165,10 @@ export class SqliteConfigStore implements ConfigStore {
     meta: RevisionMeta,
   ): Committed | undefined {
     const { selectConfig, versionOf, insertRevision } = this.statements;
-    let current: OrgConfig | undefined;
-    if (this.ownWrites) {
-      // The version alone tells whether our last write is still the current config (the usual case).
-      const version = versionOf.get(orgId);
-      if (version === undefined) return undefined;
-      current = this.ownWrites.configAtVersion(orgId, version);
-    }
+    // The version alone tells whether our last write is still the current config (the usual case).
+    const version = versionOf.get(orgId);
+    if (version === undefined) return undefined;
+    let current = this.ownWrites.configAtVersion(orgId, version);
     if (!current) {
       const row = selectConfig.get({ orgId });
       if (!row) return undefined;
@@ -235,7 +228,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   ownRevisionsAfter(seq: number, limit: number): Revision[] | undefined {
-    return this.ownWrites?.revisionsAfter(seq, limit);
+    return this.ownWrites.revisionsAfter(seq, limit);
   }
 
   async latestRevisionSeq(): Promise<number> {
@@ -323,10 +316,7 @@ export class SqliteConfigStore implements ConfigStore {
 }
 
 /** Opens (creating the file and its folder if needed) and migrates a SQLite database. */
-export function openSqliteStore(
-  filename: string,
-  options: { rememberOwnWrites?: boolean } = {},
-): SqliteConfigStore {
+export function openSqliteStore(filename: string): SqliteConfigStore {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   const sqlite = new Database(filename);
   sqlite.pragma('journal_mode = WAL');
@@ -338,5 +328,5 @@ export function openSqliteStore(
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   migrate(drizzle(sqlite), { migrationsFolder: migrationsFolder('sqlite') });
-  return new SqliteConfigStore(sqlite, options);
+  return new SqliteConfigStore(sqlite);
 }
