@@ -1,10 +1,10 @@
 // Opens what DATABASE_URL and REDIS_URL name: the store, and how commits of other processes reach this one.
 import { Redis } from 'ioredis';
+import type { SharedRateLimits } from './edge/guard.ts';
 import { RevisionLogTailer } from './events/change-feed.ts';
 import { type CommitSignals, DataVersionPoll } from './events/commit-signals.ts';
 import { PostgresNotifications } from './events/postgres-notifications.ts';
 import { RedisSignals } from './events/redis-signals.ts';
-import type { SharedRateLimits } from './http/api-key-auth.ts';
 import { isPostgresUrl } from './settings.ts';
 import type { ConfigStore } from './store/config-store.ts';
 import {

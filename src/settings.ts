@@ -46,6 +46,10 @@ const environmentSchema = z.object({
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   WORKERS: wholeNumber(1, 64).default(1),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,200}$/, 'must be 16 to 200 printable characters without spaces')
+    .optional(),
 });
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -82,6 +86,8 @@ export interface Settings {
   readonly shutdownTimeoutMs: number;
   /** Gateway processes sharing the SQLite file and the port (node:cluster); 1 serves from this process alone. */
   readonly workers: number;
+  /** The bearer token of GET /metrics; null: no /metrics. */
+  readonly metricsToken: string | null;
 }
 
 export interface RateLimits {
@@ -113,7 +119,12 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       const value = environment[name];
-      const shown = value !== undefined && secretBearing.has(name) ? redactedUrl(value) : value;
+      const shown =
+        value === undefined || name === 'METRICS_TOKEN'
+          ? value && '***'
+          : secretBearing.has(name)
+            ? redactedUrl(value)
+            : value;
       return `  ${issue.path.join('.')}=${JSON.stringify(shown)}: ${issue.message}`;
     });
     throw new SettingsError(`invalid settings:\n${lines.join('\n')}`);
@@ -156,5 +167,6 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     trustProxy: env.TRUST_PROXY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.WORKERS,
+    metricsToken: env.METRICS_TOKEN ?? null,
   };
 }

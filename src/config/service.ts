@@ -110,6 +110,12 @@ export class ConfigService {
     return config;
   }
 
+  /** What get answers, when the store holds it in memory; undefined when get must go to the store. */
+  peek(actor: Actor | null, orgId: string): OrgConfig | undefined {
+    this.authorizeRead(actor, orgId);
+    return this.store.peekConfig?.(orgId);
+  }
+
   /**
    * Validates the patch, then in one store transaction: checks the expected version, merges,
    * validates the whole result (rules across settings see the stored values), writes, bumps the

@@ -33,15 +33,22 @@ export const WorkingHoursSlotRef = builder
     }),
   });
 
-/** The GraphQL type of each kind of setting (the catalogue is walked untyped, so fields take it as 'String' for TypeScript). */
-const settingOutputTypes = {
-  string: 'String',
-  int: 'Int',
-  boolean: 'Boolean',
-  adviserStatus: AdviserStatusEnum,
-  stringList: ['String'],
-  workingHours: [WorkingHoursSlotRef],
-} satisfies Record<SettingKind, unknown>;
+/**
+ * The GraphQL type of each kind of setting, for output (the slot type) or input (the slot input
+ * type); the catalogue is walked untyped, so fields take it as 'String' for TypeScript.
+ */
+export function settingTypes<Slot>(workingHoursSlot: Slot) {
+  return {
+    string: 'String',
+    int: 'Int',
+    boolean: 'Boolean',
+    adviserStatus: AdviserStatusEnum,
+    stringList: ['String'],
+    workingHours: [workingHoursSlot],
+  } satisfies Record<SettingKind, unknown>;
+}
+
+const settingOutputTypes = settingTypes(WorkingHoursSlotRef);
 
 type GroupTypeRef = ReturnType<typeof builder.objectRef<Group>>;
 const groupTypes = new Map<string, GroupTypeRef>();

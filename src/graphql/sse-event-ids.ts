@@ -100,14 +100,17 @@ function nodeEventStream(
   results: AsyncIterable<ExecutionResult>,
   request: Request,
   response: ServerResponse | undefined,
+  live: LiveSubscribers,
 ): Response {
   const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
   let finished = false;
+  live.sse += 1;
   const finish = () => {
     if (finished) return;
     finished = true;
+    live.sse -= 1;
     clearInterval(ping);
     void iterator.return?.();
   };
@@ -123,6 +126,7 @@ function nodeEventStream(
         if (finished) return;
         if (done) {
           finished = true;
+          live.sse -= 1;
           clearInterval(ping);
           if (value != null) stream.push(frameOf(value, encoder));
           stream.push(complete);
@@ -165,7 +169,12 @@ function nodeEventStream(
   return new AdapterResponse(stream as unknown as BodyInit, { status: 200, headers }) as unknown as Response;
 }
 
-export function useSseEventIds(): Plugin {
+/** Live subscriptions by transport (edge/metrics.ts): this door keeps the SSE count. */
+interface LiveSubscribers {
+  sse: number;
+}
+
+export function useSseEventIds(live: LiveSubscribers): Plugin {
   return {
     onResultProcess({ result, setResultProcessor, request, serverContext }) {
       const accepts = request.headers.get('accept') ?? '';
@@ -176,6 +185,7 @@ export function useSseEventIds(): Plugin {
               results as AsyncIterable<ExecutionResult>,
               request,
               (serverContext as { res?: ServerResponse }).res,
+              live,
             ),
           'text/event-stream',
         );

@@ -1,7 +1,9 @@
 // JSON answers compressed as the client's Accept-Encoding allows (gzip preferred, then br, deflate).
+
+import type { OutgoingHttpHeaders } from 'node:http';
 import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import Negotiator from 'negotiator';
-import { Response } from '../http/fetch-api.ts';
+import type { Answer } from '../edge/edge.ts';
 
 const encoders: Record<string, (body: Buffer) => Buffer> = {
   gzip: (body) => gzipSync(body),
@@ -51,24 +53,17 @@ export function negotiateEncoding(accept: string | null | undefined): string | u
   return encoding;
 }
 
-function negotiatedEncoding(request: Request): string | undefined {
-  return negotiateEncoding(request.headers.get('accept-encoding'));
-}
-
-export function encodedResponse(
-  request: Request,
+/** An answer with the body compressed as the client's Accept-Encoding allows (small bodies as they are). */
+export function encodedAnswer(
+  acceptEncoding: string | undefined,
   status: number,
   body: string | Representation,
-  headers: Record<string, string>,
-): Response {
+  headers: OutgoingHttpHeaders,
+): Answer {
   const representation = typeof body === 'string' ? Representation.of(body) : body;
-  const encoding = negotiatedEncoding(request);
-  const compress =
-    encoding !== undefined &&
-    encoding !== 'identity' &&
-    representation.raw.byteLength >= minimumCompressedBytes;
-  const responseHeaders: Record<string, string> = { vary: 'accept-encoding', ...headers };
-  if (compress) responseHeaders['content-encoding'] = encoding;
-  const bytes = compress ? representation.encodedAs(encoding) : representation.raw;
-  return new Response(bytes as unknown as BodyInit, { status, headers: responseHeaders });
+  let encoding = negotiateEncoding(acceptEncoding);
+  if (encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes) encoding = undefined;
+  const out: OutgoingHttpHeaders = { vary: 'accept-encoding', ...headers };
+  if (encoding) out['content-encoding'] = encoding;
+  return { status, headers: out, body: encoding ? representation.encodedAs(encoding) : representation.raw };
 }

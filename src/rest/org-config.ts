@@ -1,5 +1,7 @@
-// The REST shim: the documented /api/orgs/{orgId}/config endpoints, translated to the config service.
-import type { Actor } from '../auth/actor.ts';
+// The REST shim: the documented /api/* endpoints, one route table, answered on node:http types
+// and translated to the config service. Behind the edge (edge/edge.ts), which has authenticated,
+// limited and read the body of every request before it gets here.
+import type { IncomingMessage } from 'node:http';
 import {
   ConfigValidationError,
   ForbiddenError,
@@ -10,17 +12,12 @@ import {
 import { legacyJson, parseLegacyPatch } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
-import { actorOf } from '../http/api-key-auth.ts';
-import { Response } from '../http/fetch-api.ts';
-import { readJsonBody } from './body.ts';
-import { encodedResponse, Representation } from './encoding.ts';
-import { bodyLimitBytes } from './limits.ts';
+import { type Answer, type Answerer, type EdgeRequest, problemAnswer } from '../edge/edge.ts';
+import { encodedAnswer, Representation } from './encoding.ts';
 import { openApiDocument } from './openapi.ts';
 import { etagOf, ifMatchFails, noneMatchFails } from './preconditions.ts';
-import { problemResponse, toRestProblem } from './problem.ts';
+import { toRestProblem } from './problem.ts';
 
-const configPath = /^\/api\/orgs\/([^/]+)\/config(\/history)?\/?$/;
-const allowedMethods = 'GET, HEAD, PUT, POST, PATCH';
 /** The media type each write method takes. PATCH is a JSON merge patch (RFC 7396); on a flat object it is a partial PUT. */
 const writeMediaTypes: Record<string, readonly string[]> = {
   PUT: ['application/json'],
@@ -30,8 +27,8 @@ const writeMediaTypes: Record<string, readonly string[]> = {
 
 export interface RestDeps {
   readonly service: ConfigService;
-  /** Where unexpected failures go; the client only hears "Unexpected error.". */
-  readonly logError: (error: unknown) => void;
+  /** Where unexpected failures go, with the request's id; the client only hears "Unexpected error.". */
+  readonly logError: (error: unknown, requestId: string) => void;
 }
 
 /**
@@ -49,13 +46,14 @@ export function representationOf(config: OrgConfig): Representation {
   return representation;
 }
 
-function configResponse(request: Request, config: OrgConfig): Response {
-  const headers = {
+const acceptEncodingOf = (req: IncomingMessage) => req.headers['accept-encoding'];
+
+function configAnswer(req: IncomingMessage, config: OrgConfig): Answer {
+  return encodedAnswer(acceptEncodingOf(req), 200, req.method === 'HEAD' ? '' : representationOf(config), {
     'content-type': 'application/json; charset=utf-8',
     etag: etagOf(config.version),
     'cache-control': 'private, no-cache',
-  };
-  return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representationOf(config), headers);
+  });
 }
 
 let openApi: Representation | undefined;
@@ -67,49 +65,45 @@ function openApiRepresentation(): Representation {
 }
 
 /** The domain's expected failures as HTTP answers; anything else is logged and answered 500, masked. */
-function failureResponse(error: unknown, logError: RestDeps['logError']): Response {
+function failureAnswer(error: unknown, request: EdgeRequest, deps: RestDeps): Answer {
   if (error instanceof UnauthenticatedError) {
-    return problemResponse(401, 'UNAUTHENTICATED', error.message, {
+    return problemAnswer(401, 'UNAUTHENTICATED', error.message, {
       headers: { 'www-authenticate': 'ApiKey header="x-api-key"' },
     });
   }
-  if (error instanceof ForbiddenError) return problemResponse(403, 'FORBIDDEN', error.message);
-  if (error instanceof OrgNotFoundError) return problemResponse(404, 'NOT_FOUND', error.message);
+  if (error instanceof ForbiddenError) return problemAnswer(403, 'FORBIDDEN', error.message);
+  if (error instanceof OrgNotFoundError) return problemAnswer(404, 'NOT_FOUND', error.message);
   if (error instanceof ConfigValidationError) {
-    return problemResponse(422, 'VALIDATION_FAILED', 'the body breaks the rules below; nothing was written', {
+    return problemAnswer(422, 'VALIDATION_FAILED', 'the body breaks the rules below; nothing was written', {
       problems: error.problems.map(toRestProblem),
     });
   }
   // The REST door only ever names a version through If-Match or If-None-Match.
   if (error instanceof VersionConflictError) return preconditionFailed(error.currentVersion);
-  logError(error);
-  return problemResponse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+  deps.logError(error, request.id);
+  return problemAnswer(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
 }
 
-function preconditionFailed(currentVersion: number): Response {
-  return problemResponse(
+function preconditionFailed(currentVersion: number): Answer {
+  return problemAnswer(
     412,
     'VERSION_MISMATCH',
     `the precondition does not hold for the current version ${etagOf(currentVersion)}; nothing was written`,
-    {
-      headers: { etag: etagOf(currentVersion) },
-    },
+    { headers: { etag: etagOf(currentVersion) } },
   );
 }
 
+type Handler = (request: EdgeRequest, deps: RestDeps, orgId: string) => Promise<Answer>;
+
 /** GET .../config/history?limit=N&before=V: revisions newest first, for admin keys. */
-async function history(
-  request: Request,
-  url: URL,
-  deps: RestDeps,
-  actor: Actor | null,
-  orgId: string,
-): Promise<Response> {
-  const limit = url.searchParams.get('limit') ?? '20';
-  const before = url.searchParams.get('before');
+async function history(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<Answer> {
+  const { actor, req } = request;
+  const searchParams = new URL(req.url!, 'http://gateway').searchParams;
+  const limit = searchParams.get('limit') ?? '20';
+  const before = searchParams.get('before');
   if (!/^\d+$/.test(limit) || (before !== null && !/^\d+$/.test(before))) {
     deps.service.authorizeAdmin(actor, orgId);
-    return problemResponse(400, 'INVALID_QUERY', 'limit and before must be whole numbers');
+    return problemAnswer(400, 'INVALID_QUERY', 'limit and before must be whole numbers');
   }
   const page = await deps.service.history(actor, orgId, {
     first: Number(limit),
@@ -133,76 +127,85 @@ async function history(
     ),
     nextBefore: page.hasMore ? page.revisions.at(-1)!.version : null,
   };
-  return encodedResponse(request, 200, JSON.stringify(body), {
+  return encodedAnswer(acceptEncodingOf(req), 200, JSON.stringify(body), {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'private, no-cache',
   });
 }
 
-async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
-  const config = await deps.service.get(actor, orgId);
-  if (noneMatchFails(request.headers.get('if-none-match'), config.version)) {
-    return new Response(null, {
+async function read(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<Answer> {
+  const { req } = request;
+  // From the read cache without a promise when it holds the configuration (nearly always).
+  const config = deps.service.peek(request.actor, orgId) ?? (await deps.service.get(request.actor, orgId));
+  if (noneMatchFails(req.headers['if-none-match'] ?? null, config.version)) {
+    return {
       status: 304,
       headers: {
         etag: etagOf(config.version),
         'cache-control': 'private, no-cache',
         vary: 'accept-encoding',
       },
-    });
+    };
   }
-  return configResponse(request, config);
+  return configAnswer(req, config);
 }
 
 /**
- * Checks If-Match and If-None-Match before the body is read; answers the version the write must
+ * Checks If-Match and If-None-Match before the body is parsed; answers the version the write must
  * still find (the store checks it again in its transaction), or null when the request names none.
  */
-async function requiredVersion(
-  request: Request,
-  deps: RestDeps,
-  actor: Actor | null,
-  orgId: string,
-): Promise<number | null> {
-  const ifMatch = request.headers.get('if-match');
-  const ifNoneMatch = request.headers.get('if-none-match');
+async function requiredVersion(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<number | null> {
+  const ifMatch = request.req.headers['if-match'] ?? null;
+  const ifNoneMatch = request.req.headers['if-none-match'] ?? null;
   if (ifMatch === null && ifNoneMatch === null) return null;
-  const current = await deps.service.get(actor, orgId);
+  const current = await deps.service.get(request.actor, orgId);
   if (ifMatchFails(ifMatch, current.version) || noneMatchFails(ifNoneMatch, current.version)) {
     throw new VersionConflictError(current.version, current.version);
   }
   return current.version;
 }
 
-async function write(
-  request: Request,
-  deps: RestDeps,
-  actor: Actor | null,
-  orgId: string,
-): Promise<Response> {
+/** The JSON of a body, or the problem with it. */
+function parsedBody(body: Buffer | undefined): { ok: true; value: unknown } | { ok: false; answer: Answer } {
+  const text = body?.toString('utf8') ?? '';
+  if (text.trim() === '')
+    return {
+      ok: false,
+      answer: problemAnswer(
+        400,
+        'EMPTY_BODY',
+        'the body is empty; send the settings to change as a JSON object',
+      ),
+    };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return {
+      ok: false,
+      answer: problemAnswer(400, 'INVALID_JSON', `the body is not valid JSON: ${(error as Error).message}`),
+    };
+  }
+}
+
+async function write(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<Answer> {
+  const { actor, req } = request;
   // Refuse callers who may not write before looking at what they sent.
   deps.service.authorizeAdmin(actor, orgId);
-  const mediaTypes = writeMediaTypes[request.method]!;
-  const contentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const mediaTypes = writeMediaTypes[req.method!]!;
+  const contentType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!mediaTypes.includes(contentType)) {
-    return problemResponse(
+    return problemAnswer(
       415,
       'UNSUPPORTED_MEDIA_TYPE',
       `send the body as ${mediaTypes.join(' or ')}, not "${contentType || 'no content type'}"`,
-      {
-        headers: { 'accept-patch': 'application/merge-patch+json' },
-      },
+      { headers: { 'accept-patch': 'application/merge-patch+json' } },
     );
   }
-  const expectedVersion = await requiredVersion(request, deps, actor, orgId);
-  const body = await readJsonBody(request, bodyLimitBytes);
-  if (!body.ok) {
-    return body.reason === 'too-large'
-      ? problemResponse(413, 'PAYLOAD_TOO_LARGE', body.detail, { headers: { connection: 'close' } })
-      : problemResponse(400, body.reason === 'empty' ? 'EMPTY_BODY' : 'INVALID_JSON', body.detail);
-  }
+  const expectedVersion = await requiredVersion(request, deps, orgId);
+  const body = parsedBody(request.body);
+  if (!body.ok) return body.answer;
   if (body.value === null || typeof body.value !== 'object' || Array.isArray(body.value)) {
-    return problemResponse(
+    return problemAnswer(
       400,
       'NOT_AN_OBJECT',
       'the body must be a JSON object of settings, the shape GET returns',
@@ -216,55 +219,64 @@ async function write(
     expectedVersion,
     door: 'rest',
   });
-  return configResponse(request, config);
+  return configAnswer(req, config);
 }
 
-/** Answers a request under /api/, or null when the path is not the REST API's. */
-export async function handleRestRequest(
-  request: Request,
-  url: URL,
-  deps: RestDeps,
-): Promise<Response | null> {
-  if (url.pathname === '/api/openapi.json') {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      return problemResponse(
-        405,
-        'METHOD_NOT_ALLOWED',
-        `${request.method} is not supported here; use GET, HEAD`,
-        { headers: { allow: 'GET, HEAD' } },
-      );
+const readOrWrite: Handler = (request, deps, orgId) =>
+  request.req.method === 'GET' || request.req.method === 'HEAD'
+    ? read(request, deps, orgId)
+    : write(request, deps, orgId);
+
+const openApiAnswer: Handler = async (request) =>
+  encodedAnswer(acceptEncodingOf(request.req), 200, openApiRepresentation(), {
+    'content-type': 'application/json; charset=utf-8',
+  });
+
+/** The REST API: each route's path, the methods it takes, and what answers it. */
+const routes: readonly { path: RegExp; methods: string; handle: Handler }[] = [
+  { path: /^\/api\/openapi\.json$/, methods: 'GET, HEAD', handle: openApiAnswer },
+  { path: /^\/api\/orgs\/([^/]+)\/config\/?$/, methods: 'GET, HEAD, PUT, POST, PATCH', handle: readOrWrite },
+  { path: /^\/api\/orgs\/([^/]+)\/config\/history\/?$/, methods: 'GET, HEAD', handle: history },
+];
+
+/** A path as a URL parser reads it (dot segments resolved, characters escaped), taken as it is when plain. */
+function pathnameOf(path: string): string {
+  return /^[\w/.~%-]*$/.test(path) && !/\/\.\.?(\/|$)/.test(path)
+    ? path
+    : new URL(path, 'http://gateway').pathname;
+}
+
+/** The REST door: answers every request under /api/, and passes anything else on. */
+export function restAnswerer(deps: RestDeps): Answerer {
+  return async (request) => {
+    if (!request.path.startsWith('/api/')) return undefined;
+    const pathname = pathnameOf(request.path);
+    for (const route of routes) {
+      const match = route.path.exec(pathname);
+      if (!match) continue;
+      let orgId = '';
+      try {
+        orgId = match[1] === undefined ? '' : decodeURIComponent(match[1]);
+      } catch {
+        return problemAnswer(404, 'NOT_FOUND', `no such endpoint: ${pathname}`);
+      }
+      const method = request.req.method!.toUpperCase();
+      if (!route.methods.split(', ').includes(method)) {
+        return problemAnswer(
+          405,
+          'METHOD_NOT_ALLOWED',
+          `${method} is not supported here; use ${route.methods}`,
+          {
+            headers: { allow: route.methods },
+          },
+        );
+      }
+      try {
+        return await route.handle(request, deps, orgId);
+      } catch (error) {
+        return failureAnswer(error, request, deps);
+      }
     }
-    return encodedResponse(request, 200, openApiRepresentation(), {
-      'content-type': 'application/json; charset=utf-8',
-    });
-  }
-  const match = configPath.exec(url.pathname);
-  if (!match)
-    return url.pathname.startsWith('/api/')
-      ? problemResponse(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`)
-      : null;
-  let orgId: string;
-  try {
-    orgId = decodeURIComponent(match[1]!);
-  } catch {
-    return problemResponse(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`);
-  }
-  const method = request.method.toUpperCase();
-  const isHistory = match[2] !== undefined;
-  const allowed = isHistory ? 'GET, HEAD' : allowedMethods;
-  if (!allowed.split(', ').includes(method)) {
-    return problemResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here; use ${allowed}`, {
-      headers: { allow: allowed },
-    });
-  }
-  try {
-    // Authenticated (and rate limited) on the way in, by useApiKeyAuth.
-    const actor = actorOf(request) ?? null;
-    if (isHistory) return await history(request, url, deps, actor, orgId);
-    return method === 'GET' || method === 'HEAD'
-      ? await read(request, deps, actor, orgId)
-      : await write(request, deps, actor, orgId);
-  } catch (error) {
-    return failureResponse(error, deps.logError);
-  }
+    return problemAnswer(404, 'NOT_FOUND', `no such endpoint: ${pathname}`);
+  };
 }

@@ -1,8 +1,6 @@
 // Error answers of the REST API: application/problem+json (RFC 9457) with our stable codes.
-import { STATUS_CODES } from 'node:http';
 import { toLegacyPath } from '../config/legacy.ts';
 import type { Problem } from '../config/problems.ts';
-import { Response } from '../http/fetch-api.ts';
 
 export interface RestProblem {
   /** JSON pointer (RFC 6901) to the key of the flat body, e.g. "/workingHours/1". */
@@ -18,34 +16,4 @@ export function jsonPointer(path: readonly (string | number)[]): string {
 /** A domain problem, located by its legacy key rather than its path in the nested model. */
 export function toRestProblem(problem: Problem): RestProblem {
   return { pointer: jsonPointer(toLegacyPath(problem.path)), message: problem.message, code: problem.code };
-}
-
-/** The problem+json body of an answer (RFC 9457), with our stable code. */
-export function problemBody(
-  status: number,
-  code: string,
-  detail: string,
-  problems?: readonly RestProblem[],
-): string {
-  const body = {
-    type: 'about:blank',
-    title: STATUS_CODES[status] ?? 'Error',
-    status,
-    code,
-    detail,
-    ...(problems ? { problems } : {}),
-  };
-  return JSON.stringify(body);
-}
-
-export function problemResponse(
-  status: number,
-  code: string,
-  detail: string,
-  options: { problems?: readonly RestProblem[]; headers?: Record<string, string> } = {},
-): Response {
-  return new Response(problemBody(status, code, detail, options.problems), {
-    status,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...options.headers },
-  });
 }

@@ -24,6 +24,9 @@ export class CachedConfigStore implements ConfigStore {
   /** `until` on the monotonic clock (monotonic-clock.ts): read at every request. */
   private readonly keys = new Map<string, { record: ApiKeyRecord; until: number }>();
 
+  /** Lookups answered from memory (hits) and from the database (misses), for the metrics. */
+  readonly counts = { configHits: 0, configMisses: 0, keyHits: 0, keyMisses: 0 };
+
   constructor(private readonly inner: ConfigStore) {}
 
   /** A committed revision: the config as of that version, unless a newer one is already here. */
@@ -39,7 +42,9 @@ export class CachedConfigStore implements ConfigStore {
 
   /** The cached configuration, without going to the database on a miss (for the REST fast path). */
   peekConfig(orgId: string): OrgConfig | undefined {
-    return this.configs.get(orgId)?.current;
+    const config = this.configs.get(orgId)?.current;
+    if (config) this.counts.configHits += 1;
+    return config;
   }
 
   /**
@@ -53,12 +58,18 @@ export class CachedConfigStore implements ConfigStore {
   /** The cached live key of this hash, without going to the database on a miss (for the REST fast path). */
   peekApiKey(keyHash: string): ApiKeyRecord | undefined {
     const cached = this.keys.get(keyHash);
-    return cached && cached.until > monotonicMs() ? cached.record : undefined;
+    if (!cached || cached.until <= monotonicMs()) return undefined;
+    this.counts.keyHits += 1;
+    return cached.record;
   }
 
   async getConfig(orgId: string): Promise<OrgConfig | undefined> {
     const cached = this.configs.get(orgId)?.current;
-    if (cached) return cached;
+    if (cached) {
+      this.counts.configHits += 1;
+      return cached;
+    }
+    this.counts.configMisses += 1;
     const config = await this.inner.getConfig(orgId);
     if (config) this.remember(config);
     return config;
@@ -82,7 +93,11 @@ export class CachedConfigStore implements ConfigStore {
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
     const cached = this.keys.get(keyHash);
-    if (cached && cached.until > monotonicMs()) return cached.record;
+    if (cached && cached.until > monotonicMs()) {
+      this.counts.keyHits += 1;
+      return cached.record;
+    }
+    this.counts.keyMisses += 1;
     const found = await this.inner.findApiKeyByHash(keyHash);
     if (!found) {
       this.keys.delete(keyHash);
