@@ -116,13 +116,19 @@ export class RequestGuard {
     };
   }
 
+  /** What authenticate answers, when it needs no lookup: no key, or one the key cache holds; else undefined. */
+  authenticatedFromCache(key: string | null | undefined): Authenticated | undefined {
+    if (!key) return anonymous;
+    const keyHash = hashApiKey(key.trim());
+    const record = this.options.store.peekApiKey?.(keyHash);
+    return record ? { record, actor: actorOfKey(record, keyHash) } : undefined;
+  }
+
   /** The record and actor of a key; an unknown key counts against its address. */
   async authenticate(key: string | null | undefined, address: string): Promise<Authenticated> {
     if (!key) return anonymous;
     const keyHash = hashApiKey(key.trim());
-    const { store } = this.options;
-    // From the key cache without a promise when it holds the key (nearly always).
-    const record = store.peekApiKey?.(keyHash) ?? (await store.findApiKeyByHash(keyHash));
+    const record = await this.options.store.findApiKeyByHash(keyHash);
     if (record) return { record, actor: actorOfKey(record, keyHash) };
     await this.failedAuth.consume(address).catch(() => undefined);
     return anonymous;

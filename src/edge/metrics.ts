@@ -1,6 +1,6 @@
 // The gateway's metrics, per gateway (not module-global), in Prometheus text through prom-client.
 // Labels never carry an organisation, a key or an operation's text: only small fixed sets.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type MetricValue, Registry } from 'prom-client';
 
 export const doors = ['rest', 'graphql', 'websocket', 'sse'] as const;
 export type Door = (typeof doors)[number];
@@ -20,9 +20,8 @@ export class Metrics {
   private readonly requestCounts = new Float64Array(
     doors.length * 2 * statusClasses.length * operationTypes.length,
   );
-  private readonly latency: Histogram<'door' | 'plan'>;
-  /** The histogram's children by door and plan, made once: observing one builds no labels object. */
-  private readonly latencyOf: ReturnType<Histogram<'door' | 'plan'>['labels']>[];
+  /** Latency by door and plan, counted in flat arrays on the hot path (prom-client's histograms build a labels object per observation). */
+  private readonly latency = new FlatHistogram(latencyBuckets, doors.length * 2);
   private readonly refusals: Counter<'limit'>;
   private readonly changeFeedLag: Histogram;
   /** Live subscriptions by transport, kept by the doors that serve them. */
@@ -47,16 +46,20 @@ export class Metrics {
         });
       },
     });
-    this.latency = new Histogram({
+    const latency = this.latency;
+    const latencyHelp =
+      'Time from a request reaching the edge to its answer being written, by door and plan.';
+    this.registry.registerMetric({
       name: 'gateway_request_duration_seconds',
-      help: 'Time from a request reaching the edge to its answer being written, by door and plan.',
-      labelNames: ['door', 'plan'],
-      buckets: latencyBuckets,
-      registers: [this.registry],
-    });
-    this.latencyOf = doors.flatMap((door) =>
-      ['no', 'yes'].map((plan) => this.latency.labels({ door, plan })),
-    );
+      help: latencyHelp,
+      type: 'histogram',
+      aggregator: 'sum',
+      get: async () =>
+        latency.values('gateway_request_duration_seconds', latencyHelp, (series) => ({
+          door: doors[Math.floor(series / 2)]!,
+          plan: series % 2 === 1 ? 'yes' : 'no',
+        })),
+    } as unknown as Parameters<Registry['registerMetric']>[0]);
     this.refusals = this.counter({
       name: 'gateway_rate_limit_refusals_total',
       help: 'Requests and connections refused for a rate limit: per key, or per address sending unknown keys.',
@@ -98,7 +101,7 @@ export class Metrics {
       ((doorIndex * 2 + (planned ? 1 : 0)) * statusClasses.length + statusIndex) * operationTypes.length +
       operationTypes.indexOf(operation);
     this.requestCounts[index]! += 1;
-    this.latencyOf[doorIndex * 2 + (planned ? 1 : 0)]!.observe(seconds);
+    this.latency.observe(doorIndex * 2 + (planned ? 1 : 0), seconds);
   }
 
   refused(limit: 'per-key' | 'per-address'): void {
@@ -116,5 +119,64 @@ export class Metrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+}
+
+/** A histogram of several series (by index), its counts in typed arrays, read out in prom-client's shape when scraped. */
+class FlatHistogram {
+  private readonly counts: Float64Array;
+  private readonly sums: Float64Array;
+  private readonly totals: Float64Array;
+
+  constructor(
+    private readonly bounds: readonly number[],
+    private readonly series: number,
+  ) {
+    this.counts = new Float64Array(series * bounds.length);
+    this.sums = new Float64Array(series);
+    this.totals = new Float64Array(series);
+  }
+
+  observe(series: number, value: number): void {
+    const { bounds } = this;
+    let bucket = 0;
+    while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
+    if (bucket < bounds.length) this.counts[series * bounds.length + bucket]! += 1;
+    this.sums[series]! += value;
+    this.totals[series]! += 1;
+  }
+
+  /** The values of every series observed at least once: cumulative buckets, +Inf, sum and count. */
+  values(
+    name: string,
+    help: string,
+    labelsOf: (series: number) => Record<string, string>,
+  ): { name: string; help: string; type: string; aggregator: string; values: MetricValue<string>[] } {
+    const values: MetricValue<string>[] = [];
+    for (let series = 0; series < this.series; series++) {
+      if (this.totals[series] === 0) continue;
+      const labels = labelsOf(series);
+      let cumulative = 0;
+      this.bounds.forEach((bound, bucket) => {
+        cumulative += this.counts[series * this.bounds.length + bucket]!;
+        values.push({
+          labels: { ...labels, le: bound },
+          value: cumulative,
+          metricName: `${name}_bucket`,
+        } as MetricValue<string>);
+      });
+      values.push({
+        labels: { ...labels, le: '+Inf' },
+        value: this.totals[series]!,
+        metricName: `${name}_bucket`,
+      } as MetricValue<string>);
+      values.push({ labels, value: this.sums[series]!, metricName: `${name}_sum` } as MetricValue<string>);
+      values.push({
+        labels,
+        value: this.totals[series]!,
+        metricName: `${name}_count`,
+      } as MetricValue<string>);
+    }
+    return { name, help, type: 'histogram', aggregator: 'sum', values };
   }
 }

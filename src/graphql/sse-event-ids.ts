@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { Response as AdapterResponse } from '../http/fetch-api.ts';
+import { Response as AdapterResponse } from './fetch-api.ts';
 import { attachDirectSink, type DirectSink } from './shared-events.ts';
 
 const pingIntervalMs = 12_000;

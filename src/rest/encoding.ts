@@ -53,7 +53,7 @@ export function negotiateEncoding(accept: string | null | undefined): string | u
   return encoding;
 }
 
-/** An answer with the body compressed as the client's Accept-Encoding allows (small bodies as they are). */
+/** An answer with the body compressed as the client's Accept-Encoding allows (small bodies as they are); `headers` is its own, and gains Content-Encoding. */
 export function encodedAnswer(
   acceptEncoding: string | undefined,
   status: number,
@@ -63,7 +63,6 @@ export function encodedAnswer(
   const representation = typeof body === 'string' ? Representation.of(body) : body;
   let encoding = negotiateEncoding(acceptEncoding);
   if (encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes) encoding = undefined;
-  const out: OutgoingHttpHeaders = { vary: 'accept-encoding', ...headers };
-  if (encoding) out['content-encoding'] = encoding;
-  return { status, headers: out, body: encoding ? representation.encodedAs(encoding) : representation.raw };
+  if (encoding) headers['content-encoding'] = encoding;
+  return { status, headers, body: encoding ? representation.encodedAs(encoding) : representation.raw };
 }

@@ -50,6 +50,7 @@ const acceptEncodingOf = (req: IncomingMessage) => req.headers['accept-encoding'
 
 function configAnswer(req: IncomingMessage, config: OrgConfig): Answer {
   return encodedAnswer(acceptEncodingOf(req), 200, req.method === 'HEAD' ? '' : representationOf(config), {
+    vary: 'accept-encoding',
     'content-type': 'application/json; charset=utf-8',
     etag: etagOf(config.version),
     'cache-control': 'private, no-cache',
@@ -93,7 +94,8 @@ function preconditionFailed(currentVersion: number): Answer {
   );
 }
 
-type Handler = (request: EdgeRequest, deps: RestDeps, orgId: string) => Promise<Answer>;
+/** A route's answer: at once when it needs no lookup (a read from the cache), else a promise. */
+type Handler = (request: EdgeRequest, deps: RestDeps, orgId: string) => Answer | Promise<Answer>;
 
 /** GET .../config/history?limit=N&before=V: revisions newest first, for admin keys. */
 async function history(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<Answer> {
@@ -128,15 +130,20 @@ async function history(request: EdgeRequest, deps: RestDeps, orgId: string): Pro
     nextBefore: page.hasMore ? page.revisions.at(-1)!.version : null,
   };
   return encodedAnswer(acceptEncodingOf(req), 200, JSON.stringify(body), {
+    vary: 'accept-encoding',
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'private, no-cache',
   });
 }
 
-async function read(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<Answer> {
-  const { req } = request;
+function read(request: EdgeRequest, deps: RestDeps, orgId: string): Answer | Promise<Answer> {
   // From the read cache without a promise when it holds the configuration (nearly always).
-  const config = deps.service.peek(request.actor, orgId) ?? (await deps.service.get(request.actor, orgId));
+  const config = deps.service.peek(request.actor, orgId);
+  if (config) return readAnswer(request.req, config);
+  return deps.service.get(request.actor, orgId).then((stored) => readAnswer(request.req, stored));
+}
+
+function readAnswer(req: IncomingMessage, config: OrgConfig): Answer {
   if (noneMatchFails(req.headers['if-none-match'] ?? null, config.version)) {
     return {
       status: 304,
@@ -227,8 +234,9 @@ const readOrWrite: Handler = (request, deps, orgId) =>
     ? read(request, deps, orgId)
     : write(request, deps, orgId);
 
-const openApiAnswer: Handler = async (request) =>
+const openApiAnswer: Handler = (request) =>
   encodedAnswer(acceptEncodingOf(request.req), 200, openApiRepresentation(), {
+    vary: 'accept-encoding',
     'content-type': 'application/json; charset=utf-8',
   });
 
@@ -248,8 +256,10 @@ function pathnameOf(path: string): string {
 
 /** The REST door: answers every request under /api/, and passes anything else on. */
 export function restAnswerer(deps: RestDeps): Answerer {
-  return async (request) => {
-    if (!request.path.startsWith('/api/')) return undefined;
+  // Passes anything outside /api/ at once, and answers a read from the cache, without a promise.
+  return (request) => (request.path.startsWith('/api/') ? answer(request) : undefined);
+
+  function answer(request: EdgeRequest): Answer | Promise<Answer> {
     const pathname = pathnameOf(request.path);
     for (const route of routes) {
       const match = route.path.exec(pathname);
@@ -261,7 +271,7 @@ export function restAnswerer(deps: RestDeps): Answerer {
         return problemAnswer(404, 'NOT_FOUND', `no such endpoint: ${pathname}`);
       }
       const method = request.req.method!.toUpperCase();
-      if (!route.methods.split(', ').includes(method)) {
+      if (!methodsOf(route).has(method)) {
         return problemAnswer(
           405,
           'METHOD_NOT_ALLOWED',
@@ -272,11 +282,22 @@ export function restAnswerer(deps: RestDeps): Answerer {
         );
       }
       try {
-        return await route.handle(request, deps, orgId);
+        const answered = route.handle(request, deps, orgId);
+        return answered instanceof Promise
+          ? answered.catch((error: unknown) => failureAnswer(error, request, deps))
+          : answered;
       } catch (error) {
         return failureAnswer(error, request, deps);
       }
     }
     return problemAnswer(404, 'NOT_FOUND', `no such endpoint: ${pathname}`);
-  };
+  }
+}
+
+/** The methods of a route, as a set made once. */
+const methodSets = new WeakMap<object, Set<string>>();
+function methodsOf(route: { methods: string }): Set<string> {
+  let methods = methodSets.get(route);
+  if (!methods) methodSets.set(route, (methods = new Set(route.methods.split(', '))));
+  return methods;
 }
