@@ -15,7 +15,7 @@ describe('npm run bench -- --smoke', () => {
         {
           cwd: new URL('..', import.meta.url).pathname,
           stdio: ['ignore', 'ignore', 'pipe'],
-          timeout: 240_000,
+          timeout: 360_000,
         },
       );
       const report = readFileSync(join(dir.path, 'smoke.md'), 'utf8');
@@ -52,5 +52,5 @@ describe('npm run bench -- --smoke', () => {
     } finally {
       dir.remove();
     }
-  }, 300_000);
+  }, 420_000);
 });
