@@ -12,6 +12,7 @@ const postgresSuites = [
   'test/auth.test.ts',
   'test/cli.test.ts',
   'test/concurrency.test.ts',
+  'test/config-schema.test.ts',
   'test/examples.test.ts',
   'test/fan-out.test.ts',
   'test/graphql-over-http.test.ts',
@@ -22,6 +23,12 @@ const postgresSuites = [
   'test/rest.test.ts',
   'test/security.test.ts',
   'test/subscriptions.test.ts',
+  'test/widget-keys.test.ts',
+  'test/widget-snapshot.test.ts',
+  'test/stream-tickets.test.ts',
+  'test/webhooks.test.ts',
+  'test/webhook-cli.test.ts',
+  'test/well-formed-text.test.ts',
   'test/postgres/**/*.test.ts',
 ];
 
@@ -33,7 +40,8 @@ if (missing.length > 0) {
   console.warn(`\nSkipping the PostgreSQL and Redis suites (only the embedded SQLite suite runs):\n${why}\n`);
 }
 
-const timeouts = { testTimeout: 20_000, hookTimeout: 30_000 };
+// Generous: tests that start processes (the CLI, a gateway) take several times longer on a busy 2-core machine.
+const timeouts = { testTimeout: 60_000, hookTimeout: 60_000 };
 
 export default defineConfig({
   resolve: { alias: { graphql: require.resolve('graphql') } },

@@ -77,6 +77,8 @@ export const gatewayEnv = (databasePath: string, extra: Record<string, string> =
   PORT: '0',
   DATABASE_URL: `file:${databasePath}`,
   RATE_LIMIT_PER_KEY_PER_MINUTE: '10000000',
+  STREAMS_PER_ADDRESS: '10000000',
+  STREAMS_PER_KEY: '10000000',
   ...extra,
 });
 

@@ -14,7 +14,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3'],
+  // GraphiQL's page (9 MB, graphql/graphiql.ts) is imported from node_modules when first asked for.
+  external: ['better-sqlite3', '@graphql-yoga/render-graphiql'],
   // CommonJS dependencies inside an ES module still call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

@@ -1,10 +1,12 @@
 // createGateway: the edge and the doors behind it, as a typed object. Never listens.
 import type { RequestListener } from 'node:http';
+import { KeyUseRecorder } from './auth/key-use.ts';
 import { ConfigService } from './config/service.ts';
 import { Edge } from './edge/edge.ts';
 import { RequestGuard, type SharedRateLimits } from './edge/guard.ts';
 import { Metrics } from './edge/metrics.ts';
 import { metricsAnswerer } from './edge/metrics-door.ts';
+import { StreamCaps, type StreamLimits } from './edge/stream-caps.ts';
 import type { ChangeEvents } from './events/change-feed.ts';
 import { planAnswerer } from './graphql/plan-answerer.ts';
 import { ReadPlans } from './graphql/read-plans.ts';
@@ -17,6 +19,10 @@ import { restAnswerer } from './rest/org-config.ts';
 import { defaultRateLimits, type RateLimits } from './settings.ts';
 import { CachedConfigStore } from './store/cached-store.ts';
 import type { ConfigStore } from './store/config-store.ts';
+import { strictPolicy } from './webhooks/address-policy.ts';
+import { WebhookService, type WebhookServiceOptions } from './webhooks/service.ts';
+import { webhookStoreOf } from './webhooks/store-of.ts';
+import { type SnapshotSettings, snapshotAnswerer, widgetSnapshotAnswerer } from './widget/snapshot.ts';
 
 export interface GatewayDeps {
   readonly store: ConfigStore;
@@ -28,6 +34,8 @@ export interface GatewayDeps {
   /** Schema introspection (default on; main turns it off in production). */
   readonly introspection?: boolean;
   readonly rateLimits?: RateLimits;
+  /** Streams one client address, and one secret key, may hold at once (edge/stream-caps.ts). */
+  readonly streamLimits?: StreamLimits;
   /** Count the rate limits in Redis, across replicas, rather than in this process. */
   readonly sharedRateLimits?: SharedRateLimits;
   /** This process is one of the cluster's workers (WORKERS > 1): the primary counts the rate limits for all of them. */
@@ -35,6 +43,10 @@ export interface GatewayDeps {
   readonly trustProxy?: boolean;
   /** The bearer token GET /metrics asks for; without one, there is no /metrics. */
   readonly metricsToken?: string | null;
+  /** Cache-Control of the widget snapshot (widget/snapshot.ts). */
+  readonly widgetSnapshot?: SnapshotSettings;
+  /** How webhook endpoints are checked and redelivered to (default: https to public addresses only). */
+  readonly webhooks?: WebhookServiceOptions;
 }
 
 /** What a gateway holds; main.ts serves `listener` and attaches `webSockets` to the same server. */
@@ -50,6 +62,14 @@ export interface Gateway {
   readonly metrics: Metrics;
   /** The fan-out of live events, for what it counts. */
   readonly sharedEvents: SharedSubscriptionEvents;
+  /** The operations learnt from yoga that plans answer (graphql/plan-answerer.ts). */
+  readonly readPlans: ReadPlans;
+  /** Webhook endpoints; null where the store keeps none. */
+  readonly webhooks: WebhookService | null;
+  /** When keys were last used, written in batches; main closes it (writing the last batch) on shutdown. */
+  readonly keyUse: KeyUseRecorder;
+  /** The streams held per address and per key (the edge's stream step). */
+  readonly streams: StreamCaps;
   /** Stops watching the change feed; the caller closes its store and feed. */
   close(): Promise<void>;
 }
@@ -83,15 +103,26 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // Learnt from yoga's successful operations, for the plans' answers (graphql/plan-answerer.ts).
   const readPlans = new ReadPlans();
   const sharedEvents = new SharedSubscriptionEvents(events);
+  const webhookStore = webhookStoreOf(deps.store);
+  const webhooks = webhookStore
+    ? new WebhookService(webhookStore, service, cache, deps.webhooks ?? { policy: strictPolicy })
+    : null;
+  // When keys were last used, written in batches (close() writes the last one).
+  const keyUse = new KeyUseRecorder(deps.store);
   const guard = new RequestGuard({
+    keyUse,
     store: cache,
     limits: deps.rateLimits ?? defaultRateLimits,
     trustProxy: deps.trustProxy ?? false,
     shared: deps.sharedRateLimits,
     acrossWorkers: deps.rateLimitsAcrossWorkers,
   });
+  const streams = new StreamCaps(deps.streamLimits);
   const yoga = createYogaDoor({
     service,
+    webhooks,
+    // The edge's stream step, around every subscription yoga starts (SSE and WebSocket alike).
+    admitStream: (req, actor) => edge.admitStream(req, actor),
     logger,
     metrics,
     readPlans,
@@ -105,8 +136,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
     metrics,
     bodyLimitBytes,
+    streams,
     answerers: [
       metricsAnswerer(metrics, deps.metricsToken),
+      widgetSnapshotAnswerer(snapshotAnswerer(cache, deps.widgetSnapshot)),
       restAnswerer({
         service,
         logError: (error, requestId) => logger.error({ err: error, requestId }, 'unexpected error'),
@@ -123,8 +156,13 @@ export function createGateway(deps: GatewayDeps): Gateway {
     cache,
     metrics,
     sharedEvents,
+    readPlans,
+    webhooks,
+    keyUse,
+    streams,
     async close() {
       for (const stop of unwatch) stop?.();
+      await keyUse.close();
     },
   };
 }

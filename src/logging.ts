@@ -2,6 +2,7 @@
 
 import type { YogaLogger } from 'graphql-yoga';
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { loggableError } from './loggable-error.ts';
 import type { LogLevel } from './settings.ts';
 
 export type { Logger } from 'pino';
@@ -9,7 +10,12 @@ export type { Logger } from 'pino';
 /** One JSON object per line on stdout. Keys are never logged; configuration payloads only at debug. */
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
   return pino(
-    { level, base: { service: 'org-config-gateway' }, timestamp: pino.stdTimeFunctions.isoTime },
+    {
+      level,
+      base: { service: 'org-config-gateway' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: loggableError },
+    },
     destination,
   );
 }

@@ -10,6 +10,8 @@ import { createGateway } from './gateway.ts';
 import { createLogger } from './logging.ts';
 import { loadSettings, type Settings, SettingsError } from './settings.ts';
 import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts';
+import { DatabaseFileError } from './store/storage-failures.ts';
+import { startWebhookWorker, webhookServiceOptions } from './webhooks/from-settings.ts';
 
 /**
  * Serves the gateway from this process: alone, or as one of the cluster's workers, which leave the
@@ -34,10 +36,13 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     graphiql: settings.graphiql,
     introspection: settings.introspection,
     rateLimits: settings.rateLimits,
+    streamLimits: settings.streamLimits,
     sharedRateLimits,
     rateLimitsAcrossWorkers: asWorker,
     trustProxy: settings.trustProxy,
     metricsToken: settings.metricsToken,
+    widgetSnapshot: settings.widgetSnapshot,
+    webhooks: webhookServiceOptions(settings.webhooks),
   });
 
   const server = createServer(gateway.listener);
@@ -57,6 +62,10 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     if (demoKey) printDemoKey(demoKey, baseUrl);
     printListening(settings, baseUrl);
   }
+  // Every process delivers webhooks (replicas and cluster workers alike): each endpoint is leased to one at a time.
+  const webhookWorker = startWebhookWorker(store, events, settings.webhooks, {
+    onError: (error) => logger.error({ err: error }, 'webhook delivery failed (retried)'),
+  });
 
   let stopping = false;
   /**
@@ -74,10 +83,15 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     const sweep = setInterval(() => server.closeIdleConnections(), 50);
     server.close(() => {
       clearInterval(sweep);
-      void close().then(() => {
-        logger.info('stopped');
-        process.exit(0);
-      });
+      // Webhook attempts in flight finish (each within its time-out) and let go of their leases, the
+      // keys' last use seen since the last batch is written, then the database closes.
+      void (webhookWorker?.close() ?? Promise.resolve())
+        .then(() => gateway.keyUse.close())
+        .then(close)
+        .then(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
     // Ends the subscriptions now (SSE streams complete), so their connections can close.
@@ -97,7 +111,11 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException).code;
-  const expected = error instanceof SettingsError || code === 'EADDRINUSE' || code === 'EACCES';
+  const expected =
+    error instanceof SettingsError ||
+    error instanceof DatabaseFileError ||
+    code === 'EADDRINUSE' ||
+    code === 'EACCES';
   if (isGatewayWorker()) {
     // The primary prints the reason, once for all its workers; the stack of a surprise stays here.
     if (!expected) console.error(error);

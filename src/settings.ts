@@ -1,5 +1,6 @@
 // Settings from the environment: typed, validated once at start, with a clear message on a bad value.
 import { z } from 'zod';
+import { defaultStreamLimits, type StreamLimits } from './edge/stream-caps.ts';
 
 export const defaultDatabaseUrl = 'file:./data/org-config.db';
 
@@ -43,6 +44,8 @@ const environmentSchema = z.object({
   INTROSPECTION: flag.optional(),
   RATE_LIMIT_PER_KEY_PER_MINUTE: wholeNumber(1, 10_000_000).default(defaultRateLimits.perKeyPerMinute),
   RATE_LIMIT_FAILED_AUTH_PER_MINUTE: wholeNumber(1, 1_000_000).default(defaultRateLimits.failedAuthPerMinute),
+  STREAMS_PER_ADDRESS: wholeNumber(1, 10_000_000).default(defaultStreamLimits.perAddress),
+  STREAMS_PER_KEY: wholeNumber(1, 10_000_000).default(defaultStreamLimits.perKey),
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   WORKERS: wholeNumber(1, 64).default(1),
@@ -50,7 +53,37 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[\x21-\x7e]{16,200}$/, 'must be 16 to 200 printable characters without spaces')
     .optional(),
+  WIDGET_SNAPSHOT_MAX_AGE: wholeNumber(0, 86_400).default(60),
+  WIDGET_SNAPSHOT_STALE_WHILE_REVALIDATE: wholeNumber(0, 604_800).default(600),
+  WEBHOOK_DELIVERY: flag.default(true),
+  WEBHOOK_ALLOW_HTTP: flag.default(false),
+  WEBHOOK_ALLOW_PRIVATE_ADDRESSES: flag.default(false),
+  WEBHOOK_TIMEOUT_MS: wholeNumber(100, 60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: wholeNumber(10, 3_600_000).default(10_000),
+  WEBHOOK_RETRY_MAX_MS: wholeNumber(10, 86_400_000).default(7_200_000),
+  WEBHOOK_MAX_ATTEMPTS: wholeNumber(1, 100).default(20),
+  WEBHOOK_LOG_RETENTION_HOURS: wholeNumber(1, 8_760).default(168),
+  WEBHOOK_CONCURRENCY: wholeNumber(1, 1_000).default(32),
+  WEBHOOK_POLL_MS: wholeNumber(10, 60_000).default(1_000),
+  WEBHOOK_MAX_PER_ORG: wholeNumber(1, 10_000).default(25),
 });
+
+/** Webhook endpoints and their delivery (webhooks/). */
+export interface WebhookSettings {
+  /** Run the delivery worker in this process (every replica may: leases keep each endpoint to one). */
+  readonly delivery: boolean;
+  /** Plain http and private addresses: for local development and tests only. */
+  readonly policy: { readonly allowHttp: boolean; readonly allowPrivateAddresses: boolean };
+  /** One attempt, connection to answer. */
+  readonly timeoutMs: number;
+  /** Exponential backoff between attempts at one change; the endpoint is disabled after maxAttempts. */
+  readonly retry: { readonly baseMs: number; readonly maxMs: number; readonly maxAttempts: number };
+  readonly logRetentionMs: number;
+  /** Endpoints one process delivers to at once. */
+  readonly concurrency: number;
+  readonly pollIntervalMs: number;
+  readonly maxPerOrg: number;
+}
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -80,6 +113,8 @@ export interface Settings {
   readonly graphiql: boolean;
   readonly introspection: boolean;
   readonly rateLimits: RateLimits;
+  /** Subscriptions (SSE and WebSocket together) one client address, and one secret key, may hold at once. */
+  readonly streamLimits: StreamLimits;
   /** Take the client address from X-Forwarded-For (behind a load balancer) rather than the socket. */
   readonly trustProxy: boolean;
   /** On SIGTERM, in-flight requests get this long before their connections are cut. */
@@ -88,6 +123,9 @@ export interface Settings {
   readonly workers: number;
   /** The bearer token of GET /metrics; null: no /metrics. */
   readonly metricsToken: string | null;
+  /** Cache-Control of GET /widget/{orgId}/config: max-age and stale-while-revalidate, in seconds. */
+  readonly widgetSnapshot: { readonly maxAgeSeconds: number; readonly staleWhileRevalidateSeconds: number };
+  readonly webhooks: WebhookSettings;
 }
 
 export interface RateLimits {
@@ -164,9 +202,31 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
       perKeyPerMinute: env.RATE_LIMIT_PER_KEY_PER_MINUTE,
       failedAuthPerMinute: env.RATE_LIMIT_FAILED_AUTH_PER_MINUTE,
     },
+    streamLimits: { perAddress: env.STREAMS_PER_ADDRESS, perKey: env.STREAMS_PER_KEY },
     trustProxy: env.TRUST_PROXY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.WORKERS,
     metricsToken: env.METRICS_TOKEN ?? null,
+    widgetSnapshot: {
+      maxAgeSeconds: env.WIDGET_SNAPSHOT_MAX_AGE,
+      staleWhileRevalidateSeconds: env.WIDGET_SNAPSHOT_STALE_WHILE_REVALIDATE,
+    },
+    webhooks: {
+      delivery: env.WEBHOOK_DELIVERY,
+      policy: {
+        allowHttp: env.WEBHOOK_ALLOW_HTTP,
+        allowPrivateAddresses: env.WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+      },
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retry: {
+        baseMs: env.WEBHOOK_RETRY_BASE_MS,
+        maxMs: env.WEBHOOK_RETRY_MAX_MS,
+        maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      },
+      logRetentionMs: env.WEBHOOK_LOG_RETENTION_HOURS * 3_600_000,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      pollIntervalMs: env.WEBHOOK_POLL_MS,
+      maxPerOrg: env.WEBHOOK_MAX_PER_ORG,
+    },
   };
 }

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authenticate } from '../src/auth/api-keys.ts';
+import { authenticate, checkApiKey } from '../src/auth/api-keys.ts';
+import { KeyUseRecorder } from '../src/auth/key-use.ts';
 import { openStore } from '../src/backend.ts';
 import { runCli } from '../src/cli.ts';
 import { tempDir } from './helpers.ts';
@@ -69,7 +70,9 @@ describe('cli', () => {
     const listed = await cli('key', 'list', '--org', 'acme');
     expect(listed.stdout).not.toContain(key);
     const keyId = listed.stdout.split('\t')[0]!;
-    expect(listed.stdout).toMatch(/^key_[0-9a-f]{12}\tadviser\tcreated .*\tactive$/);
+    expect(listed.stdout).toMatch(
+      /^key_[0-9a-f]{12}\tadviser\tgroups all\texpires never\tlast used never\tcreated .*\tactive$/,
+    );
 
     const store = await openStore({ databaseUrl: database.url }, () => undefined);
     expect(await authenticate(store, key)).toMatchObject({ orgId: 'acme', role: 'adviser', keyId });
@@ -82,6 +85,99 @@ describe('cli', () => {
       code: 1,
       stderr: expect.stringContaining('not found'),
     });
+  });
+
+  it('creates widget keys (pk_) and keys limited to groups and expiring; lists grants, expiry and last use', async () => {
+    await cli('org', 'create', 'acme');
+    const widget = await cli('key', 'create', '--org', 'acme', '--role', 'widget');
+    expect(widget.code).toBe(0);
+    const pk = widget.stdout.split('\n').at(-1)!;
+    expect(pk).toMatch(/^pk_[A-Za-z0-9_-]{32}$/);
+    const scoped = await cli(
+      'key',
+      'create',
+      '--org',
+      'acme',
+      '--role',
+      'admin',
+      '--groups',
+      'branding,messages',
+      '--expires-in',
+      '90d',
+    );
+    expect(scoped.code).toBe(0);
+    expect(scoped.stdout).toContain('may change branding, messages');
+    const secret = scoped.stdout.split('\n').at(-1)!;
+
+    const store = await openStore({ databaseUrl: database.url }, () => undefined);
+    expect(await authenticate(store, pk)).toMatchObject({ role: 'widget', groups: null });
+    const actor = await authenticate(store, secret);
+    expect(actor).toMatchObject({ role: 'admin', groups: ['branding', 'messages'] });
+    const expiresIn = (actor as { expiresAt: Date }).expiresAt.getTime() - Date.now();
+    expect(Math.abs(expiresIn - 90 * 86_400_000)).toBeLessThan(60_000);
+    // Last use, written in one batch.
+    const recorder = new KeyUseRecorder(store);
+    recorder.saw((actor as { keyId: string }).keyId);
+    await recorder.close();
+    await store.close();
+
+    const lines = (await cli('key', 'list', '--org', 'acme')).stdout.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.join('\n')).not.toContain(pk);
+    expect(lines.join('\n')).not.toContain(secret);
+    expect(lines[0]).toMatch(/\twidget\tgroups all\texpires never\tlast used never\t/);
+    expect(lines[1]).toMatch(
+      /\tadmin\tgroups branding,messages\texpires \d{4}-.*Z\tlast used \d{4}-.*Z\tcreated .*\tactive$/,
+    );
+
+    expect(
+      await cli('key', 'create', '--org', 'acme', '--role', 'admin', '--groups', 'sla,nope'),
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--groups takes top-level groups'),
+    });
+    expect(
+      await cli('key', 'create', '--org', 'acme', '--role', 'widget', '--groups', 'branding'),
+    ).toMatchObject({ code: 2 });
+    expect(
+      await cli('key', 'create', '--org', 'acme', '--role', 'admin', '--expires-in', 'soon'),
+    ).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--expires-in'),
+    });
+  });
+
+  it('rotates a key: the new one has the same grants, the old one works until the overlap ends', async () => {
+    await cli('org', 'create', 'acme');
+    const created = await cli('key', 'create', '--org', 'acme', '--role', 'adviser', '--groups', 'branding');
+    const oldKey = created.stdout.split('\n').at(-1)!;
+    const oldId = /key (key_[0-9a-f]{12})/.exec(created.stdout)![1]!;
+
+    const rotated = await cli('key', 'rotate', oldId, '--overlap', '1h');
+    expect(rotated.code).toBe(0);
+    const newKey = rotated.stdout.split('\n').at(-1)!;
+    const store = await openStore({ databaseUrl: database.url }, () => undefined);
+    try {
+      const fresh = await authenticate(store, newKey);
+      expect(fresh).toMatchObject({ orgId: 'acme', role: 'adviser', groups: ['branding'], expiresAt: null });
+      const old = await authenticate(store, oldKey);
+      const until = (old as { expiresAt: Date }).expiresAt.getTime() - Date.now();
+      expect(until).toBeGreaterThan(3_500_000);
+      expect(until).toBeLessThanOrEqual(3_600_000);
+      // Checked at use against the stored expiry: past the overlap it stops.
+      expect((await checkApiKey(store, oldKey, Date.now() + 3_600_001)).ok).toBe(false);
+
+      // Without an overlap the old key stops at once.
+      const freshId = (fresh as { keyId: string }).keyId;
+      const again = await cli('key', 'rotate', freshId);
+      expect(again.code).toBe(0);
+      expect(await checkApiKey(store, newKey)).toEqual({ ok: false, code: 'KEY_EXPIRED' });
+      expect((await authenticate(store, again.stdout.split('\n').at(-1)!))?.kind).toBe('apiKey');
+    } finally {
+      await store.close();
+    }
+    expect(await cli('key', 'rotate', oldId, '--overlap', 'forever')).toMatchObject({ code: 2 });
+    expect(await cli('key', 'rotate', 'key_000000000000')).toMatchObject({ code: 1 });
   });
 
   it('imports the documented example and exports it unchanged', async () => {
@@ -128,6 +224,24 @@ describe('cli', () => {
     expect(await cli('config', 'import', 'acme', file('array.json', [1]))).toMatchObject({ code: 1 });
   });
 
+  it('lists an unknown key, a broken rule and a bound against the stored other together', async () => {
+    await cli('org', 'create', 'acme');
+    const bad = await cli(
+      'config',
+      'import',
+      'acme',
+      file('bad.json', { color: 'teal', unknownThing: true, openedConversationsSlaRangeLowerBound: 9 }),
+    );
+    expect(bad.code).toBe(1);
+    const lines = bad.stderr.split('\n').slice(1).sort();
+    expect(lines).toEqual([
+      expect.stringMatching(/^ {2}color: .* \[INVALID_COLOR\]$/),
+      expect.stringMatching(/^ {2}openedConversationsSlaRangeLowerBound: .* \[SLA_RANGE_INVERTED\]$/),
+      expect.stringMatching(/^ {2}unknownThing: unknown setting .* \[UNKNOWN_SETTING\]$/),
+    ]);
+    expect(JSON.parse((await cli('config', 'export', 'acme')).stdout).color).not.toBe('teal');
+  });
+
   it('answers bad arguments with a clear message and exit code 2', async () => {
     expect(await cli()).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage') });
     expect(await cli('frobnicate')).toMatchObject({
@@ -140,7 +254,7 @@ describe('cli', () => {
     });
     expect(await cli('key', 'create', '--org', 'acme', '--role', 'owner')).toMatchObject({
       code: 2,
-      stderr: expect.stringContaining('--role must be one of admin, adviser'),
+      stderr: expect.stringContaining('--role must be one of admin, adviser, widget'),
     });
     expect(await cli('org', 'create')).toMatchObject({ code: 2 });
     expect(await cli('org', 'list', '--bogus')).toMatchObject({

@@ -402,6 +402,43 @@ describe('updateOrgConfig', () => {
     });
   });
 
+  it('reports field rules and rules against the stored settings together, each on the key sent', async () => {
+    // stored: openedConversations 1..3, averageResponseTime 60000..300000
+    const result = await update({
+      patch: {
+        branding: { color: 'blue' },
+        sla: {
+          openedConversations: { range: { lowerBound: 4 } },
+          averageResponseTime: { range: { upperBound: 59_999 } },
+        },
+        workingHours: [
+          { offsetSeconds: 0, durationSeconds: 100 },
+          { offsetSeconds: 50, durationSeconds: 100 },
+          { offsetSeconds: 700_000, durationSeconds: 1 },
+        ],
+      },
+    });
+    expect(result.data?.updateOrgConfig.__typename).toBe('ValidationError');
+    const codes = result.data?.updateOrgConfig.problems.map(
+      (problem: { field: string; code: string }) => `${problem.field}:${problem.code}`,
+    );
+    expect(codes.sort()).toEqual(
+      [
+        'branding.color:INVALID_COLOR',
+        'sla.openedConversations.range.lowerBound:SLA_RANGE_INVERTED',
+        'sla.averageResponseTime.range.upperBound:SLA_RANGE_INVERTED',
+        'workingHours.1:WORKING_HOURS_OVERLAP',
+        'workingHours.2.offsetSeconds:OUT_OF_RANGE',
+      ].sort(),
+    );
+    const dryRun = await update({
+      dryRun: true,
+      patch: { branding: { color: 'blue' }, sla: { openedConversations: { range: { lowerBound: 4 } } } },
+    });
+    expect(dryRun.data?.updateOrgConfig.problems).toHaveLength(2);
+    expect((await readAll()).version).toBe(1);
+  });
+
   it('lands two concurrent updates of different settings', async () => {
     const [first, second] = await Promise.all([
       update({ patch: { branding: { color: '#111111' } } }),

@@ -41,7 +41,9 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 }
 
 /** A gateway on a new database: org "demo" (the documented example) and org "other", with keys. */
-export async function createTestGateway(options: Pick<GatewayDeps, 'rateLimits' | 'logger'> = {}) {
+export async function createTestGateway(
+  options: Pick<GatewayDeps, 'rateLimits' | 'logger' | 'streamLimits' | 'webhooks' | 'widgetSnapshot'> = {},
+) {
   const backend = await createTestBackend();
   const { store, events, database } = backend;
   const service = new ConfigService(store, events);
@@ -235,7 +237,7 @@ export type ListeningGateway = TestGateway;
 
 /** A test gateway served on a real HTTP server with its WebSocket door (every test gateway is). */
 export async function createListeningGateway(
-  _options: { webSockets?: boolean } = {},
+  options: { webSockets?: boolean; streamLimits?: GatewayDeps['streamLimits'] } = {},
 ): Promise<ListeningGateway> {
-  return createTestGateway();
+  return createTestGateway({ streamLimits: options.streamLimits });
 }

@@ -1,6 +1,8 @@
 // Revisions: every committed change is audited; history pages, old versions, revert and dry runs.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { historyPageLength } from '../src/config/service.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { writeLargeRevisions } from './support/large-revisions.ts';
 
 let gw: TestGateway;
 beforeEach(async () => {
@@ -25,6 +27,8 @@ const REVERT = `mutation ($input: RevertOrgConfigInput!) { revertOrgConfig(input
 
 const setColor = (color: string, extra: Record<string, unknown> = {}) =>
   gw.graphql(UPDATE, { input: { orgId: 'demo', patch: { branding: { color } }, ...extra } });
+const setColorAs = (color: string, key: string) =>
+  gw.graphql(UPDATE, { input: { orgId: 'demo', patch: { branding: { color } } } }, key);
 const adminKeyId = async () => (await gw.store.listApiKeys('demo')).find((key) => key.role === 'admin')!.id;
 
 describe('revisions', () => {
@@ -47,6 +51,13 @@ describe('revisions', () => {
     expect(JSON.stringify(history)).not.toContain(gw.keys.admin);
   });
 
+  it('refuses a cursor that is not one with its own message, not as an invalid configuration', async () => {
+    const result = await gw.graphql(HISTORY, { first: 1, after: 'nonsense' });
+    expect(result.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([
+      ['BAD_USER_INPUT', 'after: not a cursor of this connection: pass pageInfo.endCursor'],
+    ]);
+  });
+
   it('pages the history newest first with cursors', async () => {
     for (const color of ['#000001', '#000002', '#000003', '#000004']) await setColor(color);
     const versions: number[] = [];
@@ -66,6 +77,14 @@ describe('revisions', () => {
   it('is for admin keys only, and not for other organisations', async () => {
     const adviser = await gw.graphql(HISTORY, { first: 1 }, gw.keys.adviser);
     expect(adviser.errors?.map((error) => error.extensions?.code)).toEqual(['FORBIDDEN']);
+    // Told what it may not do: read the history, not "change" anything.
+    expect(adviser.errors?.[0]?.message).toBe(
+      'the history of changes is for admin keys; this API key is an adviser key',
+    );
+    const change = await setColorAs('#010101', gw.keys.adviser);
+    expect(change.errors?.[0]?.message).toBe(
+      'this API key may read the configuration but not change it (role adviser)',
+    );
     const foreign = await gw.graphql(HISTORY, { first: 1 }, gw.keys.otherAdmin);
     expect(foreign.errors?.map((error) => error.extensions?.code)).toEqual(['NOT_FOUND']);
   });
@@ -182,11 +201,69 @@ describe('GET /api/orgs/{orgId}/config/history', () => {
       ).json();
       expect(last.revisions.map((revision: { version: number }) => revision.version)).toEqual([1]);
       expect(last.nextBefore).toBeNull();
-      expect((await fetch(url, { headers: { 'x-api-key': gw.keys.adviser } })).status).toBe(403);
+      for (const query of ['', '?limit=ten']) {
+        const refused = await fetch(`${url}${query}`, { headers: { 'x-api-key': gw.keys.adviser } });
+        expect(refused.status).toBe(403);
+        expect(await refused.json()).toMatchObject({
+          code: 'FORBIDDEN',
+          detail: 'the history of changes is for admin keys; this API key is an adviser key',
+        });
+      }
       expect((await fetch(url)).status).toBe(401);
       expect((await fetch(`${url}?limit=ten`, { headers: { 'x-api-key': gw.keys.admin } })).status).toBe(400);
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('history pages of large revisions', () => {
+  it('hold at most 256 KiB of revisions (at least one), and the cursors reach every revision once, on both doors', async () => {
+    await writeLargeRevisions(gw.service, 'demo', 12);
+    const server = await listen(gw.gateway);
+    try {
+      const versions: number[] = [];
+      let before: number | null = null;
+      for (let pages = 0; pages < 20; pages++) {
+        const query: string = `limit=100${before === null ? '' : `&before=${before}`}`;
+        const response = await fetch(`${server.baseUrl}/api/orgs/demo/config/history?${query}`, {
+          headers: { 'x-api-key': gw.keys.admin },
+        });
+        const body = await response.text();
+        const page = JSON.parse(body);
+        expect(page.revisions.length).toBeGreaterThanOrEqual(1);
+        // A page of large revisions stops short of the limit; what it answers stays near the bound.
+        expect(Buffer.byteLength(body)).toBeLessThan(400 * 1024);
+        versions.push(...page.revisions.map((revision: { version: number }) => revision.version));
+        before = page.nextBefore;
+        if (before === null) break;
+      }
+      expect(versions).toEqual(Array.from({ length: 13 }, (_, index) => 13 - index));
+
+      const seen: number[] = [];
+      let after: string | null = null;
+      for (let pages = 0; pages < 20; pages++) {
+        const result = await gw.graphql(HISTORY, { first: 100, after });
+        const connection = result.data?.orgConfigHistory;
+        expect(connection.edges.length).toBeGreaterThanOrEqual(1);
+        expect(connection.edges.length).toBeLessThan(13);
+        seen.push(...connection.edges.map((edge: { node: { version: number } }) => edge.node.version));
+        if (!connection.pageInfo.hasNextPage) break;
+        after = connection.pageInfo.endCursor;
+      }
+      expect(seen).toEqual(versions);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('hold one revision when that one alone is over the bound', async () => {
+    const sizes = [{ bytes: 300_000 }, { bytes: 10 }];
+    expect(historyPageLength(sizes, 100, 256 * 1024)).toBe(1);
+    expect(
+      historyPageLength([{ bytes: 100_000 }, { bytes: 100_000 }, { bytes: 100_000 }], 100, 256 * 1024),
+    ).toBe(2);
+    expect(historyPageLength([{ bytes: 10 }, { bytes: 10 }], 1, 256 * 1024)).toBe(1);
+    expect(historyPageLength([], 100, 256 * 1024)).toBe(0);
   });
 });

@@ -9,20 +9,36 @@ const addFormats = ((addFormatsPlugin as unknown as { default?: unknown }).defau
 ) => void;
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../src/auth/api-keys.ts';
 import { createListeningGateway, type ListeningGateway } from './helpers.ts';
 
 let gw: ListeningGateway;
 let document: any;
+/** The published JSON Schema of the configuration, which the OpenAPI document refers to. */
+let configSchema: any;
 beforeAll(async () => {
   gw = await createListeningGateway();
   document = await (await fetch(`${gw.baseUrl}/api/openapi.json`)).json();
+  configSchema = await (await fetch(`${gw.baseUrl}/api/config.schema.json`)).json();
 });
+
+/** Every operation of the document, with its method and path. */
+function operations(): [string, string, any][] {
+  return Object.entries(document.paths).flatMap(([path, item]: [string, any]) =>
+    ['get', 'head', 'put', 'post', 'patch', 'delete']
+      .filter((method) => item[method])
+      .map((method): [string, string, any] => [method, path, item[method]]),
+  );
+}
 afterAll(() => gw.close());
 
 describe('/api/openapi.json', () => {
   it('is a valid OpenAPI 3.1 document', async () => {
     expect(document.openapi).toBe('3.1.0');
-    const result = await new Validator().validate(document);
+    const validator = new Validator();
+    // The settings' schemas are the published JSON Schema, referred to by its path.
+    await validator.addSpecRef(configSchema, configSchema.$id);
+    const result = await validator.validate(document);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
@@ -30,6 +46,7 @@ describe('/api/openapi.json', () => {
   it('describes the responses the server really gives', async () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
+    ajv.addSchema(configSchema);
     ajv.addSchema(document, 'openapi');
     const operations = document.paths['/api/orgs/{orgId}/config'];
     const url = `${gw.baseUrl}/api/orgs/demo/config`;
@@ -100,7 +117,12 @@ describe('/api/openapi.json', () => {
       if (response.status === 304) continue;
       const schema = declared.content[mediaType!]?.schema;
       expect(schema, `${operation} ${response.status} ${mediaType} has a schema`).toBeDefined();
-      const validate = ajv.compile({ $ref: `openapi${schema.$ref}` });
+      // A read answers one of two shapes (the whole object, or the public settings for a widget key).
+      const validate = ajv.compile(
+        schema.oneOf
+          ? { oneOf: schema.oneOf.map((one: { $ref: string }) => ({ $ref: `openapi${one.$ref}` })) }
+          : { $ref: `openapi${schema.$ref}` },
+      );
       const valid = validate(await response.json());
       expect(validate.errors ?? [], `${operation} ${response.status}`).toEqual([]);
       expect(valid).toBe(true);
@@ -125,5 +147,41 @@ describe('/api/openapi.json', () => {
     expect(config(missingColor)).toBe(false);
     expect(config({ ...missingColor, colour: color })).toBe(false);
     expect(config({ ...body, autoAssignedLimit: '4' })).toBe(false);
+
+    // A widget key's answer is the public settings, as PublicOrgConfig says, and not the whole object.
+    const widgetKey = (await createApiKey(gw.store, 'demo', 'widget')).key;
+    const publicBody = await (await fetch(url, { headers: { 'x-api-key': widgetKey } })).json();
+    const publicConfig = ajv.compile({ $ref: 'openapi#/components/schemas/PublicOrgConfig' });
+    expect(publicConfig(publicBody)).toBe(true);
+    expect(config(publicBody)).toBe(false);
+    expect(publicConfig(body)).toBe(false);
+    // A body of a write: any settings, but no unknown key.
+    const patch = ajv.compile({ $ref: 'openapi#/components/schemas/OrgConfigPatch' });
+    expect(patch({ color: '#fff' })).toBe(true);
+    expect(patch({ colour: '#fff' })).toBe(false);
+  });
+
+  it('names every operation, and declares every status the README documents', () => {
+    const ids = operations().map(([, , operation]) => operation.operationId);
+    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The README's table of REST answers.
+    const documented = [200, 304, 400, 401, 403, 404, 405, 412, 413, 415, 422, 429, 500];
+    const declared = new Set(
+      operations().flatMap(([, , operation]) => Object.keys(operation.responses).map(Number)),
+    );
+    expect([...declared].sort((a, b) => a - b)).toEqual(documented);
+    // What may happen to any request with a key: refused, limited, or failing unexpectedly.
+    for (const [method, path, operation] of operations().filter(([, path]) => path.startsWith('/api/orgs/')))
+      for (const status of ['401', '404', '405', '429', '500'])
+        expect(operation.responses[status], `${method} ${path} ${status}`).toBeDefined();
+  });
+
+  it('refers to the published JSON Schema of the configuration', () => {
+    expect(document.components.schemas.OrgConfig).toEqual({ $ref: '/api/config.schema.json' });
+    expect(document.components.schemas.OrgConfigPatch).toEqual({
+      $ref: '/api/config.schema.json#/$defs/OrgConfigPatch',
+    });
+    expect(document.paths['/api/config.schema.json'].get.operationId).toBe('getConfigSchema');
   });
 });

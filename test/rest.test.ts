@@ -272,7 +272,7 @@ describe('refusals', () => {
     expect((await get()).json()).toEqual(example);
   });
 
-  it('refuses an unknown key, a wrong type and a broken rule together, naming each, with the codes GraphQL uses', async () => {
+  it('refuses an unknown key, a wrong type, a broken rule and a bound against the stored other together, naming each, with the codes GraphQL uses', async () => {
     const response = await put({
       color: 'orange',
       colour: '#fff',
@@ -287,9 +287,15 @@ describe('refusals', () => {
         { pointer: '/colour', message: 'unknown setting "colour"', code: 'UNKNOWN_SETTING' },
         { pointer: '/color', message: expect.any(String), code: 'INVALID_COLOR' },
         { pointer: '/autoAssignedLimit', message: expect.any(String), code: 'INVALID_TYPE' },
+        // Above the stored upper bound (3): a rule across settings, reported with the rest.
+        {
+          pointer: '/openedConversationsSlaRangeLowerBound',
+          message: expect.any(String),
+          code: 'SLA_RANGE_INVERTED',
+        },
       ]),
     );
-    expect(response.json().problems).toHaveLength(3);
+    expect(response.json().problems).toHaveLength(4);
     expect(await storedVersion()).toBe(1);
   });
 

@@ -263,9 +263,21 @@ describe('orgConfigChanged', () => {
   it('refuses a sinceVersion the organisation has not reached', async () => {
     for (const sinceVersion of [5, -1]) {
       const sse = await subscribe({ sinceVersion });
-      expect(JSON.parse((await sse.next()).data).errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      const [error] = JSON.parse((await sse.next()).data).errors;
+      expect(error.extensions.code).toBe('BAD_USER_INPUT');
+      // About the argument, not "the configuration is not valid".
+      expect(error.message).toBe(
+        `sinceVersion: ${sinceVersion} is not a version to follow from: give one from 0 to the current version, 1`,
+      );
       sse.close();
     }
+    const sse = await subscribe({ fields: ['branding.colour', 'sla'] });
+    const [error] = JSON.parse((await sse.next()).data).errors;
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+    expect(error.message).toBe(
+      'fields: "branding.colour" is not a setting or group path of OrgConfig, such as "branding.color" or "sla"',
+    );
+    sse.close();
   });
 
   it('stops giving changes to a key revoked while it listens', async () => {

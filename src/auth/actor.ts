@@ -7,7 +7,12 @@ export type Actor =
       readonly keyId: string;
       readonly keyHash: string;
       readonly orgId: string;
+      /** admin and adviser keys are secrets; a widget key (pk_…) reads the public settings only. */
       readonly role: Role;
+      /** The top-level setting groups the key may change; null: every group (its role permitting). */
+      readonly groups: readonly string[] | null;
+      /** When the key stops working, as stored when it was read; null: never. */
+      readonly expiresAt: Date | null;
     }
   | { readonly kind: 'operator' };
 
@@ -20,4 +25,9 @@ export function canSeeOrg(actor: Actor, orgId: string): boolean {
 
 export function canWrite(actor: Actor): boolean {
   return actor.kind === 'operator' || actor.role === 'admin';
+}
+
+/** A publishable widget key: it reads public settings only, and never writes nor sees history. */
+export function isPublishable(actor: Actor | null | undefined): boolean {
+  return actor?.kind === 'apiKey' && actor.role === 'widget';
 }

@@ -11,6 +11,11 @@ export interface SettingNode<S extends z.ZodType = z.ZodType> {
   readonly legacyKey: string;
   readonly schema: S;
   readonly description: string;
+  /**
+   * Whether the widget renders it: a publishable (pk_) key reads only these. The REST answer, the
+   * GraphQL field checks, subscription events, the snapshot, OpenAPI and the README follow from it.
+   */
+  readonly public: boolean;
 }
 
 export interface GroupNode<F extends Fields = Fields> {
@@ -28,13 +33,17 @@ export interface GroupNode<F extends Fields = Fields> {
 export type CatalogueNode = SettingNode | GroupNode;
 export type Fields = { readonly [name: string]: CatalogueNode };
 
+/** Who may read a setting: `public` ones the widget renders (publishable keys read them), `secret` the others. */
+export type Visibility = 'public' | 'secret';
+
 export function setting<S extends z.ZodType>(
   kind: SettingKind,
   legacyKey: string,
   schema: S,
   description: string,
+  visibility: Visibility = 'secret',
 ): SettingNode<S> {
-  return { node: 'setting', kind, legacyKey, schema, description };
+  return { node: 'setting', kind, legacyKey, schema, description, public: visibility === 'public' };
 }
 
 export function group<F extends Fields>(options: Omit<GroupNode<F>, 'node'>): GroupNode<F> {

@@ -1,5 +1,4 @@
-// The patch check, done once per patch: the GraphQL input is checked by the schema's own validation
-// (plugin-validation) and then handed to the service, which would check the same object again.
+// The patch check, done once per patch: a patch already checked (the same object) is not checked twice.
 import { type OrgConfigPatch, orgConfigPatchSchema } from './model.ts';
 import { check, type Problem } from './problems.ts';
 
@@ -20,18 +19,3 @@ export function checkPatch(
   if (result.ok) remember(result.value);
   return result;
 }
-
-type StandardPatchSchema = (typeof orgConfigPatchSchema)['~standard'];
-
-/** The patch schema for the GraphQL input's validation: the same checks, its valid outputs remembered for checkPatch. */
-export const rememberingPatchSchema: { readonly '~standard': StandardPatchSchema } = {
-  '~standard': {
-    ...orgConfigPatchSchema['~standard'],
-    validate(value) {
-      const result = orgConfigPatchSchema['~standard'].validate(value);
-      if (result instanceof Promise) return result; // the patch schema is synchronous; never the case
-      if (!result.issues) remember(result.value);
-      return result;
-    },
-  },
-};

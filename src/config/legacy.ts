@@ -1,5 +1,4 @@
 // The legacy flat JSON of the REST API <-> the nested model, through one table read both ways.
-import { z } from 'zod';
 import { getPath, setPath } from './catalogue.ts';
 import {
   type OrgConfigPatch,
@@ -11,16 +10,6 @@ import { check, type Problem, type ProblemPath } from './problems.ts';
 import { ProblemCode } from './rules.ts';
 
 export type LegacyConfig = Record<string, unknown>;
-
-/** The flat legacy object as one zod schema: every key required, no others (for documents such as OpenAPI). */
-export const legacyConfigSchema = z.strictObject(
-  Object.fromEntries(
-    settingsLeaves.map(({ setting }) => [
-      setting.legacyKey,
-      setting.schema.meta({ description: setting.description }),
-    ]),
-  ),
-);
 
 /** legacy key -> path in the nested model, in the order of the catalogue. */
 export const legacyKeyPaths: ReadonlyMap<string, readonly string[]> = new Map(

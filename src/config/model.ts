@@ -9,6 +9,7 @@ import {
   setting,
   settingLeaves,
   type ValueOf,
+  type Visibility,
   valueSchema,
 } from './catalogue.ts';
 import {
@@ -25,17 +26,18 @@ import {
   workingHoursList,
 } from './rules.ts';
 
-const toggle = (legacyKey: string, description: string) =>
-  setting('boolean', legacyKey, z.boolean(), description);
+const toggle = (legacyKey: string, description: string, visibility?: Visibility) =>
+  setting('boolean', legacyKey, z.boolean(), description, visibility);
 
+// Every text in a language is shown in the widget.
 const localizedText = (legacyPrefix: string, maxLength: number, description: string) =>
   group({
     typeName: 'LocalizedText',
     typeDescription: 'A text shown to customers, in each language the widget speaks.',
     description: `${description} At most ${maxLength} characters per language.`,
     fields: {
-      pl: setting('string', `${legacyPrefix}Pl`, text(maxLength), 'The text in Polish.'),
-      en: setting('string', `${legacyPrefix}En`, text(maxLength), 'The text in English.'),
+      pl: setting('string', `${legacyPrefix}Pl`, text(maxLength), 'The text in Polish.', 'public'),
+      en: setting('string', `${legacyPrefix}En`, text(maxLength), 'The text in English.', 'public'),
     },
   });
 
@@ -86,22 +88,26 @@ export const orgConfigCatalogue = group({
           'name',
           text(limits.nameLength),
           `Organisation display name, at most ${limits.nameLength} characters.`,
+          'public',
         ),
         color: setting(
           'string',
           'color',
           hexColor,
           'Widget brand colour, hex #rgb or #rrggbb, e.g. #fe7f00.',
+          'public',
         ),
         defaultAgentAvatarUrl: setting(
           'string',
           'defaultAgentAvatarUrl',
           optionalHttpUrl,
           'Avatar shown for advisers without their own: an http(s) URL, or empty for none.',
+          'public',
         ),
         showAdviserLastNameEnabled: toggle(
           'showAdviserLastNameEnabled',
           "Whether customers see advisers' last names.",
+          'public',
         ),
       },
     }),
@@ -127,6 +133,7 @@ export const orgConfigCatalogue = group({
           'phonePrefix',
           countryCode,
           'Default country of phone numbers, ISO 3166-1 alpha-2 (e.g. PL).',
+          'public',
         ),
       },
     }),
@@ -146,6 +153,7 @@ export const orgConfigCatalogue = group({
           'messageMaxAllowedCharactersForClient',
           nonNegativeInt(limits.messageCharacters),
           `Longest message a customer may send, in characters (0 to ${limits.messageCharacters}).`,
+          'public',
         ),
         maxCharactersForAdviser: setting(
           'int',
@@ -160,6 +168,8 @@ export const orgConfigCatalogue = group({
         typingPreviewEnabled: toggle(
           'typingPreviewEnabled',
           'Whether advisers see what a customer types before it is sent.',
+          // The widget sends the text as it is typed only when this is on, and says so.
+          'public',
         ),
       },
     }),
@@ -173,9 +183,14 @@ export const orgConfigCatalogue = group({
           'agreement',
           text(limits.agreementLength),
           `GDPR consent clause shown to customers, at most ${limits.agreementLength} characters.`,
+          'public',
         ),
-        agreementEnabled: toggle('agreementEnabled', 'Whether the consent clause is shown.'),
-        forgetMeEnabled: toggle('forgetMeEnabled', 'Whether customers may ask to have their data erased.'),
+        agreementEnabled: toggle('agreementEnabled', 'Whether the consent clause is shown.', 'public'),
+        forgetMeEnabled: toggle(
+          'forgetMeEnabled',
+          'Whether customers may ask to have their data erased.',
+          'public',
+        ),
       },
     }),
     attachments: group({
@@ -188,12 +203,14 @@ export const orgConfigCatalogue = group({
           'allowedAttachmentExtensions',
           extensionList,
           `File extensions customers may attach: lowercase with a leading dot (e.g. .pdf), no duplicates, at most ${limits.listItems}.`,
+          'public',
         ),
         maximumSizeBytes: setting(
           'int',
           'maximumAttachmentSizeBytes',
           nonNegativeInt(limits.attachmentBytes),
           `Largest attachment, in bytes (0 to ${limits.attachmentBytes}).`,
+          'public',
         ),
       },
     }),
@@ -202,6 +219,7 @@ export const orgConfigCatalogue = group({
       'workingHours',
       workingHoursList,
       `Weekly opening slots, at most ${limits.listItems}; slots do not overlap (they may touch, and may be empty).`,
+      'public',
     ),
     sla: group({
       typeName: 'SlaSettings',
@@ -295,18 +313,22 @@ export const orgConfigCatalogue = group({
       typeDescription: 'Features turned on or off for the organisation.',
       description: 'Features turned on or off for the organisation.',
       fields: {
+        // The widget's own switches are public; the advisers' workspace's are not.
         cobrowseEnabled: toggle(
           'cobrowseEnabled',
           'Co-browsing: advisers see and guide the customer’s page.',
+          'public',
         ),
         callsDisabled: toggle(
           'callsDisabled',
           'Calls are turned OFF when true (the one negative switch, kept as documented).',
+          'public',
         ),
-        webSpeechApiEnabled: toggle('webSpeechApiEnabled', 'Speech-to-text in the widget.'),
+        webSpeechApiEnabled: toggle('webSpeechApiEnabled', 'Speech-to-text in the widget.', 'public'),
         continueConversationOnMobileEnabled: toggle(
           'continueConversationOnMobileEnabled',
           'Customers may continue a conversation on their phone.',
+          'public',
         ),
         oauthEnabled: toggle('oauthEnabled', 'Advisers sign in with OAuth.'),
         reportsEnabled: toggle('reportsEnabled', 'Reports for the organisation.'),

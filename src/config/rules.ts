@@ -1,6 +1,6 @@
 // The rules of a valid setting, as zod schemas, each failure carrying a stable problem code.
 import { z } from 'zod';
-import { isCountryCode } from './countries.ts';
+import { countryCodes, isCountryCode } from './countries.ts';
 
 /** Stable codes of the problems a configuration can have; clients may switch on them. */
 export const ProblemCode = {
@@ -17,8 +17,10 @@ export const ProblemCode = {
   INVALID_ORIGIN: 'INVALID_ORIGIN',
   INVALID_EXTENSION: 'INVALID_EXTENSION',
   DUPLICATE_VALUE: 'DUPLICATE_VALUE',
+  INVALID_TEXT: 'INVALID_TEXT',
   SLA_RANGE_INVERTED: 'SLA_RANGE_INVERTED',
   WORKING_HOURS_OVERLAP: 'WORKING_HOURS_OVERLAP',
+  ADDRESS_NOT_ALLOWED: 'ADDRESS_NOT_ALLOWED',
 } as const;
 export type ProblemCode = (typeof ProblemCode)[keyof typeof ProblemCode];
 
@@ -37,8 +39,12 @@ export const problemCodeDescriptions: Record<ProblemCode, string> = {
   INVALID_ORIGIN: 'Not * nor an origin scheme://host[:port] as a browser sends it.',
   INVALID_EXTENSION: 'Not a lowercase file extension with a leading dot.',
   DUPLICATE_VALUE: 'The same item twice in a list.',
+  INVALID_TEXT:
+    'Text that is not well-formed Unicode (a lone UTF-16 surrogate), or that holds a NUL character (U+0000), which not every store can keep.',
   SLA_RANGE_INVERTED: 'An SLA lower bound above its upper bound.',
   WORKING_HOURS_OVERLAP: 'Two working-hours slots share a second of the week.',
+  ADDRESS_NOT_ALLOWED:
+    'A webhook URL that is not https, carries a user name or password, or names a loopback, private, link-local, multicast or unspecified address (unless the settings allow them).',
 };
 
 /** Upper limits of the settings, documented in the README and in the GraphQL descriptions. */
@@ -64,46 +70,90 @@ function rule<T>(schema: z.ZodType<T>, check: (value: T) => boolean, code: Probl
   return schema.refine(check, { message, params: { code } });
 }
 
+/**
+ * A rule that is exactly a regular expression, published as the JSON Schema `pattern` (ECMA-262,
+ * with the `u` flag, as JSON Schema validators such as ajv compile it): server and schema agree.
+ */
+function patternRule(schema: z.ZodType<string>, source: string, code: ProblemCode, message: string) {
+  const pattern = new RegExp(source, 'u');
+  return rule(schema, (value) => pattern.test(value), code, message).meta({ pattern: source });
+}
+
+/** No lone UTF-16 surrogate (text that is not Unicode) and no NUL, which PostgreSQL cannot hold. */
+export const wellFormedTextPattern = '^[^\\u0000\\p{Cs}]*$';
+
+/** Any text a setting holds: well-formed Unicode, the same in every store and through every door. */
+export const wellFormedText = patternRule(
+  z.string(),
+  wellFormedTextPattern,
+  ProblemCode.INVALID_TEXT,
+  'must be well-formed Unicode text (no lone surrogate) without NUL characters',
+);
+
+const wellFormed = new RegExp(wellFormedTextPattern, 'u');
+
+/** Paths (dotted) of the texts in `value` that not every store can keep as they are: lone surrogates, NUL. */
+export function unstorableTextPaths(value: unknown, path = ''): string[] {
+  if (typeof value === 'string') return wellFormed.test(value) ? [] : [path || '(root)'];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, child]) =>
+    unstorableTextPaths(child, path ? `${path}.${key}` : key),
+  );
+}
+
+/** Characters as JSON Schema counts them (`maxLength`): code points, a lone surrogate counting as one. */
+export function codePointLength(value: string): number {
+  let length = 0;
+  for (const _ of value) length++;
+  return length;
+}
+
 export function text(maxLength: number) {
-  return z.string().max(maxLength, `must be at most ${maxLength} characters`);
+  return rule(
+    wellFormedText,
+    (value) => codePointLength(value) <= maxLength,
+    ProblemCode.TOO_LONG,
+    `must be at most ${maxLength} characters`,
+  ).meta({ maxLength });
 }
 
 export function nonNegativeInt(max: number) {
   return z.int().min(0, 'must not be negative').max(max, `must be at most ${max}`);
 }
 
-export const hexColor = rule(
-  z.string(),
-  (value) => /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/.test(value),
+export const hexColor = patternRule(
+  wellFormedText,
+  '^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$',
   ProblemCode.INVALID_COLOR,
   'must be a hex colour, #rgb or #rrggbb',
 );
 
-function isHttpUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const { protocol } = new URL(value);
-  return protocol === 'http:' || protocol === 'https:';
-}
+// Hosts a URL may name, chosen so that every match is a URL that WHATWG parsers (browsers, Node)
+// accept as it is: DNS names whose last label starts with a letter (a numeric one would be read as
+// an IPv4 address), no punycode labels (xn--, which must decode), or a dotted-quad IPv4 address.
+// IPv6 literals and non-ASCII names are not accepted.
+const ipv4Part = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const ipv4 = `(?:${ipv4Part}\\.){3}${ipv4Part}`;
+const hostOf = (letters: string) =>
+  `(?:(?:(?![xX][nN]--)[${letters}0-9_-]+\\.)*(?![xX][nN]--)[${letters}][${letters}0-9_-]*|${ipv4})`;
+/** 0 to 65535, without leading zeros. */
+const portNumber =
+  '(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]|0)';
 
-/** An http(s) URL, or the empty string for "not set". */
-export const optionalHttpUrl = rule(
+/** An http(s) URL, or the empty string for "not set": scheme://host[:port] then, optionally, a path, query or fragment without spaces. */
+export const optionalHttpUrl = patternRule(
   text(limits.urlLength),
-  (value) => value === '' || isHttpUrl(value),
+  `^(?:|[hH][tT][tT][pP][sS]?://${hostOf('A-Za-z')}(?::0*${portNumber})?(?:[/?#][^\\s\\u0000\\p{Cs}]*)?)$`,
   ProblemCode.INVALID_URL,
-  'must be an http or https URL, or empty',
+  'must be an http or https URL (scheme://host[:port][/path]), or empty',
 );
 
 export const countryCode = rule(
-  z.string(),
+  wellFormedText,
   isCountryCode,
   ProblemCode.INVALID_COUNTRY_CODE,
   'must be an ISO 3166-1 alpha-2 country code in capitals, such as PL',
-);
-
-/** `*`, or an origin exactly as a browser sends it: scheme://host[:port], no path, lowercase host. */
-function isOrigin(value: string): boolean {
-  return value === '*' || (isHttpUrl(value) && new URL(value).origin === value);
-}
+).meta({ enum: [...countryCodes] });
 
 function duplicateIndexes(values: readonly unknown[]): number[] {
   const seen = new Set<unknown>();
@@ -127,22 +177,27 @@ function uniqueList<T extends z.ZodType<string>>(item: T) {
           params: { code: ProblemCode.DUPLICATE_VALUE },
         });
       }
-    });
+    })
+    .meta({ uniqueItems: true });
 }
 
+/**
+ * `*`, or an origin exactly as a browser sends it: scheme://host[:port] in lowercase, no path, no
+ * trailing slash, no default port (80 for http, 443 for https), no leading zeros.
+ */
 export const originList = uniqueList(
-  rule(
+  patternRule(
     text(limits.urlLength),
-    isOrigin,
+    `^(?:\\*|http://${hostOf('a-z')}(?::(?!80$)${portNumber})?|https://${hostOf('a-z')}(?::(?!443$)${portNumber})?)$`,
     ProblemCode.INVALID_ORIGIN,
-    'must be * or an origin such as https://example.com or http://localhost:8080 (lowercase, no path)',
+    'must be * or an origin such as https://example.com or http://localhost:8080 (lowercase, no path, no default port)',
   ),
 );
 
 export const extensionList = uniqueList(
-  rule(
-    z.string(),
-    (value) => value.length <= limits.extensionLength && /^\.[a-z0-9]+(?:\.[a-z0-9]+)*$/.test(value),
+  patternRule(
+    wellFormedText,
+    `^(?=.{1,${limits.extensionLength}}$)\\.[a-z0-9]+(?:\\.[a-z0-9]+)*$`,
     ProblemCode.INVALID_EXTENSION,
     `must be a lowercase file extension with a leading dot, such as .pdf, at most ${limits.extensionLength} characters`,
   ),
@@ -152,7 +207,7 @@ export const adviserStatuses = ['available', 'away', 'unavailable', 'unready'] a
 export type AdviserStatus = (typeof adviserStatuses)[number];
 export const adviserStatus = z.enum(adviserStatuses);
 
-export const workingHoursSlot = z.object({
+export const workingHoursSlot = z.strictObject({
   offsetSeconds: z
     .int()
     .min(-limits.weekSeconds, `must be within one week (${limits.weekSeconds} s) of the week's start`)

@@ -1,30 +1,36 @@
 // The one way in: every door reads, changes, audits and follows configurations through this service.
 import { z } from 'zod';
-import { type Actor, canSeeOrg, canWrite } from '../auth/actor.ts';
+import { type Actor, canSeeOrg, canWrite, isPublishable } from '../auth/actor.ts';
+import { mintStreamTicket } from '../auth/stream-tickets.ts';
 import type { ChangeEvents, RevisionStream } from '../events/change-feed.ts';
 import type { ConfigStore, OrgSummary } from '../store/config-store.ts';
 import { getPath } from './catalogue.ts';
 import { checkPatch } from './checked-patches.ts';
 import { checkSettings } from './checked-settings.ts';
 import {
+  type AdminAction,
+  adviserRefused,
   ConfigValidationError,
   ForbiddenError,
+  InvalidArgumentError,
   OrgNotFoundError,
   UnauthenticatedError,
   VersionConflictError,
   VersionNotFoundError,
+  WrongKeyKindError,
 } from './errors.ts';
+import { followablePaths, touches } from './followed-fields.ts';
 import {
   defaultSettings,
   type OrgConfig,
+  type OrgConfigPatch,
   type OrgConfigSettings,
   orgConfigSchema,
-  settingsLeaves,
 } from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
 import { configAt, type Door, type Revision, type RevisionActor, type RevisionMeta } from './revision.ts';
-import { ProblemCode } from './rules.ts';
+import { isPublicSetting, isReadableByWidget, outsideGroups, patchedPaths } from './visibility.ts';
 
 export interface UpdateRequest {
   readonly orgId: string;
@@ -35,6 +41,11 @@ export interface UpdateRequest {
   readonly door: Door;
   /** Validate and report the would-be changes; write and publish nothing. */
   readonly dryRun?: boolean;
+  /**
+   * Problems the door found translating its request (legacy keys that are not settings): refused
+   * here, reported together with every other problem of the patch.
+   */
+  readonly doorProblems?: readonly Problem[];
 }
 
 export interface UpdateResult {
@@ -65,16 +76,27 @@ export const orgIdSchema = z
   );
 
 export const maxHistoryPage = 100;
+/**
+ * A history page holds revisions up to this many bytes as stored (their changes and settings), and
+ * always at least one: a page of large revisions is shorter, and says where to go on. Bounds the
+ * memory and the time one request takes (serialising a page blocks the event loop).
+ */
+export const maxHistoryPageBytes = 128 * 1024;
 
-/** Setting paths ("branding.color") and group paths ("sla", "sla.openedConversations") a subscriber may name. */
-const followablePaths = new Set(
-  settingsLeaves.flatMap(({ path }) => path.map((_, index) => path.slice(0, index + 1).join('.'))),
-);
-
-function touches(revision: Revision, fields: readonly string[]): boolean {
-  return revision.changes.some((change) =>
-    fields.some((field) => change.path === field || change.path.startsWith(`${field}.`)),
-  );
+/** How many of the newest-first `sizes` fit a page: at most `first`, at least one when there is one. */
+export function historyPageLength(
+  sizes: readonly { bytes: number }[],
+  first: number,
+  maxBytes: number,
+): number {
+  let total = 0;
+  let length = 0;
+  for (const { bytes } of sizes.slice(0, first)) {
+    total += bytes;
+    if (length > 0 && total > maxBytes) break;
+    length++;
+  }
+  return length;
 }
 
 /**
@@ -90,10 +112,52 @@ function pointAtPatched(problem: Problem, patch: unknown): Problem {
   return sent.length === 1 ? { ...problem, path: [...parent, sent[0]!] } : problem;
 }
 
+/**
+ * Every problem of a refused patch at once: its own (and the door's), then those of its merge with
+ * the stored settings that the patch alone cannot show (an SLA bound against the stored other one),
+ * each on the key the patch sent; a problem found both ways is listed once.
+ */
+export function problemsOfPatch(
+  current: OrgConfigSettings,
+  patch: unknown,
+  own: readonly Problem[],
+): Problem[] {
+  const merged = checkSettings(applyPatch(current, patch as OrgConfigPatch));
+  const problems = [...own];
+  const seen = new Set(own.map((problem) => `${problem.code} ${problem.path.join('.')}`));
+  if (!merged.ok)
+    for (const found of merged.problems) {
+      const problem = pointAtPatched(found, patch);
+      const key = `${problem.code} ${problem.path.join('.')}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        problems.push(problem);
+      }
+    }
+  return problems;
+}
+
 function revisionActor(actor: Actor): RevisionActor {
-  return actor.kind === 'apiKey'
-    ? { keyId: actor.keyId, role: actor.role }
-    : { keyId: null, role: 'operator' };
+  if (actor.kind !== 'apiKey') return { keyId: null, role: 'operator' };
+  // Only admin keys write (authorizeAdmin); a widget key never reaches here.
+  return { keyId: actor.keyId, role: actor.role === 'widget' ? 'adviser' : actor.role };
+}
+
+const publishableNeverWrites = 'a publishable (pk_) key reads public settings only; it never writes';
+
+/** Refuses a key limited to some groups a change of settings outside them, naming those settings. */
+function checkGroups(actor: Actor, paths: readonly string[]): void {
+  if (actor.kind !== 'apiKey') return;
+  const outside = outsideGroups(paths, actor.groups);
+  if (outside.length > 0)
+    throw new ForbiddenError(
+      `this API key may change only ${actor.groups!.join(', ')}; not ${outside.join(', ')}; nothing was written`,
+    );
+}
+
+/** A revision that changed at least one public setting. */
+function touchesPublic(revision: Revision): boolean {
+  return revision.changes.some((change) => isPublicSetting(change.path));
 }
 
 export class ConfigService {
@@ -101,6 +165,8 @@ export class ConfigService {
     private readonly store: ConfigStore,
     /** Told of each local commit so subscribers hear of it at once; absent where nobody subscribes (the CLI). */
     private readonly events?: ChangeEvents,
+    /** The clock keys' expiry is checked against (ms). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async get(actor: Actor | null, orgId: string): Promise<OrgConfig> {
@@ -124,7 +190,16 @@ export class ConfigService {
   async update(actor: Actor | null, request: UpdateRequest): Promise<UpdateResult> {
     const caller = this.authorizeAdmin(actor, request.orgId);
     const patch = checkPatch(request.patch);
-    if (!patch.ok) throw new ConfigValidationError(patch.problems);
+    const doorProblems = request.doorProblems ?? [];
+    if (!patch.ok || doorProblems.length > 0) {
+      // Refused whatever the stored settings are; read them only to list every problem at once.
+      const current = await this.store.getConfig(request.orgId);
+      if (!current) throw new OrgNotFoundError(request.orgId);
+      const own = [...doorProblems, ...(patch.ok ? [] : patch.problems)];
+      throw new ConfigValidationError(problemsOfPatch(current.settings, request.patch, own));
+    }
+    // What the patch names, before anything is written (dry runs too).
+    checkGroups(caller, patchedPaths(patch.value));
     return this.change(caller, request, (settings) => applyPatch(settings, patch.value), patch.value);
   }
 
@@ -158,6 +233,12 @@ export class ConfigService {
         throw new VersionConflictError(expectedVersion, current.version);
       }
       const merged = checkSettings(next(current.settings));
+      // A revert's changes are known only now; throwing here writes nothing.
+      if (merged.ok && patch === undefined)
+        checkGroups(
+          caller,
+          diffSettings(current.settings, merged.value).map((change) => change.path),
+        );
       if (!merged.ok)
         throw new ConfigValidationError(
           patch === undefined
@@ -199,19 +280,31 @@ export class ConfigService {
     orgId: string,
     page: { first: number; beforeVersion?: number | null },
   ): Promise<HistoryPage> {
-    this.authorizeAdmin(actor, orgId);
+    if (isPublishable(actor) && actor?.kind === 'apiKey' && canSeeOrg(actor, orgId))
+      throw new WrongKeyKindError('a publishable (pk_) key never sees history');
+    this.authorizeAdmin(actor, orgId, 'history');
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
     const first = Math.min(Math.max(page.first, 0), maxHistoryPage);
-    const revisions = await this.store.listRevisions(orgId, {
+    const sizes = await this.store.revisionSizes(orgId, {
       beforeVersion: page.beforeVersion,
       limit: first + 1,
     });
-    return { revisions: revisions.slice(0, first), hasMore: revisions.length > first };
+    const length = historyPageLength(sizes, first, maxHistoryPageBytes);
+    const revisions =
+      length === 0
+        ? []
+        : await this.store.listRevisions(orgId, { beforeVersion: page.beforeVersion, limit: length });
+    // Revisions are never deleted: those sized are those read.
+    return { revisions, hasMore: sizes.length > length };
   }
 
   /** The whole configuration as it was at `version`. */
   async configAt(actor: Actor | null, orgId: string, version: number): Promise<OrgConfig> {
-    this.authorizeRead(actor, orgId);
+    const caller = this.authorizeRead(actor, orgId);
+    if (isPublishable(caller))
+      throw new WrongKeyKindError(
+        'a publishable (pk_) key reads the current public settings only, not history',
+      );
     const revision = await this.store.getRevision(orgId, version);
     if (revision) return configAt(revision);
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
@@ -228,40 +321,49 @@ export class ConfigService {
     options: { sinceVersion?: number | null; fields?: readonly string[] | null },
   ): Promise<RevisionStream> {
     if (!this.events) throw new Error('this service was created without a change feed');
-    this.authorizeRead(actor, orgId);
-    const unknown: Problem[] = (options.fields ?? []).flatMap((field, index) =>
-      followablePaths.has(field)
-        ? []
-        : [
-            {
-              path: ['fields', index],
-              message: `"${field}" is not a setting or group path of OrgConfig`,
-              code: ProblemCode.UNKNOWN_SETTING,
-            },
-          ],
-    );
-    if (unknown.length > 0) throw new ConfigValidationError(unknown);
+    const caller = this.authorizeRead(actor, orgId);
+    const widget = isPublishable(caller);
+    const unknown = (options.fields ?? []).filter((field) => !followablePaths.has(field));
+    if (unknown.length > 0)
+      throw new InvalidArgumentError(
+        'fields',
+        `${unknown.map((field) => `"${field}"`).join(', ')} ${unknown.length === 1 ? 'is not a setting or group path' : 'are not setting or group paths'} of OrgConfig, such as "branding.color" or "sla"`,
+      );
+    const secret = widget ? (options.fields ?? []).filter((field) => !isReadableByWidget(field)) : [];
+    if (secret.length > 0)
+      throw new ForbiddenError(
+        `a publishable (pk_) key follows public settings only; not ${secret.join(', ')}`,
+      );
     const current = await this.store.getConfig(orgId);
     if (!current) throw new OrgNotFoundError(orgId);
     const { sinceVersion } = options;
-    if (sinceVersion != null && (sinceVersion < 0 || sinceVersion > current.version)) {
-      const message = `must be between 0 and the current version, ${current.version}`;
-      throw new ConfigValidationError([{ path: ['sinceVersion'], message, code: ProblemCode.OUT_OF_RANGE }]);
-    }
+    if (sinceVersion != null && (sinceVersion < 0 || sinceVersion > current.version))
+      throw new InvalidArgumentError(
+        'sinceVersion',
+        `${sinceVersion} is not a version to follow from: give one from 0 to the current version, ${current.version}`,
+      );
     const fields = options.fields?.length ? options.fields : null;
+    // A widget key hears only of changes to public settings (and sees only those: see the event type).
+    const accept = fields
+      ? widget
+        ? (revision: Revision) => touches(revision, fields) && touchesPublic(revision)
+        : (revision: Revision) => touches(revision, fields)
+      : widget
+        ? touchesPublic
+        : undefined;
     // Without sinceVersion, follow from the version current now, so that nothing committed between
     // this call and the first read of the stream is missed.
-    return this.events.subscribe(
-      orgId,
-      sinceVersion ?? current.version,
-      fields ? (revision) => touches(revision, fields) : undefined,
-    );
+    return this.events.subscribe(orgId, sinceVersion ?? current.version, accept);
   }
 
-  /** Throws UnauthenticatedError when the actor's key has been revoked since it was checked. */
+  /** Throws UnauthenticatedError when the actor's key has been revoked, or has expired, since it was checked. */
   async assertStillValid(actor: Actor | null): Promise<void> {
-    if (actor?.kind === 'apiKey' && !(await this.store.findApiKeyByHash(actor.keyHash)))
-      throw new UnauthenticatedError('the API key has been revoked');
+    if (actor?.kind !== 'apiKey') return;
+    const record = await this.store.findApiKeyByHash(actor.keyHash);
+    if (!record) throw new UnauthenticatedError('the API key has been revoked');
+    // Against the expiry stored now: a rotation may have brought it forward.
+    if (record.expiresAt !== null && record.expiresAt.getTime() <= this.now())
+      throw new UnauthenticatedError('the API key has expired');
   }
 
   /** Creates an organisation with the documented defaults, or with the given (validated) settings. */
@@ -296,10 +398,24 @@ export class ConfigService {
    * Throws unless the actor may change the organisation's configuration and read its history.
    * Doors call it too when they must refuse a caller before reading the request body.
    */
-  authorizeAdmin(actor: Actor | null, orgId: string): Actor {
+  authorizeAdmin(actor: Actor | null, orgId: string, action: AdminAction = 'change'): Actor {
     const caller = this.authorizeRead(actor, orgId);
-    if (!canWrite(caller)) throw new ForbiddenError();
+    if (isPublishable(caller)) throw new WrongKeyKindError(publishableNeverWrites);
+    if (!canWrite(caller)) throw adviserRefused(action);
     return caller;
+  }
+
+  /**
+   * Mints a single-use ticket for a secret key to open an EventSource stream of its organisation
+   * (auth/stream-tickets.ts); a publishable key needs none (it may sit in the URL itself).
+   */
+  async createStreamTicket(actor: Actor | null, orgId: string): Promise<{ ticket: string; expiresAt: Date }> {
+    const caller = this.authorizeRead(actor, orgId);
+    if (caller.kind !== 'apiKey') throw new ForbiddenError('stream tickets are for API keys');
+    if (isPublishable(caller))
+      throw new WrongKeyKindError('a publishable (pk_) key needs no ticket: pass it as ?key= itself');
+    if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
+    return mintStreamTicket(this.store, caller, orgId, this.now());
   }
 
   private authorizeRead(actor: Actor | null, orgId: string): Actor {

@@ -4,23 +4,32 @@
 //   2. body limit      POST, PUT and PATCH bodies read here, refused with 413 over the limit
 //   3. address limit   an address that sent too many unknown keys is refused (429)          ws
 //   4. key -> Actor    x-api-key looked up (the key cache first); an unknown key counts     ws
-//                      against its address
+//                      against its address; an expired one is refused (401 KEY_EXPIRED);
+//                      widget (pk_) and scoped keys are Actors like any other, whose role and
+//                      groups the service checks
 //   5. key limit       requests per minute of the key (429)                                  ws (per operation)
 //   6. CORS            a preflight is answered; the headers of every answer to an Origin
-//   7. the doors       answerers in turn (REST, GraphQL plans, yoga): each answers or passes
+//   7. the doors       answerers in turn (metrics, widget snapshot, REST, GraphQL plans, yoga):
+//                      each answers or passes
 //   8. the log line    one per answer: method, path, status, time; never keys nor bodies
 //   9. metrics         by door, plan, status class and operation type
 //  10. writing         the answer with its request id and CORS headers
-// A new rule for every request (per-organisation CORS, a widget key's origin, stream caps) is one
-// more step here, in its place in this order.
+// and, for every subscription a door starts over SSE or WebSocket:
+//  11. stream caps     streams held at once per address and per secret key (TOO_MANY_STREAMS) ws
+// A new rule for every request (per-organisation CORS, a widget key's origin) is one more step
+// here, in its place in this order.
 import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { ExecutionResult } from 'graphql';
 import type { Actor } from '../auth/actor.ts';
+import { StorageUnavailableError } from '../config/errors.ts';
 import type { Logger } from '../logging.ts';
 import type { ApiKeyRecord } from '../store/config-store.ts';
+import { storageRetryAfterSeconds } from '../store/storage-failures.ts';
 import { corsHeaders, withCors } from './cors.ts';
 import type { RequestGuard, Throttled } from './guard.ts';
 import type { Door, Metrics, OperationType } from './metrics.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
+import { type StreamCaps, streamKeyOf, tooManyStreams } from './stream-caps.ts';
 
 /** A request as the doors see it, once the edge's steps before them have passed. */
 export interface EdgeRequest {
@@ -65,6 +74,8 @@ export interface EdgeOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly bodyLimitBytes: number;
+  /** The streams held per address and per key (step 11). */
+  readonly streams: StreamCaps;
   /** Tried in turn; the last one must answer everything. */
   readonly answerers: readonly Answerer[];
 }
@@ -195,10 +206,12 @@ export class Edge {
           const key = req.headers['x-api-key'];
           const keyText = typeof key === 'string' ? key : null;
           // From the key cache without a promise when it holds the key (nearly always).
-          const { record, actor } =
+          const { record, actor, expired } =
             guard.authenticatedFromCache(keyText) ?? (await guard.authenticate(keyText, address));
-          const throttled = await guard.keyThrottled(actor);
-          if (throttled) {
+          const throttled = expired ? null : await guard.keyThrottled(actor);
+          if (expired) {
+            answer = refusal(path, 401, 'KEY_EXPIRED', 'the API key has expired');
+          } else if (throttled) {
             this.options.metrics.refused('per-key');
             answer = tooManyRequests(path, throttled);
           } else {
@@ -227,8 +240,16 @@ export class Edge {
         }
       }
     } catch (error) {
-      logger.error({ err: error, requestId: id, path }, 'unexpected error');
-      answer = refusal(path, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+      if (error instanceof StorageUnavailableError) {
+        // The database could not be read (looking up a key): 503, to retry.
+        logger.error({ err: error, requestId: id, path }, 'storage unavailable');
+        answer = refusal(path, 503, 'STORAGE_UNAVAILABLE', error.message, {
+          'retry-after': String(storageRetryAfterSeconds),
+        });
+      } else {
+        logger.error({ err: error, requestId: id, path }, 'unexpected error');
+        answer = refusal(path, 500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+      }
     }
     if (!answer) answer = refusal(path, 404, 'NOT_FOUND', `no such endpoint: ${path}`);
     if (res.headersSent || res.writableEnded) return;
@@ -277,6 +298,16 @@ export class Edge {
     }
     const { actor } = await guard.authenticate(typeof key === 'string' ? key : null, address);
     return actor ? { actor } : { closeCode: 4403, reason: 'Forbidden' };
+  }
+
+  /**
+   * Step 11 for a subscription a door starts (SSE through yoga, or WebSocket): a release function,
+   * to call once the stream ends, or the refusal over a cap (TOO_MANY_STREAMS; HTTP 429 over SSE).
+   */
+  admitStream(req: IncomingMessage | undefined, actor: Actor | null): (() => void) | ExecutionResult {
+    const { streams, guard } = this.options;
+    const release = streams.acquire(guard.clientAddress(req), streamKeyOf(actor));
+    return typeof release === 'string' ? tooManyStreams(release, streams.limits) : release;
   }
 
   /** Step 5 for one operation over a WebSocket connection: why it is refused, or null. */

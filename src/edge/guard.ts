@@ -9,7 +9,8 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import type { Actor } from '../auth/actor.ts';
-import { actorOfKey, hashApiKey } from '../auth/api-keys.ts';
+import { actorOfKey, hashApiKey, isExpired } from '../auth/api-keys.ts';
+import type { KeyUseRecorder } from '../auth/key-use.ts';
 import type { RateLimits } from '../settings.ts';
 import type { ApiKeyRecord, ConfigStore } from '../store/config-store.ts';
 import { KeyWindows } from './key-windows.ts';
@@ -18,6 +19,8 @@ import { KeyWindows } from './key-windows.ts';
 export interface Authenticated {
   readonly record: ApiKeyRecord | null;
   readonly actor: Actor | null;
+  /** A known key whose expiry has passed: refused with KEY_EXPIRED rather than as unknown. */
+  readonly expired?: boolean;
 }
 
 const anonymous: Authenticated = { record: null, actor: null };
@@ -82,6 +85,8 @@ export class RequestGuard {
       store: ConfigStore;
       limits: RateLimits;
       trustProxy: boolean;
+      /** Where each counted request's key is noted as used (written in batches). */
+      keyUse?: KeyUseRecorder;
     } & RateLimitCounting,
   ) {
     const perKey = { points: options.limits.perKeyPerMinute, duration: 60 };
@@ -121,15 +126,18 @@ export class RequestGuard {
     if (!key) return anonymous;
     const keyHash = hashApiKey(key.trim());
     const record = this.options.store.peekApiKey?.(keyHash);
-    return record ? { record, actor: actorOfKey(record, keyHash) } : undefined;
+    return record ? checked(record, keyHash) : undefined;
   }
 
-  /** The record and actor of a key; an unknown key counts against its address. */
+  /**
+   * The record and actor of a key; an unknown key counts against its address. An expired key has
+   * its record but no actor, and `expired` set (KEY_EXPIRED), checked now against the stored expiry.
+   */
   async authenticate(key: string | null | undefined, address: string): Promise<Authenticated> {
     if (!key) return anonymous;
     const keyHash = hashApiKey(key.trim());
     const record = await this.options.store.findApiKeyByHash(keyHash);
-    if (record) return { record, actor: actorOfKey(record, keyHash) };
+    if (record) return checked(record, keyHash);
     await this.failedAuth.consume(address).catch(() => undefined);
     return anonymous;
   }
@@ -137,6 +145,7 @@ export class RequestGuard {
   /** Counts one request of the actor's key; set when the key is over its limit. */
   async keyThrottled(actor: Actor | null): Promise<Throttled | null> {
     if (actor?.kind !== 'apiKey') return null;
+    this.options.keyUse?.saw(actor.keyId);
     if (this.perKey instanceof KeyWindows) {
       const msBeforeNext = this.perKey.consume(actor.keyId);
       return msBeforeNext === 0 ? null : keyLimitReached(msBeforeNext);
@@ -155,3 +164,9 @@ const keyLimitReached = (msBeforeNext: number): Throttled => ({
   retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
   reason: 'too many requests with this API key',
 });
+
+/** A known key's record and actor, unless it has expired (its stored expiry checked now). */
+function checked(record: ApiKeyRecord, keyHash: string): Authenticated {
+  if (isExpired(record, Date.now())) return { record: null, actor: null, expired: true };
+  return { record, actor: actorOfKey(record, keyHash) };
+}

@@ -2,7 +2,7 @@
 // Labels never carry an organisation, a key or an operation's text: only small fixed sets.
 import { Counter, Gauge, Histogram, type MetricValue, Registry } from 'prom-client';
 
-export const doors = ['rest', 'graphql', 'websocket', 'sse'] as const;
+export const doors = ['rest', 'graphql', 'websocket', 'sse', 'widget'] as const;
 export type Door = (typeof doors)[number];
 export const operationTypes = ['query', 'mutation', 'subscription', 'none'] as const;
 export type OperationType = (typeof operationTypes)[number];

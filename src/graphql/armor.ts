@@ -15,8 +15,9 @@ export const graphqlLimits = {
 
 const coded = (code: string) => [
   (_context: unknown, error: GraphQLError) => {
-    // armor builds plain GraphQLErrors; give each limit its own code, as every refusal has.
-    (error.extensions as Record<string, unknown>).code = code;
+    // armor builds plain GraphQLErrors; give each limit its own code, as every refusal has, and the
+    // status of a request error under application/graphql-response+json (200 under application/json).
+    Object.assign(error.extensions as Record<string, unknown>, { code, http: { status: 400, spec: true } });
   },
 ];
 

@@ -2,11 +2,14 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Actor } from '../auth/actor.ts';
 import type { ConfigService } from '../config/service.ts';
+import type { WebhookService } from '../webhooks/service.ts';
 
 export interface Context {
   /** Null when the request has no key, or one that is unknown or revoked. */
   readonly actor: Actor | null;
   readonly service: ConfigService;
+  /** Webhook endpoints; null where the store keeps none. */
+  readonly webhooks?: WebhookService | null;
   /** The HTTP request; absent for operations over WebSocket. */
   readonly request?: Request;
   /** The edge's id of the request, for logs; absent over WebSocket. */
@@ -19,10 +22,11 @@ export interface ServerContext {
   readonly requestId?: string;
 }
 
-export function contextFactory(deps: { service: ConfigService }) {
+export function contextFactory(deps: { service: ConfigService; webhooks?: WebhookService | null }) {
   return (initial: Partial<YogaInitialContext> & Partial<ServerContext>): Context => ({
     actor: initial.actor ?? null,
     service: deps.service,
+    webhooks: deps.webhooks ?? null,
     request: initial.request,
     requestId: initial.requestId,
   });

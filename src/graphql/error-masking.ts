@@ -4,21 +4,29 @@ import { type YogaServerOptions, maskError as yogaMaskError } from 'graphql-yoga
 import {
   ConfigValidationError,
   ForbiddenError,
+  InvalidArgumentError,
   OrgNotFoundError,
+  StorageUnavailableError,
   UnauthenticatedError,
 } from '../config/errors.ts';
 import type { Logger } from '../logging.ts';
+import { WebhookNotFoundError } from '../webhooks/errors.ts';
 
 const codes = new Map<abstract new (...args: never[]) => Error, string>([
   [UnauthenticatedError, 'UNAUTHENTICATED'],
   [ForbiddenError, 'FORBIDDEN'],
   [OrgNotFoundError, 'NOT_FOUND'],
+  [WebhookNotFoundError, 'NOT_FOUND'],
   // Outside mutations (which answer ValidationError), bad arguments are top-level errors.
   [ConfigValidationError, 'BAD_USER_INPUT'],
+  // The database cannot write (or be reached) now: retry later. Its cause is logged (below).
+  [StorageUnavailableError, 'STORAGE_UNAVAILABLE'],
+  [InvalidArgumentError, 'BAD_USER_INPUT'],
 ]);
 
 /** The code of a domain error, its subclasses included (VersionNotFoundError is a NOT_FOUND). */
 export function codeOf(error: Error): string | undefined {
+  if (error instanceof ForbiddenError) return error.code;
   for (const [type, code] of codes) if (error instanceof type) return code;
   return undefined;
 }
@@ -40,10 +48,15 @@ export const maskError: NonNullable<
   return yogaMaskError(error, message, isDev);
 };
 
-/** Unexpected failures of an operation are logged with their cause (the client sees them masked). */
+/**
+ * Unexpected failures of an operation are logged with their cause (the client sees them masked), and
+ * so are storage failures (the client sees STORAGE_UNAVAILABLE, the log says why).
+ */
 export function logUnexpectedErrors(logger: Logger, requestId: string, errors: readonly unknown[]): void {
   for (const error of errors) {
     const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof StorageUnavailableError)
+      logger.error({ requestId, err: original }, 'storage unavailable');
     if (original instanceof Error && !(original instanceof GraphQLError) && !codeOf(original))
       logger.error({ requestId, err: original }, 'unexpected error');
   }

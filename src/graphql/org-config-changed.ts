@@ -1,25 +1,33 @@
 // The orgConfigChanged subscription: every committed change of an organisation, as it happens.
 
-import { canWrite } from '../auth/actor.ts';
+import { type Actor, canWrite, isPublishable } from '../auth/actor.ts';
 import type { Revision } from '../config/revision.ts';
 import { configAt } from '../config/revision.ts';
+import { publicChanges } from '../config/visibility.ts';
 import { builder } from './builder.ts';
 import { OrgConfigRef } from './org-config.ts';
 import { DoorEnum, RevisionActorRef, SettingChangeRef } from './org-config-history.ts';
 import { rememberEventSource } from './shared-events.ts';
+
+/** A publishable key sees only the changes of public settings. */
+function changesSeenBy(actor: Actor | null, revision: Revision) {
+  return isPublishable(actor) ? publicChanges(revision.changes) : [...revision.changes];
+}
 
 const OrgConfigChangedEventRef = builder.objectRef<Revision>('OrgConfigChangedEvent').implement({
   description: 'A committed change of a configuration. Over SSE its event id is the version.',
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The version the change made.' }),
     changedFields: t.stringList({
-      description: 'Paths in OrgConfig of the settings that changed.',
-      resolve: (revision) => revision.changes.map((change) => change.path),
+      description:
+        'Paths in OrgConfig of the settings that changed (for a publishable key, the public ones only).',
+      resolve: (revision, _, { actor }) => changesSeenBy(actor, revision).map((change) => change.path),
     }),
     changes: t.field({
       type: [SettingChangeRef],
-      description: 'The settings that changed, with before and after values.',
-      resolve: (revision) => [...revision.changes],
+      description:
+        'The settings that changed, with before and after values (for a publishable key, the public ones only).',
+      resolve: (revision, _, { actor }) => changesSeenBy(actor, revision),
     }),
     actor: t.field({
       type: RevisionActorRef,

@@ -1,9 +1,15 @@
 // Revisions: SettingChange and OrgConfigRevision, the orgConfigHistory connection, orgConfigAt, revertOrgConfig.
-import { ConfigValidationError, OrgNotFoundError, VersionConflictError } from '../config/errors.ts';
+import {
+  ConfigValidationError,
+  InvalidArgumentError,
+  OrgNotFoundError,
+  VersionConflictError,
+} from '../config/errors.ts';
 import type { SettingChange } from '../config/patch.ts';
 import type { Revision, RevisionActor } from '../config/revision.ts';
-import { maxHistoryPage, type UpdateResult } from '../config/service.ts';
+import { maxHistoryPage, maxHistoryPageBytes, type UpdateResult } from '../config/service.ts';
 import { builder } from './builder.ts';
+import { asDryRun, asSnapshot, NodeRef } from './node.ts';
 import { OrgConfigRef } from './org-config.ts';
 
 export const DoorEnum = builder.enumType('Door', {
@@ -49,6 +55,7 @@ export const RevisionActorRef = builder.objectRef<RevisionActor>('RevisionActor'
 
 export const OrgConfigRevisionRef = builder.objectRef<Revision>('OrgConfigRevision').implement({
   description: 'A committed change of a configuration.',
+  interfaces: [NodeRef],
   fields: (t) => ({
     version: t.exposeInt('version', { description: 'The version this change made.' }),
     changedAt: t.expose('changedAt', { type: 'DateTime', description: 'When the change was committed.' }),
@@ -142,7 +149,7 @@ builder.queryField('orgConfigHistory', (t) =>
   t.field({
     type: ConnectionRef,
     nullable: true,
-    description: `The changes of an organisation's configuration, newest first (admin keys only). At most ${maxHistoryPage} per page.`,
+    description: `The changes of an organisation's configuration, newest first (admin keys only). At most ${maxHistoryPage} per page, and at most ${maxHistoryPageBytes / 1024} KiB of revisions as stored (at least one revision): a page of large revisions holds fewer than first, with hasNextPage and endCursor to go on.`,
     args: {
       orgId: t.arg.id({ required: true, description: 'The organisation.' }),
       first: t.arg.int({
@@ -155,9 +162,7 @@ builder.queryField('orgConfigHistory', (t) =>
     resolve: async (_, { orgId, first, after }, { actor, service }) => {
       const beforeVersion = after ? versionOfCursor(after) : null;
       if (after && beforeVersion === null)
-        throw new ConfigValidationError([
-          { path: ['after'], message: 'not a cursor of this connection', code: 'INVALID_TYPE' },
-        ]);
+        throw new InvalidArgumentError('after', 'not a cursor of this connection: pass pageInfo.endCursor');
       return service.history(actor, String(orgId), { first: first ?? 20, beforeVersion });
     },
   }),
@@ -173,7 +178,8 @@ builder.queryField('orgConfigAt', (t) =>
       orgId: t.arg.id({ required: true, description: 'The organisation.' }),
       version: t.arg.int({ required: true, description: 'The version to read.' }),
     },
-    resolve: (_, { orgId, version }, { actor, service }) => service.configAt(actor, String(orgId), version),
+    resolve: async (_, { orgId, version }, { actor, service }) =>
+      asSnapshot(await service.configAt(actor, String(orgId), version)),
   }),
 );
 
@@ -185,7 +191,8 @@ export function changeSuccessType(name: string, description: string) {
       config: t.field({
         type: OrgConfigRef,
         description: 'The configuration as committed; for a dry run, as it would be (version unchanged).',
-        resolve: (result) => result.config,
+        // A dry run's configuration is no stored object: an id of its own keeps caches apart.
+        resolve: (result) => (result.dryRun ? asDryRun(result.config) : result.config),
       }),
       changes: t.field({
         type: [SettingChangeRef],

@@ -1,6 +1,5 @@
 // The updateOrgConfig mutation: its patch input types (derived from the catalogue) and its result union.
 import type { GroupNode } from '../config/catalogue.ts';
-import { rememberingPatchSchema } from '../config/checked-patches.ts';
 import { orgConfigCatalogue } from '../config/model.ts';
 import { builder } from './builder.ts';
 import { settingTypes } from './org-config.ts';
@@ -59,9 +58,8 @@ function patchInputFor(group: GroupNode): PatchInputRef {
 const OrgConfigPatchInput = builder.inputRef<PatchGroup>('OrgConfigPatchInput').implement({
   description:
     'A partial change of OrgConfig: settings left out stay as they are, groups may be given partly, lists are replaced whole, and null is refused.',
-  // The whole patch is checked at once, so every problem is reported, not just the first; the
-  // service recognises the checked patch rather than checking it again.
-  validate: rememberingPatchSchema,
+  // Checked by the service, not by the schema's validation: only the service has the stored
+  // settings, and every problem (rules across settings too) is reported at once.
   fields: (t) => patchFields(t, orgConfigCatalogue),
 });
 

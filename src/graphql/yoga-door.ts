@@ -12,17 +12,25 @@ import { createYoga, type Plugin, useErrorHandler, useReadinessCheck } from 'gra
 import type { ConfigService } from '../config/service.ts';
 import type { Answerer, WrittenAnswer } from '../edge/edge.ts';
 import type { Metrics, OperationType } from '../edge/metrics.ts';
+import { type AdmitStream, useStreamCaps } from '../edge/stream-caps.ts';
 import { type Logger, yogaLogger } from '../logging.ts';
+import type { WebhookService } from '../webhooks/service.ts';
 import { useGraphQLLimits } from './armor.ts';
 import { type Context, contextFactory, type ServerContext } from './context.ts';
 import { logUnexpectedErrors, maskError } from './error-masking.ts';
+import { graphiqlOptions } from './graphiql.ts';
 import type { ReadPlans } from './read-plans.ts';
+import { useRequestErrors, withCode } from './request-errors.ts';
 import { schema } from './schema.ts';
 import type { SharedSubscriptionEvents } from './shared-events.ts';
 import { useSseEventIds } from './sse-event-ids.ts';
 
 export interface YogaDoorDeps {
   readonly service: ConfigService;
+  /** Webhook endpoints; null where the store keeps none. */
+  readonly webhooks: WebhookService | null;
+  /** The edge's stream step (caps per address and key), taken by every subscription. */
+  readonly admitStream: AdmitStream;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly readPlans: ReadPlans;
@@ -73,12 +81,17 @@ export function createYogaDoor(deps: YogaDoorDeps) {
       // Ready when the database answers, is migrated, and other replicas' commits reach this one.
       useReadinessCheck({ endpoint: '/ready', check: deps.ready }),
       // A browser request that is not preflighted (no custom header, no JSON body) is refused.
-      useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] }),
+      withCode('BAD_REQUEST', useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] })),
       ...useGraphQLLimits(),
       ...(deps.introspection === false ? [useDisableIntrospection()] : []),
+      // No key, or variables that do not coerce: one coded request error, before anything runs.
+      useRequestErrors(),
       // Compiles each query and mutation once into a function (graphql-jit): it measured +8% to
       // +27% on GraphQL reads (bench/results). Subscriptions keep graphql-js, whose event stream the SSE and WebSocket doors use.
       useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin,
+      // Every subscription, over SSE or WebSocket, through the edge's stream caps (before the shared
+      // events wrap it).
+      useStreamCaps(deps.admitStream),
       // One change executed and serialised once per distinct selection, not per subscriber, and its
       // live events written by the SSE and WebSocket doors themselves (graphql/shared-events.ts).
       deps.sharedEvents.plugin(),
@@ -90,10 +103,7 @@ export function createYogaDoor(deps: YogaDoorDeps) {
       useOperationType(),
       deps.readPlans.plugin(),
     ],
-    graphiql:
-      deps.graphiql === false
-        ? false
-        : { title: 'Org config gateway', headers: JSON.stringify({ 'x-api-key': '<your API key>' }) },
+    ...graphiqlOptions(deps.graphiql !== false),
   });
 
   /** Answers every request it gets: the last door. Yoga writes its own answer, with the edge's headers over its own. */

@@ -1,7 +1,16 @@
 // JSON answers compressed as the client's Accept-Encoding allows (gzip preferred, then br, deflate).
 
 import type { OutgoingHttpHeaders } from 'node:http';
-import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import {
+  brotliCompress,
+  brotliCompressSync,
+  constants,
+  deflate,
+  deflateSync,
+  gzip,
+  gzipSync,
+} from 'node:zlib';
 import Negotiator from 'negotiator';
 import type { Answer } from '../edge/edge.ts';
 
@@ -10,6 +19,13 @@ const encoders: Record<string, (body: Buffer) => Buffer> = {
   // Brotli's default quality (11) costs milliseconds per answer; 5 keeps most of the gain.
   br: (body) => brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }),
   deflate: (body) => deflateSync(body),
+};
+const brotliOptions = { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } };
+/** The same encoders on libuv's thread pool, for bodies made once per request. */
+const laterEncoders: Record<string, (body: Buffer) => Promise<Buffer>> = {
+  gzip: promisify(gzip),
+  br: (body) => promisify(brotliCompress)(body, brotliOptions),
+  deflate: promisify(deflate),
 };
 /** Our preference among the encodings a client accepts equally: the fastest first. */
 const preferred = ['gzip', 'br', 'deflate', 'identity'];
@@ -65,4 +81,22 @@ export function encodedAnswer(
   if (encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes) encoding = undefined;
   if (encoding) headers['content-encoding'] = encoding;
   return { status, headers, body: encoding ? representation.encodedAs(encoding) : representation.raw };
+}
+
+/**
+ * encodedAnswer for a large body made for one request (a history page): compressed off the event
+ * loop, so other requests are answered meanwhile.
+ */
+export async function encodedAnswerLater(
+  acceptEncoding: string | undefined,
+  status: number,
+  body: string,
+  headers: OutgoingHttpHeaders,
+): Promise<Answer> {
+  const raw = Buffer.from(body, 'utf8');
+  let encoding = negotiateEncoding(acceptEncoding);
+  if (encoding === 'identity' || raw.byteLength < minimumCompressedBytes) encoding = undefined;
+  if (!encoding) return { status, headers, body: raw };
+  headers['content-encoding'] = encoding;
+  return { status, headers, body: await laterEncoders[encoding]!(raw) };
 }

@@ -2,21 +2,25 @@
 // and translated to the config service. Behind the edge (edge/edge.ts), which has authenticated,
 // limited and read the body of every request before it gets here.
 import type { IncomingMessage } from 'node:http';
+import { type Actor, isPublishable } from '../auth/actor.ts';
 import {
   ConfigValidationError,
   ForbiddenError,
   OrgNotFoundError,
+  StorageUnavailableError,
   UnauthenticatedError,
   VersionConflictError,
 } from '../config/errors.ts';
-import { legacyJson, parseLegacyPatch } from '../config/legacy.ts';
+import { fromLegacy, legacyJson } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
+import { publicLegacy } from '../config/visibility.ts';
 import { type Answer, type Answerer, type EdgeRequest, problemAnswer } from '../edge/edge.ts';
-import { encodedAnswer, Representation } from './encoding.ts';
+import { configJsonSchema, configSchemaPath } from './config-schema.ts';
+import { encodedAnswer, encodedAnswerLater, Representation } from './encoding.ts';
 import { openApiDocument } from './openapi.ts';
 import { etagOf, ifMatchFails, noneMatchFails } from './preconditions.ts';
-import { toRestProblem } from './problem.ts';
+import { storageUnavailable, toRestProblem } from './problem.ts';
 
 /** The media type each write method takes. PATCH is a JSON merge patch (RFC 7396); on a flat object it is a partial PUT. */
 const writeMediaTypes: Record<string, readonly string[]> = {
@@ -48,8 +52,21 @@ export function representationOf(config: OrgConfig): Representation {
 
 const acceptEncodingOf = (req: IncomingMessage) => req.headers['accept-encoding'];
 
-function configAnswer(req: IncomingMessage, config: OrgConfig): Answer {
-  return encodedAnswer(acceptEncodingOf(req), 200, req.method === 'HEAD' ? '' : representationOf(config), {
+/** The public settings only, for publishable keys: a cache of its own, so no key reads another's answer. */
+const publicRepresentations = new WeakMap<OrgConfig, Representation>();
+
+function publicRepresentationOf(config: OrgConfig): Representation {
+  let representation = publicRepresentations.get(config);
+  if (!representation) {
+    representation = Representation.of(JSON.stringify(publicLegacy(config.settings)));
+    publicRepresentations.set(config, representation);
+  }
+  return representation;
+}
+
+function configAnswer(req: IncomingMessage, config: OrgConfig, publicOnly = false): Answer {
+  const representation = publicOnly ? publicRepresentationOf(config) : representationOf(config);
+  return encodedAnswer(acceptEncodingOf(req), 200, req.method === 'HEAD' ? '' : representation, {
     vary: 'accept-encoding',
     'content-type': 'application/json; charset=utf-8',
     etag: etagOf(config.version),
@@ -57,12 +74,26 @@ function configAnswer(req: IncomingMessage, config: OrgConfig): Answer {
   });
 }
 
-let openApi: Representation | undefined;
+/**
+ * The documents the REST API publishes, by path, with their media type: they never change while
+ * the process runs, so each is serialised (and compressed) once, when first asked for.
+ */
+const documents = new Map<
+  string,
+  { mediaType: string; body: () => unknown; representation?: Representation }
+>([
+  ['/api/openapi.json', { mediaType: 'application/json', body: () => openApiDocument }],
+  [configSchemaPath, { mediaType: 'application/schema+json', body: () => configJsonSchema }],
+]);
 
-/** The OpenAPI document never changes while the process runs: serialised (and compressed) once. */
-function openApiRepresentation(): Representation {
-  openApi ??= Representation.of(JSON.stringify(openApiDocument));
-  return openApi;
+/** GET of a published document: serialised (and compressed) once, when first asked for. */
+function documentAnswer(request: EdgeRequest, path: string): Answer {
+  const document = documents.get(path)!;
+  document.representation ??= Representation.of(JSON.stringify(document.body()));
+  return encodedAnswer(acceptEncodingOf(request.req), 200, document.representation, {
+    vary: 'accept-encoding',
+    'content-type': `${document.mediaType}; charset=utf-8`,
+  });
 }
 
 /** The domain's expected failures as HTTP answers; anything else is logged and answered 500, masked. */
@@ -72,7 +103,7 @@ function failureAnswer(error: unknown, request: EdgeRequest, deps: RestDeps): An
       headers: { 'www-authenticate': 'ApiKey header="x-api-key"' },
     });
   }
-  if (error instanceof ForbiddenError) return problemAnswer(403, 'FORBIDDEN', error.message);
+  if (error instanceof ForbiddenError) return problemAnswer(403, error.code, error.message);
   if (error instanceof OrgNotFoundError) return problemAnswer(404, 'NOT_FOUND', error.message);
   if (error instanceof ConfigValidationError) {
     return problemAnswer(422, 'VALIDATION_FAILED', 'the body breaks the rules below; nothing was written', {
@@ -82,6 +113,7 @@ function failureAnswer(error: unknown, request: EdgeRequest, deps: RestDeps): An
   // The REST door only ever names a version through If-Match or If-None-Match.
   if (error instanceof VersionConflictError) return preconditionFailed(error.currentVersion);
   deps.logError(error, request.id);
+  if (error instanceof StorageUnavailableError) return storageUnavailable(error);
   return problemAnswer(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
 }
 
@@ -104,7 +136,7 @@ async function history(request: EdgeRequest, deps: RestDeps, orgId: string): Pro
   const limit = searchParams.get('limit') ?? '20';
   const before = searchParams.get('before');
   if (!/^\d+$/.test(limit) || (before !== null && !/^\d+$/.test(before))) {
-    deps.service.authorizeAdmin(actor, orgId);
+    deps.service.authorizeAdmin(actor, orgId, 'history');
     return problemAnswer(400, 'INVALID_QUERY', 'limit and before must be whole numbers');
   }
   const page = await deps.service.history(actor, orgId, {
@@ -129,7 +161,7 @@ async function history(request: EdgeRequest, deps: RestDeps, orgId: string): Pro
     ),
     nextBefore: page.hasMore ? page.revisions.at(-1)!.version : null,
   };
-  return encodedAnswer(acceptEncodingOf(req), 200, JSON.stringify(body), {
+  return encodedAnswerLater(acceptEncodingOf(req), 200, JSON.stringify(body), {
     vary: 'accept-encoding',
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'private, no-cache',
@@ -139,11 +171,13 @@ async function history(request: EdgeRequest, deps: RestDeps, orgId: string): Pro
 function read(request: EdgeRequest, deps: RestDeps, orgId: string): Answer | Promise<Answer> {
   // From the read cache without a promise when it holds the configuration (nearly always).
   const config = deps.service.peek(request.actor, orgId);
-  if (config) return readAnswer(request.req, config);
-  return deps.service.get(request.actor, orgId).then((stored) => readAnswer(request.req, stored));
+  if (config) return readAnswer(request.req, config, request.actor);
+  return deps.service
+    .get(request.actor, orgId)
+    .then((stored) => readAnswer(request.req, stored, request.actor));
 }
 
-function readAnswer(req: IncomingMessage, config: OrgConfig): Answer {
+function readAnswer(req: IncomingMessage, config: OrgConfig, actor: Actor | null): Answer {
   if (noneMatchFails(req.headers['if-none-match'] ?? null, config.version)) {
     return {
       status: 304,
@@ -154,7 +188,7 @@ function readAnswer(req: IncomingMessage, config: OrgConfig): Answer {
       },
     };
   }
-  return configAnswer(req, config);
+  return configAnswer(req, config, isPublishable(actor));
 }
 
 /**
@@ -218,13 +252,14 @@ async function write(request: EdgeRequest, deps: RestDeps, orgId: string): Promi
       'the body must be a JSON object of settings, the shape GET returns',
     );
   }
-  const parsed = parseLegacyPatch(body.value as Record<string, unknown>);
-  if (!parsed.ok) throw new ConfigValidationError(parsed.problems);
+  // Unknown keys are reported by the service, with every other problem of the body.
+  const { patch, unknownKeys } = fromLegacy(body.value as Record<string, unknown>);
   const { config } = await deps.service.update(actor, {
     orgId,
-    patch: parsed.patch,
+    patch,
     expectedVersion,
     door: 'rest',
+    doorProblems: unknownKeys,
   });
   return configAnswer(req, config);
 }
@@ -234,15 +269,13 @@ const readOrWrite: Handler = (request, deps, orgId) =>
     ? read(request, deps, orgId)
     : write(request, deps, orgId);
 
-const openApiAnswer: Handler = (request) =>
-  encodedAnswer(acceptEncodingOf(request.req), 200, openApiRepresentation(), {
-    vary: 'accept-encoding',
-    'content-type': 'application/json; charset=utf-8',
-  });
+const openApiAnswer: Handler = (request) => documentAnswer(request, '/api/openapi.json');
+const configSchemaAnswer: Handler = (request) => documentAnswer(request, configSchemaPath);
 
 /** The REST API: each route's path, the methods it takes, and what answers it. */
 const routes: readonly { path: RegExp; methods: string; handle: Handler }[] = [
   { path: /^\/api\/openapi\.json$/, methods: 'GET, HEAD', handle: openApiAnswer },
+  { path: /^\/api\/config\.schema\.json$/, methods: 'GET, HEAD', handle: configSchemaAnswer },
   { path: /^\/api\/orgs\/([^/]+)\/config\/?$/, methods: 'GET, HEAD, PUT, POST, PATCH', handle: readOrWrite },
   { path: /^\/api\/orgs\/([^/]+)\/config\/history\/?$/, methods: 'GET, HEAD', handle: history },
 ];

@@ -2,7 +2,15 @@
 import type { OrgConfig, OrgConfigSettings } from '../config/model.ts';
 import { configAt, type Revision, type RevisionMeta } from '../config/revision.ts';
 import { monotonicMs } from '../monotonic-clock.ts';
-import type { ApiKeyRecord, ConfigStore, OrgSummary, Role, UpdateDecision } from './config-store.ts';
+import type {
+  ApiKeyRecord,
+  ConfigStore,
+  NewApiKey,
+  OrgSummary,
+  StoredApiKey,
+  StreamTicketRecord,
+  UpdateDecision,
+} from './config-store.ts';
 
 /** A key found by its hash, remembered this long (and forgotten at once when any other process commits). */
 const keyTtlMs = 30_000;
@@ -55,12 +63,17 @@ export class CachedConfigStore implements ConfigStore {
     return this.configs.get(orgId);
   }
 
-  /** The cached live key of this hash, without going to the database on a miss (for the REST fast path). */
+  /**
+   * The cached live key of this hash, without going to the database on a miss (for the edge's key
+   * step); never an expired one (checked now, against the stored expiry): the edge then looks it up
+   * and refuses it (KEY_EXPIRED).
+   */
   peekApiKey(keyHash: string): ApiKeyRecord | undefined {
     const cached = this.keys.get(keyHash);
     if (!cached || cached.until <= monotonicMs()) return undefined;
     this.counts.keyHits += 1;
-    return cached.record;
+    const { expiresAt } = cached.record;
+    return expiresAt === null || expiresAt.getTime() > Date.now() ? cached.record : undefined;
   }
 
   async getConfig(orgId: string): Promise<OrgConfig | undefined> {
@@ -114,8 +127,18 @@ export class CachedConfigStore implements ConfigStore {
 
   async revokeApiKey(id: string): Promise<boolean> {
     const revoked = await this.inner.revokeApiKey(id);
-    for (const [hash, { record }] of this.keys) if (record.id === id) this.keys.delete(hash);
+    this.forgetKey(id);
     return revoked;
+  }
+
+  async expireApiKey(id: string, expiresAt: Date): Promise<boolean> {
+    const changed = await this.inner.expireApiKey(id, expiresAt);
+    this.forgetKey(id);
+    return changed;
+  }
+
+  private forgetKey(id: string): void {
+    for (const [hash, { record }] of this.keys) if (record.id === id) this.keys.delete(hash);
   }
 
   /** Keeps the newer of what is cached and what was read (a read may race a newer commit). */
@@ -128,8 +151,20 @@ export class CachedConfigStore implements ConfigStore {
   listOrgs(): Promise<OrgSummary[]> {
     return this.inner.listOrgs();
   }
-  createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord> {
+  createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
     return this.inner.createApiKey(key);
+  }
+  findApiKeyById(id: string): Promise<StoredApiKey | undefined> {
+    return this.inner.findApiKeyById(id);
+  }
+  recordKeyUse(uses: ReadonlyMap<string, Date>): Promise<void> {
+    return this.inner.recordKeyUse(uses);
+  }
+  createStreamTicket(ticket: Omit<StreamTicketRecord, 'usedAt'>): Promise<void> {
+    return this.inner.createStreamTicket(ticket);
+  }
+  useStreamTicket(ticketHash: string, at: Date): Promise<StreamTicketRecord | undefined> {
+    return this.inner.useStreamTicket(ticketHash, at);
   }
   listApiKeys(orgId: string): Promise<ApiKeyRecord[]> {
     return this.inner.listApiKeys(orgId);
@@ -139,6 +174,12 @@ export class CachedConfigStore implements ConfigStore {
     options: { beforeVersion?: number | null; limit: number },
   ): Promise<Revision[]> {
     return this.inner.listRevisions(orgId, options);
+  }
+  revisionSizes(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number; untilBytes?: number },
+  ): Promise<{ version: number; bytes: number }[]> {
+    return this.inner.revisionSizes(orgId, options);
   }
   getRevision(orgId: string, version: number): Promise<Revision | undefined> {
     return this.inner.getRevision(orgId, version);
@@ -160,19 +201,31 @@ export class CachedConfigStore implements ConfigStore {
   }
 }
 
-/** Every field of a key's record, so that one added to ApiKeyRecord cannot be left out of sameKey (the compiler says so). */
+/**
+ * Every field of a key's record, so that one added to ApiKeyRecord cannot be left out of sameKey (the
+ * compiler says so); false for the one that is only a hint (last use), which grants nothing.
+ */
 const keyFields = {
   id: true,
   orgId: true,
   role: true,
+  groups: true,
+  expiresAt: true,
   createdAt: true,
   revokedAt: true,
-} as const satisfies Record<keyof ApiKeyRecord, true>;
+  lastUsedAt: false,
+} as const satisfies Record<keyof ApiKeyRecord, boolean>;
 
-/** The same live key, as read at two times (its dates compared by time). */
+const comparedKeyFields = (Object.keys(keyFields) as (keyof ApiKeyRecord)[]).filter(
+  (field) => keyFields[field],
+);
+
+/** The same live key, as read at two times (its dates compared by time, its groups by value). */
 function sameKey(a: ApiKeyRecord, b: ApiKeyRecord): boolean {
-  return (Object.keys(keyFields) as (keyof ApiKeyRecord)[]).every((field) => {
+  return comparedKeyFields.every((field) => {
     const [x, y] = [a[field], b[field]];
-    return x instanceof Date && y instanceof Date ? x.getTime() === y.getTime() : x === y;
+    if (x instanceof Date && y instanceof Date) return x.getTime() === y.getTime();
+    if (Array.isArray(x) && Array.isArray(y)) return x.join(',') === y.join(',');
+    return x === y;
   });
 }

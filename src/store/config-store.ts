@@ -3,16 +3,41 @@ import type { OrgConfig, OrgConfigSettings } from '../config/model.ts';
 import type { SettingChange } from '../config/patch.ts';
 import type { Revision, RevisionMeta } from '../config/revision.ts';
 
-export type Role = 'admin' | 'adviser';
-export const roles: readonly Role[] = ['admin', 'adviser'];
+/** admin and adviser keys are secrets; a widget key (pk_…) is publishable: it reads public settings only. */
+export type Role = 'admin' | 'adviser' | 'widget';
+export const roles: readonly Role[] = ['admin', 'adviser', 'widget'];
 
 export interface ApiKeyRecord {
   /** Public identifier, safe to show and log (e.g. key_3f9a1c2b7d4e). Never the key itself. */
   readonly id: string;
   readonly orgId: string;
   readonly role: Role;
+  /** The top-level setting groups it may change; null: every group its role may. */
+  readonly groups: readonly string[] | null;
+  /** When it stops working (checked at every use); null: never. */
+  readonly expiresAt: Date | null;
   readonly createdAt: Date;
   readonly revokedAt: Date | null;
+  /** When it was last used, to within the batching of key-use records (auth/key-use.ts). */
+  readonly lastUsedAt: Date | null;
+}
+
+export interface NewApiKey {
+  readonly id: string;
+  readonly orgId: string;
+  readonly role: Role;
+  readonly keyHash: string;
+  readonly groups: readonly string[] | null;
+  readonly expiresAt: Date | null;
+}
+
+/** A stream ticket as stored: only its hash, its key, its organisation, when it ends and when it was used. */
+export interface StreamTicketRecord {
+  readonly ticketHash: string;
+  readonly keyId: string;
+  readonly orgId: string;
+  readonly expiresAt: Date;
+  readonly usedAt: Date | null;
 }
 
 /** An API key as stored: its record and the SHA-256 of the key (for copying a database). */
@@ -56,6 +81,16 @@ export interface ConfigStore {
     orgId: string,
     options: { beforeVersion?: number | null; limit: number },
   ): Promise<Revision[]>;
+  /**
+   * The versions and stored sizes (bytes of the changes and settings as stored) of an organisation's
+   * revisions, newest first, below `beforeVersion` when given: what a history page can hold is
+   * decided on these before any revision is read whole. With `untilBytes`, the store may stop after
+   * the first revision that brings the sum of sizes over it.
+   */
+  revisionSizes(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number; untilBytes?: number },
+  ): Promise<{ version: number; bytes: number }[]>;
   getRevision(orgId: string, version: number): Promise<Revision | undefined>;
   /** An organisation's revisions with a version above `version`, oldest first, at most `limit`. */
   revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]>;
@@ -70,9 +105,26 @@ export interface ConfigStore {
   /** The log position of the newest revision (0 when none). */
   latestRevisionSeq(): Promise<number>;
 
-  createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord>;
-  /** The live (not revoked) key with this hash. */
+  createApiKey(key: NewApiKey): Promise<ApiKeyRecord>;
+  /** The live (not revoked) key with this hash; its expiry is the caller's to check, at use. */
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  /** The live (not revoked) key with this id. */
+  findApiKeyById(id: string): Promise<StoredApiKey | undefined>;
+  /**
+   * Brings a live key's expiry forward to `expiresAt` (never later than it was); false when there is
+   * no such live key. Replicas are told to forget the keys they cached, as for a revocation.
+   */
+  expireApiKey(id: string, expiresAt: Date): Promise<boolean>;
+  /** Records when keys were last used: one write for a batch (auth/key-use.ts); a later time wins. */
+  recordKeyUse(uses: ReadonlyMap<string, Date>): Promise<void>;
+
+  /** Stores a new stream ticket (by its hash). */
+  createStreamTicket(ticket: Omit<StreamTicketRecord, 'usedAt'>): Promise<void>;
+  /**
+   * Marks the ticket used at `at`, atomically, and answers it as it was before (usedAt set: it had
+   * been used already); undefined when there is no such ticket. Spent tickets ended a while ago are removed.
+   */
+  useStreamTicket(ticketHash: string, at: Date): Promise<StreamTicketRecord | undefined>;
   listApiKeys(orgId: string): Promise<ApiKeyRecord[]>;
   /** False when there is no such live key. */
   revokeApiKey(id: string): Promise<boolean>;

@@ -84,10 +84,22 @@ export interface ApiKeyRow {
   id: string;
   orgId: string;
   role: Role;
+  groups: string[] | null;
+  expiresAt: Date | null;
   createdAt: Date;
   revokedAt: Date | null;
+  lastUsedAt: Date | null;
 }
 
 export function rowToApiKey(row: ApiKeyRow): ApiKeyRecord {
-  return { id: row.id, orgId: row.orgId, role: row.role, createdAt: row.createdAt, revokedAt: row.revokedAt };
+  return {
+    id: row.id,
+    orgId: row.orgId,
+    role: row.role,
+    groups: row.groups,
+    expiresAt: row.expiresAt,
+    createdAt: row.createdAt,
+    revokedAt: row.revokedAt,
+    lastUsedAt: row.lastUsedAt,
+  };
 }

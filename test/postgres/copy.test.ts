@@ -7,6 +7,7 @@ import { authenticate, createApiKey } from '../../src/auth/api-keys.ts';
 import { runCli } from '../../src/cli.ts';
 import { ConfigService } from '../../src/config/service.ts';
 import { exampleSettings } from '../../src/demo.ts';
+import { loggableError } from '../../src/loggable-error.ts';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { tempDir } from '../helpers.ts';
@@ -91,6 +92,89 @@ describe('copy --from file:PATH', () => {
     const refused = await cli({ DATABASE_URL: target.url }, 'copy', '--from', `file:${embedded.path}`);
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('already holds') });
     expect((await cli({ DATABASE_URL: target.url }, 'org', 'list')).stdout.split('\n')).toHaveLength(1);
+  });
+
+  it('refuses text PostgreSQL cannot keep, naming where it is and never printing a value', async () => {
+    const secret = 'secret clause';
+    const meta = { actor: { keyId: null, role: 'operator' as const }, door: 'cli' as const };
+    for (const [name, seed] of [
+      [
+        'current settings',
+        async (store: ReturnType<typeof openSqliteStore>) => {
+          // As an older gateway accepted it: straight into the store, past today's rules.
+          const settings = exampleSettings();
+          await store.createOrg(
+            'leaky',
+            {
+              ...settings,
+              privacy: { ...settings.privacy, agreementText: `${secret}\u0000 tail` },
+            },
+            meta,
+          );
+          return { version: 1 };
+        },
+      ],
+      [
+        'an earlier revision',
+        async (store: ReturnType<typeof openSqliteStore>) => {
+          const settings = exampleSettings();
+          await store.createOrg('leaky', settings, meta);
+          for (const name of [`${secret}\u0000`, 'Fixed since'])
+            await store.updateConfig(
+              'leaky',
+              (current) => ({
+                settings: { ...current.settings, branding: { ...current.settings.branding, name } },
+                changes: [],
+              }),
+              meta,
+            );
+          return { version: 2 };
+        },
+      ],
+    ] as const) {
+      const dir = tempDir();
+      cleanups.push(() => dir.remove());
+      const path = join(dir.path, 'embedded.db');
+      const store = openSqliteStore(path);
+      await new ConfigService(store).createOrg(operator, 'demo', exampleSettings());
+      const { version } = await seed(store);
+      await store.close();
+      const target = await createPostgresSchema();
+      cleanups.push(() => target.drop());
+
+      const refused = await cli({ DATABASE_URL: target.url }, 'copy', '--from', `file:${path}`);
+      expect(refused.code, name).toBe(1);
+      expect(refused.stderr, name).toContain('organisation "leaky"');
+      expect(refused.stderr, name).toContain(`at version ${version}`);
+      expect(refused.stderr, name).toContain('INVALID_TEXT');
+      expect(`${refused.stdout}${refused.stderr}`, name).not.toContain(secret);
+      expect((await cli({ DATABASE_URL: target.url }, 'org', 'list')).stdout, name).toBe('');
+    }
+  });
+
+  it('describes a failed query without its parameters', async () => {
+    const target = await createPostgresSchema();
+    cleanups.push(() => target.drop());
+    const store = await openPostgresStore(target.url);
+    cleanups.push(() => store.close());
+    const settings = exampleSettings();
+    const failure = await store
+      .createOrg(
+        'leaky',
+        { ...settings, branding: { ...settings.branding, name: 'secret\u0000name' } },
+        {
+          actor: { keyId: null, role: 'operator' },
+          door: 'cli',
+        },
+      )
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(String((failure as Error).message)).toContain('secret'); // what would have been printed
+    const described = JSON.stringify(loggableError(failure));
+    expect(described).not.toContain('secret');
+    expect(described).toContain('22'); // a data exception's SQLSTATE class
   });
 
   it('says what is wrong with its arguments', async () => {

@@ -124,3 +124,37 @@ describe.each([
     },
   );
 });
+
+describe('a replica whose database is away', () => {
+  it('answers writes 503 STORAGE_UNAVAILABLE with Retry-After on REST and a coded error on GraphQL, then writes again once it returns', async () => {
+    const { database, postgres, watched } = await setUp(false);
+    await untilReady(watched, 200);
+    // The admin key read once, so it is known without the database.
+    const read = await fetch(`${watched}/api/orgs/demo/config`, {
+      headers: { 'x-api-key': database.keys.admin },
+    });
+    expect(read.status).toBe(200);
+
+    postgres.cut();
+    const refused = await restPut(watched, database.keys.admin, { color: '#400001' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect((await refused.json()).code).toBe('STORAGE_UNAVAILABLE');
+    const mutation = await fetch(`${watched}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': database.keys.admin },
+      body: JSON.stringify({
+        query: `mutation { updateOrgConfig(input: { orgId: "demo", patch: { branding: { color: "#400002" } } }) { __typename } }`,
+      }),
+    });
+    expect((await mutation.json()).errors?.[0]?.extensions?.code).toBe('STORAGE_UNAVAILABLE');
+    await untilReady(watched, 503);
+
+    postgres.restore();
+    await untilReady(watched, 200);
+    const written = await restPut(watched, database.keys.admin, { color: '#400003' });
+    expect(written.status).toBe(200);
+    expect(written.headers.get('etag')).toBe('"v2"');
+  }, 60_000);
+});

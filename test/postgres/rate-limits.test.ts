@@ -39,6 +39,8 @@ const actor: Actor = {
   kind: 'apiKey',
   keyId: `key_${randomUUID().slice(0, 12)}`,
   keyHash: 'unused',
+  groups: null,
+  expiresAt: null,
   orgId: 'demo',
   role: 'admin',
 };

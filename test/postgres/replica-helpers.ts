@@ -36,7 +36,7 @@ export async function createSharedDatabase(): Promise<SharedDatabase> {
  */
 export async function startReplica(
   children: ChildProcess[],
-  env: { DATABASE_URL: string; REDIS_URL?: string },
+  env: { DATABASE_URL: string; REDIS_URL?: string } & Record<string, string>,
 ): Promise<string> {
   const { baseUrl } = await startGatewayProcess(
     {

@@ -5,16 +5,17 @@ import { and, asc, desc, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { OrgExistsError } from '../../config/errors.ts';
+import { OrgExistsError, StorageUnavailableError } from '../../config/errors.ts';
 import type { OrgConfig, OrgConfigSettings } from '../../config/model.ts';
 import type { SettingChange } from '../../config/patch.ts';
 import { configAt, type Revision, type RevisionMeta } from '../../config/revision.ts';
 import type {
   ApiKeyRecord,
   ConfigStore,
+  NewApiKey,
   OrgSummary,
-  Role,
   StoredApiKey,
+  StreamTicketRecord,
   UpdateDecision,
 } from '../config-store.ts';
 import { isMigrated, migrationsFolder } from '../migrations.ts';
@@ -27,7 +28,9 @@ import {
   rowToRevision,
   settingsToColumns,
 } from '../rows.ts';
-import { apiKeys, orgConfigs, revisions } from './schema.ts';
+import { isPostgresStorageFailure } from '../storage-failures.ts';
+import { apiKeys, orgConfigs, revisions, streamTickets } from './schema.ts';
+import { PostgresWebhookStore } from './webhook-store.ts';
 
 /** Advisory lock namespaces (the first key of pg_advisory_lock's two), the second key being the schema's hash. */
 const lockNamespace = { migrate: 0x6f7267, revisionLog: 0x6f7268 } as const;
@@ -72,6 +75,10 @@ type Transaction = Parameters<Parameters<NodePgDatabase['transaction']>[0]>[0];
 
 export class PostgresConfigStore implements ConfigStore {
   private readonly db: NodePgDatabase;
+  /** The last write failed for want of the database (see naming). */
+  private writeFailed = false;
+  /** Webhook endpoints and their delivery log, on the same pool. */
+  readonly webhooks: PostgresWebhookStore;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -81,39 +88,46 @@ export class PostgresConfigStore implements ConfigStore {
     readonly channel: string,
   ) {
     this.db = drizzle({ client: pool });
+    this.webhooks = new PostgresWebhookStore(pool);
   }
 
   async createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig> {
-    const now = new Date();
-    const row = { orgId, version: 1, createdAt: now, updatedAt: now, ...settingsToColumns(settings) };
-    return this.db.transaction(async (tx) => {
-      const inserted = await tx
-        .insert(orgConfigs)
-        .values(row as typeof orgConfigs.$inferInsert)
-        .onConflictDoNothing()
-        .returning();
-      if (inserted.length === 0) throw new OrgExistsError(orgId);
-      const config = rowToConfig(inserted[0] as OrgConfigRow);
-      await this.appendRevision(tx, config, creationChanges(settings), meta);
-      return config;
+    return this.naming(true, async () => {
+      const now = new Date();
+      const row = { orgId, version: 1, createdAt: now, updatedAt: now, ...settingsToColumns(settings) };
+      return this.db.transaction(async (tx) => {
+        const inserted = await tx
+          .insert(orgConfigs)
+          .values(row as typeof orgConfigs.$inferInsert)
+          .onConflictDoNothing()
+          .returning();
+        if (inserted.length === 0) throw new OrgExistsError(orgId);
+        const config = rowToConfig(inserted[0] as OrgConfigRow);
+        await this.appendRevision(tx, config, creationChanges(settings), meta);
+        return config;
+      });
     });
   }
 
   async listOrgs(): Promise<OrgSummary[]> {
-    return this.db
-      .select({
-        orgId: orgConfigs.orgId,
-        name: sql<string>`${sql.identifier('name')}`,
-        version: orgConfigs.version,
-        updatedAt: orgConfigs.updatedAt,
-      })
-      .from(orgConfigs)
-      .orderBy(asc(orgConfigs.orgId));
+    return this.naming(false, async () => {
+      return this.db
+        .select({
+          orgId: orgConfigs.orgId,
+          name: sql<string>`${sql.identifier('name')}`,
+          version: orgConfigs.version,
+          updatedAt: orgConfigs.updatedAt,
+        })
+        .from(orgConfigs)
+        .orderBy(asc(orgConfigs.orgId));
+    });
   }
 
   async getConfig(orgId: string): Promise<OrgConfig | undefined> {
-    const [row] = await this.db.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId));
-    return row ? rowToConfig(row as OrgConfigRow) : undefined;
+    return this.naming(false, async () => {
+      const [row] = await this.db.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId));
+      return row ? rowToConfig(row as OrgConfigRow) : undefined;
+    });
   }
 
   /**
@@ -125,25 +139,31 @@ export class PostgresConfigStore implements ConfigStore {
     decide: UpdateDecision,
     meta: RevisionMeta,
   ): Promise<OrgConfig | undefined> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId)).for('update');
-      if (!row) return undefined;
-      const current = rowToConfig(row as OrgConfigRow);
-      const next = decide(current);
-      if (next === null) return current;
-      const config: OrgConfig = {
-        orgId,
-        version: current.version + 1,
-        updatedAt: new Date(),
-        settings: next.settings,
-      };
-      await tx
-        .update(orgConfigs)
-        .set({ ...settingsToColumns(config.settings), version: config.version, updatedAt: config.updatedAt })
-        .where(eq(orgConfigs.orgId, orgId));
-      await this.appendRevision(tx, config, next.changes, meta);
-      // Answered from what this transaction wrote: a read after commit could see another replica's newer write.
-      return config;
+    return this.naming(true, async () => {
+      return this.db.transaction(async (tx) => {
+        const [row] = await tx.select().from(orgConfigs).where(eq(orgConfigs.orgId, orgId)).for('update');
+        if (!row) return undefined;
+        const current = rowToConfig(row as OrgConfigRow);
+        const next = decide(current);
+        if (next === null) return current;
+        const config: OrgConfig = {
+          orgId,
+          version: current.version + 1,
+          updatedAt: new Date(),
+          settings: next.settings,
+        };
+        await tx
+          .update(orgConfigs)
+          .set({
+            ...settingsToColumns(config.settings),
+            version: config.version,
+            updatedAt: config.updatedAt,
+          })
+          .where(eq(orgConfigs.orgId, orgId));
+        await this.appendRevision(tx, config, next.changes, meta);
+        // Answered from what this transaction wrote: a read after commit could see another replica's newer write.
+        return config;
+      });
     });
   }
 
@@ -182,32 +202,57 @@ export class PostgresConfigStore implements ConfigStore {
     orgId: string,
     options: { beforeVersion?: number | null; limit: number },
   ): Promise<Revision[]> {
-    const before = options.beforeVersion == null ? undefined : lt(revisions.version, options.beforeVersion);
-    const rows = await this.db
-      .select()
-      .from(revisions)
-      .where(and(eq(revisions.orgId, orgId), before))
-      .orderBy(desc(revisions.version))
-      .limit(options.limit);
-    return rows.map(rowToRevision);
+    return this.naming(false, async () => {
+      const before = options.beforeVersion == null ? undefined : lt(revisions.version, options.beforeVersion);
+      const rows = await this.db
+        .select()
+        .from(revisions)
+        .where(and(eq(revisions.orgId, orgId), before))
+        .orderBy(desc(revisions.version))
+        .limit(options.limit);
+      return rows.map(rowToRevision);
+    });
+  }
+
+  async revisionSizes(
+    orgId: string,
+    options: { beforeVersion?: number | null; limit: number; untilBytes?: number },
+  ): Promise<{ version: number; bytes: number }[]> {
+    return this.naming(false, async () => {
+      const before = options.beforeVersion == null ? undefined : lt(revisions.version, options.beforeVersion);
+      const rows = await this.db
+        .select({
+          version: revisions.version,
+          bytes: sql<string>`octet_length(${revisions.changes}::text) + octet_length(${revisions.settings}::text)`,
+        })
+        .from(revisions)
+        .where(and(eq(revisions.orgId, orgId), before))
+        .orderBy(desc(revisions.version))
+        .limit(options.limit);
+      return rows.map((row) => ({ version: row.version, bytes: Number(row.bytes) }));
+    });
   }
 
   async getRevision(orgId: string, version: number): Promise<Revision | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(revisions)
-      .where(and(eq(revisions.orgId, orgId), eq(revisions.version, version)));
-    return row ? rowToRevision(row) : undefined;
+    return this.naming(false, async () => {
+      const [row] = await this.db
+        .select()
+        .from(revisions)
+        .where(and(eq(revisions.orgId, orgId), eq(revisions.version, version)));
+      return row ? rowToRevision(row) : undefined;
+    });
   }
 
   async revisionsSince(orgId: string, version: number, limit: number): Promise<Revision[]> {
-    const rows = await this.db
-      .select()
-      .from(revisions)
-      .where(and(eq(revisions.orgId, orgId), gt(revisions.version, version)))
-      .orderBy(asc(revisions.version))
-      .limit(limit);
-    return rows.map(rowToRevision);
+    return this.naming(false, async () => {
+      const rows = await this.db
+        .select()
+        .from(revisions)
+        .where(and(eq(revisions.orgId, orgId), gt(revisions.version, version)))
+        .orderBy(asc(revisions.version))
+        .limit(limit);
+      return rows.map(rowToRevision);
+    });
   }
 
   async revisionsAfter(seq: number, limit: number): Promise<Revision[]> {
@@ -226,42 +271,121 @@ export class PostgresConfigStore implements ConfigStore {
     return Number(row?.seq ?? 0);
   }
 
-  async createApiKey(key: { id: string; orgId: string; role: Role; keyHash: string }): Promise<ApiKeyRecord> {
+  async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+    return this.naming(true, async () => {
+      const [row] = await this.db
+        .insert(apiKeys)
+        .values({ ...key, groups: key.groups ? [...key.groups] : null, createdAt: new Date() })
+        .returning();
+      return rowToApiKey(row!);
+    });
+  }
+
+  async findApiKeyById(id: string): Promise<StoredApiKey | undefined> {
     const [row] = await this.db
-      .insert(apiKeys)
-      .values({ ...key, createdAt: new Date() })
-      .returning();
-    return rowToApiKey(row!);
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+    return row ? { ...rowToApiKey(row), keyHash: row.keyHash } : undefined;
+  }
+
+  /** Brings the expiry forward and, in the same transaction, tells the replicas to forget cached keys. */
+  async expireApiKey(id: string, expiresAt: Date): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const changed = await tx
+        .update(apiKeys)
+        .set({ expiresAt: sql`least(coalesce(${apiKeys.expiresAt}, ${expiresAt}), ${expiresAt})` })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .returning({ id: apiKeys.id });
+      if (changed.length > 0) await tx.execute(sql`select pg_notify(${this.channel}, ${keysChangedPayload})`);
+      return changed.length > 0;
+    });
+  }
+
+  async recordKeyUse(uses: ReadonlyMap<string, Date>): Promise<void> {
+    if (uses.size === 0) return;
+    // One statement for the batch: (id, time) pairs as two arrays.
+    const ids = [...uses.keys()];
+    const times = [...uses.values()].map((at) => at.toISOString());
+    await this.pool.query(
+      `UPDATE ${pg.escapeIdentifier(this.schema)}.api_keys AS k SET last_used_at = u.at
+         FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at)
+        WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+      [ids, times],
+    );
+  }
+
+  async createStreamTicket(ticket: Omit<StreamTicketRecord, 'usedAt'>): Promise<void> {
+    await this.db.insert(streamTickets).values(ticket);
+  }
+
+  async useStreamTicket(ticketHash: string, at: Date): Promise<StreamTicketRecord | undefined> {
+    return this.db.transaction(async (tx) => {
+      // The row lock makes two replicas redeeming the same ticket take turns: the second sees it used.
+      const [found] = await tx
+        .select()
+        .from(streamTickets)
+        .where(eq(streamTickets.ticketHash, ticketHash))
+        .for('update');
+      if (found && found.usedAt === null)
+        await tx.update(streamTickets).set({ usedAt: at }).where(eq(streamTickets.ticketHash, ticketHash));
+      await tx.delete(streamTickets).where(lt(streamTickets.expiresAt, new Date(at.getTime() - 60_000)));
+      return found;
+    });
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(apiKeys)
-      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
-    return row ? rowToApiKey(row) : undefined;
+    return this.naming(false, async () => {
+      const [row] = await this.db
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+      return row ? rowToApiKey(row) : undefined;
+    });
   }
 
   async listApiKeys(orgId: string): Promise<ApiKeyRecord[]> {
-    const rows = await this.db
-      .select()
-      .from(apiKeys)
-      .where(eq(apiKeys.orgId, orgId))
-      .orderBy(asc(apiKeys.createdAt));
-    return rows.map(rowToApiKey);
+    return this.naming(false, async () => {
+      const rows = await this.db
+        .select()
+        .from(apiKeys)
+        .where(eq(apiKeys.orgId, orgId))
+        .orderBy(asc(apiKeys.createdAt));
+      return rows.map(rowToApiKey);
+    });
   }
 
   /** Revokes and, in the same transaction, tells the replicas to forget the keys they cached. */
   async revokeApiKey(id: string): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const revoked = await tx
-        .update(apiKeys)
-        .set({ revokedAt: new Date() })
-        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-        .returning({ id: apiKeys.id });
-      if (revoked.length > 0) await tx.execute(sql`select pg_notify(${this.channel}, ${keysChangedPayload})`);
-      return revoked.length > 0;
+    return this.naming(true, async () => {
+      return this.db.transaction(async (tx) => {
+        const revoked = await tx
+          .update(apiKeys)
+          .set({ revokedAt: new Date() })
+          .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+          .returning({ id: apiKeys.id });
+        if (revoked.length > 0)
+          await tx.execute(sql`select pg_notify(${this.channel}, ${keysChangedPayload})`);
+        return revoked.length > 0;
+      });
     });
+  }
+
+  /**
+   * Runs a store operation: a lost or refused connection, a read-only server or a full disk becomes
+   * StorageUnavailableError; a write that fails so makes the store not ready until one succeeds or
+   * the server says it can write (isReady).
+   */
+  private async naming<T>(write: boolean, operation: () => Promise<T>): Promise<T> {
+    try {
+      const result = await operation();
+      if (write) this.writeFailed = false;
+      return result;
+    } catch (error) {
+      if (!isPostgresStorageFailure(error)) throw error;
+      if (write) this.writeFailed = true;
+      throw new StorageUnavailableError(error);
+    }
   }
 
   async isReady(): Promise<boolean> {
@@ -269,7 +393,14 @@ export class PostgresConfigStore implements ConfigStore {
       const result = await this.pool.query<{ count: string }>(
         `SELECT count(*) AS count FROM ${pg.escapeIdentifier(this.schema)}.__drizzle_migrations`,
       );
-      return isMigrated(Number(result.rows[0]!.count), 'postgres');
+      if (!isMigrated(Number(result.rows[0]!.count), 'postgres')) return false;
+      if (!this.writeFailed) return true;
+      // After a failed write: ready again once the server takes writes (not a standby, not read-only).
+      const writable = await this.pool.query<{ writable: boolean }>(
+        "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable",
+      );
+      if (writable.rows[0]!.writable) this.writeFailed = false;
+      return !this.writeFailed;
     } catch {
       return false;
     }
@@ -310,8 +441,11 @@ export class PostgresConfigStore implements ConfigStore {
           orgId: key.orgId,
           role: key.role,
           keyHash: key.keyHash,
+          groups: key.groups ? [...key.groups] : null,
+          expiresAt: key.expiresAt,
           createdAt: key.createdAt,
           revokedAt: key.revokedAt,
+          lastUsedAt: key.lastUsedAt,
         });
       }
       let count = 0;

@@ -1,0 +1,45 @@
+// The per-organisation CORS decision, pure: the organisation's allowed origins and a request's
+// Origin in, allow or deny out. The edge applies it (headers, Vary: Origin, ORIGIN_NOT_ALLOWED).
+
+export type OriginDecision =
+  /** No Origin header: not a browser. Origins protect browsers, not secrets: not refused for that. */
+  | { readonly kind: 'no-origin' }
+  /** Allow this origin: send it back as Access-Control-Allow-Origin (with Vary: Origin). */
+  | { readonly kind: 'allowed'; readonly allowOrigin: string }
+  /** A browser on an origin the organisation does not allow: no CORS allowance (a widget key: 403). */
+  | { readonly kind: 'denied' };
+
+const noOrigin: OriginDecision = { kind: 'no-origin' };
+const denied: OriginDecision = { kind: 'denied' };
+
+/** An origin as browsers serialise it: lowercase scheme and host, no default port, no path. */
+function serialised(origin: string): string | null {
+  if (!/^https?:\/\/[^/?#\s,]+$/i.test(origin)) return null;
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a browser request from `origin` may read the answer of an organisation allowing
+ * `allowedOrigins` ("*" allows any origin; an empty list allows none). The list holds origins as
+ * the catalogue's rule keeps them (scheme://host[:port], lowercase); the Origin header is compared
+ * in the same serialisation, so "https://Allowed.example:443" is "https://allowed.example".
+ */
+export function originDecision(
+  allowedOrigins: readonly string[],
+  origin: string | null | undefined,
+): OriginDecision {
+  if (origin === undefined || origin === null) return noOrigin;
+  if (allowedOrigins.length === 0) return denied;
+  const any = allowedOrigins.includes('*');
+  // "null" (a sandboxed frame, a file:) is no origin anyone can list: only "*" lets it in.
+  if (origin === 'null') return any ? { kind: 'allowed', allowOrigin: 'null' } : denied;
+  const requested = serialised(origin);
+  if (requested === null) return denied;
+  if (any || allowedOrigins.some((allowed) => serialised(allowed) === requested))
+    return { kind: 'allowed', allowOrigin: origin };
+  return denied;
+}

@@ -1,0 +1,60 @@
+// What a URL may carry instead of x-api-key, for the requests a browser cannot add headers to
+// (EventSource, the snapshot): a publishable key (?key=pk_…) or a stream ticket (?ticket=st_…).
+// Anything else in ?key= may be a secret: refused without a lookup, and never logged.
+import { publishablePrefix } from './api-keys.ts';
+import { ticketPrefix } from './stream-tickets.ts';
+
+export type UrlCredentials =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'publishable'; readonly key: string }
+  | { readonly kind: 'ticket'; readonly ticket: string }
+  /** Not looked up: the code and message say why, and nothing about any organisation. */
+  | {
+      readonly kind: 'refused';
+      readonly code: 'SECRET_KEY_IN_URL' | 'AMBIGUOUS_CREDENTIALS';
+      readonly message: string;
+    };
+
+/** The credentials of a request's query. */
+export function urlCredentials(query: URLSearchParams): UrlCredentials {
+  const keys = query.getAll('key');
+  const tickets = query.getAll('ticket');
+  if (keys.length + tickets.length === 0) return { kind: 'none' };
+  if (keys.length + tickets.length > 1)
+    return {
+      kind: 'refused',
+      code: 'AMBIGUOUS_CREDENTIALS',
+      message: 'pass one credential: ?key=pk_… or ?ticket=…',
+    };
+  if (keys.length === 1) {
+    const key = keys[0]!;
+    return key.startsWith(publishablePrefix)
+      ? { kind: 'publishable', key }
+      : {
+          kind: 'refused',
+          code: 'SECRET_KEY_IN_URL',
+          message:
+            'only a publishable (pk_) key may be passed in a URL; a secret key goes in x-api-key, or mints a stream ticket (createStreamTicket). If a secret key was sent, revoke it',
+        };
+  }
+  const ticket = tickets[0]!;
+  return ticket.startsWith(ticketPrefix)
+    ? { kind: 'ticket', ticket }
+    : {
+        kind: 'refused',
+        code: 'SECRET_KEY_IN_URL',
+        message: 'a ticket starts with st_; never put a key in ?ticket=',
+      };
+}
+
+/**
+ * A path with its query, fit for a log line: the values of key and ticket (and of anything else
+ * that could hold a credential) replaced, so no secret lands in a log whatever was sent.
+ */
+export function loggablePathAndQuery(path: string, query: URLSearchParams): string {
+  if ([...query.keys()].length === 0) return path;
+  const shown = new URLSearchParams();
+  for (const [name, value] of query)
+    shown.append(name, /^(key|ticket|x-api-key|api[-_]?key|token)$/i.test(name) ? '***' : value);
+  return `${path}?${shown.toString()}`;
+}

@@ -1,0 +1,145 @@
+// Caps on the streams (subscriptions) one client address, and one secret API key, may hold at once,
+// over SSE and WebSocket alike. One counter, the edge's step 11 (Edge.admitStream), taken around
+// every subscription the GraphQL pipeline starts, whichever door it came through.
+import type { IncomingMessage } from 'node:http';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Actor } from '../auth/actor.ts';
+
+export interface StreamLimits {
+  /** Streams one client address may hold at once (a browser tab holds one). */
+  readonly perAddress: number;
+  /** Streams one secret API key may hold at once, from all addresses together. */
+  readonly perKey: number;
+}
+
+export const defaultStreamLimits: StreamLimits = { perAddress: 500, perKey: 2_000 };
+
+/** Why a stream was refused: the limit reached, for the message. */
+export type StreamRefusal = 'address' | 'key';
+
+/**
+ * Counts the streams held per address and per key. An entry exists only while its count is above
+ * zero, so the memory is a few dozen bytes per stream held (and streams are capped).
+ */
+export class StreamCaps {
+  private readonly byAddress = new Map<string, number>();
+  private readonly byKey = new Map<string, number>();
+
+  constructor(readonly limits: StreamLimits = defaultStreamLimits) {}
+
+  /**
+   * Takes a stream for the address (and the key, for a secret key; null for a key shared by a
+   * site's visitors, which is bounded by address alone). A release function (call it once the
+   * stream ends; calling it again does nothing), or why it is refused.
+   */
+  acquire(address: string, keyId: string | null): (() => void) | StreamRefusal {
+    const fromAddress = this.byAddress.get(address) ?? 0;
+    if (fromAddress >= this.limits.perAddress) return 'address';
+    const withKey = keyId === null ? 0 : (this.byKey.get(keyId) ?? 0);
+    if (keyId !== null && withKey >= this.limits.perKey) return 'key';
+    this.byAddress.set(address, fromAddress + 1);
+    if (keyId !== null) this.byKey.set(keyId, withKey + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      decrement(this.byAddress, address);
+      if (keyId !== null) decrement(this.byKey, keyId);
+    };
+  }
+
+  /** Streams held now, by address and by key (for tests and metrics). */
+  held(): { addresses: number; keys: number; streams: number } {
+    let streams = 0;
+    for (const count of this.byAddress.values()) streams += count;
+    return { addresses: this.byAddress.size, keys: this.byKey.size, streams };
+  }
+}
+
+function decrement(counts: Map<string, number>, name: string): void {
+  const count = (counts.get(name) ?? 1) - 1;
+  if (count <= 0) counts.delete(name);
+  else counts.set(name, count);
+}
+
+/** The key a stream counts against: every key is secret today; a publishable key would answer null. */
+export function streamKeyOf(actor: Actor | null | undefined): string | null {
+  return actor?.kind === 'apiKey' ? actor.keyId : null;
+}
+
+/** The refusal of a stream over the cap, as GraphQL errors (HTTP 429 over SSE). */
+export function tooManyStreams(refusal: StreamRefusal, limits: StreamLimits): ExecutionResult {
+  const message =
+    refusal === 'address'
+      ? `too many streams from this address (at most ${limits.perAddress} at once); close one first`
+      : `too many streams with this API key (at most ${limits.perKey} at once); close one first`;
+  return {
+    errors: [new GraphQLError(message, { extensions: { code: 'TOO_MANY_STREAMS', http: { status: 429 } } })],
+  };
+}
+
+/** The iterable's iterator, releasing once it ends, fails or is closed by its consumer. */
+function releasing<T>(iterable: AsyncIterable<T>, release: () => void): AsyncIterableIterator<T> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  return {
+    async next() {
+      try {
+        const step = await iterator.next();
+        if (step.done) release();
+        return step;
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+    async return(value?: unknown) {
+      release();
+      return iterator.return ? iterator.return(value) : { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      release();
+      if (iterator.throw) return iterator.throw(error);
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** Takes a stream for a subscription's request and actor: its release, or the refusal to answer. */
+export type AdmitStream = (
+  req: IncomingMessage | undefined,
+  actor: Actor | null,
+) => (() => void) | ExecutionResult;
+
+/**
+ * Hands every subscription the pipeline starts (SSE through yoga, WebSocket through getEnveloped)
+ * to the edge's stream step, which refuses one over a cap with TOO_MANY_STREAMS. Placed before the
+ * plugins that wrap subscriptions (shared events), so their streams are counted.
+ */
+export function useStreamCaps(admit: AdmitStream): Plugin {
+  return {
+    onSubscribe: ({ subscribeFn, setSubscribeFn }) => {
+      setSubscribeFn(async (args: ExecutionArgs) => {
+        const context = args.contextValue as { actor?: Actor | null; req?: IncomingMessage };
+        const release = admit(context.req, context.actor ?? null);
+        if (typeof release !== 'function') return release;
+        let results: Awaited<ReturnType<typeof subscribeFn>>;
+        try {
+          results = await subscribeFn(args);
+        } catch (error) {
+          release();
+          throw error;
+        }
+        if (!(Symbol.asyncIterator in Object(results))) {
+          release();
+          return results;
+        }
+        return releasing(results as AsyncIterable<ExecutionResult>, release);
+      });
+    },
+  };
+}

@@ -1,0 +1,171 @@
+// GET /widget/{orgId}/config?key=pk_…: the public settings for a CDN to cache, serialised once per
+// version, from memory (the per-organisation cache). A request's method, path, query and headers
+// in, an answer out (or null: not this door's path). A door behind the edge (widgetSnapshotAnswerer).
+import { createHash } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Actor } from '../auth/actor.ts';
+import { hashApiKey, isExpired, publishablePrefix } from '../auth/api-keys.ts';
+import type { OrgConfig } from '../config/model.ts';
+import { publicSettings } from '../config/visibility.ts';
+import type { Answerer } from '../edge/edge.ts';
+import type { ConfigStore } from '../store/config-store.ts';
+
+export interface SnapshotSettings {
+  /** Cache-Control max-age, seconds: how long a CDN or browser serves it without asking. */
+  readonly maxAgeSeconds: number;
+  /** Cache-Control stale-while-revalidate, seconds: how long a stale copy is served while refreshed. */
+  readonly staleWhileRevalidateSeconds: number;
+}
+
+export const defaultSnapshotSettings: SnapshotSettings = {
+  maxAgeSeconds: 60,
+  staleWhileRevalidateSeconds: 600,
+};
+
+export interface SnapshotRequest {
+  readonly method: string;
+  /** The path, without the query: "/widget/demo/config". */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly header: (name: string) => string | null | undefined;
+  /** The actor of an x-api-key header, if the request carried one (a secret key is the wrong kind here). */
+  readonly headerActor?: Actor | null;
+}
+
+export interface SnapshotAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Null for 304 and HEAD. */
+  readonly body: Buffer | null;
+}
+
+const snapshotPath = /^\/widget\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})\/config$/;
+
+/** The body and strong ETag of a configuration's snapshot, made once per version (configs are immutable). */
+interface Serialised {
+  readonly body: Buffer;
+  readonly etag: string;
+}
+
+/** Whether If-None-Match names this ETag (weak comparison, as RFC 9110 wants for If-None-Match), or is `*`. */
+function noneMatch(header: string | null | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+function problem(status: number, code: string, detail: string, extra: Record<string, string> = {}) {
+  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, code, detail });
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...extra },
+    body: Buffer.from(body),
+  } satisfies SnapshotAnswer;
+}
+
+/**
+ * The snapshot door. `store` is the gateway's cached store: configurations and keys come from
+ * memory after their first read. Everything about the key is settled before the organisation is
+ * looked at, and every refusal about it answers the same 404 as an unknown organisation.
+ */
+export function snapshotAnswerer(
+  store: ConfigStore,
+  settings: SnapshotSettings = defaultSnapshotSettings,
+  now: () => number = Date.now,
+) {
+  /** One serialisation per configuration object: the cache holds one per organisation, its current one. */
+  const serialised = new WeakMap<OrgConfig, Serialised>();
+  const cacheControl = `public, max-age=${settings.maxAgeSeconds}, stale-while-revalidate=${settings.staleWhileRevalidateSeconds}`;
+
+  function serialise(config: OrgConfig): Serialised {
+    let made = serialised.get(config);
+    if (!made) {
+      const text = JSON.stringify({
+        orgId: config.orgId,
+        version: config.version,
+        settings: publicSettings(config.settings),
+      });
+      const body = Buffer.from(text);
+      // Strong: the same bytes, the same tag, on every replica.
+      const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+      made = { body, etag };
+      serialised.set(config, made);
+    }
+    return made;
+  }
+
+  return async function answer(request: SnapshotRequest): Promise<SnapshotAnswer | null> {
+    const match = snapshotPath.exec(request.path);
+    if (!match)
+      return request.path.startsWith('/widget/') ? problem(404, 'NOT_FOUND', 'no such endpoint') : null;
+    const orgId = match[1]!;
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return problem(405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported here; use GET, HEAD`, {
+        allow: 'GET, HEAD',
+      });
+    const key = request.query.get('key');
+    if (request.headerActor?.kind === 'apiKey' && request.headerActor.role !== 'widget')
+      return problem(
+        403,
+        'WRONG_KEY_KIND',
+        'the snapshot is read with a publishable (pk_) key in ?key=; a secret key is not for web pages',
+      );
+    if (key === null || key === '')
+      return problem(401, 'UNAUTHENTICATED', 'a publishable (pk_) key is required as ?key=');
+    // Anything else in a URL may be a secret: it is not looked up, and the request log never has the query.
+    if (!key.startsWith(publishablePrefix))
+      return problem(
+        400,
+        'SECRET_KEY_IN_URL',
+        'only a publishable (pk_) key may be passed in a URL; if a secret key was sent, revoke it',
+      );
+    const notFound = () => problem(404, 'NOT_FOUND', `organisation "${orgId}" not found`);
+    const record = await store.findApiKeyByHash(hashApiKey(key));
+    if (!record || record.orgId !== orgId || record.role !== 'widget') return notFound();
+    if (isExpired(record, now())) return problem(401, 'KEY_EXPIRED', 'the publishable key has expired');
+    const config = await store.getConfig(orgId);
+    if (!config) return notFound();
+    const { body, etag } = serialise(config);
+    const headers = { etag, 'cache-control': cacheControl };
+    if (noneMatch(request.header('if-none-match'), etag)) return { status: 304, headers, body: null };
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        ...headers,
+        'content-length': String(body.byteLength),
+      },
+      body: request.method === 'HEAD' ? null : body,
+    };
+  };
+}
+
+export type SnapshotAnswerer = ReturnType<typeof snapshotAnswerer>;
+
+/**
+ * The snapshot as a door behind the edge (after the request id, limits and the key step, which
+ * refused an expired header key): answers /widget/ requests, and passes on everything else at once.
+ */
+export function widgetSnapshotAnswerer(answer: SnapshotAnswerer): Answerer {
+  return (request) => {
+    if (!request.path.startsWith('/widget/')) return undefined;
+    request.door = 'widget';
+    const { req } = request;
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    return answer({
+      method: req.method ?? 'GET',
+      path: request.path,
+      query: new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1)),
+      header: (name) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+      headerActor: request.actor,
+    }).then((answered) =>
+      answered
+        ? { status: answered.status, headers: answered.headers, body: answered.body ?? undefined }
+        : undefined,
+    );
+  };
+}
