@@ -37,7 +37,7 @@ const work = mkdtempSync(join(tmpdir(), 'org-config-callgrind-'));
 /** The constants lengthened in the copy: each must be found, or the copy would measure expiring keys. */
 const lengthened: [file: string, from: string, to: string][] = [
   ['src/store/cached-store.ts', 'const keyTtlMs = 30_000;', 'const keyTtlMs = 3_600_000;'],
-  ['src/http/api-key-auth.ts', 'perKeyPerMinute, duration: 60 }', 'perKeyPerMinute, duration: 3600 }'],
+  ['src/edge/guard.ts', 'perKeyPerMinute, duration: 60 }', 'perKeyPerMinute, duration: 3600 }'],
 ];
 
 /** A copy of the commit (or of the working tree), with the constants lengthened, built to dist/main.js. */

@@ -1,7 +1,7 @@
 // The S scenarios alone, for working on the fan-out: one change to many subscribers, the time
 // until each had it and the gateway's CPU ms for the change (less disturbed by a shared machine).
 //
-// npm run bench:fanout -- [--subscribers 10000] [--doors sse,ws] [--rounds 2] [--changes 5] [--variants default,S0,fanout-direct-writes]
+// npm run bench:fanout -- [--subscribers 10000] [--doors sse,ws] [--rounds 2] [--changes 5] [--variants default,S0,@../other-checkout]
 //                         [--cpu-prof DIR]
 // Variants (bench/variant-gateway.ts, and S0: bench/bare-fanout-server.ts, the ceiling) alternate
 // round by round, each on a fresh gateway and a fresh copy of the same database. --cpu-prof writes the .cpuprofile of each gateway into DIR/VARIANT-ROUND-DOOR/,

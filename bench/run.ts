@@ -1,10 +1,13 @@
 // The benchmark: the read paths against a bare node:http ceiling (B0), writes, and change fan-out, in one run.
 // npm run bench            the full run (about 10 minutes), results in bench/results/
 // npm run bench -- --smoke tiny numbers, to check the script works (the test suite runs it)
+// npm run bench -- --variant LABEL=DIR   also measures the gateway of another checkout (DIR, e.g. a
+//   commit without an optimisation: git worktree add DIR COMMIT, with node_modules linked) against
+//   this run's rows; repeatable. What an optimisation gives is measured so, not by switches in src/.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { benchCluster } from './cluster.ts';
 import { type FanOutResult, sseFanOut, wsFanOut } from './fanout.ts';
@@ -42,6 +45,14 @@ const plan = smoke
       changes: 5,
     };
 
+/** Other checkouts to measure against this run: `--variant LABEL=DIR`, repeatable. */
+const variantCheckouts = process.argv.flatMap((argument, index) => {
+  if (process.argv[index - 1] !== '--variant') return [];
+  const [label, dir] = argument.split(/=(.*)/s);
+  if (!label || !dir) throw new Error(`--variant takes LABEL=DIR, not "${argument}"`);
+  return [{ label, dir: resolve(dir) }];
+});
+
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'org-config-bench-'));
 const log = (line: string) => console.error(`[bench] ${line}`);
@@ -57,9 +68,10 @@ async function start(
   args: string[],
   env: Record<string, string> = {},
   nodeArgs = ['--import', 'tsx'],
+  cwd = root,
 ): Promise<Started> {
   const began = performance.now();
-  const started = await startProcess([...nodeArgs, ...args], env);
+  const started = await startProcess([...nodeArgs, ...args], env, cwd);
   return { ...started, startupMs: performance.now() - began };
 }
 
@@ -69,8 +81,12 @@ async function stop(started: Started): Promise<void> {
   await exited;
 }
 
-async function startGateway(databasePath: string, extra: Record<string, string> = {}): Promise<Started> {
-  return start(['src/main.ts'], gatewayEnv(databasePath, extra));
+async function startGateway(
+  databasePath: string,
+  extra: Record<string, string> = {},
+  cwd = root,
+): Promise<Started> {
+  return start(['src/main.ts'], gatewayEnv(databasePath, extra), undefined, cwd);
 }
 
 /** The PostgreSQL runs, with this file's tools (DATABASE_URL in `env` replaces the SQLite one). */
@@ -344,27 +360,28 @@ async function main(): Promise<void> {
   // Fan-out: each run on a fresh gateway, so that its memory figure is its own.
   const fanOut: FanOutResult[] = [];
   // Each size first on S0, the ceiling (bench/bare-fanout-server.ts), then on the gateway; the
-  // largest of each again without an optimisation of the fan-out: the doors writing live events
-  // straight to their clients, sharing each change's result among subscribers of the same
-  // selection (which the direct writes need), and (SSE) the event stream as a Node stream (likewise).
-  const without = (name: string) => ({ PERF_DISABLE: name });
-  const fanOutRuns: { count: number; run: typeof sseFanOut; env?: Record<string, string>; bare?: true }[] = [
+  // largest of each again on every other checkout given (--variant).
+  const fanOutRuns: {
+    count: number;
+    run: typeof sseFanOut;
+    variant?: (typeof variantCheckouts)[number];
+    bare?: true;
+  }[] = [
     ...plan.sse.flatMap((count) => [
       { count, run: sseFanOut, bare: true as const },
       { count, run: sseFanOut },
     ]),
-    { count: plan.sse.at(-1)!, run: sseFanOut, env: without('fanout-direct-writes') },
-    { count: plan.sse.at(-1)!, run: sseFanOut, env: without('fanout-shared-serialisation') },
-    { count: plan.sse.at(-1)!, run: sseFanOut, env: without('sse-node-stream') },
+    ...variantCheckouts.map((variant) => ({ count: plan.sse.at(-1)!, run: sseFanOut, variant })),
     ...plan.ws.flatMap((count) => [
       { count, run: wsFanOut, bare: true as const },
       { count, run: wsFanOut },
     ]),
-    { count: plan.ws.at(-1)!, run: wsFanOut, env: without('fanout-direct-writes') },
-    { count: plan.ws.at(-1)!, run: wsFanOut, env: without('fanout-shared-serialisation') },
+    ...variantCheckouts.map((variant) => ({ count: plan.ws.at(-1)!, run: wsFanOut, variant })),
   ];
-  for (const { count, run, env = {}, bare } of fanOutRuns) {
-    const server = bare ? await start(['bench/bare-fanout-server.ts']) : await startGateway(oneOrgDb, env);
+  for (const { count, run, variant, bare } of fanOutRuns) {
+    const server = bare
+      ? await start(['bench/bare-fanout-server.ts'])
+      : await startGateway(oneOrgDb, {}, variant?.dir);
     const current = {
       current: Number(
         /\d+/.exec(
@@ -380,8 +397,8 @@ async function main(): Promise<void> {
     );
     const name = bare
       ? `${row.name}, S0 bare node:http`
-      : env.PERF_DISABLE
-        ? `${row.name}, PERF_DISABLE=${env.PERF_DISABLE}`
+      : variant
+        ? `${row.name}, variant ${variant.label}`
         : row.name;
     fanOut.push({
       ...row,
@@ -391,133 +408,45 @@ async function main(): Promise<void> {
     await stop(server);
   }
 
-  // Each optimisation switched off, against the same run's default.
+  // Every other checkout given (--variant), against the same run's rows.
   // A 304 needs the current ETag, which the writes above have moved: `options` may take it.
-  // G1 and G2 through yoga's path, measured by the variant without the GraphQL fast path: the
-  // baseline of the optimisations of that path (the fast path skips it once it knows an operation).
-  const throughYoga: { g1?: LoadResult; g2?: LoadResult; wGraphql?: LoadResult } = {};
   const g1Request = { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] };
   const g2Request = { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] };
   interface Comparison {
     baseline: () => LoadResult;
     options: VariantOptions | ((etag: string) => VariantOptions);
-    keep?: (measured: LoadResult) => void;
   }
-  const variants: { name: string; env: Record<string, string>; compare: Comparison[] }[] = [
+  const compared: Comparison[] = [
+    { baseline: () => g1, options: g1Request },
+    { baseline: () => g2, options: g2Request },
+    { baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } },
     {
-      name: 'without the config and key cache, and so the fast paths that answer from it (PERF_DISABLE=config-cache)',
-      env: { PERF_DISABLE: 'config-cache' },
-      compare: [
-        { baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } },
-        { baseline: () => g1, options: g1Request },
-      ],
+      baseline: () => r2,
+      options: (etag) => ({
+        requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': etag })],
+        expectStatus: 304,
+      }),
     },
-    {
-      name: 'without pre-serialised REST JSON (PERF_DISABLE=preserialized-json)',
-      env: { PERF_DISABLE: 'preserialized-json' },
-      compare: [{ baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } }],
-    },
-    {
-      name: 'without the REST fast path on node:http (PERF_DISABLE=rest-fast-path)',
-      env: { PERF_DISABLE: 'rest-fast-path' },
-      compare: [
-        { baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } },
-        {
-          baseline: () => r2,
-          options: (etag) => ({
-            requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': etag })],
-            expectStatus: 304,
-          }),
-        },
-      ],
-    },
-    {
-      name: 'without the GraphQL fast paths on node:http, reads and updates (PERF_DISABLE=graphql-fast-path)',
-      env: { PERF_DISABLE: 'graphql-fast-path' },
-      compare: [
-        {
-          baseline: () => g1,
-          options: g1Request,
-          keep: (measured) => (throughYoga.g1 = { ...measured, name: `${g1.name}, through yoga` }),
-        },
-        {
-          baseline: () => g2,
-          options: g2Request,
-          keep: (measured) => (throughYoga.g2 = { ...measured, name: `${g2.name}, through yoga` }),
-        },
-        {
-          baseline: () => wGraphql,
-          options: graphqlWrites,
-          keep: (measured) =>
-            (throughYoga.wGraphql = { ...measured, name: `${wGraphql.name}, through yoga` }),
-        },
-      ],
-    },
-    {
-      name: 'the GraphQL read fast path without its memory of request bodies and answers (PERF_DISABLE=graphql-known-reads)',
-      env: { PERF_DISABLE: 'graphql-known-reads' },
-      compare: [
-        { baseline: () => g1, options: g1Request },
-        { baseline: () => g2, options: g2Request },
-      ],
-    },
-    {
-      name: "without yoga's parse and validation cache, on yoga's path (PERF_DISABLE=graphql-fast-path,parse-cache)",
-      env: { PERF_DISABLE: 'graphql-fast-path,parse-cache' },
-      compare: [
-        { baseline: () => throughYoga.g1!, options: g1Request },
-        { baseline: () => throughYoga.g2!, options: g2Request },
-      ],
-    },
-    {
-      name: "without @envelop/graphql-jit, on yoga's path (PERF_DISABLE=graphql-fast-path,graphql-jit)",
-      env: { PERF_DISABLE: 'graphql-fast-path,graphql-jit' },
-      compare: [
-        { baseline: () => throughYoga.g1!, options: g1Request },
-        { baseline: () => throughYoga.g2!, options: g2Request },
-      ],
-    },
-    {
-      name: 'without the REST write fast path on node:http (PERF_DISABLE=rest-write-fast-path)',
-      env: { PERF_DISABLE: 'rest-write-fast-path' },
-      compare: [{ baseline: () => wRest, options: restWrites }],
-    },
-    {
-      name: 'without the GraphQL update fast path on node:http (PERF_DISABLE=graphql-update-fast-path)',
-      env: { PERF_DISABLE: 'graphql-update-fast-path' },
-      compare: [{ baseline: () => wGraphql, options: graphqlWrites }],
-    },
-    {
-      name: 'reading back what SQLite just committed (PERF_DISABLE=sqlite-own-writes)',
-      env: { PERF_DISABLE: 'sqlite-own-writes' },
-      compare: [
-        { baseline: () => wRest, options: restWrites },
-        { baseline: () => wGraphql, options: graphqlWrites },
-      ],
-    },
-    // The fast paths never reach yoga's body limit: measured on yoga's path.
-    {
-      name: "with yoga's own body limit as well as ours, on yoga's path (PERF_DISABLE=graphql-fast-path,single-body-limit)",
-      env: { PERF_DISABLE: 'graphql-fast-path,single-body-limit' },
-      compare: [
-        { baseline: () => throughYoga.wGraphql!, options: graphqlWrites },
-        { baseline: () => throughYoga.g1!, options: g1Request },
-      ],
-    },
+    { baseline: () => wRest, options: restWrites },
+    { baseline: () => wGraphql, options: graphqlWrites },
   ];
+  const variants = variantCheckouts.map((variant) => ({
+    name: `variant ${variant.label} (${variant.dir})`,
+    dir: variant.dir,
+    compare: compared,
+  }));
   const variantRows: { variant: string; scenario: string; rps: number; baseline: number }[] = [];
   for (const variant of variants) {
-    const variantGateway = await startGateway(oneOrgDb, variant.env);
+    const variantGateway = await startGateway(oneOrgDb, {}, variant.dir);
     const etag = (
       await fetch(`${variantGateway.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })
     ).headers.get('etag')!;
-    for (const { baseline, options, keep } of variant.compare) {
+    for (const { baseline, options } of variant.compare) {
       const { name: scenario, rps } = baseline();
       const measured = await load(`${scenario}, ${variant.name}`, {
         ...(typeof options === 'function' ? options(etag) : options),
         url: variantGateway.url,
       });
-      keep?.(measured);
       variantRows.push({ variant: variant.name, scenario, rps: measured.rps, baseline: rps });
     }
     await stop(variantGateway);
@@ -662,7 +591,7 @@ function renderReport(r: {
     target('W ≥ 2,000 updates/s (REST)', `${Math.round(r.wRest.rps)}/s`, r.wRest.rps >= 2000),
     target('W ≥ 2,000 updates/s (GraphQL)', `${Math.round(r.wGraphql.rps)}/s`, r.wGraphql.rps >= 2000),
     ...r.fanOut
-      .filter((row) => row.ceiling && !row.name.includes('PERF_DISABLE'))
+      .filter((row) => row.ceiling && !row.name.includes(', variant '))
       .map((row) =>
         target(
           `${row.name}: p99 ≤ 250 ms`,
@@ -703,7 +632,7 @@ function renderReport(r: {
           }),
         ]),
     '',
-    '## Optimisations, each measured against this run',
+    '## Other checkouts (--variant), each measured against this run',
     '',
     '| variant | scenario | req/s | default | change |',
     '| --- | --- | ---: | ---: | ---: |',
@@ -733,7 +662,7 @@ const alsoTried = [
   "- The read scenarios are measured in alternated rounds (B0, G1, G2, R1, R2; and each many-organisations run with its one-organisation baseline), each figure the mean of its rounds: the ratios between them no longer depend on when in the run each was measured. Each ratio between them is the median of the rounds' ratios, over five rounds of 3 s rather than the mean of three of 5 s: one round disturbed by the shared machine (an earlier run lost 40 % of R1 in one part) no longer moves it.",
   '- Start-up: the bundle with the dependencies outside it (esbuild --packages=external) took about 1.4 s against 0.8 s for the full bundle and 4.3 s through tsx, measured on a busy machine; the full bundle is kept (npm run build).',
   '',
-  '- @graphql-yoga/plugin-response-cache, keyed by API key (an earlier session): G1 +12 % in one back-to-back run, and it warned that graphql-jit replaced the execute it wraps; not kept. The GraphQL read fast path keeps its own answers per request body instead, valid while the cached configuration object is the same (PERF_DISABLE=graphql-known-reads measures it).',
+  '- @graphql-yoga/plugin-response-cache, keyed by API key (an earlier session): G1 +12 % in one back-to-back run, and it warned that graphql-jit replaced the execute it wraps; not kept. The GraphQL read fast path keeps its own answers per request body instead, valid while the cached configuration object is the same (measured then by switching it off).',
   '- Several processes on the SQLite file (WORKERS=2, node:cluster): measured in its own section above; on these 2 cores, with the load generator on them too and every rate-limit check an IPC round trip to the primary, reads lose and writes barely gain, so WORKERS stays 1 by default.',
   '',
   'The fast paths, the shared fan-out, its direct writes and the SSE Node stream are switchable: the tables above measure each against this run (the fan-out table runs the 10,000 subscriber cases again without them, with the CPU time the gateway spent, which a busy machine disturbs less than the wall time).',

@@ -1,7 +1,7 @@
 // Gateways for the profiling scripts (profile-writes.ts, profile-fanout.ts): a one-organisation
 // database, and a gateway started as bench/run.ts does, as a variant, optionally CPU-profiled.
 //
-// A variant is "default", a PERF_DISABLE list (joined with "+"), or "@DIR", the gateway of another
+// A variant is "default" (this checkout) or "@DIR", the gateway of another
 // checkout (e.g. git archive COMMIT | tar -x -C DIR, with node_modules linked, to compare with an earlier commit).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -92,9 +92,9 @@ export function startGateway(
   profileDir: string | null,
 ): Promise<{ url: string; child: ChildProcess }> {
   const nodeArgs = ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-  const env = gatewayEnv(databasePath, {
-    PERF_DISABLE: variant === 'default' || variant.startsWith('@') ? '' : variant.replaceAll('+', ','),
-  });
+  if (variant !== 'default' && !variant.startsWith('@'))
+    throw new Error(`a variant is "default" or "@DIR" (another checkout), not "${variant}"`);
+  const env = gatewayEnv(databasePath);
   return startProcess(
     [...nodeArgs, 'src/main.ts'],
     env,

@@ -1,11 +1,11 @@
 // Opens what DATABASE_URL and REDIS_URL name: the store, and how commits of other processes reach this one.
 import { Redis } from 'ioredis';
+import type { SharedRateLimits } from './edge/guard.ts';
 import { RevisionLogTailer } from './events/change-feed.ts';
 import { type CommitSignals, DataVersionPoll } from './events/commit-signals.ts';
 import { PostgresNotifications } from './events/postgres-notifications.ts';
 import { RedisSignals } from './events/redis-signals.ts';
-import type { SharedRateLimits } from './http/api-key-auth.ts';
-import { isPostgresUrl, type PerformanceSwitches } from './settings.ts';
+import { isPostgresUrl } from './settings.ts';
 import type { ConfigStore } from './store/config-store.ts';
 import {
   openPostgresStore,
@@ -23,8 +23,6 @@ export interface BackendSettings {
   readonly changeFeedCatchUpMs?: number;
   /** With Redis: count rate limits there, across replicas (default true). */
   readonly rateLimitsInRedis?: boolean;
-  /** Optimisations to leave out (PERF_DISABLE), to measure them. */
-  readonly performance?: PerformanceSwitches;
 }
 
 export async function openStore(
@@ -33,9 +31,7 @@ export async function openStore(
 ): Promise<SqliteConfigStore | PostgresConfigStore> {
   if (isPostgresUrl(settings.databaseUrl))
     return openPostgresStore(settings.databaseUrl, { poolSize: settings.databasePoolSize, onError });
-  return openSqliteStore(settings.databaseUrl.slice('file:'.length), {
-    rememberOwnWrites: !settings.performance?.disabled.has('sqlite-own-writes'),
-  });
+  return openSqliteStore(settings.databaseUrl.slice('file:'.length));
 }
 
 /** The signals by which this process hears of other processes' commits to the same database. */

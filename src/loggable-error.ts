@@ -5,6 +5,8 @@ export interface LoggableError {
   readonly message: string;
   /** A database's SQLSTATE (e.g. 22021, a character the encoding cannot hold). */
   readonly code?: string;
+  /** The database's own error code of a StorageUnavailableError (e.g. SQLITE_FULL). */
+  readonly databaseCode?: string;
   readonly stack?: string;
   readonly cause?: LoggableError;
 }
@@ -23,6 +25,7 @@ export function loggableError(error: unknown, depth = 0): LoggableError {
     code?: unknown;
     severity?: unknown;
     routine?: unknown;
+    databaseCode?: unknown;
   };
   let message = error.message;
   if (typeof fields.query === 'string' && 'params' in fields) message = `Failed query: ${fields.query}`;
@@ -35,6 +38,7 @@ export function loggableError(error: unknown, depth = 0): LoggableError {
     // With its causes' messages, as pino's own serialiser writes it.
     message: cause ? `${message}: ${cause.message}` : message,
     ...(typeof fields.code === 'string' ? { code: fields.code } : {}),
+    ...(typeof fields.databaseCode === 'string' ? { databaseCode: fields.databaseCode } : {}),
     stack: [`${error.name}: ${message}`, ...frames].join('\n'),
     ...(cause ? { cause } : {}),
   };

@@ -7,8 +7,6 @@ import { failWorkerStart, isGatewayWorker, runClusterPrimary } from './cluster.t
 import { ConfigService } from './config/service.ts';
 import { seedDemoIfEmpty } from './demo.ts';
 import { createGateway } from './gateway.ts';
-import { serveGraphQLOverWebSocket } from './graphql/websocket.ts';
-import { withFastPaths } from './http/fast-paths.ts';
 import { createLogger } from './logging.ts';
 import { loadSettings, type Settings, SettingsError } from './settings.ts';
 import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts';
@@ -42,13 +40,13 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
     sharedRateLimits,
     rateLimitsAcrossWorkers: asWorker,
     trustProxy: settings.trustProxy,
-    performance: settings.performance,
+    metricsToken: settings.metricsToken,
     widgetSnapshot: settings.widgetSnapshot,
     webhooks: webhookServiceOptions(settings.webhooks),
   });
 
-  const server = createServer(withFastPaths(gateway));
-  const webSockets = serveGraphQLOverWebSocket(server, gateway);
+  const server = createServer(gateway.listener);
+  const webSockets = gateway.webSockets(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, resolve);

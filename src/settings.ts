@@ -1,6 +1,6 @@
 // Settings from the environment: typed, validated once at start, with a clear message on a bad value.
 import { z } from 'zod';
-import { defaultStreamLimits, type StreamLimits } from './http/stream-caps.ts';
+import { defaultStreamLimits, type StreamLimits } from './edge/stream-caps.ts';
 
 export const defaultDatabaseUrl = 'file:./data/org-config.db';
 
@@ -29,47 +29,6 @@ const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 export const defaultRateLimits: RateLimits = { perKeyPerMinute: 6_000, failedAuthPerMinute: 30 };
 
-/** Optimisations that paid in the benchmark: on, and PERF_DISABLE can turn them off to measure them. */
-export const keptOptimisations = [
-  'config-cache',
-  'preserialized-json',
-  'parse-cache',
-  'graphql-jit',
-  'rest-fast-path',
-  'graphql-fast-path',
-  'graphql-known-reads',
-  'graphql-update-fast-path',
-  'fanout-shared-serialisation',
-  'fanout-direct-writes',
-  'sse-node-stream',
-  'sqlite-own-writes',
-  'rest-write-fast-path',
-  'single-body-limit',
-] as const;
-export type KeptOptimisation = (typeof keptOptimisations)[number];
-
-function optimisationList<T extends string>(names: readonly T[]) {
-  return z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.enum(names as [T, ...T[]], { error: `must be a comma-separated list of ${names.join(', ')}` }),
-      ),
-    );
-}
-
-export interface PerformanceSwitches {
-  readonly disabled: ReadonlySet<KeptOptimisation>;
-}
-
-export const defaultPerformance: PerformanceSwitches = { disabled: new Set() };
-
 const environmentSchema = z.object({
   PORT: wholeNumber(0, 65_535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -90,7 +49,10 @@ const environmentSchema = z.object({
   TRUST_PROXY: flag.default(false),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(0, 600_000).default(10_000),
   WORKERS: wholeNumber(1, 64).default(1),
-  PERF_DISABLE: optimisationList(keptOptimisations).default([]),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,200}$/, 'must be 16 to 200 printable characters without spaces')
+    .optional(),
   WIDGET_SNAPSHOT_MAX_AGE: wholeNumber(0, 86_400).default(60),
   WIDGET_SNAPSHOT_STALE_WHILE_REVALIDATE: wholeNumber(0, 604_800).default(600),
   WEBHOOK_DELIVERY: flag.default(true),
@@ -159,7 +121,8 @@ export interface Settings {
   readonly shutdownTimeoutMs: number;
   /** Gateway processes sharing the SQLite file and the port (node:cluster); 1 serves from this process alone. */
   readonly workers: number;
-  readonly performance: PerformanceSwitches;
+  /** The bearer token of GET /metrics; null: no /metrics. */
+  readonly metricsToken: string | null;
   /** Cache-Control of GET /widget/{orgId}/config: max-age and stale-while-revalidate, in seconds. */
   readonly widgetSnapshot: { readonly maxAgeSeconds: number; readonly staleWhileRevalidateSeconds: number };
   readonly webhooks: WebhookSettings;
@@ -194,7 +157,12 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0]);
       const value = environment[name];
-      const shown = value !== undefined && secretBearing.has(name) ? redactedUrl(value) : value;
+      const shown =
+        value === undefined || name === 'METRICS_TOKEN'
+          ? value && '***'
+          : secretBearing.has(name)
+            ? redactedUrl(value)
+            : value;
       return `  ${issue.path.join('.')}=${JSON.stringify(shown)}: ${issue.message}`;
     });
     throw new SettingsError(`invalid settings:\n${lines.join('\n')}`);
@@ -238,7 +206,7 @@ export function loadSettings(environment: NodeJS.ProcessEnv = process.env): Sett
     trustProxy: env.TRUST_PROXY,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     workers: env.WORKERS,
-    performance: { disabled: new Set(env.PERF_DISABLE) },
+    metricsToken: env.METRICS_TOKEN ?? null,
     widgetSnapshot: {
       maxAgeSeconds: env.WIDGET_SNAPSHOT_MAX_AGE,
       staleWhileRevalidateSeconds: env.WIDGET_SNAPSHOT_STALE_WHILE_REVALIDATE,

@@ -15,7 +15,7 @@ beforeAll(async () => {
   gw = await createTestGateway({
     rateLimits: { perKeyPerMinute: 1_000_000, failedAuthPerMinute: 1_000_000 },
   });
-  const response = await gw.gateway.fetch('http://gateway.test/api/config.schema.json');
+  const response = await gw.fetch('http://gateway.test/api/config.schema.json');
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^application\/schema\+json/);
   schema = await response.json();
@@ -28,7 +28,7 @@ afterAll(() => gw.close());
 const crossField = new Set(['SLA_RANGE_INVERTED', 'WORKING_HOURS_OVERLAP']);
 
 async function serverVerdict(body: Record<string, unknown>): Promise<{ valid: boolean; codes: string[] }> {
-  const response = await gw.gateway.fetch('http://gateway.test/api/orgs/demo/config', {
+  const response = await gw.fetch('http://gateway.test/api/orgs/demo/config', {
     method: 'PUT',
     headers: { 'x-api-key': gw.keys.admin, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -214,7 +214,7 @@ describe('/api/config.schema.json', () => {
   it('gives the server’s verdict on whole objects (GET answers), a missing key included', async () => {
     const validateWhole = ajv.getSchema(schema.$id)!;
     const current = await (
-      await gw.gateway.fetch('http://gateway.test/api/orgs/demo/config', {
+      await gw.fetch('http://gateway.test/api/orgs/demo/config', {
         headers: { 'x-api-key': gw.keys.admin },
       })
     ).json();

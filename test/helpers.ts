@@ -44,7 +44,7 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 export async function createTestGateway(
   options: Pick<
     GatewayDeps,
-    'rateLimits' | 'logger' | 'performance' | 'streamLimits' | 'webhooks' | 'clock'
+    'rateLimits' | 'logger' | 'streamLimits' | 'webhooks' | 'widgetSnapshot' | 'clock'
   > = {},
 ) {
   const backend = await createTestBackend();
@@ -58,6 +58,12 @@ export async function createTestGateway(
     otherAdmin: (await createApiKey(store, 'other', 'admin')).key,
   };
   const gateway = createGateway({ store, events, ...options });
+  // Requests go through the edge, as in production: on a real HTTP server (with its WebSocket door).
+  const server = await listen(gateway, { webSockets: true });
+
+  /** fetch, with http://gateway.test standing for the gateway's address. */
+  const fetchGateway = (url: string, init?: RequestInit) =>
+    fetch(url.replace('http://gateway.test', server.baseUrl), init);
 
   async function graphql(
     query: string,
@@ -69,7 +75,7 @@ export async function createTestGateway(
       accept: 'application/graphql-response+json',
     };
     if (key !== null) headers['x-api-key'] = key;
-    const response = await gateway.fetch('http://gateway.test/graphql', {
+    const response = await fetchGateway('http://gateway.test/graphql', {
       method: 'POST',
       headers,
       body: JSON.stringify({ query, variables }),
@@ -87,25 +93,29 @@ export async function createTestGateway(
     databaseUrl: database.url,
     database,
     graphql,
-    close: backend.close,
+    fetch: fetchGateway,
+    baseUrl: server.baseUrl,
+    async close() {
+      await server.close();
+      await gateway.close();
+      await backend.close();
+    },
   };
 }
 
 export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
 
 /**
- * Serves a gateway on a real HTTP server on a free loopback port as main.ts does (with the REST
- * fast paths in front unless fastPaths is false), with its WebSocket door when asked.
+ * Serves a gateway on a real HTTP server on a free loopback port as main.ts does, with its
+ * WebSocket door when asked.
  */
 export async function listen(
   gateway: import('../src/gateway.ts').Gateway,
-  options: { webSockets?: boolean; fastPaths?: boolean } = {},
+  options: { webSockets?: boolean } = {},
 ): Promise<{ baseUrl: string; close: () => Promise<void> }> {
   const { createServer } = await import('node:http');
-  const { serveGraphQLOverWebSocket } = await import('../src/graphql/websocket.ts');
-  const { withFastPaths } = await import('../src/http/fast-paths.ts');
-  const server = createServer(options.fastPaths === false ? gateway : withFastPaths(gateway));
-  const webSockets = options.webSockets ? serveGraphQLOverWebSocket(server, gateway) : null;
+  const server = createServer(gateway.listener);
+  const webSockets = options.webSockets ? gateway.webSockets(server) : null;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address() as import('node:net').AddressInfo;
   return {
@@ -226,27 +236,11 @@ export async function until(condition: () => boolean, timeoutMs = 5_000): Promis
   }
 }
 
-export type ListeningGateway = TestGateway & { baseUrl: string };
+export type ListeningGateway = TestGateway;
 
-/** A test gateway served on a real HTTP server (with its WebSocket door when asked); close() stops both. */
+/** A test gateway served on a real HTTP server with its WebSocket door (every test gateway is). */
 export async function createListeningGateway(
-  options: {
-    webSockets?: boolean;
-    performance?: GatewayDeps['performance'];
-    streamLimits?: GatewayDeps['streamLimits'];
-  } = {},
+  options: { webSockets?: boolean; streamLimits?: GatewayDeps['streamLimits'] } = {},
 ): Promise<ListeningGateway> {
-  const gw = await createTestGateway({
-    performance: options.performance,
-    streamLimits: options.streamLimits,
-  });
-  const server = await listen(gw.gateway, options);
-  return {
-    ...gw,
-    baseUrl: server.baseUrl,
-    async close() {
-      await server.close();
-      await gw.close();
-    },
-  };
+  return createTestGateway({ streamLimits: options.streamLimits });
 }

@@ -1,6 +1,6 @@
 // The per-key limit counted in this process: a fixed window from a key's first request.
 import { expect, it } from 'vitest';
-import { KeyWindows } from '../src/http/key-windows.ts';
+import { KeyWindows } from '../src/edge/key-windows.ts';
 
 it('admits the points of a window, refuses the rest until it ends, then opens a new one', () => {
   let now = 1_000;

@@ -2,8 +2,8 @@
 // and finds the last read of a key by the key.
 import { expect, it } from 'vitest';
 import type { OrgConfig } from '../src/config/model.ts';
+import { KnownReads } from '../src/graphql/known-reads.ts';
 import type { ReadPlan } from '../src/graphql/read-plans.ts';
-import { KnownReads } from '../src/http/known-reads.ts';
 import type { ApiKeyRecord } from '../src/store/config-store.ts';
 
 const plan = {} as ReadPlan;

@@ -44,7 +44,7 @@ async function snapshot() {
 }
 
 function put(body: string, headers: Record<string, string> = {}) {
-  return gw.gateway.fetch(url, {
+  return gw.fetch(url, {
     method: 'PUT',
     headers: { 'x-api-key': gw.keys.admin, 'content-type': 'application/json', ...headers },
     body,
@@ -95,7 +95,7 @@ describe('hostile input', () => {
         fc.constantFrom('GET', 'PUT', 'PATCH', 'POST', 'DELETE'),
         async (headers, method) => {
           const before = await snapshot();
-          const response = await gw.gateway.fetch(url, {
+          const response = await gw.fetch(url, {
             method,
             headers,
             body: method === 'GET' || method === 'DELETE' ? undefined : '{"color":"#abc"}',
@@ -126,7 +126,7 @@ describe('hostile input', () => {
         ),
         async (input) => {
           const before = await snapshot();
-          const response = await gw.gateway.fetch('http://gateway.test/graphql', {
+          const response = await gw.fetch('http://gateway.test/graphql', {
             method: 'POST',
             headers: { 'x-api-key': gw.keys.admin, 'content-type': 'application/json' },
             body: JSON.stringify({ query: mutation, variables: { input } }),
@@ -260,7 +260,7 @@ describe('valid changes', () => {
           expect(result.data?.updateOrgConfig.__typename).toBe('UpdateOrgConfigSuccess');
         }
         const rest = (await (
-          await gw.gateway.fetch(url, { headers: { 'x-api-key': gw.keys.adviser } })
+          await gw.fetch(url, { headers: { 'x-api-key': gw.keys.adviser } })
         ).json()) as Record<string, unknown>;
         for (const [key, value] of Object.entries(patch)) expect(rest[key]).toEqual(value);
         const graphql = (await gw.graphql(everySetting)).data?.orgConfig as Record<string, unknown>;

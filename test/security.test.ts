@@ -1,7 +1,5 @@
 // Hardening: GraphQL limits, production switches, CSRF, batching, body limits, rate limits, health, logs.
 
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -10,9 +8,8 @@ import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { exampleSettings } from '../src/demo.ts';
 import { createGateway, type GatewayDeps } from '../src/gateway.ts';
-import { serveGraphQLOverWebSocket } from '../src/graphql/websocket.ts';
 import { createLogger } from '../src/logging.ts';
-import { createTestBackend, createTestGateway, type TestGateway } from './helpers.ts';
+import { createTestBackend, createTestGateway, listen, type TestGateway } from './helpers.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -32,7 +29,15 @@ async function customGateway(options: Partial<GatewayDeps> = {}) {
   cleanups.push(() => backend.close());
   await new ConfigService(store, events).createOrg(operator, 'demo', exampleSettings());
   const key = (await createApiKey(store, 'demo', 'admin')).key;
-  const gateway = createGateway({ store, events, ...options });
+  const created = createGateway({ store, events, ...options });
+  const server = await listen(created, { webSockets: true });
+  cleanups.push(() => server.close());
+  const gateway = {
+    ...created,
+    baseUrl: server.baseUrl,
+    fetch: (url: string, init?: RequestInit) =>
+      fetch(url.replace('http://gateway.test', server.baseUrl), init),
+  };
   const post = (body: unknown, headers: Record<string, string> = {}, path = '/graphql') =>
     gateway.fetch(`http://gateway.test${path}`, {
       method: 'POST',
@@ -43,7 +48,7 @@ async function customGateway(options: Partial<GatewayDeps> = {}) {
 }
 
 const graphql = (gw: TestGateway, query: string, headers: Record<string, string> = {}) =>
-  gw.gateway.fetch('http://gateway.test/graphql', {
+  gw.fetch('http://gateway.test/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-api-key': gw.keys.admin, ...headers },
     body: JSON.stringify({ query }),
@@ -114,7 +119,7 @@ describe('GraphQL limits', () => {
 
   it('refuses batches', async () => {
     const gw = await testGateway();
-    const response = await gw.gateway.fetch('http://gateway.test/graphql', {
+    const response = await gw.fetch('http://gateway.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': gw.keys.admin },
       body: JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }]),
@@ -124,7 +129,7 @@ describe('GraphQL limits', () => {
 
   it('refuses GraphQL bodies over 1 MiB with 413', async () => {
     const gw = await testGateway();
-    const response = await gw.gateway.fetch('http://gateway.test/graphql', {
+    const response = await gw.fetch('http://gateway.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-api-key': gw.keys.admin },
       body: JSON.stringify({ query: '{ __typename }', variables: { padding: 'x'.repeat(1_100_000) } }),
@@ -135,18 +140,7 @@ describe('GraphQL limits', () => {
 
   it('closes a WebSocket that sends a message over 1 MiB', async () => {
     const gw = await testGateway();
-    const server = createServer(gw.gateway);
-    const webSockets = serveGraphQLOverWebSocket(server, gw.gateway);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      await webSockets.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const socket = new WebSocket(
-      `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-      'graphql-transport-ws',
-    );
+    const socket = new WebSocket(`${gw.baseUrl.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
     await new Promise((resolve) => socket.once('open', resolve));
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     socket.send('x'.repeat(1_100_000));
@@ -158,8 +152,8 @@ describe('browser safety', () => {
   it('refuses a GET that a browser could send without a preflight (CSRF), and serves one with the key', async () => {
     const gw = await testGateway();
     const query = encodeURIComponent('{ orgConfig(orgId: "demo") { version } }');
-    expect((await gw.gateway.fetch(`http://gateway.test/graphql?query=${query}`)).status).toBe(403);
-    const withKey = await gw.gateway.fetch(`http://gateway.test/graphql?query=${query}`, {
+    expect((await gw.fetch(`http://gateway.test/graphql?query=${query}`)).status).toBe(403);
+    const withKey = await gw.fetch(`http://gateway.test/graphql?query=${query}`, {
       headers: { 'x-api-key': gw.keys.adviser, accept: 'application/json' },
     });
     expect(await withKey.json()).toEqual({ data: { orgConfig: { version: 1 } } });
@@ -283,7 +277,7 @@ describe('logs', () => {
 
 describe('client addresses', () => {
   it('behind a proxy, are the last X-Forwarded-For entry, the one the proxy appended', async () => {
-    const { RequestGuard } = await import('../src/http/api-key-auth.ts');
+    const { RequestGuard } = await import('../src/edge/guard.ts');
     const gw = await testGateway();
     const request = {
       socket: { remoteAddress: '10.0.0.5' },
@@ -310,15 +304,7 @@ describe('the WebSocket door', () => {
   /** A raw graphql-transport-ws session on a gateway with the given options. */
   async function wsGateway(options: Partial<GatewayDeps> = {}) {
     const { gateway, key } = await customGateway(options);
-    const server = createServer(gateway);
-    const webSockets = serveGraphQLOverWebSocket(server, gateway);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      await webSockets.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const url = `${gateway.baseUrl.replace('http', 'ws')}/graphql`;
     return { key, url };
   }
 

@@ -63,7 +63,7 @@ async function expectStorageUnavailable(response: Response): Promise<void> {
 }
 
 describe('a database that cannot write', () => {
-  it('full: writes answer 503 STORAGE_UNAVAILABLE on REST (fast path and yoga) and GraphQL, /ready 503, the cause logged; all recover by themselves once there is room', async () => {
+  it('full: writes answer 503 STORAGE_UNAVAILABLE on REST (with and without a condition) and GraphQL, /ready 503, the cause logged; all recover by themselves once there is room', async () => {
     const lines: string[] = [];
     const logger = createLogger(
       'info',
@@ -78,7 +78,7 @@ describe('a database that cannot write', () => {
     cleanups.push(() => gw.close());
     const server = await listen(gw.gateway);
     cleanups.push(() => server.close());
-    // Warm the key cache: the REST write fast path answers only cached keys.
+    // Warm the key cache, as in steady use.
     expect(
       (await fetch(`${server.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } }))
         .status,
@@ -91,7 +91,7 @@ describe('a database that cannot write', () => {
     sqlite.pragma(`max_page_count = ${pages}`);
     const long = 'x'.repeat(9_000);
     await expectStorageUnavailable(await put(server.baseUrl, gw.keys.admin, { agreement: long }));
-    // With a condition, yoga's path answers (not the fast path).
+    // With a condition (If-Match), the write reads the current version first.
     const conditional = await fetch(`${server.baseUrl}/api/orgs/demo/config`, {
       method: 'PATCH',
       headers: {

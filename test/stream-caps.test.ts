@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Actor } from '../src/auth/actor.ts';
-import { StreamCaps, streamKeyOf } from '../src/http/stream-caps.ts';
+import { StreamCaps, streamKeyOf } from '../src/edge/stream-caps.ts';
 import { createListeningGateway, type ListeningGateway, sseSubscribe, until } from './helpers.ts';
 
 const CHANGED = 'subscription { orgConfigChanged(orgId: "demo") { version } }';

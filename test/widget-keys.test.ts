@@ -1,5 +1,5 @@
-// Publishable (widget) keys and scoped, expiring secret keys on every door, with the fast paths in
-// front: what a widget key reads (public settings only, never an answer made for a secret key),
+// Publishable (widget) keys and scoped, expiring secret keys on every door, behind the edge's key
+// step: what a widget key reads (public settings only, never an answer made for a secret key),
 // what a scoped key may change, and how expiry is checked at use.
 import { readFileSync } from 'node:fs';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
@@ -329,11 +329,11 @@ describe('expiry, checked at use', () => {
     expect(viaGraphQL.body.errors[0].extensions.code).toBe('KEY_EXPIRED');
   });
 
-  it('stops a key the cache holds once its stored expiry passes, on the fast paths too', async () => {
+  it('stops a key the cache holds once its stored expiry passes, on the cached paths too', async () => {
     const { key } = await createApiKey(gw.store, 'demo', 'admin', {
       expiresAt: new Date(Date.now() + 1_500),
     });
-    // Read twice: the key is cached and the reads are answered by the fast paths.
+    // Read twice: the key is cached and the reads are answered from the caches (REST, GraphQL plans).
     expect((await rest('GET', key)).status).toBe(200);
     expect((await graphql(publicRead, key, { orgId: 'demo' })).status).toBe(200);
     const deadline = Date.now() + 10_000;

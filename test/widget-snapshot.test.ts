@@ -1,5 +1,5 @@
 // GET /widget/{orgId}/config?key=pk_…: the CDN-ready snapshot of the public settings, through the
-// served gateway (fast paths in front), and the door alone.
+// served gateway (a door behind the edge), and the door alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/auth/api-keys.ts';
 import { publicSettings } from '../src/config/visibility.ts';

@@ -1,5 +1,4 @@
-// The patch check, done once per patch: a door that checks a patch before handing it to the service
-// (the REST write fast path) does not have it checked twice.
+// The patch check, done once per patch: a patch already checked (the same object) is not checked twice.
 import { type OrgConfigPatch, orgConfigPatchSchema } from './model.ts';
 import { check, type Problem } from './problems.ts';
 

@@ -173,9 +173,10 @@ export class ConfigService {
     private readonly store: ConfigStore,
     /** Told of each local commit so subscribers hear of it at once; absent where nobody subscribes (the CLI). */
     private readonly events?: ChangeEvents,
-    /** The clock keys' expiry is checked against (ms). */
-    private readonly now: () => number = Date.now,
-    /** The time (ms since the epoch) that writes of time-dependent settings (legacy workingHours) are read at. */
+    /**
+     * The time (ms since the epoch): keys' expiry is checked against it, and writes of time-dependent
+     * settings (legacy workingHours) are read at it.
+     */
     readonly clock: () => number = Date.now,
   ) {}
 
@@ -184,6 +185,12 @@ export class ConfigService {
     const config = await this.store.getConfig(orgId);
     if (!config) throw new OrgNotFoundError(orgId);
     return config;
+  }
+
+  /** What get answers, when the store holds it in memory; undefined when get must go to the store. */
+  peek(actor: Actor | null, orgId: string): OrgConfig | undefined {
+    this.authorizeRead(actor, orgId);
+    return this.store.peekConfig?.(orgId);
   }
 
   /**
@@ -385,7 +392,7 @@ export class ConfigService {
     const record = await this.store.findApiKeyByHash(actor.keyHash);
     if (!record) throw new UnauthenticatedError('the API key has been revoked');
     // Against the expiry stored now: a rotation may have brought it forward.
-    if (record.expiresAt !== null && record.expiresAt.getTime() <= this.now())
+    if (record.expiresAt !== null && record.expiresAt.getTime() <= this.clock())
       throw new UnauthenticatedError('the API key has expired');
   }
 
@@ -438,7 +445,7 @@ export class ConfigService {
     if (isPublishable(caller))
       throw new WrongKeyKindError('a publishable (pk_) key needs no ticket: pass it as ?key= itself');
     if (!(await this.store.getConfig(orgId))) throw new OrgNotFoundError(orgId);
-    return mintStreamTicket(this.store, caller, orgId, this.now());
+    return mintStreamTicket(this.store, caller, orgId, this.clock());
   }
 
   private authorizeRead(actor: Actor | null, orgId: string): Actor {

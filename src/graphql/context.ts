@@ -1,10 +1,7 @@
-// The per-request context: who is asking (from x-api-key) and the domain service.
+// The per-request context: who is asking (the edge's Actor, from yoga's server context) and the domain service.
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { Actor } from '../auth/actor.ts';
-import { authenticate } from '../auth/api-keys.ts';
 import type { ConfigService } from '../config/service.ts';
-import { actorOf } from '../http/api-key-auth.ts';
-import type { ConfigStore } from '../store/config-store.ts';
 import type { WebhookService } from '../webhooks/service.ts';
 
 export interface Context {
@@ -15,29 +12,22 @@ export interface Context {
   readonly webhooks?: WebhookService | null;
   /** The HTTP request; absent for operations over WebSocket. */
   readonly request?: Request;
+  /** The edge's id of the request, for logs; absent over WebSocket. */
+  readonly requestId?: string;
 }
 
-/** Over WebSocket the key travels in the connection_init payload, since browsers cannot set headers there. */
-interface WebSocketInitialContext {
-  readonly connectionParams?: Readonly<Record<string, unknown>>;
+/** What the edge hands yoga with each request (HTTP), or the WebSocket door with each operation. */
+export interface ServerContext {
+  readonly actor: Actor | null;
+  readonly requestId?: string;
 }
 
-export function contextFactory(deps: {
-  store: ConfigStore;
-  service: ConfigService;
-  webhooks?: WebhookService | null;
-}) {
-  return async (initial: Partial<YogaInitialContext> & WebSocketInitialContext): Promise<Context> => {
-    // HTTP requests were authenticated (and rate limited) on their way in; WebSocket operations
-    // carry the key of their connection.
-    const webSocketKey = initial.connectionParams?.['x-api-key'];
-    return {
-      actor: initial.connectionParams
-        ? await authenticate(deps.store, typeof webSocketKey === 'string' ? webSocketKey : null)
-        : (actorOf(initial.request) ?? null),
-      service: deps.service,
-      webhooks: deps.webhooks ?? null,
-      request: initial.request,
-    };
-  };
+export function contextFactory(deps: { service: ConfigService; webhooks?: WebhookService | null }) {
+  return (initial: Partial<YogaInitialContext> & Partial<ServerContext>): Context => ({
+    actor: initial.actor ?? null,
+    service: deps.service,
+    webhooks: deps.webhooks ?? null,
+    request: initial.request,
+    requestId: initial.requestId,
+  });
 }

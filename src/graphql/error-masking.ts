@@ -1,5 +1,5 @@
 // Expected domain failures become coded GraphQL errors; anything else is masked by yoga.
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { type YogaServerOptions, maskError as yogaMaskError } from 'graphql-yoga';
 import {
   ConfigValidationError,
@@ -60,4 +60,23 @@ export function logUnexpectedErrors(logger: Logger, requestId: string, errors: r
     if (original instanceof Error && !(original instanceof GraphQLError) && !codeOf(original))
       logger.error({ requestId, err: original }, 'unexpected error');
   }
+}
+
+/** As yoga masks errors: with their details in development only. */
+const isDev = process.env.NODE_ENV === 'development';
+
+/**
+ * A result executed outside yoga (by a compiled plan, plan-answerer.ts) serialised as yoga
+ * serialises one: each error through the same maskError yoga is given, without yoga's internal
+ * extensions (http, unexpected).
+ */
+export function maskedPayload(result: ExecutionResult): Buffer {
+  if (!result.errors?.length) return Buffer.from(JSON.stringify(result));
+  const errors = result.errors.map((error) => {
+    const masked = maskError(error, 'Unexpected error.', isDev) as GraphQLError;
+    const { extensions, ...fields } = masked.toJSON();
+    const { http: _http, unexpected: _unexpected, ...kept } = extensions ?? {};
+    return { ...fields, extensions: Object.keys(kept).length > 0 ? kept : undefined };
+  });
+  return Buffer.from(JSON.stringify({ ...result, errors }));
 }

@@ -91,17 +91,32 @@ export const OpeningExceptionRef = builder.objectRef<OpeningException>('OpeningE
   }),
 });
 
-/** The GraphQL type of each kind of setting (the catalogue is walked untyped, so fields take it as 'String' for TypeScript). */
-const settingOutputTypes = {
-  string: 'String',
-  int: 'Int',
-  boolean: 'Boolean',
-  adviserStatus: AdviserStatusEnum,
-  stringList: ['String'],
-  workingHours: [WorkingHoursSlotRef],
-  weeklySlots: [WeeklySlotRef],
-  openingExceptions: [OpeningExceptionRef],
-} satisfies Record<SettingKind, unknown>;
+/**
+ * The GraphQL type of each kind of setting, for output (the slot types) or input (the slot input
+ * types); the catalogue is walked untyped, so fields take it as 'String' for TypeScript.
+ */
+export function settingTypes<Slot, Weekly, Exceptions>(slots: {
+  workingHours: Slot;
+  weekly: Weekly;
+  exceptions: Exceptions;
+}) {
+  return {
+    string: 'String',
+    int: 'Int',
+    boolean: 'Boolean',
+    adviserStatus: AdviserStatusEnum,
+    stringList: ['String'],
+    workingHours: [slots.workingHours],
+    weeklySlots: [slots.weekly],
+    openingExceptions: [slots.exceptions],
+  } satisfies Record<SettingKind, unknown>;
+}
+
+const settingOutputTypes = settingTypes({
+  workingHours: WorkingHoursSlotRef,
+  weekly: WeeklySlotRef,
+  exceptions: OpeningExceptionRef,
+});
 
 type GroupTypeRef = ReturnType<typeof builder.objectRef<Group>>;
 const groupTypes = new Map<string, { ref: GroupTypeRef; visibility: string }>();

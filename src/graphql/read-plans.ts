@@ -146,7 +146,7 @@ export class ReadPlans {
   private readonly capacity: number;
 
   /**
-   * @param options.updates learn update plans too (off: PERF_DISABLE=graphql-update-fast-path)
+   * @param options.updates learn update plans too (default: yes)
    * @param options.capacity operations remembered, oldest forgotten first: clients send a handful.
    */
   constructor(options: { updates?: boolean; capacity?: number } = {}) {

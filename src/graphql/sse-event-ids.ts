@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { Response as AdapterResponse } from '../http/fetch-api.ts';
+import { Response as AdapterResponse } from './fetch-api.ts';
 import { attachDirectSink, type DirectSink } from './shared-events.ts';
 
 const pingIntervalMs = 12_000;
@@ -24,62 +24,15 @@ function stringify(result: ExecutionResult): string {
 /** The frame of each result, kept while the result lives: subscribers sharing a result share its bytes. */
 const frames = new WeakMap<ExecutionResult, Uint8Array>();
 
-function frameOf(result: ExecutionResult, encoder: TextEncoder, share: boolean): Uint8Array {
-  let frame = share ? frames.get(result) : undefined;
+function frameOf(result: ExecutionResult, encoder: TextEncoder): Uint8Array {
+  let frame = frames.get(result);
   if (!frame) {
     const version = versionOf(result);
     const id = version === undefined ? '' : `id: ${version}\n`;
     frame = encoder.encode(`event: next\n${id}data: ${stringify(result)}\n\n`);
-    if (share) frames.set(result, frame);
+    frames.set(result, frame);
   }
   return frame;
-}
-
-function eventStream(
-  results: AsyncIterable<ExecutionResult>,
-  request: Request,
-  shareFrames: boolean,
-): Response {
-  const encoder = new TextEncoder();
-  const iterator = results[Symbol.asyncIterator]();
-  let ping: NodeJS.Timeout | undefined;
-  // The client went away: end the subscription, which frees its place in the change feed.
-  request.signal.addEventListener('abort', () => {
-    clearInterval(ping);
-    void iterator.return?.();
-  });
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      // A comment first, so that proxies and browsers see the response start at once.
-      controller.enqueue(encoder.encode(':\n\n'));
-      ping = setInterval(() => {
-        if (controller.desiredSize === null) clearInterval(ping);
-        else if (controller.desiredSize > 0) controller.enqueue(encoder.encode(':\n\n'));
-      }, pingIntervalMs);
-    },
-    async pull(controller) {
-      try {
-        const { done, value } = await iterator.next();
-        if (value != null) controller.enqueue(frameOf(value, encoder, shareFrames));
-        if (done) {
-          controller.enqueue(encoder.encode('event: complete\ndata:\n\n'));
-          clearInterval(ping);
-          controller.close();
-        }
-      } catch (error) {
-        clearInterval(ping);
-        controller.error(error);
-      }
-    },
-    async cancel() {
-      clearInterval(ping);
-      await iterator.return?.();
-    },
-  });
-  return new Response(stream, {
-    status: 200,
-    headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' },
-  });
 }
 
 /** The frame of each shared result as one HTTP/1.1 chunk (length, frame, CRLF), for the socket itself. */
@@ -88,7 +41,7 @@ const chunks = new WeakMap<ExecutionResult, Buffer>();
 function chunkOf(result: ExecutionResult, encoder: TextEncoder): Buffer {
   let chunk = chunks.get(result);
   if (!chunk) {
-    const frame = frameOf(result, encoder, true);
+    const frame = frameOf(result, encoder);
     chunks.set(
       result,
       (chunk = Buffer.concat([
@@ -129,39 +82,35 @@ function directSink(
       if (!socket.writable || socket.writableLength >= socket.writableHighWaterMark) return false;
       socket.write(chunkOf(result, encoder));
     } else {
-      stream.push(frameOf(result, encoder, true));
+      stream.push(frameOf(result, encoder));
     }
     return true;
   };
 }
 
-const headers = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache',
-  connection: 'keep-alive',
-};
 const comment = Buffer.from(':\n\n');
 const complete = Buffer.from('event: complete\ndata:\n\n');
 
 /**
- * The same stream as a Node Readable in the server adapter's own Response, which the adapter pipes
- * to the socket: each event costs a push rather than a web stream's read promises. With
- * directWrites, the fan-out writes the live events it can itself (directSink).
+ * The stream as a Node Readable in the server adapter's own Response, which the adapter pipes to
+ * the socket: each event costs a push rather than a web stream's read promises. The fan-out writes
+ * the live events it can itself (directSink).
  */
 function nodeEventStream(
   results: AsyncIterable<ExecutionResult>,
   request: Request,
   response: ServerResponse | undefined,
-  options: { shareFrames: boolean; directWrites: boolean },
+  live: LiveSubscribers,
 ): Response {
-  const { shareFrames } = options;
   const encoder = new TextEncoder();
   const iterator = results[Symbol.asyncIterator]();
   let ping: NodeJS.Timeout | undefined;
   let finished = false;
+  live.sse += 1;
   const finish = () => {
     if (finished) return;
     finished = true;
+    live.sse -= 1;
     clearInterval(ping);
     void iterator.return?.();
   };
@@ -177,11 +126,12 @@ function nodeEventStream(
         if (finished) return;
         if (done) {
           finished = true;
+          live.sse -= 1;
           clearInterval(ping);
-          if (value != null) stream.push(frameOf(value, encoder, shareFrames));
+          if (value != null) stream.push(frameOf(value, encoder));
           stream.push(complete);
           stream.push(null);
-        } else if (value == null || stream.push(frameOf(value, encoder, shareFrames))) {
+        } else if (value == null || stream.push(frameOf(value, encoder))) {
           pull();
         }
       },
@@ -201,38 +151,42 @@ function nodeEventStream(
       callback(error);
     },
   });
-  if (options.directWrites)
-    attachDirectSink(
-      request,
-      directSink(stream, response, encoder, () => finished),
-    );
+  attachDirectSink(
+    request,
+    directSink(stream, response, encoder, () => finished),
+  );
   // A comment first, so that proxies and browsers see the response start at once.
   stream.push(comment);
   ping = setInterval(() => {
     if (!finished && stream.readableLength === 0) stream.push(comment);
   }, pingIntervalMs);
+  // Headers of this answer alone: whatever is added to them later (CORS) must not reach other answers.
+  const headers = {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  };
   return new AdapterResponse(stream as unknown as BodyInit, { status: 200, headers }) as unknown as Response;
 }
 
-export function useSseEventIds(options: {
-  shareFrames: boolean;
-  nodeStream: boolean;
-  directWrites: boolean;
-}): Plugin {
+/** Live subscriptions by transport (edge/metrics.ts): this door keeps the SSE count. */
+interface LiveSubscribers {
+  sse: number;
+}
+
+export function useSseEventIds(live: LiveSubscribers): Plugin {
   return {
     onResultProcess({ result, setResultProcessor, request, serverContext }) {
       const accepts = request.headers.get('accept') ?? '';
       if (Symbol.asyncIterator in Object(result) && accepts.includes('text/event-stream')) {
         setResultProcessor(
           (results) =>
-            options.nodeStream
-              ? nodeEventStream(
-                  results as AsyncIterable<ExecutionResult>,
-                  request,
-                  (serverContext as { res?: ServerResponse }).res,
-                  options,
-                )
-              : eventStream(results as AsyncIterable<ExecutionResult>, request, options.shareFrames),
+            nodeEventStream(
+              results as AsyncIterable<ExecutionResult>,
+              request,
+              (serverContext as { res?: ServerResponse }).res,
+              live,
+            ),
           'text/event-stream',
         );
       }

@@ -1,8 +1,8 @@
 // The updateOrgConfig mutation: its patch input types (derived from the catalogue) and its result union.
-import type { GroupNode, SettingKind } from '../config/catalogue.ts';
+import type { GroupNode } from '../config/catalogue.ts';
 import { orgConfigCatalogue } from '../config/model.ts';
 import { builder } from './builder.ts';
-import { AdviserStatusEnum, WeekdayEnum } from './org-config.ts';
+import { settingTypes, WeekdayEnum } from './org-config.ts';
 import { changeErrors, changeSuccessType } from './org-config-history.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -56,17 +56,12 @@ const OpeningExceptionInput = builder.inputType('OpeningExceptionInput', {
   }),
 });
 
-/** The GraphQL input type of each kind of setting (the catalogue is walked untyped, so fields take it as 'String' for TypeScript). */
-const settingInputTypes = {
-  string: 'String',
-  int: 'Int',
-  boolean: 'Boolean',
-  adviserStatus: AdviserStatusEnum,
-  stringList: ['String'],
-  workingHours: [WorkingHoursSlotInput],
-  weeklySlots: [WeeklySlotInput],
-  openingExceptions: [OpeningExceptionInput],
-} satisfies Record<SettingKind, unknown>;
+/** The GraphQL input type of each kind of setting. */
+const settingInputTypes = settingTypes({
+  workingHours: WorkingHoursSlotInput,
+  weekly: WeeklySlotInput,
+  exceptions: OpeningExceptionInput,
+});
 
 type PatchInputRef = ReturnType<typeof builder.inputRef<PatchGroup>>;
 const patchInputs = new Map<string, PatchInputRef>();

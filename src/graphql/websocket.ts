@@ -1,14 +1,23 @@
-// GraphQL over WebSocket (graphql-ws) on the gateway's HTTP server, through the same yoga pipeline
-// and the same guard as HTTP: a key is needed to connect, and every operation is rate limited.
+// GraphQL over WebSocket (graphql-ws) on the gateway's HTTP server, through the same yoga envelop
+// and the same edge checks as HTTP (edge/edge.ts): a key is needed to connect, and every operation
+// is rate limited.
 import type { IncomingMessage, Server } from 'node:http';
-import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql';
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  GraphQLError,
+  getOperationAST,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Actor } from '../auth/actor.ts';
-import { directFanOut, type Gateway } from '../gateway.ts';
-import { bodyLimitBytes } from '../rest/limits.ts';
+import type { Edge } from '../edge/edge.ts';
+import type { Metrics } from '../edge/metrics.ts';
+import type { Logger } from '../logging.ts';
 import { documentTooLarge } from './armor.ts';
 import { attachDirectSink } from './shared-events.ts';
+import type { YogaDoor } from './yoga-door.ts';
 
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
@@ -18,7 +27,20 @@ interface EnvelopedRoot {
 interface ConnectionExtra {
   request: IncomingMessage;
   actor?: Actor;
+  /** Its subscriptions still live, for the metrics. */
+  live?: Set<string>;
 }
+
+export interface WebSocketDeps {
+  readonly edge: Edge;
+  readonly yoga: YogaDoor;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+}
+
+/** The WebSocket handler of a gateway: attach it to an HTTP server. */
+export type WebSocketHandler = (server: Server) => { close: () => Promise<void> };
 
 /** Bytes a socket may have waiting to be sent before the fan-out leaves its events to graphql-ws, which waits for each send. */
 const directWriteBacklogBytes = 16 * 1024;
@@ -45,12 +67,26 @@ function writeEventsDirectly(socket: WebSocket, id: string, context: object): vo
   });
 }
 
+/** The type of the operation of these arguments, for the metrics. */
+function operationOf(args: ExecutionArgs): 'query' | 'mutation' | 'subscription' | 'none' {
+  return getOperationAST(args.document, args.operationName)?.operation ?? 'none';
+}
+
 /** Accepts graphql-ws connections on the GraphQL path; the API key comes in connection_init's payload. */
-export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { close: () => Promise<void> } {
-  const { guard, logger } = gateway;
-  const directWrites = directFanOut(gateway.performance);
+export function serveGraphQLOverWebSocket(
+  server: Server,
+  deps: WebSocketDeps,
+): { close: () => Promise<void> } {
+  const { edge, yoga, metrics, logger } = deps;
   // Messages are GraphQL documents: the HTTP body limit applies to them too.
-  const sockets = new WebSocketServer({ server, path: gateway.graphqlEndpoint, maxPayload: bodyLimitBytes });
+  const sockets = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: deps.bodyLimitBytes,
+  });
+  const ended = (extra: ConnectionExtra, id: string) => {
+    if (extra.live?.delete(id)) metrics.subscribers.websocket -= 1;
+  };
   const graphqlWs = useServer(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
@@ -59,31 +95,24 @@ export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { c
       // and an address over its limit is closed with 4429 (Too Many Requests).
       onConnect: async (ctx) => {
         const extra = ctx.extra as unknown as ConnectionExtra;
-        const address = guard.clientAddress(extra.request);
-        const throttled = await guard.addressThrottled(address);
-        if (throttled) {
-          ctx.extra.socket.close(4429, `${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`);
+        const admitted = await edge.admitConnection(extra.request, ctx.connectionParams?.['x-api-key']);
+        if ('closeCode' in admitted) {
+          // graphql-ws closes with 4403 Forbidden itself when told false.
+          if (admitted.closeCode !== 4403) ctx.extra.socket.close(admitted.closeCode, admitted.reason);
           return false;
         }
-        const key = ctx.connectionParams?.['x-api-key'];
-        const actor = await guard.authenticate(typeof key === 'string' ? key : null, address);
-        if (!actor) return false;
-        extra.actor = actor;
+        extra.actor = admitted.actor;
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
-        const throttled = await guard.keyThrottled((ctx.extra as unknown as ConnectionExtra).actor ?? null);
-        if (throttled) {
-          return [
-            new GraphQLError(`${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`, {
-              extensions: { code: 'RATE_LIMITED' },
-            }),
-          ];
-        }
+        const actor = (ctx.extra as unknown as ConnectionExtra).actor ?? null;
+        const throttled = await edge.operationThrottled(actor);
+        if (throttled) return [new GraphQLError(throttled, { extensions: { code: 'RATE_LIMITED' } })];
         const tooLarge = documentTooLarge(payload.query);
         if (tooLarge) return [tooLarge];
-        const { schema, execute, subscribe, contextFactory, parse, validate } = gateway.getEnveloped({
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
+          actor,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
@@ -112,8 +141,18 @@ export function serveGraphQLOverWebSocket(server: Server, gateway: Gateway): { c
         return errors.length > 0 ? errors : args;
       },
       onOperation: (ctx, id, _payload, args, result) => {
-        if (directWrites && Symbol.asyncIterator in Object(result))
+        const extra = ctx.extra as unknown as ConnectionExtra;
+        metrics.answered('websocket', false, 200, operationOf(args), 0);
+        if (Symbol.asyncIterator in Object(result)) {
+          (extra.live ??= new Set()).add(id);
+          metrics.subscribers.websocket += 1;
           writeEventsDirectly(ctx.extra.socket, id, args.contextValue as object);
+        }
+      },
+      onComplete: (ctx, id) => ended(ctx.extra as unknown as ConnectionExtra, id),
+      onClose: (ctx) => {
+        const extra = ctx.extra as unknown as ConnectionExtra;
+        for (const id of extra.live ?? []) ended(extra, id);
       },
       onError: (_ctx, _id, _payload, errors) => {
         for (const error of errors)

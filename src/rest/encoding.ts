@@ -1,13 +1,31 @@
 // JSON answers compressed as the client's Accept-Encoding allows (gzip preferred, then br, deflate).
-import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
+
+import type { OutgoingHttpHeaders } from 'node:http';
+import { promisify } from 'node:util';
+import {
+  brotliCompress,
+  brotliCompressSync,
+  constants,
+  deflate,
+  deflateSync,
+  gzip,
+  gzipSync,
+} from 'node:zlib';
 import Negotiator from 'negotiator';
-import { Response } from '../http/fetch-api.ts';
+import type { Answer } from '../edge/edge.ts';
 
 const encoders: Record<string, (body: Buffer) => Buffer> = {
   gzip: (body) => gzipSync(body),
   // Brotli's default quality (11) costs milliseconds per answer; 5 keeps most of the gain.
   br: (body) => brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } }),
   deflate: (body) => deflateSync(body),
+};
+const brotliOptions = { params: { [constants.BROTLI_PARAM_QUALITY]: 5 } };
+/** The same encoders on libuv's thread pool, for bodies made once per request. */
+const laterEncoders: Record<string, (body: Buffer) => Promise<Buffer>> = {
+  gzip: promisify(gzip),
+  br: (body) => promisify(brotliCompress)(body, brotliOptions),
+  deflate: promisify(deflate),
 };
 /** Our preference among the encodings a client accepts equally: the fastest first. */
 const preferred = ['gzip', 'br', 'deflate', 'identity'];
@@ -51,24 +69,34 @@ export function negotiateEncoding(accept: string | null | undefined): string | u
   return encoding;
 }
 
-function negotiatedEncoding(request: Request): string | undefined {
-  return negotiateEncoding(request.headers.get('accept-encoding'));
-}
-
-export function encodedResponse(
-  request: Request,
+/** An answer with the body compressed as the client's Accept-Encoding allows (small bodies as they are); `headers` is its own, and gains Content-Encoding. */
+export function encodedAnswer(
+  acceptEncoding: string | undefined,
   status: number,
   body: string | Representation,
-  headers: Record<string, string>,
-): Response {
+  headers: OutgoingHttpHeaders,
+): Answer {
   const representation = typeof body === 'string' ? Representation.of(body) : body;
-  const encoding = negotiatedEncoding(request);
-  const compress =
-    encoding !== undefined &&
-    encoding !== 'identity' &&
-    representation.raw.byteLength >= minimumCompressedBytes;
-  const responseHeaders: Record<string, string> = { vary: 'accept-encoding', ...headers };
-  if (compress) responseHeaders['content-encoding'] = encoding;
-  const bytes = compress ? representation.encodedAs(encoding) : representation.raw;
-  return new Response(bytes as unknown as BodyInit, { status, headers: responseHeaders });
+  let encoding = negotiateEncoding(acceptEncoding);
+  if (encoding === 'identity' || representation.raw.byteLength < minimumCompressedBytes) encoding = undefined;
+  if (encoding) headers['content-encoding'] = encoding;
+  return { status, headers, body: encoding ? representation.encodedAs(encoding) : representation.raw };
+}
+
+/**
+ * encodedAnswer for a large body made for one request (a history page): compressed off the event
+ * loop, so other requests are answered meanwhile.
+ */
+export async function encodedAnswerLater(
+  acceptEncoding: string | undefined,
+  status: number,
+  body: string,
+  headers: OutgoingHttpHeaders,
+): Promise<Answer> {
+  const raw = Buffer.from(body, 'utf8');
+  let encoding = negotiateEncoding(acceptEncoding);
+  if (encoding === 'identity' || raw.byteLength < minimumCompressedBytes) encoding = undefined;
+  if (!encoding) return { status, headers, body: raw };
+  headers['content-encoding'] = encoding;
+  return { status, headers, body: await laterEncoders[encoding]!(raw) };
 }

@@ -189,6 +189,7 @@ export const openApiDocument = {
         },
       ],
       get: {
+        operationId: 'getWidgetSnapshot',
         summary: "The organisation's public settings, for the widget and the CDN in front of it",
         security: [],
         parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
@@ -208,6 +209,8 @@ export const openApiDocument = {
           403: problem('WRONG_KEY_KIND: a secret key in x-api-key.'),
           404: problem('No such organisation, or not one of this key: the two are not told apart.'),
           405: methodNotAllowed,
+          429: rateLimited,
+          500: unexpected,
         },
       },
     },

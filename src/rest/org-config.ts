@@ -1,4 +1,7 @@
-// The REST shim: the documented /api/orgs/{orgId}/config endpoints, translated to the config service.
+// The REST shim: the documented /api/* endpoints, one route table, answered on node:http types
+// and translated to the config service. Behind the edge (edge/edge.ts), which has authenticated,
+// limited and read the body of every request before it gets here.
+import type { IncomingMessage } from 'node:http';
 import { type Actor, isPublishable } from '../auth/actor.ts';
 import {
   ConfigValidationError,
@@ -12,18 +15,13 @@ import { fromLegacy, legacyJson, legacyValidity } from '../config/legacy.ts';
 import type { OrgConfig } from '../config/model.ts';
 import type { ConfigService } from '../config/service.ts';
 import { publicLegacy } from '../config/visibility.ts';
-import { actorOf } from '../http/api-key-auth.ts';
-import { Response } from '../http/fetch-api.ts';
-import { readJsonBody } from './body.ts';
+import { type Answer, type Answerer, type EdgeRequest, problemAnswer } from '../edge/edge.ts';
 import { configJsonSchema, configSchemaPath } from './config-schema.ts';
-import { encodedResponse, Representation } from './encoding.ts';
-import { bodyLimitBytes } from './limits.ts';
+import { encodedAnswer, encodedAnswerLater, Representation } from './encoding.ts';
 import { openApiDocument } from './openapi.ts';
 import { etagOf, ifMatchFails, noneMatchFails } from './preconditions.ts';
-import { problemResponse, storageUnavailableResponse, toRestProblem } from './problem.ts';
+import { storageUnavailable, toRestProblem } from './problem.ts';
 
-const configPath = /^\/api\/orgs\/([^/]+)\/config(\/history)?\/?$/;
-const allowedMethods = 'GET, HEAD, PUT, POST, PATCH';
 /** The media type each write method takes. PATCH is a JSON merge patch (RFC 7396); on a flat object it is a partial PUT. */
 const writeMediaTypes: Record<string, readonly string[]> = {
   PUT: ['application/json'],
@@ -33,10 +31,8 @@ const writeMediaTypes: Record<string, readonly string[]> = {
 
 export interface RestDeps {
   readonly service: ConfigService;
-  /** Where unexpected failures go; the client only hears "Unexpected error.". */
-  readonly logError: (error: unknown) => void;
-  /** Serialise and compress each configuration version once (off only to measure it). */
-  readonly reuseRepresentations: boolean;
+  /** Where unexpected failures go, with the request's id; the client only hears "Unexpected error.". */
+  readonly logError: (error: unknown, requestId: string) => void;
   /** The time (ms) the legacy workingHours are answered for. */
   readonly clock: () => number;
 }
@@ -52,13 +48,15 @@ const representations = new WeakMap<
   { representation: Representation; fromMs: number; untilMs: number }
 >();
 
-export function representationOf(config: OrgConfig, reuse: boolean, nowMs: number): Representation {
-  const kept = reuse ? representations.get(config) : undefined;
+export function representationOf(config: OrgConfig, nowMs: number): Representation {
+  const kept = representations.get(config);
   if (kept && kept.fromMs <= nowMs && nowMs < kept.untilMs) return kept.representation;
   const representation = Representation.of(legacyJson(config.settings, nowMs));
-  if (reuse) representations.set(config, { representation, ...legacyValidity(config.settings, nowMs) });
+  representations.set(config, { representation, ...legacyValidity(config.settings, nowMs) });
   return representation;
 }
+
+const acceptEncodingOf = (req: IncomingMessage) => req.headers['accept-encoding'];
 
 /** The public settings only, for publishable keys: a cache of its own, so no key reads another's answer. */
 const publicRepresentations = new WeakMap<
@@ -74,22 +72,14 @@ function publicRepresentationOf(config: OrgConfig, nowMs: number): Representatio
   return representation;
 }
 
-function configResponse(
-  request: Request,
-  config: OrgConfig,
-  reuse: boolean,
-  nowMs: number,
-  publicOnly = false,
-): Response {
-  const headers = {
+function configAnswer(req: IncomingMessage, config: OrgConfig, nowMs: number, publicOnly = false): Answer {
+  const representation = publicOnly ? publicRepresentationOf(config, nowMs) : representationOf(config, nowMs);
+  return encodedAnswer(acceptEncodingOf(req), 200, req.method === 'HEAD' ? '' : representation, {
+    vary: 'accept-encoding',
     'content-type': 'application/json; charset=utf-8',
     etag: etagOf(config.version),
     'cache-control': 'private, no-cache',
-  };
-  const representation = publicOnly
-    ? publicRepresentationOf(config, nowMs)
-    : representationOf(config, reuse, nowMs);
-  return encodedResponse(request, 200, request.method === 'HEAD' ? '' : representation, headers);
+  });
 }
 
 /**
@@ -104,70 +94,58 @@ const documents = new Map<
   [configSchemaPath, { mediaType: 'application/schema+json', body: () => configJsonSchema }],
 ]);
 
-function documentResponse(request: Request, path: string): Response | null {
-  const document = documents.get(path);
-  if (!document) return null;
-  if (request.method !== 'GET' && request.method !== 'HEAD') {
-    return problemResponse(
-      405,
-      'METHOD_NOT_ALLOWED',
-      `${request.method} is not supported here; use GET, HEAD`,
-      {
-        headers: { allow: 'GET, HEAD' },
-      },
-    );
-  }
+/** GET of a published document: serialised (and compressed) once, when first asked for. */
+function documentAnswer(request: EdgeRequest, path: string): Answer {
+  const document = documents.get(path)!;
   document.representation ??= Representation.of(JSON.stringify(document.body()));
-  return encodedResponse(request, 200, document.representation, {
+  return encodedAnswer(acceptEncodingOf(request.req), 200, document.representation, {
+    vary: 'accept-encoding',
     'content-type': `${document.mediaType}; charset=utf-8`,
   });
 }
 
 /** The domain's expected failures as HTTP answers; anything else is logged and answered 500, masked. */
-function failureResponse(error: unknown, logError: RestDeps['logError']): Response {
+function failureAnswer(error: unknown, request: EdgeRequest, deps: RestDeps): Answer {
   if (error instanceof UnauthenticatedError) {
-    return problemResponse(401, 'UNAUTHENTICATED', error.message, {
+    return problemAnswer(401, 'UNAUTHENTICATED', error.message, {
       headers: { 'www-authenticate': 'ApiKey header="x-api-key"' },
     });
   }
-  if (error instanceof ForbiddenError) return problemResponse(403, error.code, error.message);
-  if (error instanceof OrgNotFoundError) return problemResponse(404, 'NOT_FOUND', error.message);
+  if (error instanceof ForbiddenError) return problemAnswer(403, error.code, error.message);
+  if (error instanceof OrgNotFoundError) return problemAnswer(404, 'NOT_FOUND', error.message);
   if (error instanceof ConfigValidationError) {
-    return problemResponse(422, 'VALIDATION_FAILED', 'the body breaks the rules below; nothing was written', {
+    return problemAnswer(422, 'VALIDATION_FAILED', 'the body breaks the rules below; nothing was written', {
       problems: error.problems.map(toRestProblem),
     });
   }
   // The REST door only ever names a version through If-Match or If-None-Match.
   if (error instanceof VersionConflictError) return preconditionFailed(error.currentVersion);
-  logError(error);
-  if (error instanceof StorageUnavailableError) return storageUnavailableResponse(error);
-  return problemResponse(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
+  deps.logError(error, request.id);
+  if (error instanceof StorageUnavailableError) return storageUnavailable(error);
+  return problemAnswer(500, 'INTERNAL_SERVER_ERROR', 'Unexpected error.');
 }
 
-function preconditionFailed(currentVersion: number): Response {
-  return problemResponse(
+function preconditionFailed(currentVersion: number): Answer {
+  return problemAnswer(
     412,
     'VERSION_MISMATCH',
     `the precondition does not hold for the current version ${etagOf(currentVersion)}; nothing was written`,
-    {
-      headers: { etag: etagOf(currentVersion) },
-    },
+    { headers: { etag: etagOf(currentVersion) } },
   );
 }
 
+/** A route's answer: at once when it needs no lookup (a read from the cache), else a promise. */
+type Handler = (request: EdgeRequest, deps: RestDeps, orgId: string) => Answer | Promise<Answer>;
+
 /** GET .../config/history?limit=N&before=V: revisions newest first, for admin keys. */
-async function history(
-  request: Request,
-  url: URL,
-  deps: RestDeps,
-  actor: Actor | null,
-  orgId: string,
-): Promise<Response> {
-  const limit = url.searchParams.get('limit') ?? '20';
-  const before = url.searchParams.get('before');
+async function history(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<Answer> {
+  const { actor, req } = request;
+  const searchParams = new URL(req.url!, 'http://gateway').searchParams;
+  const limit = searchParams.get('limit') ?? '20';
+  const before = searchParams.get('before');
   if (!/^\d+$/.test(limit) || (before !== null && !/^\d+$/.test(before))) {
     deps.service.authorizeAdmin(actor, orgId, 'history');
-    return problemResponse(400, 'INVALID_QUERY', 'limit and before must be whole numbers');
+    return problemAnswer(400, 'INVALID_QUERY', 'limit and before must be whole numbers');
   }
   const page = await deps.service.history(actor, orgId, {
     first: Number(limit),
@@ -191,76 +169,92 @@ async function history(
     ),
     nextBefore: page.hasMore ? page.revisions.at(-1)!.version : null,
   };
-  return encodedResponse(request, 200, JSON.stringify(body), {
+  return encodedAnswerLater(acceptEncodingOf(req), 200, JSON.stringify(body), {
+    vary: 'accept-encoding',
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'private, no-cache',
   });
 }
 
-async function read(request: Request, deps: RestDeps, actor: Actor | null, orgId: string): Promise<Response> {
-  const config = await deps.service.get(actor, orgId);
-  if (noneMatchFails(request.headers.get('if-none-match'), config.version)) {
-    return new Response(null, {
+function read(request: EdgeRequest, deps: RestDeps, orgId: string): Answer | Promise<Answer> {
+  // From the read cache without a promise when it holds the configuration (nearly always).
+  const config = deps.service.peek(request.actor, orgId);
+  if (config) return readAnswer(request.req, config, request.actor, deps.clock());
+  return deps.service
+    .get(request.actor, orgId)
+    .then((stored) => readAnswer(request.req, stored, request.actor, deps.clock()));
+}
+
+function readAnswer(req: IncomingMessage, config: OrgConfig, actor: Actor | null, nowMs: number): Answer {
+  if (noneMatchFails(req.headers['if-none-match'] ?? null, config.version)) {
+    return {
       status: 304,
       headers: {
         etag: etagOf(config.version),
         'cache-control': 'private, no-cache',
         vary: 'accept-encoding',
       },
-    });
+    };
   }
-  return configResponse(request, config, deps.reuseRepresentations, deps.clock(), isPublishable(actor));
+  return configAnswer(req, config, nowMs, isPublishable(actor));
 }
 
 /**
- * Checks If-Match and If-None-Match before the body is read; answers the version the write must
+ * Checks If-Match and If-None-Match before the body is parsed; answers the version the write must
  * still find (the store checks it again in its transaction), or null when the request names none.
  */
-async function requiredVersion(
-  request: Request,
-  deps: RestDeps,
-  actor: Actor | null,
-  orgId: string,
-): Promise<number | null> {
-  const ifMatch = request.headers.get('if-match');
-  const ifNoneMatch = request.headers.get('if-none-match');
+async function requiredVersion(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<number | null> {
+  const ifMatch = request.req.headers['if-match'] ?? null;
+  const ifNoneMatch = request.req.headers['if-none-match'] ?? null;
   if (ifMatch === null && ifNoneMatch === null) return null;
-  const current = await deps.service.get(actor, orgId);
+  const current = await deps.service.get(request.actor, orgId);
   if (ifMatchFails(ifMatch, current.version) || noneMatchFails(ifNoneMatch, current.version)) {
     throw new VersionConflictError(current.version, current.version);
   }
   return current.version;
 }
 
-async function write(
-  request: Request,
-  deps: RestDeps,
-  actor: Actor | null,
-  orgId: string,
-): Promise<Response> {
+/** The JSON of a body, or the problem with it. */
+function parsedBody(body: Buffer | undefined): { ok: true; value: unknown } | { ok: false; answer: Answer } {
+  const text = body?.toString('utf8') ?? '';
+  if (text.trim() === '')
+    return {
+      ok: false,
+      answer: problemAnswer(
+        400,
+        'EMPTY_BODY',
+        'the body is empty; send the settings to change as a JSON object',
+      ),
+    };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return {
+      ok: false,
+      answer: problemAnswer(400, 'INVALID_JSON', `the body is not valid JSON: ${(error as Error).message}`),
+    };
+  }
+}
+
+async function write(request: EdgeRequest, deps: RestDeps, orgId: string): Promise<Answer> {
+  const { actor, req } = request;
   // Refuse callers who may not write before looking at what they sent.
   deps.service.authorizeAdmin(actor, orgId);
-  const mediaTypes = writeMediaTypes[request.method]!;
-  const contentType = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  const mediaTypes = writeMediaTypes[req.method!]!;
+  const contentType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? '';
   if (!mediaTypes.includes(contentType)) {
-    return problemResponse(
+    return problemAnswer(
       415,
       'UNSUPPORTED_MEDIA_TYPE',
       `send the body as ${mediaTypes.join(' or ')}, not "${contentType || 'no content type'}"`,
-      {
-        headers: { 'accept-patch': 'application/merge-patch+json' },
-      },
+      { headers: { 'accept-patch': 'application/merge-patch+json' } },
     );
   }
-  const expectedVersion = await requiredVersion(request, deps, actor, orgId);
-  const body = await readJsonBody(request, bodyLimitBytes);
-  if (!body.ok) {
-    return body.reason === 'too-large'
-      ? problemResponse(413, 'PAYLOAD_TOO_LARGE', body.detail, { headers: { connection: 'close' } })
-      : problemResponse(400, body.reason === 'empty' ? 'EMPTY_BODY' : 'INVALID_JSON', body.detail);
-  }
+  const expectedVersion = await requiredVersion(request, deps, orgId);
+  const body = parsedBody(request.body);
+  if (!body.ok) return body.answer;
   if (body.value === null || typeof body.value !== 'object' || Array.isArray(body.value)) {
-    return problemResponse(
+    return problemAnswer(
       400,
       'NOT_AN_OBJECT',
       'the body must be a JSON object of settings, the shape GET returns',
@@ -275,44 +269,76 @@ async function write(
     door: 'rest',
     doorProblems: unknownKeys,
   });
-  return configResponse(request, config, deps.reuseRepresentations, deps.clock());
+  return configAnswer(req, config, deps.clock());
 }
 
-/** Answers a request under /api/, or null when the path is not the REST API's. */
-export async function handleRestRequest(
-  request: Request,
-  url: URL,
-  deps: RestDeps,
-): Promise<Response | null> {
-  const published = documentResponse(request, url.pathname);
-  if (published) return published;
-  const match = configPath.exec(url.pathname);
-  if (!match)
-    return url.pathname.startsWith('/api/')
-      ? problemResponse(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`)
-      : null;
-  let orgId: string;
-  try {
-    orgId = decodeURIComponent(match[1]!);
-  } catch {
-    return problemResponse(404, 'NOT_FOUND', `no such endpoint: ${url.pathname}`);
+const readOrWrite: Handler = (request, deps, orgId) =>
+  request.req.method === 'GET' || request.req.method === 'HEAD'
+    ? read(request, deps, orgId)
+    : write(request, deps, orgId);
+
+const openApiAnswer: Handler = (request) => documentAnswer(request, '/api/openapi.json');
+const configSchemaAnswer: Handler = (request) => documentAnswer(request, configSchemaPath);
+
+/** The REST API: each route's path, the methods it takes, and what answers it. */
+const routes: readonly { path: RegExp; methods: string; handle: Handler }[] = [
+  { path: /^\/api\/openapi\.json$/, methods: 'GET, HEAD', handle: openApiAnswer },
+  { path: /^\/api\/config\.schema\.json$/, methods: 'GET, HEAD', handle: configSchemaAnswer },
+  { path: /^\/api\/orgs\/([^/]+)\/config\/?$/, methods: 'GET, HEAD, PUT, POST, PATCH', handle: readOrWrite },
+  { path: /^\/api\/orgs\/([^/]+)\/config\/history\/?$/, methods: 'GET, HEAD', handle: history },
+];
+
+/** A path as a URL parser reads it (dot segments resolved, characters escaped), taken as it is when plain. */
+function pathnameOf(path: string): string {
+  return /^[\w/.~%-]*$/.test(path) && !/\/\.\.?(\/|$)/.test(path)
+    ? path
+    : new URL(path, 'http://gateway').pathname;
+}
+
+/** The REST door: answers every request under /api/, and passes anything else on. */
+export function restAnswerer(deps: RestDeps): Answerer {
+  // Passes anything outside /api/ at once, and answers a read from the cache, without a promise.
+  return (request) => (request.path.startsWith('/api/') ? answer(request) : undefined);
+
+  function answer(request: EdgeRequest): Answer | Promise<Answer> {
+    const pathname = pathnameOf(request.path);
+    for (const route of routes) {
+      const match = route.path.exec(pathname);
+      if (!match) continue;
+      let orgId = '';
+      try {
+        orgId = match[1] === undefined ? '' : decodeURIComponent(match[1]);
+      } catch {
+        return problemAnswer(404, 'NOT_FOUND', `no such endpoint: ${pathname}`);
+      }
+      const method = request.req.method!.toUpperCase();
+      if (!methodsOf(route).has(method)) {
+        return problemAnswer(
+          405,
+          'METHOD_NOT_ALLOWED',
+          `${method} is not supported here; use ${route.methods}`,
+          {
+            headers: { allow: route.methods },
+          },
+        );
+      }
+      try {
+        const answered = route.handle(request, deps, orgId);
+        return answered instanceof Promise
+          ? answered.catch((error: unknown) => failureAnswer(error, request, deps))
+          : answered;
+      } catch (error) {
+        return failureAnswer(error, request, deps);
+      }
+    }
+    return problemAnswer(404, 'NOT_FOUND', `no such endpoint: ${pathname}`);
   }
-  const method = request.method.toUpperCase();
-  const isHistory = match[2] !== undefined;
-  const allowed = isHistory ? 'GET, HEAD' : allowedMethods;
-  if (!allowed.split(', ').includes(method)) {
-    return problemResponse(405, 'METHOD_NOT_ALLOWED', `${method} is not supported here; use ${allowed}`, {
-      headers: { allow: allowed },
-    });
-  }
-  try {
-    // Authenticated (and rate limited) on the way in, by useApiKeyAuth.
-    const actor = actorOf(request) ?? null;
-    if (isHistory) return await history(request, url, deps, actor, orgId);
-    return method === 'GET' || method === 'HEAD'
-      ? await read(request, deps, actor, orgId)
-      : await write(request, deps, actor, orgId);
-  } catch (error) {
-    return failureResponse(error, deps.logError);
-  }
+}
+
+/** The methods of a route, as a set made once. */
+const methodSets = new WeakMap<object, Set<string>>();
+function methodsOf(route: { methods: string }): Set<string> {
+  let methods = methodSets.get(route);
+  if (!methods) methodSets.set(route, (methods = new Set(route.methods.split(', '))));
+  return methods;
 }

@@ -32,6 +32,9 @@ export class CachedConfigStore implements ConfigStore {
   /** `until` on the monotonic clock (monotonic-clock.ts): read at every request. */
   private readonly keys = new Map<string, { record: ApiKeyRecord; until: number }>();
 
+  /** Lookups answered from memory (hits) and from the database (misses), for the metrics. */
+  readonly counts = { configHits: 0, configMisses: 0, keyHits: 0, keyMisses: 0 };
+
   constructor(private readonly inner: ConfigStore) {}
 
   /** A committed revision: the config as of that version, unless a newer one is already here. */
@@ -47,7 +50,9 @@ export class CachedConfigStore implements ConfigStore {
 
   /** The cached configuration, without going to the database on a miss (for the REST fast path). */
   peekConfig(orgId: string): OrgConfig | undefined {
-    return this.configs.get(orgId)?.current;
+    const config = this.configs.get(orgId)?.current;
+    if (config) this.counts.configHits += 1;
+    return config;
   }
 
   /**
@@ -59,19 +64,25 @@ export class CachedConfigStore implements ConfigStore {
   }
 
   /**
-   * The cached live key of this hash, without going to the database on a miss (for the fast paths);
-   * never an expired one (checked now, against the stored expiry): the caller then asks the guard.
+   * The cached live key of this hash, without going to the database on a miss (for the edge's key
+   * step); never an expired one (checked now, against the stored expiry): the edge then looks it up
+   * and refuses it (KEY_EXPIRED).
    */
   peekApiKey(keyHash: string): ApiKeyRecord | undefined {
     const cached = this.keys.get(keyHash);
     if (!cached || cached.until <= monotonicMs()) return undefined;
+    this.counts.keyHits += 1;
     const { expiresAt } = cached.record;
     return expiresAt === null || expiresAt.getTime() > Date.now() ? cached.record : undefined;
   }
 
   async getConfig(orgId: string): Promise<OrgConfig | undefined> {
     const cached = this.configs.get(orgId)?.current;
-    if (cached) return cached;
+    if (cached) {
+      this.counts.configHits += 1;
+      return cached;
+    }
+    this.counts.configMisses += 1;
     const config = await this.inner.getConfig(orgId);
     if (config) this.remember(config);
     return config;
@@ -95,7 +106,11 @@ export class CachedConfigStore implements ConfigStore {
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
     const cached = this.keys.get(keyHash);
-    if (cached && cached.until > monotonicMs()) return cached.record;
+    if (cached && cached.until > monotonicMs()) {
+      this.counts.keyHits += 1;
+      return cached.record;
+    }
+    this.counts.keyMisses += 1;
     const found = await this.inner.findApiKeyByHash(keyHash);
     if (!found) {
       this.keys.delete(keyHash);

@@ -65,6 +65,10 @@ export interface ConfigStore {
   createOrg(orgId: string, settings: OrgConfigSettings, meta: RevisionMeta): Promise<OrgConfig>;
   listOrgs(): Promise<OrgSummary[]>;
   getConfig(orgId: string): Promise<OrgConfig | undefined>;
+  /** The configuration when the store holds it in memory (the read cache), without a promise; else undefined. */
+  peekConfig?(orgId: string): OrgConfig | undefined;
+  /** Likewise a live key of this hash (the key cache). */
+  peekApiKey?(keyHash: string): ApiKeyRecord | undefined;
   /**
    * One transaction: read the current config, let `decide` merge and validate, write, bump the
    * version and append the revision. Concurrent updates of one organisation are serialised.

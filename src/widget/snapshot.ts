@@ -1,15 +1,13 @@
 // GET /widget/{orgId}/config?key=pk_…: the public settings for a CDN to cache, serialised once per
 // version, from memory (the per-organisation cache). A request's method, path, query and headers
-// in, an answer out (or null: not this door's path).
+// in, an answer out (or null: not this door's path). A door behind the edge (widgetSnapshotAnswerer).
 import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import type { Plugin } from 'graphql-yoga';
 import type { Actor } from '../auth/actor.ts';
 import { hashApiKey, isExpired, publishablePrefix } from '../auth/api-keys.ts';
 import type { OrgConfig } from '../config/model.ts';
 import { publicSettings } from '../config/visibility.ts';
-import { actorOf } from '../http/api-key-auth.ts';
-import { Response } from '../http/fetch-api.ts';
+import type { Answerer } from '../edge/edge.ts';
 import type { ConfigStore } from '../store/config-store.ts';
 
 export interface SnapshotSettings {
@@ -145,28 +143,29 @@ export function snapshotAnswerer(
 export type SnapshotAnswerer = ReturnType<typeof snapshotAnswerer>;
 
 /**
- * The hook into today's request handling: a yoga plugin that hands /widget/ requests to the
- * snapshot door, after the request id, body limit and key checks, and passes on everything else.
+ * The snapshot as a door behind the edge (after the request id, limits and the key step, which
+ * refused an expired header key): answers /widget/ requests, and passes on everything else at once.
  */
-export function useWidgetSnapshot(answer: SnapshotAnswerer): Plugin {
-  return {
-    onRequest({ request, url, endResponse }) {
-      if (!url.pathname.startsWith('/widget/')) return;
-      return answer({
-        method: request.method,
-        path: url.pathname,
-        query: url.searchParams,
-        header: (name) => request.headers.get(name),
-        headerActor: actorOf(request),
-      }).then((answered) => {
-        if (answered)
-          endResponse(
-            new Response(answered.body as BodyInit | null, {
-              status: answered.status,
-              headers: answered.headers,
-            }),
-          );
-      });
-    },
+export function widgetSnapshotAnswerer(answer: SnapshotAnswerer): Answerer {
+  return (request) => {
+    if (!request.path.startsWith('/widget/')) return undefined;
+    request.door = 'widget';
+    const { req } = request;
+    const url = req.url ?? '/';
+    const queryAt = url.indexOf('?');
+    return answer({
+      method: req.method ?? 'GET',
+      path: request.path,
+      query: new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1)),
+      header: (name) => {
+        const value = req.headers[name];
+        return Array.isArray(value) ? value.join(', ') : value;
+      },
+      headerActor: request.actor,
+    }).then((answered) =>
+      answered
+        ? { status: answered.status, headers: answered.headers, body: answered.body ?? undefined }
+        : undefined,
+    );
   };
 }

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/auth/actor.ts';
 import { openBackend } from '../../src/backend.ts';
-import { RequestGuard } from '../../src/http/api-key-auth.ts';
+import { RequestGuard } from '../../src/edge/guard.ts';
 import type { ConfigStore } from '../../src/store/config-store.ts';
 import { createPostgresSchema, testRedisUrl } from '../support/databases.ts';
 

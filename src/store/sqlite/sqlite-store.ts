@@ -111,8 +111,8 @@ export class SqliteConfigStore implements ConfigStore {
   private writeConfig!: Database.Transaction<
     (orgId: string, decide: UpdateDecision, meta: RevisionMeta) => Committed | undefined
   >;
-  /** What this connection committed, not read back from the database (null: always read back, to measure it). */
-  private readonly ownWrites: OwnWrites | null;
+  /** What this connection committed, not read back from the database. */
+  private readonly ownWrites = new OwnWrites();
   /** Opens the same file again: a connection that found the file read-only stays so until reopened. */
   private readonly reopen: (() => Database.Database) | null;
   /** The failure of the last write that could not write, until a write (or a probe) succeeds again. */
@@ -122,12 +122,8 @@ export class SqliteConfigStore implements ConfigStore {
   /** Webhook endpoints and their delivery log, on the same connection. */
   readonly webhooks: SqliteWebhookStore;
 
-  constructor(
-    sqlite: Database.Database,
-    options: { rememberOwnWrites?: boolean; reopen?: () => Database.Database } = {},
-  ) {
+  constructor(sqlite: Database.Database, options: { reopen?: () => Database.Database } = {}) {
     this.connect(sqlite);
-    this.ownWrites = options.rememberOwnWrites === false ? null : new OwnWrites();
     this.reopen = options.reopen ?? null;
     // Through the current connection, so a reopened connection serves webhooks too.
     this.webhooks = new SqliteWebhookStore(() => this.db);
@@ -214,7 +210,7 @@ export class SqliteConfigStore implements ConfigStore {
         return config;
       }),
     );
-    this.ownWrites?.appendedUnremembered();
+    this.ownWrites.appendedUnremembered();
     return created;
   }
 
@@ -246,7 +242,7 @@ export class SqliteConfigStore implements ConfigStore {
     // interleave between our read and our write.
     const committed = this.writing(() => this.writeConfig.immediate(orgId, decide, meta));
     // Remembered once committed: the transaction could still have rolled back until now.
-    if (committed?.revision) this.ownWrites?.committed(committed.config, committed.revision);
+    if (committed?.revision) this.ownWrites.committed(committed.config, committed.revision);
     return committed?.config;
   }
 
@@ -257,13 +253,10 @@ export class SqliteConfigStore implements ConfigStore {
     meta: RevisionMeta,
   ): Committed | undefined {
     const { selectConfig, versionOf, insertRevision } = this.statements;
-    let current: OrgConfig | undefined;
-    if (this.ownWrites) {
-      // The version alone tells whether our last write is still the current config (the usual case).
-      const version = versionOf.get(orgId);
-      if (version === undefined) return undefined;
-      current = this.ownWrites.configAtVersion(orgId, version);
-    }
+    // The version alone tells whether our last write is still the current config (the usual case).
+    const version = versionOf.get(orgId);
+    if (version === undefined) return undefined;
+    let current = this.ownWrites.configAtVersion(orgId, version);
     if (!current) {
       const row = selectConfig.get({ orgId });
       if (!row) return undefined;
@@ -343,7 +336,7 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   ownRevisionsAfter(seq: number, limit: number): Revision[] | undefined {
-    return this.ownWrites?.revisionsAfter(seq, limit);
+    return this.ownWrites.revisionsAfter(seq, limit);
   }
 
   async latestRevisionSeq(): Promise<number> {
@@ -561,10 +554,7 @@ function quickCheckProblems(sqlite: Database.Database): string[] {
  * DatabaseFileError. Files the process cannot write open all the same: the store is then not
  * ready, answers writes StorageUnavailableError, and recovers once the files are writable.
  */
-export function openSqliteStore(
-  filename: string,
-  options: { rememberOwnWrites?: boolean } = {},
-): SqliteConfigStore {
+export function openSqliteStore(filename: string): SqliteConfigStore {
   const inMemory = filename === ':memory:' || filename === '';
   if (!inMemory) {
     mkdirSync(dirname(filename), { recursive: true });
@@ -589,7 +579,6 @@ export function openSqliteStore(
     throw error;
   }
   const store = new SqliteConfigStore(sqlite, {
-    ...options,
     reopen: inMemory ? undefined : () => openConnection(filename),
   });
   if (!inMemory) store.checkWritable();

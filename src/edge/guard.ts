@@ -1,7 +1,5 @@
-// Authenticates each request once, by its x-api-key, and applies the rate limits: per API key, and
-// per client address for requests with unknown keys. HTTP goes through the plugin; WebSocket
-// connections and operations use the same guard.
-import type { Plugin } from 'graphql-yoga';
+// The edge's rate limits and key lookup: per API key, and per client address for requests with
+// unknown keys, counted in this process, by the cluster's primary, or in Redis.
 import type { Redis } from 'ioredis';
 import {
   type RateLimiterAbstract,
@@ -11,20 +9,21 @@ import {
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import type { Actor } from '../auth/actor.ts';
-import { checkApiKey, type KeyCheck } from '../auth/api-keys.ts';
+import { actorOfKey, hashApiKey, isExpired } from '../auth/api-keys.ts';
 import type { KeyUseRecorder } from '../auth/key-use.ts';
-import type { Logger } from '../logging.ts';
 import type { RateLimits } from '../settings.ts';
-import type { ConfigStore } from '../store/config-store.ts';
+import type { ApiKeyRecord, ConfigStore } from '../store/config-store.ts';
 import { KeyWindows } from './key-windows.ts';
-import { refusal, unexpectedFailure } from './refusal.ts';
 
-const actors = new WeakMap<Request, Actor | null>();
-
-/** The actor of an HTTP request, as authenticated on its way in; undefined if it was not. */
-export function actorOf(request: Request | undefined): Actor | null | undefined {
-  return request ? actors.get(request) : undefined;
+/** Who sent a request: the key's record (for memories kept per key) and its actor; both null without a known key. */
+export interface Authenticated {
+  readonly record: ApiKeyRecord | null;
+  readonly actor: Actor | null;
+  /** A known key whose expiry has passed: refused with KEY_EXPIRED rather than as unknown. */
+  readonly expired?: boolean;
 }
+
+const anonymous: Authenticated = { record: null, actor: null };
 
 interface NodeRequestLike {
   socket?: { remoteAddress?: string };
@@ -122,19 +121,25 @@ export class RequestGuard {
     };
   }
 
-  /** The actor of a key; null when absent, unknown, revoked or expired. An unknown key counts against its address. */
-  async authenticate(key: string | null | undefined, address: string): Promise<Actor | null> {
-    const checked = await this.checkKey(key, address);
-    return checked?.ok ? checked.actor : null;
+  /** What authenticate answers, when it needs no lookup: no key, or one the key cache holds; else undefined. */
+  authenticatedFromCache(key: string | null | undefined): Authenticated | undefined {
+    if (!key) return anonymous;
+    const keyHash = hashApiKey(key.trim());
+    const record = this.options.store.peekApiKey?.(keyHash);
+    return record ? checked(record, keyHash) : undefined;
   }
 
-  /** What a key is (null when none was sent); an unknown one counts against its address. */
-  async checkKey(key: string | null | undefined, address: string): Promise<KeyCheck | null> {
-    if (!key) return null;
-    const checked = await checkApiKey(this.options.store, key);
-    if (!checked.ok && checked.code === 'UNKNOWN_KEY')
-      await this.failedAuth.consume(address).catch(() => undefined);
-    return checked;
+  /**
+   * The record and actor of a key; an unknown key counts against its address. An expired key has
+   * its record but no actor, and `expired` set (KEY_EXPIRED), checked now against the stored expiry.
+   */
+  async authenticate(key: string | null | undefined, address: string): Promise<Authenticated> {
+    if (!key) return anonymous;
+    const keyHash = hashApiKey(key.trim());
+    const record = await this.options.store.findApiKeyByHash(keyHash);
+    if (record) return checked(record, keyHash);
+    await this.failedAuth.consume(address).catch(() => undefined);
+    return anonymous;
   }
 
   /** Counts one request of the actor's key; set when the key is over its limit. */
@@ -160,54 +165,8 @@ const keyLimitReached = (msBeforeNext: number): Throttled => ({
   reason: 'too many requests with this API key',
 });
 
-/** Node requests whose key a fast path counted against its limit before handing them to yoga, with the outcome. */
-const countedKeyRequests = new WeakMap<object, { keyId: string; throttled: Throttled | null }>();
-
-/** Records that the node request `req` (yoga's server context) was counted against this key's limit already. */
-export function markKeyCounted(req: object, keyId: string, throttled: Throttled | null): void {
-  countedKeyRequests.set(req, { keyId, throttled });
-}
-
-function tooManyRequests(request: Request, throttled: Throttled): Response {
-  return refusal(
-    request,
-    429,
-    'RATE_LIMITED',
-    `${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`,
-    {
-      'retry-after': String(throttled.retryAfterSeconds),
-    },
-  );
-}
-
-export function useApiKeyAuth(guard: RequestGuard, logger: Logger): Plugin {
-  return {
-    async onRequest({ request, serverContext, endResponse }) {
-      try {
-        const nodeRequest = (serverContext as { req?: NodeRequestLike }).req;
-        const address = guard.clientAddress(nodeRequest);
-        const blocked = await guard.addressThrottled(address);
-        if (blocked) {
-          endResponse(tooManyRequests(request, blocked));
-          return;
-        }
-        const checked = await guard.checkKey(request.headers.get('x-api-key'), address);
-        if (checked?.ok === false && checked.code === 'KEY_EXPIRED') {
-          endResponse(refusal(request, 401, 'KEY_EXPIRED', 'the API key has expired'));
-          return;
-        }
-        const actor = checked?.ok ? checked.actor : null;
-        actors.set(request, actor);
-        // A request the REST write fast path handed over was counted there already: once is enough.
-        const counted = nodeRequest ? countedKeyRequests.get(nodeRequest) : undefined;
-        const throttled =
-          counted && actor?.kind === 'apiKey' && counted.keyId === actor.keyId
-            ? counted.throttled
-            : await guard.keyThrottled(actor);
-        if (throttled) endResponse(tooManyRequests(request, throttled));
-      } catch (error) {
-        endResponse(unexpectedFailure(request, logger, error));
-      }
-    },
-  };
+/** A known key's record and actor, unless it has expired (its stored expiry checked now). */
+function checked(record: ApiKeyRecord, keyHash: string): Authenticated {
+  if (isExpired(record, Date.now())) return { record: null, actor: null, expired: true };
+  return { record, actor: actorOfKey(record, keyHash) };
 }

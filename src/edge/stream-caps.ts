@@ -1,6 +1,6 @@
 // Caps on the streams (subscriptions) one client address, and one secret API key, may hold at once,
-// over SSE and WebSocket alike. One counter, called from one place (useStreamCaps, around every
-// subscription the GraphQL pipeline starts, whichever door it came through).
+// over SSE and WebSocket alike. One counter, the edge's step 11 (Edge.admitStream), taken around
+// every subscription the GraphQL pipeline starts, whichever door it came through.
 import type { IncomingMessage } from 'node:http';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { GraphQLError } from 'graphql';
@@ -112,21 +112,24 @@ function releasing<T>(iterable: AsyncIterable<T>, release: () => void): AsyncIte
   };
 }
 
+/** Takes a stream for a subscription's request and actor: its release, or the refusal to answer. */
+export type AdmitStream = (
+  req: IncomingMessage | undefined,
+  actor: Actor | null,
+) => (() => void) | ExecutionResult;
+
 /**
- * Counts every subscription the pipeline starts (SSE through yoga, WebSocket through getEnveloped)
- * against its client's address and secret key, and refuses one over a cap with TOO_MANY_STREAMS.
- * Placed before the plugins that wrap subscriptions (shared events), so their streams are counted.
+ * Hands every subscription the pipeline starts (SSE through yoga, WebSocket through getEnveloped)
+ * to the edge's stream step, which refuses one over a cap with TOO_MANY_STREAMS. Placed before the
+ * plugins that wrap subscriptions (shared events), so their streams are counted.
  */
-export function useStreamCaps(
-  caps: StreamCaps,
-  clientAddress: (request: IncomingMessage | undefined) => string,
-): Plugin {
+export function useStreamCaps(admit: AdmitStream): Plugin {
   return {
     onSubscribe: ({ subscribeFn, setSubscribeFn }) => {
       setSubscribeFn(async (args: ExecutionArgs) => {
         const context = args.contextValue as { actor?: Actor | null; req?: IncomingMessage };
-        const release = caps.acquire(clientAddress(context.req), streamKeyOf(context.actor));
-        if (typeof release === 'string') return tooManyStreams(release, caps.limits);
+        const release = admit(context.req, context.actor ?? null);
+        if (typeof release !== 'function') return release;
         let results: Awaited<ReturnType<typeof subscribeFn>>;
         try {
           results = await subscribeFn(args);

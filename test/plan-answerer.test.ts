@@ -1,0 +1,95 @@
+// The GraphQL door's plans (src/graphql/plan-answerer.ts): an operation yoga has run once is answered
+// from its compiled plan, with yoga's bytes; anything else passes on to yoga.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestGateway, type TestGateway } from './helpers.ts';
+import { sendRaw } from './support/raw-http.ts';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await createTestGateway({ rateLimits: { perKeyPerMinute: 10_000, failedAuthPerMinute: 1_000 } });
+});
+afterAll(() => gw.close());
+
+const widgetQuery =
+  'query Widget($orgId: ID!) { orgConfig(orgId: $orgId) { version branding { name color } messages { welcome { pl en } } } }';
+const updateMutation =
+  'mutation Update($input: UpdateOrgConfigInput!) { updateOrgConfig(input: $input) { __typename ... on UpdateOrgConfigSuccess { config { version branding { color } } } ... on ValidationError { problems { path code } } } }';
+
+const post = (body: object, key: string, headers: Record<string, string> = {}) =>
+  sendRaw(
+    gw.baseUrl,
+    'POST',
+    '/graphql',
+    { 'content-type': 'application/json', 'x-api-key': key, ...headers },
+    JSON.stringify(body),
+  );
+
+/** Requests the plans answered so far, as the gateway's metrics count them. */
+async function planned(): Promise<number> {
+  const text = await gw.gateway.metrics.text();
+  return [...text.matchAll(/^gateway_requests_total\{[^}]*plan="yes"[^}]*\} (\d+)$/gm)].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
+}
+
+describe('answers from plans', () => {
+  it('leaves a read to yoga until yoga has run it once, then answers it with the same bytes, and the new version after a change', async () => {
+    const read = { query: widgetQuery, variables: { orgId: 'demo' } };
+    const viaYoga = await post(read, gw.keys.adviser);
+    expect(await planned()).toBe(0);
+    const viaPlan = await post(read, gw.keys.adviser);
+    const again = await post(read, gw.keys.admin, { accept: 'application/graphql-response+json' });
+    expect(await planned()).toBe(2);
+    expect(viaPlan.status).toBe(200);
+    expect(viaPlan.body.toString()).toBe(viaYoga.body.toString());
+    expect(again.body.toString()).toBe(viaYoga.body.toString());
+    expect(again.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1]).toBe(
+      'application/graphql-response+json; charset=utf-8',
+    );
+    await gw.fetch('http://gateway.test/api/orgs/demo/config', {
+      method: 'PATCH',
+      headers: { 'x-api-key': gw.keys.admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ color: '#abcdef' }),
+    });
+    const changed = JSON.parse((await post(read, gw.keys.adviser)).body.toString());
+    expect(changed.data.orgConfig).toMatchObject({ version: 2, branding: { color: '#abcdef' } });
+    expect(await planned()).toBe(3);
+  });
+
+  it("passes to yoga a read of another organisation's configuration, which yoga refuses", async () => {
+    const before = await planned();
+    const answer = JSON.parse(
+      (await post({ query: widgetQuery, variables: { orgId: 'demo' } }, gw.keys.otherAdmin)).body.toString(),
+    );
+    expect(answer.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect(await planned()).toBe(before);
+  });
+
+  it('commits a plain update from its plan once per request, and passes an adviser to yoga, which refuses it', async () => {
+    const update = (color: string) => ({
+      query: updateMutation,
+      variables: { input: { orgId: 'demo', patch: { branding: { color } } } },
+    });
+    const versionBefore = (await gw.store.getConfig('demo'))!.version;
+    await post(update('#100000'), gw.keys.admin); // yoga runs it, and it is learnt
+    const before = await planned();
+    const answer = JSON.parse((await post(update('#200000'), gw.keys.admin)).body.toString());
+    expect(answer.data.updateOrgConfig).toEqual({
+      __typename: 'UpdateOrgConfigSuccess',
+      config: { version: versionBefore + 2, branding: { color: '#200000' } },
+    });
+    const invalid = JSON.parse((await post(update('red'), gw.keys.admin)).body.toString());
+    expect(invalid.data.updateOrgConfig.__typename).toBe('ValidationError');
+    expect(await planned()).toBe(before + 2);
+    const adviser = JSON.parse((await post(update('#300000'), gw.keys.adviser)).body.toString());
+    expect(JSON.stringify(adviser)).toContain('FORBIDDEN');
+    expect(await planned()).toBe(before + 2);
+    const history = await gw.store.listRevisions('demo', { limit: 3 });
+    expect(history.map((revision) => [revision.version, revision.door])).toEqual([
+      [versionBefore + 2, 'graphql'],
+      [versionBefore + 1, 'graphql'],
+      [versionBefore, expect.any(String)],
+    ]);
+  });
+});
