@@ -12,6 +12,7 @@ import { loadSettings, type Settings, SettingsError } from './settings.ts';
 import { baseUrlOf, printDemoKey, printListening } from './start-up-messages.ts';
 import { DatabaseFileError } from './store/storage-failures.ts';
 import { startWebhookWorker, webhookServiceOptions } from './webhooks/from-settings.ts';
+import { registerWebhookMetrics } from './webhooks/worker-metrics.ts';
 
 /**
  * Serves the gateway from this process: alone, or as one of the cluster's workers, which leave the
@@ -66,6 +67,7 @@ async function serveGateway(settings: Settings, asWorker: boolean): Promise<void
   const webhookWorker = startWebhookWorker(store, events, settings.webhooks, {
     onError: (error) => logger.error({ err: error }, 'webhook delivery failed (retried)'),
   });
+  if (webhookWorker) registerWebhookMetrics(gateway.metrics, webhookWorker.counters);
 
   let stopping = false;
   /**
