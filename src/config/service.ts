@@ -27,6 +27,7 @@ import {
   type OrgConfigPatch,
   type OrgConfigSettings,
   orgConfigSchema,
+  settingsDerivedLeaves,
 } from './model.ts';
 import { applyPatch, diffSettings, type SettingChange } from './patch.ts';
 import { check, type Problem } from './problems.ts';
@@ -133,8 +134,15 @@ export function problemsOfPatch(
   }
   const problems = [...own];
   const seen = new Set(own.map((problem) => `${problem.code} ${problem.path.join('.')}`));
+  // A derived setting the patch sent (the legacy workingHours) is judged as sent, by its own rules:
+  // the settings it was written into would only say the same again, on keys the client never sent.
+  const writtenThrough = settingsDerivedLeaves
+    .filter(({ path }) => getPath(patch, path) !== undefined)
+    .flatMap(({ derived }) => derived.derivedFrom);
   if (!merged.ok)
     for (const found of merged.problems) {
+      const dotted = found.path.join('.');
+      if (writtenThrough.some((source) => dotted === source || dotted.startsWith(`${source}.`))) continue;
       const problem = pointAtPatched(found, patch);
       const key = `${problem.code} ${problem.path.join('.')}`;
       if (!seen.has(key)) {
