@@ -507,6 +507,10 @@ export async function openPostgresStore(
   const pool = new pg.Pool({ ...postgresConnection(databaseUrl), max: options.poolSize ?? 10 });
   // An idle connection ended by the server must not take the process down; the next query reconnects.
   pool.on('error', (error) => (options.onError ?? ((e) => console.error('database:', e)))(error));
+  // So must a connection lost while checked out between two queries of a transaction (the webhook
+  // worker's lease claims, say): pg emits that on the client, where the pool listens no more. The
+  // transaction's next query fails and the connection is not reused.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresConfigStore(pool, schema, channel);
 }
 
