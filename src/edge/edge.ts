@@ -14,11 +14,14 @@
 //   8. the log line    one per answer: method, path, status, time; never keys nor bodies
 //   9. metrics         by door, plan, status class and operation type
 //  10. writing         the answer with its request id and CORS headers
+// Before step 1, connection order: a request pipelined on a connection behind an unsafe one (any
+// method but GET, HEAD and OPTIONS) waits until that one is answered, so it sees what it wrote.
 // and, for every subscription a door starts over SSE or WebSocket:
 //  11. stream caps     streams held at once per address and per secret key (TOO_MANY_STREAMS) ws
 // A new rule for every request (per-organisation CORS, a widget key's origin) is one more step
 // here, in its place in this order.
 import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { ExecutionResult } from 'graphql';
 import type { Actor } from '../auth/actor.ts';
 import { StorageUnavailableError } from '../config/errors.ts';
@@ -30,6 +33,9 @@ import type { RequestGuard, Throttled } from './guard.ts';
 import type { Door, Metrics, OperationType } from './metrics.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 import { type StreamCaps, streamKeyOf, tooManyStreams } from './stream-caps.ts';
+
+/** Methods that change nothing: pipelined after one another, they may be answered at once. */
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** A request as the doors see it, once the edge's steps before them have passed. */
 export interface EdgeRequest {
@@ -167,9 +173,26 @@ function readBody(req: IncomingMessage, limitBytes: number): Promise<BodyRead> {
 export class Edge {
   constructor(private readonly options: EdgeOptions) {}
 
+  /**
+   * Per connection, the answer of the last unsafe request still in flight. HTTP/1.1 lets a server
+   * work on pipelined requests at once only while all of them are safe (RFC 9112, 9.3.2).
+   */
+  private readonly unsafeInFlight = new WeakMap<Socket, Promise<void>>();
+
   /** The request listener. */
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
-    void this.handle(req, res);
+    const socket = req.socket;
+    const before = this.unsafeInFlight.get(socket);
+    const handled = before ? before.then(() => this.handle(req, res)) : this.handle(req, res);
+    if (safeMethods.has(req.method ?? '')) return void handled;
+    const answered = handled.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.unsafeInFlight.set(socket, answered);
+    void answered.then(() => {
+      if (this.unsafeInFlight.get(socket) === answered) this.unsafeInFlight.delete(socket);
+    });
   };
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
