@@ -9,7 +9,8 @@ export const configSchemaPath = '/api/config.schema.json';
 /** The rules across settings, which a schema of one value cannot state; the server checks them. */
 const crossFieldRules = [
   'Each SLA lower bound (…SlaRangeLowerBound) is not above its upper bound (…SlaRangeUpperBound), the stored one when a change sends only one of them (SLA_RANGE_INVERTED).',
-  `Working-hours slots do not share a second of the week, compared around the weekly cycle of ${limits.weekSeconds} s (WORKING_HOURS_OVERLAP).`,
+  `Working-hours slots do not share a second of the week, compared around the weekly cycle of ${limits.weekSeconds} s (WORKING_HOURS_OVERLAP); nor do opening-hours slots.`,
+  'openingHoursTimeZone names a time zone of the IANA database the server has (UNKNOWN_TIME_ZONE); each exception date is a date of the calendar (INVALID_DATE), and no two exceptions fall on one date (DUPLICATE_DATE).',
 ];
 
 /** One setting's rule, as zod describes it, with the pattern, length and enum facts its rule published. */
