@@ -4,6 +4,7 @@
 import {
   coerceInputValue,
   type DocumentNode,
+  type ExecutionArgs,
   type GraphQLError,
   type GraphQLSchema,
   getOperationAST,
@@ -122,25 +123,21 @@ function requestErrors(
 
 /** Refuses, before execution, an operation without a key and one whose variables do not coerce. */
 export function useRequestErrors(): Plugin<Context> {
+  const errorsOf = (args: ExecutionArgs) =>
+    requestErrors(
+      args.schema,
+      args.document,
+      args.operationName,
+      args.variableValues,
+      args.contextValue as Partial<Context>,
+    );
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const errors = requestErrors(
-        args.schema,
-        args.document,
-        args.operationName,
-        args.variableValues,
-        args.contextValue as Partial<Context>,
-      );
+      const errors = errorsOf(args);
       if (errors) setResultAndStopExecution({ errors });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const errors = requestErrors(
-        args.schema,
-        args.document,
-        args.operationName,
-        args.variableValues,
-        args.contextValue as Partial<Context>,
-      );
+      const errors = errorsOf(args);
       if (errors) setResultAndStopExecution({ errors });
     },
   };

@@ -112,3 +112,11 @@ export interface WebhookStore {
   /** Deletes the attempts made before `before`; answers how many. */
   pruneAttempts(before: Date): Promise<number>;
 }
+
+/** An endpoint's row as the service sees it: the lease is the stores' own business. */
+export function withoutLease<Row extends WebhookRecord & { leaseOwner: unknown; leaseUntil: unknown }>(
+  row: Row,
+): WebhookRecord {
+  const { leaseOwner: _owner, leaseUntil: _until, ...record } = row;
+  return record;
+}

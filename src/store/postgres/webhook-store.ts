@@ -2,21 +2,14 @@
 import { and, asc, count, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import type {
-  DeliveryAttempt,
-  NewWebhook,
-  WebhookChange,
-  WebhookRecord,
-  WebhookStore,
+import {
+  type DeliveryAttempt,
+  type NewWebhook,
+  type WebhookChange,
+  type WebhookStore,
+  withoutLease,
 } from '../../webhooks/webhook-store.ts';
 import { orgConfigs, webhookDeliveries, webhooks } from './schema.ts';
-
-type Row = typeof webhooks.$inferSelect;
-
-function toRecord(row: Row): WebhookRecord {
-  const { leaseOwner: _owner, leaseUntil: _until, ...record } = row;
-  return record;
-}
 
 export class PostgresWebhookStore implements WebhookStore {
   private readonly db: NodePgDatabase;
@@ -52,13 +45,13 @@ export class PostgresWebhookStore implements WebhookStore {
           updatedAt: webhook.createdAt,
         })
         .returning();
-      return { webhook: toRecord(row!) };
+      return { webhook: withoutLease(row!) };
     });
   }
 
   async getWebhook(id: string) {
     const [row] = await this.db.select().from(webhooks).where(eq(webhooks.id, id));
-    return row ? toRecord(row) : undefined;
+    return row ? withoutLease(row) : undefined;
   }
 
   async listWebhooks(orgId: string) {
@@ -67,14 +60,14 @@ export class PostgresWebhookStore implements WebhookStore {
       .from(webhooks)
       .where(eq(webhooks.orgId, orgId))
       .orderBy(asc(webhooks.createdAt), asc(webhooks.id));
-    return rows.map(toRecord);
+    return rows.map(withoutLease);
   }
 
   async updateWebhook(id: string, change: WebhookChange) {
     const { fields, ...rest } = change;
     const values = { ...rest, ...(fields ? { fields: [...fields] } : {}) };
     const [row] = await this.db.update(webhooks).set(values).where(eq(webhooks.id, id)).returning();
-    return row ? toRecord(row) : undefined;
+    return row ? withoutLease(row) : undefined;
   }
 
   async deleteWebhook(id: string) {
@@ -117,7 +110,7 @@ export class PostgresWebhookStore implements WebhookStore {
           ),
         )
         .returning();
-      return rows.map(toRecord);
+      return rows.map(withoutLease);
     });
   }
 
@@ -129,7 +122,7 @@ export class PostgresWebhookStore implements WebhookStore {
         and(eq(webhooks.id, id), eq(webhooks.leaseOwner, owner), eq(webhooks.cursorVersion, fromVersion)),
       )
       .returning();
-    return row ? toRecord(row) : undefined;
+    return row ? withoutLease(row) : undefined;
   }
 
   async fail(

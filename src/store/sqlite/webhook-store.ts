@@ -1,21 +1,14 @@
 // Webhook endpoints and their delivery log in the SQLite file (one writer at a time: a claim is one IMMEDIATE transaction).
 import { and, asc, count, desc, eq, inArray, isNull, lt, lte, or } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import type {
-  DeliveryAttempt,
-  NewWebhook,
-  WebhookChange,
-  WebhookRecord,
-  WebhookStore,
+import {
+  type DeliveryAttempt,
+  type NewWebhook,
+  type WebhookChange,
+  type WebhookStore,
+  withoutLease,
 } from '../../webhooks/webhook-store.ts';
 import { orgConfigs, webhookDeliveries, webhooks } from './schema.ts';
-
-type Row = typeof webhooks.$inferSelect;
-
-function toRecord(row: Row): WebhookRecord {
-  const { leaseOwner: _owner, leaseUntil: _until, ...record } = row;
-  return record;
-}
 
 export class SqliteWebhookStore implements WebhookStore {
   /** The config store's drizzle handle of the moment: it replaces its connection when it reopens the file. */
@@ -53,7 +46,7 @@ export class SqliteWebhookStore implements WebhookStore {
           })
           .returning()
           .get();
-        return { webhook: toRecord(row) };
+        return { webhook: withoutLease(row) };
       },
       { behavior: 'immediate' },
     );
@@ -61,7 +54,7 @@ export class SqliteWebhookStore implements WebhookStore {
 
   async getWebhook(id: string) {
     const row = this.db.select().from(webhooks).where(eq(webhooks.id, id)).get();
-    return row ? toRecord(row) : undefined;
+    return row ? withoutLease(row) : undefined;
   }
 
   async listWebhooks(orgId: string) {
@@ -71,14 +64,14 @@ export class SqliteWebhookStore implements WebhookStore {
       .where(eq(webhooks.orgId, orgId))
       .orderBy(asc(webhooks.createdAt), asc(webhooks.id))
       .all()
-      .map(toRecord);
+      .map(withoutLease);
   }
 
   async updateWebhook(id: string, change: WebhookChange) {
     const { fields, ...rest } = change;
     const values = { ...rest, ...(fields ? { fields: [...fields] } : {}) };
     const row = this.db.update(webhooks).set(values).where(eq(webhooks.id, id)).returning().get();
-    return row ? toRecord(row) : undefined;
+    return row ? withoutLease(row) : undefined;
   }
 
   async deleteWebhook(id: string) {
@@ -118,7 +111,7 @@ export class SqliteWebhookStore implements WebhookStore {
           )
           .returning()
           .all()
-          .map(toRecord);
+          .map(withoutLease);
       },
       { behavior: 'immediate' },
     );
@@ -133,7 +126,7 @@ export class SqliteWebhookStore implements WebhookStore {
       )
       .returning()
       .get();
-    return row ? toRecord(row) : undefined;
+    return row ? withoutLease(row) : undefined;
   }
 
   async fail(
