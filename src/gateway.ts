@@ -1,9 +1,11 @@
 // createGateway: the edge and the doors behind it, as a typed object. Never listens.
 import type { RequestListener } from 'node:http';
 import { KeyUseRecorder } from './auth/key-use.ts';
+import { UnauthenticatedError } from './config/errors.ts';
 import { ConfigService } from './config/service.ts';
 import { Edge } from './edge/edge.ts';
 import { RequestGuard, type SharedRateLimits } from './edge/guard.ts';
+import { KeyLifetimes } from './edge/key-lifetimes.ts';
 import { Metrics } from './edge/metrics.ts';
 import { metricsAnswerer } from './edge/metrics-door.ts';
 import { StreamCaps, type StreamLimits } from './edge/stream-caps.ts';
@@ -47,6 +49,12 @@ export interface GatewayDeps {
   readonly widgetSnapshot?: SnapshotSettings;
   /** How webhook endpoints are checked and redelivered to (default: https to public addresses only). */
   readonly webhooks?: WebhookServiceOptions;
+  /**
+   * How often the keys of open streams are checked, ms (default 30 s): the longest a stream of a key
+   * revoked where no signal reaches this gateway (SQLite, the CLI in another process) lives on,
+   * beside the key cache's 30 s.
+   */
+  readonly streamKeyRecheckMs?: number;
   /** The time (ms since the epoch) opening hours are answered for; tests set it. Default Date.now. */
   readonly clock?: () => number;
 }
@@ -121,11 +129,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
     acrossWorkers: deps.rateLimitsAcrossWorkers,
   });
   const streams = new StreamCaps(deps.streamLimits);
+  const keyLifetimes = new KeyLifetimes(
+    (actor) =>
+      service.assertStillValid(actor).then(
+        () => true,
+        (error: unknown) => !(error instanceof UnauthenticatedError),
+      ),
+    clock,
+    deps.streamKeyRecheckMs,
+  );
+  // After the cache has forgotten its keys (the listener above): the check reads them anew.
+  unwatch.push(events.watchKeyChanges(() => void keyLifetimes.recheck()));
   const yoga = createYogaDoor({
     service,
     webhooks,
     // The edge's stream step, around every subscription yoga starts (SSE and WebSocket alike).
-    admitStream: (req, actor) => edge.admitStream(req, actor),
+    admitStream: (req, actor, end) => edge.admitStream(req, actor, end),
     logger,
     metrics,
     readPlans,
@@ -140,6 +159,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics,
     bodyLimitBytes,
     streams,
+    keyLifetimes,
+    allowedOrigins: (orgId) => {
+      const config = cache.peekConfig(orgId);
+      if (config) return config.settings.website.allowedOrigins;
+      return cache.getConfig(orgId).then((found) => found?.settings.website.allowedOrigins);
+    },
     answerers: [
       metricsAnswerer(metrics, deps.metricsToken),
       widgetSnapshotAnswerer(snapshotAnswerer(cache, deps.widgetSnapshot)),

@@ -44,7 +44,7 @@ export async function createTestBackend(options: { onError?: (error: unknown) =>
 export async function createTestGateway(
   options: Pick<
     GatewayDeps,
-    'rateLimits' | 'logger' | 'streamLimits' | 'webhooks' | 'widgetSnapshot' | 'clock'
+    'rateLimits' | 'logger' | 'streamLimits' | 'webhooks' | 'widgetSnapshot' | 'clock' | 'streamKeyRecheckMs'
   > = {},
 ) {
   const backend = await createTestBackend();
@@ -135,17 +135,46 @@ export interface SseEvent {
 }
 
 /** Opens a GraphQL subscription over SSE (yoga's own, distinct connections) and reads its events one by one. */
-export async function sseSubscribe(
+export interface SseStream {
+  status: number;
+  headers: Headers;
+  /** The next event; fails once the stream has ended, or after timeoutMs. */
+  next: (timeoutMs?: number) => Promise<SseEvent>;
+  close: () => void;
+}
+
+/** A subscription over SSE as a GraphQL client sends it: POST /graphql, the operation in the body. */
+export function sseSubscribe(
   baseUrl: string,
   query: string,
   variables: Record<string, unknown>,
   headers: Record<string, string>,
-): Promise<{ status: number; next: (timeoutMs?: number) => Promise<SseEvent>; close: () => void }> {
-  const controller = new AbortController();
-  const response = await fetch(`${baseUrl}/graphql`, {
+): Promise<SseStream> {
+  return sseOpen(`${baseUrl}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query, variables }),
+  });
+}
+
+/** An event stream as a browser's EventSource opens it: GET, the operation and credential in the URL. */
+export function sseGet(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown>,
+  credential: { key: string } | { ticket: string } | Record<string, never>,
+  headers: Record<string, string> = {},
+): Promise<SseStream> {
+  const search = new URLSearchParams({ query, variables: JSON.stringify(variables), ...credential });
+  return sseOpen(`${baseUrl}/graphql?${search}`, { headers });
+}
+
+/** Opens an event stream (Accept: text/event-stream) and reads its events as they come. */
+export async function sseOpen(url: string, init: RequestInit): Promise<SseStream> {
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    ...init,
+    headers: { accept: 'text/event-stream', ...(init.headers as Record<string, string>) },
     signal: controller.signal,
   });
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -183,7 +212,7 @@ export async function sseSubscribe(
     }
   }
 
-  return { status: response.status, next, close: () => controller.abort() };
+  return { status: response.status, headers: response.headers, next, close: () => controller.abort() };
 }
 
 const projectRoot = new URL('..', import.meta.url).pathname;

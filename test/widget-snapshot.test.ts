@@ -1,7 +1,7 @@
 // GET /widget/{orgId}/config?key=pk_…: the CDN-ready snapshot of the public settings, through the
 // served gateway (a door behind the edge), and the door alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiKey } from '../src/auth/api-keys.ts';
+import { actorOfKey, createApiKey, hashApiKey } from '../src/auth/api-keys.ts';
 import { publicSettings } from '../src/config/visibility.ts';
 import { createLogger } from '../src/logging.ts';
 import { snapshotAnswerer } from '../src/widget/snapshot.ts';
@@ -106,11 +106,14 @@ describe('the widget snapshot', () => {
 
   it('serialises once per version, from memory, and keeps no secret setting in its bytes', async () => {
     const answer = snapshotAnswerer(gw.gateway.cache!, { maxAgeSeconds: 5, staleWhileRevalidateSeconds: 7 });
+    const keyHash = hashApiKey(widgetKey);
+    const record = (await gw.gateway.cache.findApiKeyByHash(keyHash))!;
     const request = {
       method: 'GET',
       path: '/widget/demo/config',
-      query: new URLSearchParams({ key: widgetKey }),
       header: () => null,
+      actor: actorOfKey(record, keyHash),
+      keyGiven: true,
     };
     const first = await answer(request);
     const second = await answer(request);

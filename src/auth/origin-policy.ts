@@ -22,6 +22,26 @@ function serialised(origin: string): string | null {
   }
 }
 
+/** A list's origins as browsers serialise them, made once per list (a configuration's lists never change). */
+const listedOrigins = new WeakMap<
+  readonly string[],
+  { readonly any: boolean; readonly origins: Set<string> }
+>();
+
+function listed(allowedOrigins: readonly string[]) {
+  let made = listedOrigins.get(allowedOrigins);
+  if (!made) {
+    const origins = new Set<string>();
+    for (const allowed of allowedOrigins) {
+      const origin = serialised(allowed);
+      if (origin !== null) origins.add(origin);
+    }
+    made = { any: allowedOrigins.includes('*'), origins };
+    listedOrigins.set(allowedOrigins, made);
+  }
+  return made;
+}
+
 /**
  * Whether a browser request from `origin` may read the answer of an organisation allowing
  * `allowedOrigins` ("*" allows any origin; an empty list allows none). The list holds origins as
@@ -34,12 +54,11 @@ export function originDecision(
 ): OriginDecision {
   if (origin === undefined || origin === null) return noOrigin;
   if (allowedOrigins.length === 0) return denied;
-  const any = allowedOrigins.includes('*');
+  const { any, origins } = listed(allowedOrigins);
   // "null" (a sandboxed frame, a file:) is no origin anyone can list: only "*" lets it in.
   if (origin === 'null') return any ? { kind: 'allowed', allowOrigin: 'null' } : denied;
   const requested = serialised(origin);
   if (requested === null) return denied;
-  if (any || allowedOrigins.some((allowed) => serialised(allowed) === requested))
-    return { kind: 'allowed', allowOrigin: origin };
+  if (any || origins.has(requested)) return { kind: 'allowed', allowOrigin: origin };
   return denied;
 }

@@ -2,7 +2,7 @@
 // valid 60 s, bound to its key and organisation) and the stream's URL carries that. Stored hashed
 // in the database, so any replica can redeem it, once.
 import { randomBytes } from 'node:crypto';
-import type { ConfigStore } from '../store/config-store.ts';
+import type { ConfigStore, StoredApiKey } from '../store/config-store.ts';
 import type { Actor } from './actor.ts';
 import { actorOfKey, hashApiKey, isExpired } from './api-keys.ts';
 
@@ -26,25 +26,24 @@ export type TicketRefusalCode =
   | 'TICKET_UNKNOWN'
   | 'TICKET_REUSED'
   | 'TICKET_EXPIRED'
-  | 'TICKET_OTHER_ORG'
   | 'KEY_REVOKED'
   | 'KEY_EXPIRED';
 
 export type TicketCheck =
-  | { readonly ok: true; readonly actor: Actor }
+  | { readonly ok: true; readonly actor: Actor; readonly record: StoredApiKey }
   | { readonly ok: false; readonly code: TicketRefusalCode; readonly message: string };
 
 const refused = (code: TicketRefusalCode, message: string): TicketCheck => ({ ok: false, code, message });
 
 /**
- * The actor of a ticket presented to open a stream of `orgId`, or why not. Any presentation spends
- * it: a second one is TICKET_REUSED, whatever the first one's outcome. The messages name nothing
- * but the ticket itself: no other organisation, no key.
+ * The actor of a ticket presented to open a stream, or why not: its key's actor, which sees its own
+ * organisation only (the one the ticket was minted for), so a stream of another one answers
+ * NOT_FOUND as for the key itself. Any presentation spends it: a second one is TICKET_REUSED,
+ * whatever the first one's outcome. The messages name nothing but the ticket itself.
  */
 export async function redeemStreamTicket(
   store: ConfigStore,
   ticket: string,
-  orgId: string,
   nowMs: number,
 ): Promise<TicketCheck> {
   const found = ticket.startsWith(ticketPrefix)
@@ -54,10 +53,8 @@ export async function redeemStreamTicket(
   if (found.usedAt !== null) return refused('TICKET_REUSED', 'this stream ticket was used already');
   if (found.expiresAt.getTime() <= nowMs)
     return refused('TICKET_EXPIRED', 'this stream ticket has expired (they last 60 seconds)');
-  if (found.orgId !== orgId)
-    return refused('TICKET_OTHER_ORG', 'this stream ticket is not for the organisation asked for');
   const key = await store.findApiKeyById(found.keyId);
   if (!key) return refused('KEY_REVOKED', 'the API key of this stream ticket has been revoked');
   if (isExpired(key, nowMs)) return refused('KEY_EXPIRED', 'the API key of this stream ticket has expired');
-  return { ok: true, actor: actorOfKey(key, key.keyHash) };
+  return { ok: true, actor: actorOfKey(key, key.keyHash), record: key };
 }

@@ -46,15 +46,3 @@ export function urlCredentials(query: URLSearchParams): UrlCredentials {
         message: 'a ticket starts with st_; never put a key in ?ticket=',
       };
 }
-
-/**
- * A path with its query, fit for a log line: the values of key and ticket (and of anything else
- * that could hold a credential) replaced, so no secret lands in a log whatever was sent.
- */
-export function loggablePathAndQuery(path: string, query: URLSearchParams): string {
-  if ([...query.keys()].length === 0) return path;
-  const shown = new URLSearchParams();
-  for (const [name, value] of query)
-    shown.append(name, /^(key|ticket|x-api-key|api[-_]?key|token)$/i.test(name) ? '***' : value);
-  return `${path}?${shown.toString()}`;
-}

@@ -1,27 +1,50 @@
-// The CORS decision, as yoga's default was: any origin is echoed, with credentials; a preflight's
-// method and headers are allowed as asked. Per-organisation origins would decide here.
+// The CORS headers of the edge's step 6. Whether an origin is allowed is the organisation's
+// (auth/origin-policy.ts); this module turns the decision into headers, and answers preflights.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { OriginDecision } from '../auth/origin-policy.ts';
 
-/** The CORS headers of an answer to this request; null without an Origin. A new object each time. */
-export function corsHeaders(request: IncomingHttpHeaders): OutgoingHttpHeaders | null {
+/** How long a browser may keep a preflight's answer, seconds (Chromium keeps it 2 hours at most). */
+const preflightMaxAgeSeconds = 600;
+
+/**
+ * The answer to every preflight, whatever its path: a preflight carries no key, and for /graphql
+ * names no organisation, so it is answered alike for every organisation, existing or not, and
+ * reveals nothing; the actual request, with its key, decides (and is refused without allowance).
+ */
+export function preflightHeaders(request: IncomingHttpHeaders): OutgoingHttpHeaders {
   const origin = request.origin;
-  if (origin === undefined) return null;
-  const headers: OutgoingHttpHeaders = { 'access-control-allow-origin': origin, vary: 'Origin' };
+  const headers: OutgoingHttpHeaders = { 'content-length': '0' };
+  if (origin === undefined) return headers;
+  headers['access-control-allow-origin'] = origin;
   const method = request['access-control-request-method'];
   if (method) headers['access-control-allow-methods'] = method;
   const asked = request['access-control-request-headers'];
-  if (asked) {
-    headers['access-control-allow-headers'] = asked;
-    headers.vary = 'Origin, Access-Control-Request-Headers';
-  }
+  if (asked) headers['access-control-allow-headers'] = asked;
   headers['access-control-allow-credentials'] = 'true';
+  headers['access-control-max-age'] = String(preflightMaxAgeSeconds);
+  headers.vary = asked ? 'Origin, Access-Control-Request-Headers' : 'Origin';
   return headers;
+}
+
+/**
+ * The CORS headers of an answer to a request with this decision: the origin allowed (with Vary:
+ * Origin), or Vary: Origin alone; null for a request without Origin. A new object each time.
+ */
+export function allowanceHeaders(decision: OriginDecision): OutgoingHttpHeaders | null {
+  if (decision.kind === 'no-origin') return null;
+  if (decision.kind === 'denied') return { vary: 'Origin' };
+  return {
+    'access-control-allow-origin': decision.allowOrigin,
+    vary: 'Origin',
+    'access-control-allow-credentials': 'true',
+  };
 }
 
 /** An answer's headers with the CORS headers added; Vary keeps what the answer varies by, after Origin. */
 export function withCors(headers: OutgoingHttpHeaders, cors: OutgoingHttpHeaders): OutgoingHttpHeaders {
   const vary = headers.vary;
   Object.assign(headers, cors);
-  if (vary) headers.vary = `${cors.vary}, ${vary}`;
+  if (typeof vary === 'string' && vary !== '')
+    headers.vary = /\borigin\b/i.test(vary) ? vary : `${cors.vary}, ${vary}`;
   return headers;
 }

@@ -3,36 +3,46 @@
 //   1. request id      x-request-id kept when sane, else a new one
 //   2. body limit      POST, PUT and PATCH bodies read here, refused with 413 over the limit
 //   3. address limit   an address that sent too many unknown keys is refused (429)          ws
-//   4. key -> Actor    x-api-key looked up (the key cache first); an unknown key counts     ws
-//                      against its address; an expired one is refused (401 KEY_EXPIRED);
-//                      widget (pk_) and scoped keys are Actors like any other, whose role and
-//                      groups the service checks
+//   4. key -> Actor    the one credential (edge/credentials.ts): x-api-key, or in the URL a   ws
+//                      publishable key (?key=pk_…) or a stream ticket (?ticket=st_…), spent
+//                      here; a secret in the URL is refused unread (400 SECRET_KEY_IN_URL).
+//                      The key cache first; an unknown key or ticket counts against its
+//                      address; an expired key is refused (401 KEY_EXPIRED). Widget (pk_) and
+//                      scoped keys are Actors like any other, whose role and groups the
+//                      service checks
 //   5. key limit       requests per minute of the key (429)                                  ws (per operation)
-//   6. CORS            a preflight is answered; the headers of every answer to an Origin
+//   6. CORS            a preflight is answered alike for every path; an Origin is allowed     ws (widget keys)
+//                      when the organisation (the key's, else the path's) lists it, and a
+//                      widget key from an origin not listed is refused (403 ORIGIN_NOT_ALLOWED)
 //   7. the doors       answerers in turn (metrics, widget snapshot, REST, GraphQL plans, yoga):
 //                      each answers or passes
-//   8. the log line    one per answer: method, path, status, time; never keys nor bodies
+//   8. the log line    one per answer: method, path, status, time; never keys, queries nor bodies
 //   9. metrics         by door, plan, status class and operation type
 //  10. writing         the answer with its request id and CORS headers
 // Before step 1, connection order: a request pipelined on a connection behind an unsafe one (any
 // method but GET, HEAD and OPTIONS) waits until that one is answered, so it sees what it wrote.
 // and, for every subscription a door starts over SSE or WebSocket:
 //  11. stream caps     streams held at once per address and per secret key (TOO_MANY_STREAMS) ws
-// A new rule for every request (per-organisation CORS, a widget key's origin) is one more step
-// here, in its place in this order.
+//  12. key lifetime    the stream ends once its key is revoked or expires (edge/key-lifetimes.ts) ws
+// A new rule for every request is one more step here, in its place in this order.
 import { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ExecutionResult } from 'graphql';
-import type { Actor } from '../auth/actor.ts';
+import { type Actor, isPublishable } from '../auth/actor.ts';
+import { type OriginDecision, originDecision } from '../auth/origin-policy.ts';
 import { StorageUnavailableError } from '../config/errors.ts';
 import type { Logger } from '../logging.ts';
 import type { ApiKeyRecord } from '../store/config-store.ts';
 import { storageRetryAfterSeconds } from '../store/storage-failures.ts';
-import { corsHeaders, withCors } from './cors.ts';
-import type { RequestGuard, Throttled } from './guard.ts';
+import { allowanceHeaders, preflightHeaders, withCors } from './cors.ts';
+import { credentialOf } from './credentials.ts';
+import type { Authenticated, RequestGuard, Throttled } from './guard.ts';
+import type { KeyLifetimes } from './key-lifetimes.ts';
 import type { Door, Metrics, OperationType } from './metrics.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 import { type StreamCaps, streamKeyOf, tooManyStreams } from './stream-caps.ts';
+
+const denied: OriginDecision = { kind: 'denied' };
 
 /** Methods that change nothing: pipelined after one another, they may be answered at once. */
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -47,6 +57,11 @@ export interface EdgeRequest {
   /** The body of a POST, PUT or PATCH, read whole under the limit; undefined for other methods. */
   readonly body: Buffer | undefined;
   readonly actor: Actor | null;
+  /**
+   * The credential came in the URL (?key=pk_… or ?ticket=…): sent on purpose, never by the browser
+   * on its own, so a cross-site request cannot borrow it (yoga's CSRF check has nothing to guard).
+   */
+  readonly credentialsFromUrl: boolean;
   /** The key's record, for what a door remembers per key; null without a known key. */
   readonly key: ApiKeyRecord | null;
   readonly startedAt: number;
@@ -82,6 +97,12 @@ export interface EdgeOptions {
   readonly bodyLimitBytes: number;
   /** The streams held per address and per key (step 11). */
   readonly streams: StreamCaps;
+  /** Ends streams whose key is revoked or expires (step 12). */
+  readonly keyLifetimes: KeyLifetimes;
+  /** An organisation's allowed origins (website.allowedOrigins); undefined for one that does not exist. */
+  readonly allowedOrigins: (
+    orgId: string,
+  ) => readonly string[] | undefined | Promise<readonly string[] | undefined>;
   /** Tried in turn; the last one must answer everything. */
   readonly answerers: readonly Answerer[];
 }
@@ -92,7 +113,10 @@ export function pathOf(url: string): string {
   return end < 0 ? url : url.slice(0, end);
 }
 
-/** A refusal before any door, in the format of the door the path leads to: problem+json under /api/, a GraphQL error elsewhere. */
+/** The organisation a path names: /api/orgs/{orgId}/…, /widget/{orgId}/…, /preview/{orgId}. */
+const orgPath = /^\/(?:api\/orgs|widget|preview)\/([^/]+)/;
+
+/** A refusal before any door, in the format of the door the path leads to: problem+json under /api/ and /widget/, a GraphQL error elsewhere. */
 export function refusal(
   path: string,
   status: number,
@@ -100,7 +124,8 @@ export function refusal(
   message: string,
   headers: OutgoingHttpHeaders = {},
 ): Answer {
-  if (path.startsWith('/api/')) return problemAnswer(status, code, message, { headers });
+  if (path.startsWith('/api/') || path.startsWith('/widget/'))
+    return problemAnswer(status, code, message, { headers });
   return {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
@@ -139,6 +164,14 @@ const tooManyRequests = (path: string, throttled: Throttled) =>
   refusal(path, 429, 'RATE_LIMITED', `${throttled.reason}; retry in ${throttled.retryAfterSeconds} s`, {
     'retry-after': String(throttled.retryAfterSeconds),
   });
+
+const originNotAllowed = (path: string) =>
+  refusal(
+    path,
+    403,
+    'ORIGIN_NOT_ALLOWED',
+    "this page's origin is not among the organisation's allowed origins (website.allowedOrigins)",
+  );
 
 const methodsWithBodies = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -204,6 +237,8 @@ export class Edge {
     let body: Buffer | undefined;
     let answer: Answer | WrittenAnswer | undefined;
     let request: EdgeRequest | undefined;
+    /** Step 6's headers; undefined while it has not run (a refusal before it). */
+    let cors: OutgoingHttpHeaders | null | undefined;
     try {
       // 2. body limit
       if (methodsWithBodies.has(req.method!)) {
@@ -226,38 +261,58 @@ export class Edge {
           this.options.metrics.refused('per-address');
           answer = tooManyRequests(path, blocked);
         } else {
-          const key = req.headers['x-api-key'];
-          const keyText = typeof key === 'string' ? key : null;
+          const credential = credentialOf(req);
+          let authenticated: Authenticated | { code: string; message: string };
+          if (credential.kind === 'refused') authenticated = credential;
+          else if (credential.kind === 'ticket')
+            authenticated = await guard.redeemTicket(credential.ticket, address);
           // From the key cache without a promise when it holds the key (nearly always).
-          const { record, actor, expired } =
-            guard.authenticatedFromCache(keyText) ?? (await guard.authenticate(keyText, address));
-          const throttled = expired ? null : await guard.keyThrottled(actor);
-          if (expired) {
-            answer = refusal(path, 401, 'KEY_EXPIRED', 'the API key has expired');
-          } else if (throttled) {
-            this.options.metrics.refused('per-key');
-            answer = tooManyRequests(path, throttled);
+          else
+            authenticated =
+              guard.authenticatedFromCache(credential.key) ??
+              (await guard.authenticate(credential.key, address));
+          if ('code' in authenticated) {
+            // A secret in the URL, two credentials, a ticket spent, expired or unknown.
+            const status = credential.kind === 'refused' ? 400 : 401;
+            answer = refusal(path, status, authenticated.code, authenticated.message);
           } else {
-            request = {
-              req,
-              res,
-              id,
-              path,
-              body,
-              actor,
-              key: record,
-              startedAt,
-              door: path.startsWith('/api/') ? 'rest' : 'graphql',
-              planned: false,
-              operation: 'none',
-            };
-            // 6. CORS: a preflight is answered here (no door sees it).
-            if (req.method === 'OPTIONS') answer = { status: 204, headers: { 'content-length': '0' } };
-            // 7. the doors
-            for (let i = 0; !answer && i < answerers.length; i++) {
-              const answered = answerers[i]!(request);
-              // A door that passes at once costs no promise.
-              answer = answered instanceof Promise ? await answered : answered;
+            const { record, actor, expired } = authenticated;
+            const throttled = expired ? null : await guard.keyThrottled(actor);
+            if (expired) {
+              answer = refusal(path, 401, 'KEY_EXPIRED', 'the API key has expired');
+            } else if (throttled) {
+              this.options.metrics.refused('per-key');
+              answer = tooManyRequests(path, throttled);
+            } else {
+              request = {
+                req,
+                res,
+                id,
+                path,
+                body,
+                actor,
+                credentialsFromUrl:
+                  credential.kind === 'ticket' || (credential.kind === 'key' && credential.fromUrl),
+                key: record,
+                startedAt,
+                door: path.startsWith('/api/') ? 'rest' : 'graphql',
+                planned: false,
+                operation: 'none',
+              };
+              // 6. CORS: a preflight is answered here (no door sees it); a widget key's origin is checked.
+              if (req.method === 'OPTIONS') {
+                answer = { status: 204, headers: preflightHeaders(req.headers) };
+              } else if (req.headers.origin !== undefined) {
+                const decision = await this.originDecision(req.headers.origin, actor, path);
+                cors = allowanceHeaders(decision);
+                if (decision.kind === 'denied' && isPublishable(actor)) answer = originNotAllowed(path);
+              }
+              // 7. the doors
+              for (let i = 0; !answer && i < answerers.length; i++) {
+                const answered = answerers[i]!(request);
+                // A door that passes at once costs no promise.
+                answer = answered instanceof Promise ? await answered : answered;
+              }
             }
           }
         }
@@ -287,8 +342,9 @@ export class Edge {
       request?.operation ?? 'none',
       (performance.now() - startedAt) / 1000,
     );
-    // 10. writing, with the CORS decision's headers
-    const cors = corsHeaders(req.headers);
+    // 10. writing, with the CORS decision's headers (for a refusal before step 6, the path's organisation's)
+    if (cors === undefined && req.method !== 'OPTIONS' && req.headers.origin !== undefined)
+      cors = allowanceHeaders(await this.originDecision(req.headers.origin, null, path).catch(() => denied));
     if ('write' in answer) {
       const headers: OutgoingHttpHeaders = cors ?? {};
       headers['x-request-id'] = id;
@@ -302,6 +358,16 @@ export class Edge {
     headers['x-request-id'] = id;
     res.writeHead(status, headers);
     res.end(req.method === 'HEAD' ? undefined : out);
+  }
+
+  /**
+   * Step 6's decision for a request from `origin`: the organisation of its key, or without a key the
+   * one its path names; a request naming no organisation is allowed nowhere.
+   */
+  private async originDecision(origin: string, actor: Actor | null, path: string): Promise<OriginDecision> {
+    const orgId = actor?.kind === 'apiKey' ? actor.orgId : orgPath.exec(path)?.[1];
+    const listed = orgId === undefined ? undefined : this.options.allowedOrigins(orgId);
+    return originDecision((listed instanceof Promise ? await listed : listed) ?? [], origin);
   }
 
   /**
@@ -320,17 +386,34 @@ export class Edge {
       return { closeCode: 4429, reason: `${blocked.reason}; retry in ${blocked.retryAfterSeconds} s` };
     }
     const { actor } = await guard.authenticate(typeof key === 'string' ? key : null, address);
-    return actor ? { actor } : { closeCode: 4403, reason: 'Forbidden' };
+    if (!actor) return { closeCode: 4403, reason: 'Forbidden' };
+    // Step 6: a browser's WebSocket sends its page's Origin, which no CORS protects.
+    const origin = req.headers.origin;
+    if (isPublishable(actor) && origin !== undefined) {
+      const decision = await this.originDecision(origin, actor, '');
+      if (decision.kind === 'denied') return { closeCode: 4403, reason: 'ORIGIN_NOT_ALLOWED' };
+    }
+    return { actor };
   }
 
   /**
-   * Step 11 for a subscription a door starts (SSE through yoga, or WebSocket): a release function,
-   * to call once the stream ends, or the refusal over a cap (TOO_MANY_STREAMS; HTTP 429 over SSE).
+   * Steps 11 and 12 for a subscription a door starts (SSE through yoga, or WebSocket): a release
+   * function, to call once the stream ends, or the refusal over a cap (TOO_MANY_STREAMS; HTTP 429
+   * over SSE). `end` is called once the stream's key is revoked or expires.
    */
-  admitStream(req: IncomingMessage | undefined, actor: Actor | null): (() => void) | ExecutionResult {
-    const { streams, guard } = this.options;
+  admitStream(
+    req: IncomingMessage | undefined,
+    actor: Actor | null,
+    end: () => void,
+  ): (() => void) | ExecutionResult {
+    const { streams, guard, keyLifetimes } = this.options;
     const release = streams.acquire(guard.clientAddress(req), streamKeyOf(actor));
-    return typeof release === 'string' ? tooManyStreams(release, streams.limits) : release;
+    if (typeof release === 'string') return tooManyStreams(release, streams.limits);
+    const unwatch = keyLifetimes.watch(actor, end);
+    return () => {
+      unwatch();
+      release();
+    };
   }
 
   /** Step 5 for one operation over a WebSocket connection: why it is refused, or null. */

@@ -11,6 +11,7 @@ import {
 import type { Actor } from '../auth/actor.ts';
 import { actorOfKey, hashApiKey, isExpired } from '../auth/api-keys.ts';
 import type { KeyUseRecorder } from '../auth/key-use.ts';
+import { redeemStreamTicket, type TicketRefusalCode } from '../auth/stream-tickets.ts';
 import type { RateLimits } from '../settings.ts';
 import type { ApiKeyRecord, ConfigStore } from '../store/config-store.ts';
 import { KeyWindows } from './key-windows.ts';
@@ -140,6 +141,20 @@ export class RequestGuard {
     if (record) return checked(record, keyHash);
     await this.failedAuth.consume(address).catch(() => undefined);
     return anonymous;
+  }
+
+  /**
+   * The actor of a stream ticket, spending it, or why it is refused; an unknown ticket counts
+   * against its address, as an unknown key does.
+   */
+  async redeemTicket(
+    ticket: string,
+    address: string,
+  ): Promise<Authenticated | { readonly code: TicketRefusalCode; readonly message: string }> {
+    const check = await redeemStreamTicket(this.options.store, ticket, Date.now());
+    if (check.ok) return { record: check.record, actor: check.actor };
+    if (check.code === 'TICKET_UNKNOWN') await this.failedAuth.consume(address).catch(() => undefined);
+    return check;
   }
 
   /** Counts one request of the actor's key; set when the key is over its limit. */

@@ -83,8 +83,14 @@ export function tooManyStreams(refusal: StreamRefusal, limits: StreamLimits): Ex
   };
 }
 
-/** The iterable's iterator, releasing once it ends, fails or is closed by its consumer. */
-function releasing<T>(iterable: AsyncIterable<T>, release: () => void): AsyncIterableIterator<T> {
+/**
+ * The iterable's iterator, releasing once it ends, fails or is closed by its consumer; ended from
+ * outside (its key stopped) by `end`, which closes it: its source ends, and its consumer sees it complete.
+ */
+function releasing<T>(
+  iterable: AsyncIterable<T>,
+  release: () => void,
+): AsyncIterableIterator<T> & { end(): void } {
   const iterator = iterable[Symbol.asyncIterator]();
   return {
     async next() {
@@ -106,29 +112,43 @@ function releasing<T>(iterable: AsyncIterable<T>, release: () => void): AsyncIte
       if (iterator.throw) return iterator.throw(error);
       throw error;
     },
+    end() {
+      release();
+      void iterator.return?.();
+    },
     [Symbol.asyncIterator]() {
       return this;
     },
   };
 }
 
-/** Takes a stream for a subscription's request and actor: its release, or the refusal to answer. */
+/**
+ * Takes a stream for a subscription's request and actor: its release, or the refusal to answer.
+ * `end` ends the stream from outside, once its key stops (the edge's step 12).
+ */
 export type AdmitStream = (
   req: IncomingMessage | undefined,
   actor: Actor | null,
+  end: () => void,
 ) => (() => void) | ExecutionResult;
 
 /**
  * Hands every subscription the pipeline starts (SSE through yoga, WebSocket through getEnveloped)
- * to the edge's stream step, which refuses one over a cap with TOO_MANY_STREAMS. Placed before the
- * plugins that wrap subscriptions (shared events), so their streams are counted.
+ * to the edge's stream steps, which refuse one over a cap with TOO_MANY_STREAMS and end one whose
+ * key stops. Placed before the plugins that wrap subscriptions (shared events), so their streams
+ * are counted, and ending this one ends its source, which ends theirs.
  */
 export function useStreamCaps(admit: AdmitStream): Plugin {
   return {
     onSubscribe: ({ subscribeFn, setSubscribeFn }) => {
       setSubscribeFn(async (args: ExecutionArgs) => {
         const context = args.contextValue as { actor?: Actor | null; req?: IncomingMessage };
-        const release = admit(context.req, context.actor ?? null);
+        let stream: ReturnType<typeof releasing<ExecutionResult>> | undefined;
+        let endedEarly = false;
+        const release = admit(context.req, context.actor ?? null, () => {
+          if (stream) stream.end();
+          else endedEarly = true;
+        });
         if (typeof release !== 'function') return release;
         let results: Awaited<ReturnType<typeof subscribeFn>>;
         try {
@@ -141,7 +161,9 @@ export function useStreamCaps(admit: AdmitStream): Plugin {
           release();
           return results;
         }
-        return releasing(results as AsyncIterable<ExecutionResult>, release);
+        stream = releasing(results as AsyncIterable<ExecutionResult>, release);
+        if (endedEarly) stream.end();
+        return stream;
       });
     },
   };

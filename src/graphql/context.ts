@@ -20,6 +20,8 @@ export interface Context {
 export interface ServerContext {
   readonly actor: Actor | null;
   readonly requestId?: string;
+  /** The credential came in the URL (edge/edge.ts, EdgeRequest.credentialsFromUrl). */
+  readonly credentialsFromUrl?: boolean;
 }
 
 export function contextFactory(deps: { service: ConfigService; webhooks?: WebhookService | null }) {

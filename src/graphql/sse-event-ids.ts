@@ -174,10 +174,44 @@ interface LiveSubscribers {
   sse: number;
 }
 
+/** The status of a stream refused before it started: the one its errors carry, else by its code. */
+function refusedStatus(result: ExecutionResult): number {
+  let status = 0;
+  for (const error of result.errors ?? []) {
+    const http = error.extensions?.http as { status?: number } | undefined;
+    const byCode = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 }[String(error.extensions?.code)];
+    status = Math.max(status, http?.status ?? byCode ?? 400);
+  }
+  return status;
+}
+
+/**
+ * An EventSource (GET) whose stream cannot start (no key, a wrong organisation, variables that do
+ * not coerce) is answered with its errors as JSON and their status, not as a stream of one error:
+ * an EventSource reconnects, forever, to a stream that ends, and stops at an answer other than 200.
+ */
+function refusedEventSource(result: ExecutionResult): Response {
+  return new AdapterResponse(stringify(result), {
+    status: refusedStatus(result),
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  }) as unknown as Response;
+}
+
 export function useSseEventIds(live: LiveSubscribers): Plugin {
   return {
     onResultProcess({ result, setResultProcessor, request, serverContext }) {
       const accepts = request.headers.get('accept') ?? '';
+      const single = result as ExecutionResult;
+      if (
+        request.method === 'GET' &&
+        accepts.includes('text/event-stream') &&
+        !(Symbol.asyncIterator in Object(result)) &&
+        single.errors?.length &&
+        single.data == null
+      ) {
+        setResultProcessor(() => refusedEventSource(single), 'text/event-stream');
+        return;
+      }
       if (Symbol.asyncIterator in Object(result) && accepts.includes('text/event-stream')) {
         setResultProcessor(
           (results) =>

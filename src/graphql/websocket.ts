@@ -91,14 +91,16 @@ export function serveGraphQLOverWebSocket(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
-      // A connection without a valid key is closed (4403); unknown keys count against the address,
-      // and an address over its limit is closed with 4429 (Too Many Requests).
+      // A connection without a valid key is closed (4403), as is a widget key's from an origin its
+      // organisation does not allow (4403 ORIGIN_NOT_ALLOWED); unknown keys count against the
+      // address, and an address over its limit is closed with 4429 (Too Many Requests).
       onConnect: async (ctx) => {
         const extra = ctx.extra as unknown as ConnectionExtra;
         const admitted = await edge.admitConnection(extra.request, ctx.connectionParams?.['x-api-key']);
         if ('closeCode' in admitted) {
-          // graphql-ws closes with 4403 Forbidden itself when told false.
-          if (admitted.closeCode !== 4403) ctx.extra.socket.close(admitted.closeCode, admitted.reason);
+          // graphql-ws closes with 4403 Forbidden itself when told false; another reason is ours to give.
+          if (admitted.closeCode !== 4403 || admitted.reason !== 'Forbidden')
+            ctx.extra.socket.close(admitted.closeCode, admitted.reason);
           return false;
         }
         extra.actor = admitted.actor;

@@ -65,6 +65,19 @@ function useOperationType(): Plugin {
   return { onExecute: record, onSubscribe: record };
 }
 
+/** A request-parse check skipped for requests whose credential came in the URL (the edge says so). */
+function unlessCredentialsInUrl(plugin: Plugin): Plugin {
+  const { onRequestParse } = plugin;
+  if (!onRequestParse) return plugin;
+  return {
+    ...plugin,
+    onRequestParse(payload) {
+      if ((payload.serverContext as Partial<ServerContext>).credentialsFromUrl) return;
+      return onRequestParse.call(plugin, payload);
+    },
+  };
+}
+
 export function createYogaDoor(deps: YogaDoorDeps) {
   const { logger } = deps;
   const yoga = createYoga<ServerContext & { req: IncomingMessage; res: ServerResponse }, Context>({
@@ -80,8 +93,12 @@ export function createYogaDoor(deps: YogaDoorDeps) {
     plugins: [
       // Ready when the database answers, is migrated, and other replicas' commits reach this one.
       useReadinessCheck({ endpoint: '/ready', check: deps.ready }),
-      // A browser request that is not preflighted (no custom header, no JSON body) is refused.
-      withCode('BAD_REQUEST', useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] })),
+      // A browser request that is not preflighted (no custom header, no JSON body) is refused, unless
+      // its credential is in its URL (an EventSource's ?key= or ?ticket=): no browser adds that on
+      // its own, so another site cannot borrow it.
+      unlessCredentialsInUrl(
+        withCode('BAD_REQUEST', useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] })),
+      ),
       ...useGraphQLLimits(),
       ...(deps.introspection === false ? [useDisableIntrospection()] : []),
       // No key, or variables that do not coerce: one coded request error, before anything runs.
@@ -116,6 +133,7 @@ export function createYogaDoor(deps: YogaDoorDeps) {
       res,
       actor: request.actor,
       requestId: request.id,
+      credentialsFromUrl: request.credentialsFromUrl,
     });
     request.operation = operationTypes.get(req) ?? 'none';
     if (response.headers.get('content-type')?.startsWith('text/event-stream')) request.door = 'sse';

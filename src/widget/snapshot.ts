@@ -1,10 +1,10 @@
 // GET /widget/{orgId}/config?key=pk_…: the public settings for a CDN to cache, serialised once per
-// version, from memory (the per-organisation cache). A request's method, path, query and headers
-// in, an answer out (or null: not this door's path). A door behind the edge (widgetSnapshotAnswerer).
+// version, from memory (the per-organisation cache). A request's method, path, headers and the
+// edge's Actor in (the edge read the key from ?key=, refusing a secret there unread), an answer out
+// (or null: not this door's path). A door behind the edge (widgetSnapshotAnswerer).
 import { createHash } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Actor } from '../auth/actor.ts';
-import { hashApiKey, isExpired, publishablePrefix } from '../auth/api-keys.ts';
 import type { OrgConfig } from '../config/model.ts';
 import { publicSettings } from '../config/visibility.ts';
 import type { Answerer } from '../edge/edge.ts';
@@ -26,10 +26,11 @@ export interface SnapshotRequest {
   readonly method: string;
   /** The path, without the query: "/widget/demo/config". */
   readonly path: string;
-  readonly query: URLSearchParams;
   readonly header: (name: string) => string | null | undefined;
-  /** The actor of an x-api-key header, if the request carried one (a secret key is the wrong kind here). */
-  readonly headerActor?: Actor | null;
+  /** The edge's actor: of ?key=pk_… (or of x-api-key, where a secret key is the wrong kind); null for none or an unknown key. */
+  readonly actor: Actor | null;
+  /** Whether the request named a key at all: an unknown one answers as an unknown organisation. */
+  readonly keyGiven: boolean;
 }
 
 export interface SnapshotAnswer {
@@ -68,11 +69,7 @@ function problem(status: number, code: string, detail: string, extra: Record<str
  * memory after their first read. Everything about the key is settled before the organisation is
  * looked at, and every refusal about it answers the same 404 as an unknown organisation.
  */
-export function snapshotAnswerer(
-  store: ConfigStore,
-  settings: SnapshotSettings = defaultSnapshotSettings,
-  now: () => number = Date.now,
-) {
+export function snapshotAnswerer(store: ConfigStore, settings: SnapshotSettings = defaultSnapshotSettings) {
   /** One serialisation per configuration object: the cache holds one per organisation, its current one. */
   const serialised = new WeakMap<OrgConfig, Serialised>();
   const cacheControl = `public, max-age=${settings.maxAgeSeconds}, stale-while-revalidate=${settings.staleWhileRevalidateSeconds}`;
@@ -103,30 +100,24 @@ export function snapshotAnswerer(
       return problem(405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported here; use GET, HEAD`, {
         allow: 'GET, HEAD',
       });
-    const key = request.query.get('key');
-    if (request.headerActor?.kind === 'apiKey' && request.headerActor.role !== 'widget')
+    const { actor } = request;
+    if (actor?.kind === 'apiKey' && actor.role !== 'widget')
       return problem(
         403,
         'WRONG_KEY_KIND',
         'the snapshot is read with a publishable (pk_) key in ?key=; a secret key is not for web pages',
       );
-    if (key === null || key === '')
-      return problem(401, 'UNAUTHENTICATED', 'a publishable (pk_) key is required as ?key=');
-    // Anything else in a URL may be a secret: it is not looked up, and the request log never has the query.
-    if (!key.startsWith(publishablePrefix))
-      return problem(
-        400,
-        'SECRET_KEY_IN_URL',
-        'only a publishable (pk_) key may be passed in a URL; if a secret key was sent, revoke it',
-      );
     const notFound = () => problem(404, 'NOT_FOUND', `organisation "${orgId}" not found`);
-    const record = await store.findApiKeyByHash(hashApiKey(key));
-    if (!record || record.orgId !== orgId || record.role !== 'widget') return notFound();
-    if (isExpired(record, now())) return problem(401, 'KEY_EXPIRED', 'the publishable key has expired');
+    if (!actor) {
+      if (request.keyGiven) return notFound();
+      return problem(401, 'UNAUTHENTICATED', 'a publishable (pk_) key is required as ?key=');
+    }
+    if (actor.kind !== 'apiKey' || actor.orgId !== orgId) return notFound();
     const config = await store.getConfig(orgId);
     if (!config) return notFound();
     const { body, etag } = serialise(config);
-    const headers = { etag, 'cache-control': cacheControl };
+    // Vary: Origin even without one, so a cache never hands a browser an answer made for no Origin.
+    const headers = { etag, 'cache-control': cacheControl, vary: 'Origin' };
     if (noneMatch(request.header('if-none-match'), etag)) return { status: 304, headers, body: null };
     return {
       status: 200,
@@ -144,24 +135,23 @@ export type SnapshotAnswerer = ReturnType<typeof snapshotAnswerer>;
 
 /**
  * The snapshot as a door behind the edge (after the request id, limits and the key step, which
- * refused an expired header key): answers /widget/ requests, and passes on everything else at once.
+ * refused an expired key and a secret in the URL): answers /widget/ requests, and passes on
+ * everything else at once.
  */
 export function widgetSnapshotAnswerer(answer: SnapshotAnswerer): Answerer {
   return (request) => {
     if (!request.path.startsWith('/widget/')) return undefined;
     request.door = 'widget';
     const { req } = request;
-    const url = req.url ?? '/';
-    const queryAt = url.indexOf('?');
     return answer({
       method: req.method ?? 'GET',
       path: request.path,
-      query: new URLSearchParams(queryAt < 0 ? '' : url.slice(queryAt + 1)),
       header: (name) => {
         const value = req.headers[name];
         return Array.isArray(value) ? value.join(', ') : value;
       },
-      headerActor: request.actor,
+      actor: request.actor,
+      keyGiven: request.credentialsFromUrl || req.headers['x-api-key'] !== undefined,
     }).then((answered) =>
       answered
         ? { status: answered.status, headers: answered.headers, body: answered.body ?? undefined }
