@@ -24,6 +24,7 @@ import type { ConfigStore } from './store/config-store.ts';
 import { strictPolicy } from './webhooks/address-policy.ts';
 import { WebhookService, type WebhookServiceOptions } from './webhooks/service.ts';
 import { webhookStoreOf } from './webhooks/store-of.ts';
+import { previewAnswerer } from './widget/preview.ts';
 import { type SnapshotSettings, snapshotAnswerer, widgetSnapshotAnswerer } from './widget/snapshot.ts';
 
 export interface GatewayDeps {
@@ -168,6 +169,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     answerers: [
       metricsAnswerer(metrics, deps.metricsToken),
       widgetSnapshotAnswerer(snapshotAnswerer(cache, deps.widgetSnapshot)),
+      previewAnswerer(),
       restAnswerer({
         service,
         logError: (error, requestId) => logger.error({ err: error, requestId }, 'unexpected error'),

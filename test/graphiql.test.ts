@@ -1,25 +1,14 @@
 // GraphiQL offline: Debian's Chromium (driven by playwright-core) loads the page with every request
 // that is not to the gateway blocked, sets the key header, runs a query and sees the answer.
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
-
-const chromiumPath = '/usr/bin/chromium';
-const haveChromium = existsSync(chromiumPath);
-if (!haveChromium) {
-  // In CI the browser is part of the machine (.ci/run installs it): its absence is a failure.
-  if (process.env.CI)
-    throw new Error(`${chromiumPath} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  console.warn(
-    `\nSkipping the GraphiQL browser test: ${chromiumPath} is missing (apt-get install -y chromium)\n`,
-  );
-}
+import { haveChromium, launchChromium } from './support/chromium.ts';
 
 /** Each step's wait: the 9 MB page took 20 s to show its editors on a machine at load 18 (2 cores). */
 const patience = 60_000;
 
-describe.skipIf(!haveChromium)('GraphiQL in a browser, offline', () => {
+describe.skipIf(!haveChromium('the GraphiQL browser test'))('GraphiQL in a browser, offline', () => {
   let gw: TestGateway;
   let server: Awaited<ReturnType<typeof listen>>;
   let browser: Browser;
@@ -30,19 +19,7 @@ describe.skipIf(!haveChromium)('GraphiQL in a browser, offline', () => {
   beforeAll(async () => {
     gw = await createTestGateway();
     server = await listen(gw.gateway);
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.route('**/*', (route) => {
       const url = new URL(route.request().url());

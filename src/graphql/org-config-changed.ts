@@ -60,7 +60,7 @@ builder.subscriptionField('orgConfigChanged', (t) =>
   t.field({
     type: OrgConfigChangedEventRef,
     description:
-      'Every committed change of the organisation, in version order, each once. With sinceVersion (or, over SSE, Last-Event-ID) the changes after that version come first. With fields (setting or group paths such as "branding.color" or "sla"), only the changes touching them.',
+      'Every committed change of the organisation, in version order, each once. With sinceVersion (or, over SSE, Last-Event-ID; given both, the later) the changes after that version come first. With fields (setting or group paths such as "branding.color" or "sla"), only the changes touching them.',
     args: {
       orgId: t.arg.id({ required: true, description: 'The organisation to follow.' }),
       fields: t.arg.stringList({
@@ -74,8 +74,13 @@ builder.subscriptionField('orgConfigChanged', (t) =>
     },
     subscribe: async (_, { orgId, fields, sinceVersion }, context) => {
       const { actor, service, request } = context;
+      // An EventSource reconnecting sends its URL's sinceVersion again, and Last-Event-ID: the later wins.
+      const lastEvent = lastEventVersion(request);
       const stream = await service.subscribe(actor, String(orgId), {
-        sinceVersion: sinceVersion ?? lastEventVersion(request),
+        sinceVersion:
+          sinceVersion == null || lastEvent == null
+            ? (sinceVersion ?? lastEvent)
+            : Math.max(sinceVersion, lastEvent),
         fields,
       });
       // Its events are executed once per distinct selection (shared-events.ts).
