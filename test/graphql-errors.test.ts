@@ -3,6 +3,7 @@
 // case without a row, fails too.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../src/auth/api-keys.ts';
 import { createTestGateway, listen, type TestGateway } from './helpers.ts';
 
 interface Row {
@@ -136,6 +137,36 @@ const cases: Record<string, (accept: Accept) => Promise<Response>> = {
       `${server.baseUrl}/graphql?query=${encodeURIComponent('mutation { revertOrgConfig(input: { orgId: "demo", toVersion: 1 }) { __typename } }')}`,
       { headers: { accept, 'x-api-key': gw.keys.admin } },
     ),
+  'an expired key': async (accept) => {
+    const { key } = await createApiKey(gw.store, 'demo', 'adviser', { expiresAt: new Date(Date.now() - 1) });
+    return post(server.baseUrl, accept, { query: READ }, key);
+  },
+  'a widget key from an origin not allowed': async (accept) => {
+    // "other" starts from the defaults: no origin is allowed.
+    const { key } = await createApiKey(gw.store, 'other', 'widget');
+    return fetch(`${server.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept,
+        'x-api-key': key,
+        origin: 'https://shop.example',
+      },
+      body: JSON.stringify({ query: '{ orgConfig(orgId: "other") { version } }' }),
+    });
+  },
+  'a secret key in the URL': (accept) =>
+    fetch(`${server.baseUrl}/graphql?${new URLSearchParams({ query: READ, key: gw.keys.admin })}`, {
+      headers: { accept },
+    }),
+  'a key in the URL beside x-api-key': (accept) =>
+    fetch(`${server.baseUrl}/graphql?${new URLSearchParams({ query: READ, key: 'pk_any' })}`, {
+      headers: { accept, 'x-api-key': gw.keys.admin },
+    }),
+  'an unknown stream ticket (also TICKET_REUSED, TICKET_EXPIRED)': (accept) =>
+    fetch(`${server.baseUrl}/graphql?${new URLSearchParams({ query: READ, ticket: 'st_never' })}`, {
+      headers: { accept: `${accept}, text/event-stream` },
+    }),
   'a GET without x-api-key (CSRF prevention)': (accept) =>
     fetch(`${server.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept } }),
   "past a key's rate limit": async (accept) => {

@@ -165,6 +165,10 @@ const tooManyRequests = (path: string, throttled: Throttled) =>
     'retry-after': String(throttled.retryAfterSeconds),
   });
 
+/** A 401 before any door: the key or ticket is known but no longer good, and how to send another. */
+const unauthorised = (path: string, code: string, message: string) =>
+  refusal(path, 401, code, message, { 'www-authenticate': 'ApiKey header="x-api-key"' });
+
 const originNotAllowed = (path: string) =>
   refusal(
     path,
@@ -273,13 +277,15 @@ export class Edge {
               (await guard.authenticate(credential.key, address));
           if ('code' in authenticated) {
             // A secret in the URL, two credentials, a ticket spent, expired or unknown.
-            const status = credential.kind === 'refused' ? 400 : 401;
-            answer = refusal(path, status, authenticated.code, authenticated.message);
+            answer =
+              credential.kind === 'refused'
+                ? refusal(path, 400, authenticated.code, authenticated.message)
+                : unauthorised(path, authenticated.code, authenticated.message);
           } else {
             const { record, actor, expired } = authenticated;
             const throttled = expired ? null : await guard.keyThrottled(actor);
             if (expired) {
-              answer = refusal(path, 401, 'KEY_EXPIRED', 'the API key has expired');
+              answer = unauthorised(path, 'KEY_EXPIRED', 'the API key has expired');
             } else if (throttled) {
               this.options.metrics.refused('per-key');
               answer = tooManyRequests(path, throttled);
