@@ -26,6 +26,12 @@ export const restRequest = (orgId: string, key: string, headers: Record<string, 
   headers: { 'x-api-key': key, ...headers },
 });
 
+/** The widget snapshot, as a page (or a CDN in front of it) asks for it. */
+export const snapshotRequest = (orgId: string, key: string) => ({
+  method: 'GET' as const,
+  path: `/widget/${orgId}/config?key=${key}`,
+});
+
 /** The read of each door that the many-organisations scripts measure: R1's REST GET, G1's widget query. */
 export const readRequestOf: Record<string, (orgId: string, key: string) => autocannon.Request> = {
   rest: (orgId, key) => restRequest(orgId, key),

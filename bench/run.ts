@@ -5,7 +5,7 @@
 //   commit without an optimisation: git worktree add DIR COMMIT, with node_modules linked) against
 //   this run's rows; repeatable. What an optimisation gives is measured so, not by switches in src/.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
@@ -13,7 +13,7 @@ import { benchCluster } from './cluster.ts';
 import { type FanOutResult, sseFanOut, wsFanOut } from './fanout.ts';
 import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
 import { rss } from './process-stats.ts';
-import { fullQuery, graphqlRequest, inTurn, restRequest, widgetQuery } from './requests.ts';
+import { fullQuery, graphqlRequest, inTurn, restRequest, snapshotRequest, widgetQuery } from './requests.ts';
 import { mean, median, medianRatio } from './stats.ts';
 import { buildOrgsDatabase, gatewayEnv, runBenchScript, startProcess } from './variant-gateway.ts';
 
@@ -239,7 +239,7 @@ async function main(): Promise<void> {
 
   const gateway = await startGateway(oneOrgDb);
   const demo = { orgId: 'demo', key: one.demoKey };
-  const [b0, g1, g2, r1, r2] = (await alternated([
+  const [b0, g1, g2, r1, r2, gw, sw] = (await alternated([
     { name: 'B0 bare node:http, same JSON from memory', options: { url: bare.url } },
     {
       name: 'G1 GraphQL, 5 widget settings',
@@ -258,8 +258,16 @@ async function main(): Promise<void> {
         expectStatus: 304,
       },
     },
-  ])) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
-  rows.push(b0, g1, g2, r1, r2);
+    {
+      name: 'GW GraphQL, 5 widget settings, widget key (pk_)',
+      options: { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, one.demoWidgetKey)] },
+    },
+    {
+      name: 'SW widget snapshot, GET /widget/{orgId}/config',
+      options: { url: gateway.url, requests: [snapshotRequest(demo.orgId, one.demoWidgetKey)] },
+    },
+  ])) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
+  rows.push(b0, g1, g2, r1, r2, gw, sw);
   const rssOneOrg = rss(gateway.child);
 
   // Many organisations against one, their requests handed out in turn (requests.ts). Building each request
@@ -408,48 +416,56 @@ async function main(): Promise<void> {
     await stop(server);
   }
 
-  // Every other checkout given (--variant), against the same run's rows.
-  // A 304 needs the current ETag, which the writes above have moved: `options` may take it.
-  const g1Request = { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] };
-  const g2Request = { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] };
-  interface Comparison {
-    baseline: () => LoadResult;
-    options: VariantOptions | ((etag: string) => VariantOptions);
-  }
-  const compared: Comparison[] = [
-    { baseline: () => g1, options: g1Request },
-    { baseline: () => g2, options: g2Request },
-    { baseline: () => r1, options: { requests: [restRequest(demo.orgId, demo.key)] } },
-    {
-      baseline: () => r2,
-      options: (etag) => ({
-        requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': etag })],
-        expectStatus: 304,
-      }),
-    },
-    { baseline: () => wRest, options: restWrites },
-    { baseline: () => wGraphql, options: graphqlWrites },
-  ];
-  const variants = variantCheckouts.map((variant) => ({
-    name: `variant ${variant.label} (${variant.dir})`,
-    dir: variant.dir,
-    compare: compared,
-  }));
-  const variantRows: { variant: string; scenario: string; rps: number; baseline: number }[] = [];
-  for (const variant of variants) {
-    const variantGateway = await startGateway(oneOrgDb, {}, variant.dir);
-    const etag = (
-      await fetch(`${variantGateway.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })
-    ).headers.get('etag')!;
-    for (const { baseline, options } of variant.compare) {
-      const { name: scenario, rps } = baseline();
-      const measured = await load(`${scenario}, ${variant.name}`, {
-        ...(typeof options === 'function' ? options(etag) : options),
-        url: variantGateway.url,
-      });
-      variantRows.push({ variant: variant.name, scenario, rps: measured.rps, baseline: rps });
+  // Every other checkout given (--variant), against this checkout in alternated rounds: each on a
+  // fresh gateway and its own copy of the database, the reads first (R2's ETag is then current),
+  // the writes after.
+  const variantRows: { variant: string; scenario: string; rps: number; baseline: number; ratio: number }[] =
+    [];
+  for (const variant of variantCheckouts) {
+    const [ownDb, variantDb] = [join(work, 'compared-own.db'), join(work, `compared-${variant.label}.db`)];
+    copyFileSync(oneOrgDb, ownDb);
+    copyFileSync(oneOrgDb, variantDb);
+    const own = await whenReady(startGateway(ownDb));
+    const other = await whenReady(startGateway(variantDb, {}, variant.dir));
+    const sides = [
+      { label: 'this checkout', url: own.url },
+      { label: `variant ${variant.label}`, url: other.url },
+    ];
+    const both = (scenario: string, options: VariantOptions) =>
+      sides.map((side) => ({ name: `${scenario}, ${side.label}`, options: { ...options, url: side.url } }));
+    const scenarios: [string, VariantOptions][][] = [
+      [
+        ['G1 GraphQL, 5 widget settings', { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] }],
+        ['G2 GraphQL, whole config', { requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] }],
+        ['R1 REST GET', { requests: [restRequest(demo.orgId, demo.key)] }],
+        [
+          'R2 REST GET, 304',
+          {
+            requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': '"v1"' })],
+            expectStatus: 304,
+          },
+        ],
+      ],
+      [
+        ['W REST PUT, one setting', restWrites],
+        ['W GraphQL mutation, one setting', graphqlWrites],
+      ],
+    ];
+    for (const group of scenarios) {
+      const measured = await alternated(group.flatMap(([scenario, options]) => both(scenario, options)));
+      for (const [index, [scenario]] of group.entries()) {
+        const [mine, theirs] = [measured[2 * index]!, measured[2 * index + 1]!];
+        variantRows.push({
+          variant: variant.label,
+          scenario,
+          rps: theirs.rps,
+          baseline: mine.rps,
+          ratio: pairedRatio(mine, theirs),
+        });
+      }
     }
-    await stop(variantGateway);
+    await stop(own);
+    await stop(other);
   }
   await stop(gateway);
 
@@ -480,6 +496,8 @@ async function main(): Promise<void> {
     g170,
     r1,
     r170,
+    gw,
+    sw,
     r1Many,
     r1Listed,
     g1Many,
@@ -519,6 +537,8 @@ function renderReport(r: {
   g170: LoadResult;
   r1: LoadResult;
   r170: LoadResult;
+  gw: LoadResult;
+  sw: LoadResult;
   r1Many: LoadResult;
   r1Listed: LoadResult;
   g1Many: LoadResult;
@@ -526,7 +546,7 @@ function renderReport(r: {
   wRest: LoadResult;
   wGraphql: LoadResult;
   fanOut: FanOutResult[];
-  variantRows: { variant: string; scenario: string; rps: number; baseline: number }[];
+  variantRows: { variant: string; scenario: string; rps: number; baseline: number; ratio: number }[];
   startupMs: number;
   startupTsxMs: number;
   rssManyStarted: number;
@@ -566,6 +586,8 @@ function renderReport(r: {
     '| --- | --- | --- |',
     ratioTarget('G1 ≥ 0.5 × B0 (req/s)', r.g1, r.b0, 0.5),
     ratioTarget('R1 ≥ 0.7 × B0 (req/s)', r.r1, r.b0, 0.7),
+    ratioTarget('GW (GraphQL, widget key) ≥ 0.75 × B0 (req/s)', r.gw, r.b0, 0.75),
+    ratioTarget('SW (widget snapshot) ≥ 0.85 × B0 (req/s)', r.sw, r.b0, 0.85),
     target(
       'G1 p99 at 70% of peak ≤ 3 × B0 p99 at 70%',
       `${r.g170.p99} ms vs ${r.b070.p99} ms`,
@@ -632,13 +654,15 @@ function renderReport(r: {
           }),
         ]),
     '',
-    '## Other checkouts (--variant), each measured against this run',
+    '## Other checkouts (--variant), each measured against this one',
     '',
-    '| variant | scenario | req/s | default | change |',
+    `Each scenario on both in ${plan.rounds} alternated rounds of ${plan.roundSeconds} s, each gateway fresh on its own copy of the one-organisation database (the reads first, then the writes); the ratio is the median of the rounds' ratios.`,
+    '',
+    '| variant | scenario | variant req/s | this checkout req/s | this ÷ variant |',
     '| --- | --- | ---: | ---: | ---: |',
     ...r.variantRows.map(
       (row) =>
-        `| ${row.variant} | ${row.scenario} | ${Math.round(row.rps)} | ${Math.round(row.baseline)} | ${((row.rps / row.baseline - 1) * 100).toFixed(0)}% |`,
+        `| ${row.variant} | ${row.scenario} | ${Math.round(row.rps)} | ${Math.round(row.baseline)} | ${times(row.ratio)} |`,
     ),
     '',
     ...alsoTried,

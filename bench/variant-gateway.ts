@@ -24,18 +24,19 @@ export interface Keyed {
 }
 
 /**
- * A fresh benchmark database: "demo" (the documented example, with an admin key) and orgCount - 1
+ * A fresh benchmark database: "demo" (the documented example, with an admin and a widget key) and orgCount - 1
  * more (org-00001, ...), each with an adviser key.
  */
 export async function buildOrgsDatabase(
   path: string,
   orgCount: number,
-): Promise<{ demoKey: string; orgs: Keyed[] }> {
+): Promise<{ demoKey: string; demoWidgetKey: string; orgs: Keyed[] }> {
   const store = openSqliteStore(path);
   const service = new ConfigService(store);
   const settings = exampleSettings();
   await service.createOrg(operator, 'demo', settings);
   const demoKey = (await createApiKey(store, 'demo', 'admin')).key;
+  const demoWidgetKey = (await createApiKey(store, 'demo', 'widget')).key;
   const orgs: Keyed[] = [{ orgId: 'demo', key: demoKey }];
   for (let i = 1; i < orgCount; i++) {
     const orgId = `org-${String(i).padStart(5, '0')}`;
@@ -46,7 +47,7 @@ export async function buildOrgsDatabase(
     orgs.push({ orgId, key: (await createApiKey(store, orgId, 'adviser')).key });
   }
   await store.close(); // closing checkpoints the WAL: the file alone is the database
-  return { demoKey, orgs };
+  return { demoKey, demoWidgetKey, orgs };
 }
 
 /**

@@ -27,11 +27,14 @@ describe('npm run bench -- --smoke', () => {
         'R2 REST GET, 304',
         'W REST PUT',
         'W GraphQL mutation',
+        'GW GraphQL, 5 widget settings, widget key',
+        'SW widget snapshot',
         'S SSE',
         'S WebSocket',
         'Start-up to ready',
-        // Another checkout (here this one) measured against the run's own rows.
-        'variant self (',
+        // Another checkout (here this one) measured against this one in alternated rounds.
+        '| self | G1 GraphQL, 5 widget settings |',
+        '| self | W GraphQL mutation, one setting |',
         'S SSE 10, variant self',
         'S WebSocket 5, variant self',
         'S0 bare node:http',
