@@ -121,6 +121,29 @@ describe('a database that cannot write', () => {
     expect(written.headers.get('etag')).toBe('"v2"');
   });
 
+  it('full: minting a stream ticket answers STORAGE_UNAVAILABLE, as every write does', async () => {
+    const gw = await createTestGateway();
+    cleanups.push(() => gw.close());
+    const sqlite = connectionOf(gw.store);
+    sqlite.pragma(`max_page_count = ${sqlite.pragma('page_count', { simple: true }) as number}`);
+    const keyId = (await gw.store.listApiKeys('demo'))[0]!.id;
+    // Fill the last pages with tickets, until the file is full.
+    const insert = sqlite.prepare(
+      'insert into stream_tickets (ticket_hash, key_id, org_id, expires_at) values (?, ?, ?, ?)',
+    );
+    for (let i = 0; ; i++) {
+      try {
+        insert.run(`filler-${i}`, keyId, 'demo', Date.now() + 60_000);
+      } catch (error) {
+        expect((error as { code?: string }).code).toBe('SQLITE_FULL');
+        break;
+      }
+    }
+    const minted = await gw.graphql('mutation { createStreamTicket(orgId: "demo") { ticket } }', {});
+    expect(minted.errors?.[0]?.extensions?.code).toBe('STORAGE_UNAVAILABLE');
+    sqlite.pragma('max_page_count = 1073741823');
+  });
+
   // Needs root, to hand the files to nobody (as non-root, chmod alone makes them read-only to us).
   it.runIf(process.getuid?.() === 0)(
     'read-only files: a gateway started on them starts, is not ready, answers writes 503, and once the files are writable is ready and writes without a restart',

@@ -291,46 +291,55 @@ export class PostgresConfigStore implements ConfigStore {
 
   /** Brings the expiry forward and, in the same transaction, tells the replicas to forget cached keys. */
   async expireApiKey(id: string, expiresAt: Date): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const changed = await tx
-        .update(apiKeys)
-        .set({ expiresAt: sql`least(coalesce(${apiKeys.expiresAt}, ${expiresAt}), ${expiresAt})` })
-        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-        .returning({ id: apiKeys.id });
-      if (changed.length > 0) await tx.execute(sql`select pg_notify(${this.channel}, ${keysChangedPayload})`);
-      return changed.length > 0;
+    return this.naming(true, async () => {
+      return this.db.transaction(async (tx) => {
+        const changed = await tx
+          .update(apiKeys)
+          .set({ expiresAt: sql`least(coalesce(${apiKeys.expiresAt}, ${expiresAt}), ${expiresAt})` })
+          .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+          .returning({ id: apiKeys.id });
+        if (changed.length > 0)
+          await tx.execute(sql`select pg_notify(${this.channel}, ${keysChangedPayload})`);
+        return changed.length > 0;
+      });
     });
   }
 
   async recordKeyUse(uses: ReadonlyMap<string, Date>): Promise<void> {
-    if (uses.size === 0) return;
-    // One statement for the batch: (id, time) pairs as two arrays.
-    const ids = [...uses.keys()];
-    const times = [...uses.values()].map((at) => at.toISOString());
-    await this.pool.query(
-      `UPDATE ${pg.escapeIdentifier(this.schema)}.api_keys AS k SET last_used_at = u.at
-         FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at)
-        WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
-      [ids, times],
-    );
+    return this.naming(true, async () => {
+      if (uses.size === 0) return;
+      // One statement for the batch: (id, time) pairs as two arrays.
+      const ids = [...uses.keys()];
+      const times = [...uses.values()].map((at) => at.toISOString());
+      await this.pool.query(
+        `UPDATE ${pg.escapeIdentifier(this.schema)}.api_keys AS k SET last_used_at = u.at
+           FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at)
+          WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+        [ids, times],
+      );
+    });
   }
 
   async createStreamTicket(ticket: Omit<StreamTicketRecord, 'usedAt'>): Promise<void> {
-    await this.db.insert(streamTickets).values(ticket);
+    return this.naming(true, async () => {
+      await this.db.insert(streamTickets).values(ticket);
+    });
   }
 
   async useStreamTicket(ticketHash: string, at: Date): Promise<StreamTicketRecord | undefined> {
-    return this.db.transaction(async (tx) => {
-      // The row lock makes two replicas redeeming the same ticket take turns: the second sees it used.
-      const [found] = await tx
-        .select()
-        .from(streamTickets)
-        .where(eq(streamTickets.ticketHash, ticketHash))
-        .for('update');
-      if (found && found.usedAt === null)
-        await tx.update(streamTickets).set({ usedAt: at }).where(eq(streamTickets.ticketHash, ticketHash));
-      await tx.delete(streamTickets).where(lt(streamTickets.expiresAt, new Date(at.getTime() - 60_000)));
-      return found;
+    return this.naming(true, async () => {
+      return this.db.transaction(async (tx) => {
+        // The row lock makes two replicas redeeming the same ticket take turns: the second sees it used.
+        const [found] = await tx
+          .select()
+          .from(streamTickets)
+          .where(eq(streamTickets.ticketHash, ticketHash))
+          .for('update');
+        if (found && found.usedAt === null)
+          await tx.update(streamTickets).set({ usedAt: at }).where(eq(streamTickets.ticketHash, ticketHash));
+        await tx.delete(streamTickets).where(lt(streamTickets.expiresAt, new Date(at.getTime() - 60_000)));
+        return found;
+      });
     });
   }
 

@@ -373,52 +373,58 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async expireApiKey(id: string, expiresAt: Date): Promise<boolean> {
-    const result = this.db
-      .update(apiKeys)
-      .set({
-        expiresAt: sql`min(coalesce(${apiKeys.expiresAt}, ${expiresAt.getTime()}), ${expiresAt.getTime()})`,
-      })
-      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-      .run();
+    const result = this.writing(() =>
+      this.db
+        .update(apiKeys)
+        .set({
+          expiresAt: sql`min(coalesce(${apiKeys.expiresAt}, ${expiresAt.getTime()}), ${expiresAt.getTime()})`,
+        })
+        .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+        .run(),
+    );
     return result.changes > 0;
   }
 
   async recordKeyUse(uses: ReadonlyMap<string, Date>): Promise<void> {
-    this.sqlite.transaction(() => {
-      for (const [id, at] of uses)
-        this.db
-          .update(apiKeys)
-          .set({ lastUsedAt: at })
-          .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, at))))
-          .run();
-    })();
+    this.writing(() =>
+      this.sqlite.transaction(() => {
+        for (const [id, at] of uses)
+          this.db
+            .update(apiKeys)
+            .set({ lastUsedAt: at })
+            .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, at))))
+            .run();
+      })(),
+    );
   }
 
   async createStreamTicket(ticket: Omit<StreamTicketRecord, 'usedAt'>): Promise<void> {
-    this.db.insert(streamTickets).values(ticket).run();
+    this.writing(() => this.db.insert(streamTickets).values(ticket).run());
   }
 
   async useStreamTicket(ticketHash: string, at: Date): Promise<StreamTicketRecord | undefined> {
     // One writer: the read and the mark are one transaction, so a ticket is used once.
-    return this.sqlite.transaction(() => {
-      const found = this.db
-        .select()
-        .from(streamTickets)
-        .where(eq(streamTickets.ticketHash, ticketHash))
-        .get();
-      if (found && found.usedAt === null)
-        this.db
-          .update(streamTickets)
-          .set({ usedAt: at })
+    return this.writing(
+      this.sqlite.transaction(() => {
+        const found = this.db
+          .select()
+          .from(streamTickets)
           .where(eq(streamTickets.ticketHash, ticketHash))
+          .get();
+        if (found && found.usedAt === null)
+          this.db
+            .update(streamTickets)
+            .set({ usedAt: at })
+            .where(eq(streamTickets.ticketHash, ticketHash))
+            .run();
+        // Tickets ended more than a minute ago answer "unknown" rather than "expired": nothing keeps them.
+        this.db
+          .delete(streamTickets)
+          .where(lt(streamTickets.expiresAt, new Date(at.getTime() - 60_000)))
           .run();
-      // Tickets ended more than a minute ago answer "unknown" rather than "expired": nothing keeps them.
-      this.db
-        .delete(streamTickets)
-        .where(lt(streamTickets.expiresAt, new Date(at.getTime() - 60_000)))
-        .run();
-      return found;
-    })();
+        return found;
+      }),
+    );
   }
 
   async findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined> {
