@@ -141,3 +141,48 @@ describe('the widget snapshot', () => {
     }
   });
 });
+
+describe('the preview page and the widget script', () => {
+  const preview = (orgId: string, query: string, headers: Record<string, string> = {}) =>
+    fetch(`${gw.baseUrl}/preview/${orgId}${query}`, { headers });
+
+  it('serves the page for a widget key of the organisation, allowing only its own script', async () => {
+    const page = await preview('demo', `?key=${widgetKey}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    expect(html).toContain(`<script src="/widget.js" data-org="demo" data-key="${widgetKey}">`);
+    const script = await fetch(`${gw.baseUrl}/widget.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('new EventSource(');
+  });
+
+  it('refuses as the snapshot does: foreign or unknown key 404, no key 401, a secret 400 or 403', async () => {
+    const refusals = {
+      foreign: await preview('demo', `?key=${otherWidgetKey}`),
+      unknown: await preview('demo', '?key=pk_notakey'),
+      'no such organisation': await preview('nobody', `?key=${widgetKey}`),
+      'no key': await preview('demo', ''),
+      'secret in the URL': await preview('demo', `?key=${gw.keys.admin}`),
+      'secret in x-api-key': await preview('demo', '', { 'x-api-key': gw.keys.admin }),
+    };
+    const statuses = Object.fromEntries(
+      await Promise.all(
+        Object.entries(refusals).map(async ([name, answer]) => [
+          name,
+          [answer.status, ((await answer.json()) as { code: string }).code],
+        ]),
+      ),
+    );
+    expect(statuses).toEqual({
+      foreign: [404, 'NOT_FOUND'],
+      unknown: [404, 'NOT_FOUND'],
+      'no such organisation': [404, 'NOT_FOUND'],
+      'no key': [401, 'UNAUTHENTICATED'],
+      'secret in the URL': [400, 'SECRET_KEY_IN_URL'],
+      'secret in x-api-key': [403, 'WRONG_KEY_KIND'],
+    });
+  });
+});

@@ -116,7 +116,7 @@ export function pathOf(url: string): string {
 /** The organisation a path names: /api/orgs/{orgId}/…, /widget/{orgId}/…, /preview/{orgId}. */
 const orgPath = /^\/(?:api\/orgs|widget|preview)\/([^/]+)/;
 
-/** A refusal before any door, in the format of the door the path leads to: problem+json under /api/ and /widget/, a GraphQL error elsewhere. */
+/** A refusal before any door, in the format of the door the path leads to: problem+json under /api/, /widget/ and /preview/, a GraphQL error elsewhere. */
 export function refusal(
   path: string,
   status: number,
@@ -124,7 +124,7 @@ export function refusal(
   message: string,
   headers: OutgoingHttpHeaders = {},
 ): Answer {
-  if (path.startsWith('/api/') || path.startsWith('/widget/'))
+  if (path.startsWith('/api/') || path.startsWith('/widget/') || path.startsWith('/preview/'))
     return problemAnswer(status, code, message, { headers });
   return {
     status,
