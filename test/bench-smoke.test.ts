@@ -52,6 +52,12 @@ describe('npm run bench -- --smoke', () => {
       ].map((match) => Number(match[1]));
       expect(errorColumns.length).toBeGreaterThanOrEqual(12);
       expect(errorColumns.every((errors) => errors === 0)).toBe(true);
+      // Nor any scenario of the other checkout's comparison (R2's 304 included).
+      const variantErrors = [...report.matchAll(/^\| self \| .+ \| (\d+) \|$/gm)].map((match) =>
+        Number(match[1]),
+      );
+      expect(variantErrors).toHaveLength(6);
+      expect(variantErrors.every((errors) => errors === 0)).toBe(true);
     } finally {
       dir.remove();
     }
