@@ -3,9 +3,9 @@
 // step). A door behind the edge, which has read the publishable key from ?key= and checked the
 // page's origin. A wrong or foreign key answers 404, as an unknown organisation does.
 import { readFileSync } from 'node:fs';
-import type { Answer, Answerer } from '../edge/edge.ts';
-import { problemAnswer } from '../edge/edge.ts';
+import { type Answerer, problemAnswer } from '../edge/edge.ts';
 import { packagePath } from '../package-root.ts';
+import { keyGiven, widgetRefusal } from './widget-access.ts';
 
 const previewPath = /^\/preview\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})$/;
 
@@ -55,19 +55,9 @@ export function previewAnswerer(): Answerer {
       };
     }
     const orgId = previewPath.exec(path)?.[1];
-    const notFound = (): Answer => problemAnswer(404, 'NOT_FOUND', `organisation "${orgId ?? ''}" not found`);
-    if (orgId === undefined) return notFound();
-    if (actor?.kind !== 'apiKey') {
-      if (request.credentialsFromUrl || req.headers['x-api-key'] !== undefined) return notFound();
-      return problemAnswer(401, 'UNAUTHENTICATED', 'a publishable (pk_) key is required as ?key=');
-    }
-    if (actor.role !== 'widget')
-      return problemAnswer(
-        403,
-        'WRONG_KEY_KIND',
-        'the preview is opened with a publishable (pk_) key in ?key=',
-      );
-    if (actor.orgId !== orgId) return notFound();
+    if (orgId === undefined) return problemAnswer(404, 'NOT_FOUND', 'no such page');
+    const refused = widgetRefusal(actor, keyGiven(request), orgId);
+    if (refused) return problemAnswer(refused.status, refused.code, refused.detail);
     const url = req.url ?? '';
     const key = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('key') ?? '';
     return {

@@ -9,6 +9,7 @@ import type { OrgConfig } from '../config/model.ts';
 import { publicSettings } from '../config/visibility.ts';
 import type { Answerer } from '../edge/edge.ts';
 import type { ConfigStore } from '../store/config-store.ts';
+import { keyGiven, widgetRefusal } from './widget-access.ts';
 
 export interface SnapshotSettings {
   /** Cache-Control max-age, seconds: how long a CDN or browser serves it without asking. */
@@ -100,21 +101,10 @@ export function snapshotAnswerer(store: ConfigStore, settings: SnapshotSettings 
       return problem(405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported here; use GET, HEAD`, {
         allow: 'GET, HEAD',
       });
-    const { actor } = request;
-    if (actor?.kind === 'apiKey' && actor.role !== 'widget')
-      return problem(
-        403,
-        'WRONG_KEY_KIND',
-        'the snapshot is read with a publishable (pk_) key in ?key=; a secret key is not for web pages',
-      );
-    const notFound = () => problem(404, 'NOT_FOUND', `organisation "${orgId}" not found`);
-    if (!actor) {
-      if (request.keyGiven) return notFound();
-      return problem(401, 'UNAUTHENTICATED', 'a publishable (pk_) key is required as ?key=');
-    }
-    if (actor.kind !== 'apiKey' || actor.orgId !== orgId) return notFound();
+    const refused = widgetRefusal(request.actor, request.keyGiven, orgId);
+    if (refused) return problem(refused.status, refused.code, refused.detail);
     const config = await store.getConfig(orgId);
-    if (!config) return notFound();
+    if (!config) return problem(404, 'NOT_FOUND', `organisation "${orgId}" not found`);
     const { body, etag } = serialise(config);
     // Vary: Origin even without one, so a cache never hands a browser an answer made for no Origin.
     const headers = { etag, 'cache-control': cacheControl, vary: 'Origin' };
@@ -151,7 +141,7 @@ export function widgetSnapshotAnswerer(answer: SnapshotAnswerer): Answerer {
         return Array.isArray(value) ? value.join(', ') : value;
       },
       actor: request.actor,
-      keyGiven: request.credentialsFromUrl || req.headers['x-api-key'] !== undefined,
+      keyGiven: keyGiven(request),
     }).then((answered) =>
       answered
         ? { status: answered.status, headers: answered.headers, body: answered.body ?? undefined }
