@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Actor } from '../auth/actor.ts';
 import type { OrgConfig } from '../config/model.ts';
 import { publicSettings } from '../config/visibility.ts';
-import type { Answerer } from '../edge/edge.ts';
+import type { Answer, Answerer } from '../edge/edge.ts';
 import type { ConfigStore } from '../store/config-store.ts';
 import { keyGiven, widgetRefusal } from './widget-access.ts';
 
@@ -92,19 +92,8 @@ export function snapshotAnswerer(store: ConfigStore, settings: SnapshotSettings 
     return made;
   }
 
-  return async function answer(request: SnapshotRequest): Promise<SnapshotAnswer | null> {
-    const match = snapshotPath.exec(request.path);
-    if (!match)
-      return request.path.startsWith('/widget/') ? problem(404, 'NOT_FOUND', 'no such endpoint') : null;
-    const orgId = match[1]!;
-    if (request.method !== 'GET' && request.method !== 'HEAD')
-      return problem(405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported here; use GET, HEAD`, {
-        allow: 'GET, HEAD',
-      });
-    const refused = widgetRefusal(request.actor, request.keyGiven, orgId);
-    if (refused) return problem(refused.status, refused.code, refused.detail);
-    const config = await store.getConfig(orgId);
-    if (!config) return problem(404, 'NOT_FOUND', `organisation "${orgId}" not found`);
+  /** The answer from the organisation's current configuration. */
+  function answerWith(config: OrgConfig, request: SnapshotRequest): SnapshotAnswer {
     const { body, etag } = serialise(config);
     // Vary: Origin even without one, so a cache never hands a browser an answer made for no Origin.
     const headers = { etag, 'cache-control': cacheControl, vary: 'Origin' };
@@ -118,6 +107,27 @@ export function snapshotAnswerer(store: ConfigStore, settings: SnapshotSettings 
       },
       body: request.method === 'HEAD' ? null : body,
     };
+  }
+
+  /** The answer, or null (not this door's path); at once when the cache holds the configuration. */
+  return function answer(request: SnapshotRequest): SnapshotAnswer | null | Promise<SnapshotAnswer | null> {
+    const match = snapshotPath.exec(request.path);
+    if (!match)
+      return request.path.startsWith('/widget/') ? problem(404, 'NOT_FOUND', 'no such endpoint') : null;
+    const orgId = match[1]!;
+    if (request.method !== 'GET' && request.method !== 'HEAD')
+      return problem(405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported here; use GET, HEAD`, {
+        allow: 'GET, HEAD',
+      });
+    const refused = widgetRefusal(request.actor, request.keyGiven, orgId);
+    if (refused) return problem(refused.status, refused.code, refused.detail);
+    const cached = store.peekConfig?.(orgId);
+    if (cached) return answerWith(cached, request);
+    return store
+      .getConfig(orgId)
+      .then((config) =>
+        config ? answerWith(config, request) : problem(404, 'NOT_FOUND', `organisation "${orgId}" not found`),
+      );
   };
 }
 
@@ -133,7 +143,7 @@ export function widgetSnapshotAnswerer(answer: SnapshotAnswerer): Answerer {
     if (!request.path.startsWith('/widget/')) return undefined;
     request.door = 'widget';
     const { req } = request;
-    return answer({
+    const answered = answer({
       method: req.method ?? 'GET',
       path: request.path,
       header: (name) => {
@@ -142,10 +152,12 @@ export function widgetSnapshotAnswerer(answer: SnapshotAnswerer): Answerer {
       },
       actor: request.actor,
       keyGiven: keyGiven(request),
-    }).then((answered) =>
-      answered
-        ? { status: answered.status, headers: answered.headers, body: answered.body ?? undefined }
-        : undefined,
-    );
+    });
+    return answered instanceof Promise ? answered.then(asEdgeAnswer) : asEdgeAnswer(answered);
   };
 }
+
+const asEdgeAnswer = (answered: SnapshotAnswer | null): Answer | undefined =>
+  answered
+    ? { status: answered.status, headers: answered.headers, body: answered.body ?? undefined }
+    : undefined;
