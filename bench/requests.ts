@@ -26,11 +26,21 @@ export const restRequest = (orgId: string, key: string, headers: Record<string, 
   headers: { 'x-api-key': key, ...headers },
 });
 
-/** The widget snapshot, as a page (or a CDN in front of it) asks for it. */
+/** The Origin of the page the widget's browser reads run on (the benchmark's organisations allow any). */
+export const widgetOrigin = 'https://shop.example';
+
+/** The widget snapshot, as a page's browser asks for it: its Origin, the publishable key in the URL. */
 export const snapshotRequest = (orgId: string, key: string) => ({
   method: 'GET' as const,
   path: `/widget/${orgId}/config?key=${key}`,
+  headers: { origin: widgetOrigin },
 });
+
+/** The widget's GraphQL read, as a page's browser sends it: its Origin and the publishable key. */
+export const widgetGraphqlRequest = (orgId: string, key: string) => {
+  const request = graphqlRequest(widgetQuery, orgId, key);
+  return { ...request, headers: { ...request.headers, origin: widgetOrigin } };
+};
 
 /** The read of each door that the many-organisations scripts measure: R1's REST GET, G1's widget query. */
 export const readRequestOf: Record<string, (orgId: string, key: string) => autocannon.Request> = {

@@ -13,7 +13,15 @@ import { benchCluster } from './cluster.ts';
 import { type FanOutResult, sseFanOut, wsFanOut } from './fanout.ts';
 import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
 import { rss } from './process-stats.ts';
-import { fullQuery, graphqlRequest, inTurn, restRequest, snapshotRequest, widgetQuery } from './requests.ts';
+import {
+  fullQuery,
+  graphqlRequest,
+  inTurn,
+  restRequest,
+  snapshotRequest,
+  widgetGraphqlRequest,
+  widgetQuery,
+} from './requests.ts';
 import { mean, median, medianRatio } from './stats.ts';
 import { buildOrgsDatabase, gatewayEnv, runBenchScript, startProcess } from './variant-gateway.ts';
 
@@ -272,11 +280,11 @@ async function main(): Promise<void> {
       },
     },
     {
-      name: 'GW GraphQL, 5 widget settings, widget key (pk_)',
-      options: { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, one.demoWidgetKey)] },
+      name: 'GW GraphQL, 5 widget settings, widget key (pk_) and Origin',
+      options: { url: gateway.url, requests: [widgetGraphqlRequest(demo.orgId, one.demoWidgetKey)] },
     },
     {
-      name: 'SW widget snapshot, GET /widget/{orgId}/config',
+      name: 'SW widget snapshot, GET /widget/{orgId}/config with Origin',
       options: { url: gateway.url, requests: [snapshotRequest(demo.orgId, one.demoWidgetKey)] },
     },
   ])) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];

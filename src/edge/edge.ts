@@ -309,7 +309,8 @@ export class Edge {
               if (req.method === 'OPTIONS') {
                 answer = { status: 204, headers: preflightHeaders(req.headers) };
               } else if (req.headers.origin !== undefined) {
-                const decision = await this.originDecision(req.headers.origin, actor, path);
+                const deciding = this.originDecision(req.headers.origin, actor, path);
+                const decision = deciding instanceof Promise ? await deciding : deciding;
                 cors = allowanceHeaders(decision);
                 if (decision.kind === 'denied' && isPublishable(actor)) answer = originNotAllowed(path);
               }
@@ -350,7 +351,9 @@ export class Edge {
     );
     // 10. writing, with the CORS decision's headers (for a refusal before step 6, the path's organisation's)
     if (cors === undefined && req.method !== 'OPTIONS' && req.headers.origin !== undefined)
-      cors = allowanceHeaders(await this.originDecision(req.headers.origin, null, path).catch(() => denied));
+      cors = allowanceHeaders(
+        await Promise.resolve(this.originDecision(req.headers.origin, null, path)).catch(() => denied),
+      );
     if ('write' in answer) {
       const headers: OutgoingHttpHeaders = cors ?? {};
       headers['x-request-id'] = id;
@@ -368,12 +371,19 @@ export class Edge {
 
   /**
    * Step 6's decision for a request from `origin`: the organisation of its key, or without a key the
-   * one its path names; a request naming no organisation is allowed nowhere.
+   * one its path names; a request naming no organisation is allowed nowhere. At once when the cache
+   * holds the organisation (nearly always).
    */
-  private async originDecision(origin: string, actor: Actor | null, path: string): Promise<OriginDecision> {
+  private originDecision(
+    origin: string,
+    actor: Actor | null,
+    path: string,
+  ): OriginDecision | Promise<OriginDecision> {
     const orgId = actor?.kind === 'apiKey' ? actor.orgId : orgPath.exec(path)?.[1];
     const listed = orgId === undefined ? undefined : this.options.allowedOrigins(orgId);
-    return originDecision((listed instanceof Promise ? await listed : listed) ?? [], origin);
+    return listed instanceof Promise
+      ? listed.then((found) => originDecision(found ?? [], origin))
+      : originDecision(listed ?? [], origin);
   }
 
   /**
