@@ -1,8 +1,9 @@
 // What a parsed GraphQL document and its compiled plans retain, in bytes, counted generously: the
 // memories that keep them (yoga's document cache, graphql/document-cache.ts; the read plans,
 // read-plans.ts) are bounded in bytes by these counts, whatever documents clients send. The
-// constants were measured in V8 on the largest documents the limits let through (armor.ts), and
-// test/memory-bound.test.ts checks the bounds they give against the gateway's heap.
+// constants were measured in V8 on the largest documents the limits let through (armor.ts);
+// test/retained-size.test.ts checks each count against V8, and test/memory-bound.test.ts the bounds
+// they give against the gateway's heap.
 import { type DocumentNode, Kind, type SelectionSetNode, type Token, TokenKind } from 'graphql';
 
 /**
