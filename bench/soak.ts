@@ -16,15 +16,15 @@
 // any 5xx answer, any lost or out-of-order event, resident memory over --bound-mib (the README's
 // bound), or a heap still growing at the end (no plateau: the last third of the samples above the
 // middle third by more than 5 % + 4 MiB). Exit code 1 when it fails.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { memoryOf, startProbedGateway, stopProbedGateway } from './probed-gateway.ts';
 import { option } from './script-options.ts';
-import { buildOrgsDatabase, gatewayEnv, type Keyed } from './variant-gateway.ts';
+import { buildOrgsDatabase, type Keyed } from './variant-gateway.ts';
 
 const durationS = Number(option('duration', '300'));
 const orgCount = Number(option('orgs', '200'));
@@ -33,7 +33,6 @@ const subscriberLoops = Number(option('subscribers', '16'));
 const holdMs = Number(option('hold-ms', '1000'));
 const sampleEveryS = Number(option('sample-every', '15'));
 const boundMiB = Number(option('bound-mib', '384'));
-const root = new URL('..', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 
 interface Memory {
@@ -297,40 +296,6 @@ async function wsCycle(baseUrl: string, key: string): Promise<void> {
   counts.subscriberCycles.ws++;
 }
 
-/** Starts the gateway as production does, with --expose-gc and the memory probe; resolves once it listens. */
-function startGateway(databasePath: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--import', './bench/soak-probe.ts', 'src/main.ts'],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...gatewayEnv(databasePath, { RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '1000000' }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the gateway exited with ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const url = /listening on (http:\/\/\S+?)\/graphql/.exec(line)?.[1];
-      if (url) resolve({ url, child });
-    });
-  });
-}
-
-function memoryOf(child: ChildProcess): Promise<NodeJS.MemoryUsage> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the gateway did not answer its memory')), 30_000);
-    child.once('message', (message: { memory: NodeJS.MemoryUsage }) => {
-      clearTimeout(timer);
-      resolve(message.memory);
-    });
-    child.send('memory');
-  });
-}
-
 function plateau(samples: Memory[]): { judged: boolean; ok: boolean; detail: string } {
   if (samples.length < 6) return { judged: false, ok: true, detail: 'not judged: fewer than 6 samples' };
   const third = Math.floor(samples.length / 3);
@@ -350,10 +315,9 @@ async function main(): Promise<void> {
   try {
     const databasePath = join(work, 'soak.db');
     const { demoKey, orgs } = await buildOrgsDatabase(databasePath, orgCount);
-    const started = await startGateway(databasePath);
+    const started = await startProbedGateway(databasePath, { RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '1000000' });
     gateway = started.child;
-    // The gateway listens on 127.0.0.1 (HOST) and prints localhost, which may resolve to ::1 first.
-    const baseUrl = started.url.replace('//localhost:', '//127.0.0.1:');
+    const baseUrl = started.url;
     console.log(
       `soak: ${durationS} s against ${baseUrl} (production, ${orgCount} organisations), ${connections} request loops, ${subscriberLoops} subscriber loops`,
     );
@@ -426,11 +390,7 @@ verdict: ${reasons.length === 0 ? 'PASS' : `FAIL (${reasons.join('; ')})`}`);
     if (reasons.length > 0) process.exitCode = 1;
     agent.destroy();
   } finally {
-    if (gateway && gateway.exitCode === null) {
-      const exited = new Promise((resolve) => gateway!.once('exit', resolve));
-      gateway.kill('SIGTERM');
-      await exited;
-    }
+    if (gateway) await stopProbedGateway(gateway);
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,5 @@
 // The GraphQL read fast path's memory of request bodies: what each means (its parameters, read plan
 // and organisation), and the last answer made for it with the configuration it was made from.
-import type { OrgConfig } from '../config/model.ts';
 import type { ReadPlan } from '../graphql/read-plans.ts';
 import type { ConfigSlot } from '../store/cached-store.ts';
 import type { ApiKeyRecord, Role } from '../store/config-store.ts';
@@ -14,12 +13,14 @@ export interface KnownRead {
   readonly orgId: string;
   /**
    * The last answer's bytes. Valid while the cache's slot of the organisation holds the same
-   * configuration object (a new version is a new object) and for a key of the same role.
+   * version (a version's configuration never changes) and for a key of the same role.
    */
   answer?: {
     readonly slot: Readonly<ConfigSlot>;
-    readonly config: OrgConfig;
+    /** The version it was made from: not the configuration itself, which a newer one replaces. */
+    readonly version: number;
     readonly role: Role;
+    /** In memory of its own: a small buffer from node's shared pool would keep its 8 KiB slab alive. */
     readonly payload: Buffer;
     /** For a read of fields that change with time (openNow, workingHours): the times it holds for, ms. */
     readonly window?: { readonly fromMs: number; readonly untilMs: number };
@@ -33,8 +34,9 @@ export interface KnownRead {
 }
 
 /**
- * Bodies by their text, oldest forgotten first once their texts and answers hold more than
- * `maxBytes`: a client could send endless variants (other variables), so the bound is in bytes.
+ * Bodies by their text, oldest forgotten first once what they hold (texts, variables, answers)
+ * passes `maxBytes`: a client could send endless variants (other variables), so the bound is in
+ * bytes, counted on what each read retains (retainedBytes, and its answer's bytes).
  */
 export class KnownReads {
   private readonly reads = new Map<string, { read: KnownRead; bytes: number }>();
@@ -56,16 +58,19 @@ export class KnownReads {
   }
 
   remember(read: KnownRead): KnownRead {
+    // A body remembered anew (its plan let go of meanwhile) replaces the read kept for it.
+    const earlier = this.reads.get(read.body);
+    if (earlier) this.forget(read.body, earlier);
     const entry = { read, bytes: 0 };
     this.reads.set(read.body, entry);
-    this.grow(entry, read.body.length * 2); // UTF-16 in memory
+    this.grow(entry, retainedBytes(read));
     return read;
   }
 
   /** The key's last read, if it was of this body. */
   lastOf(key: ApiKeyRecord, body: string): KnownRead | undefined {
     const read = this.lastOfKey.get(key);
-    return read?.body === body && !read.forgotten ? read : undefined;
+    return read?.body === body && !read.forgotten && read.plan.compiled ? read : undefined;
   }
 
   /** Remembers the read as the key's last (the caller has checked that the key may make it). */
@@ -78,9 +83,9 @@ export class KnownReads {
     // A read let go of is never held again: a body remembered anew is another read.
     const entry = this.reads.get(read.body);
     if (entry?.read !== read) return;
-    const before = read.answer?.payload.byteLength ?? 0;
+    const before = read.answer ? answerBytes(read.answer) : 0;
     read.answer = answer;
-    this.grow(entry, answer.payload.byteLength - before);
+    this.grow(entry, answerBytes(answer) - before);
   }
 
   private grow(entry: { bytes: number }, bytes: number): void {
@@ -88,11 +93,54 @@ export class KnownReads {
     this.bytes += bytes;
     for (const [body, oldest] of this.reads) {
       if (this.bytes <= this.maxBytes) break;
-      this.reads.delete(body);
-      this.bytes -= oldest.bytes;
-      // A key may still hold it as its last read: it must not keep an answer outside the bound.
-      oldest.read.forgotten = true;
-      oldest.read.answer = undefined;
+      this.forget(body, oldest);
     }
   }
+
+  private forget(body: string, entry: { read: KnownRead; bytes: number }): void {
+    this.reads.delete(body);
+    this.bytes -= entry.bytes;
+    // A key may still hold it as its last read: it must not keep an answer outside the bound.
+    entry.read.forgotten = true;
+    entry.read.answer = undefined;
+  }
+}
+
+/** An answer's bytes and the objects that hold them (its record, the buffer, its memory of its own). */
+const answerBytes = (answer: NonNullable<KnownRead['answer']>) => 256 + answer.payload.byteLength;
+
+/**
+ * What a read holds besides its answer, counted generously: its text (UTF-16 at most), its parsed
+ * variables, and the objects that hold it (the map's entry, the read, its organisation's id). Its
+ * plan is the plans' (read-plans.ts): counted in their bound, and let go of with them.
+ */
+export function retainedBytes(read: Pick<KnownRead, 'body' | 'variables' | 'orgId'>): number {
+  return 256 + read.body.length * 2 + valueBytes(read.variables);
+}
+
+/**
+ * The heap a parsed JSON value takes, at most: 64 bytes per object or array and 48 per property or
+ * element beyond that (large objects are hash tables), strings at two bytes a character, numbers
+ * boxed. Walked without recursion (a body may nest deeply). Checked against V8 by
+ * test/known-reads.test.ts.
+ */
+function valueBytes(value: unknown): number {
+  let bytes = 0;
+  const values = [value];
+  while (values.length > 0) {
+    const next = values.pop();
+    if (typeof next === 'string') bytes += 24 + next.length * 2;
+    else if (typeof next !== 'object' || next === null) bytes += 16;
+    else if (Array.isArray(next)) {
+      bytes += 64 + next.length * 24;
+      for (const item of next) values.push(item);
+    } else {
+      bytes += 64;
+      for (const name in next) {
+        bytes += 48 + name.length * 2;
+        values.push((next as Record<string, unknown>)[name]);
+      }
+    }
+  }
+  return bytes;
 }

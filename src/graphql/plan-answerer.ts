@@ -76,7 +76,8 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
   /** What a body asks, from memory or parsed and matched to its plan; undefined when yoga must answer. */
   function readOf(request: EdgeRequest, text: string): KnownRead | KnownUpdate | undefined {
     const known = knownReads.get(text);
-    if (known) return known;
+    // A read whose plan was let go of is matched to its operation anew.
+    if (known?.plan.compiled) return known;
     const params = paramsOf(text);
     if (!params) return undefined;
     const operation = operationKey(params.query, params.operationName);
@@ -131,15 +132,18 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
     const now = known.plan.timeDependent ? service.clock() : 0;
     if (
       kept &&
-      kept.slot.current === kept.config &&
+      kept.slot.current.version === kept.version &&
       kept.role === key.role &&
       (!kept.window || (kept.window.fromMs <= now && now < kept.window.untilMs))
     )
       return kept.payload;
+    // Checked by the caller, which found the read (lastOf, readOf): nothing has run since.
+    const compiled = known.plan.compiled;
+    if (!compiled) return undefined;
     const slot = cache.peekConfigSlot(known.orgId);
     const config = slot?.current;
     const context: Context = { actor: request.actor, service };
-    const result = await known.plan.compiled.query(undefined, context, known.variables);
+    const result = await compiled.query(undefined, context, known.variables);
     // A result with errors is yoga's to answer (it executes the operation again).
     if (result.errors?.length) return undefined;
     const payload = Buffer.from(JSON.stringify(result));
@@ -149,7 +153,10 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
       const window = known.plan.timeDependent
         ? unchangedWindow(config.settings.openingHours, now)
         : undefined;
-      knownReads.keepAnswer(known, { slot, config, role: key.role, payload, window });
+      // Kept in memory of its own: a small buffer from node's pool would keep its whole slab alive.
+      const kept = Buffer.allocUnsafeSlow(payload.byteLength);
+      payload.copy(kept);
+      knownReads.keepAnswer(known, { slot, version: config.version, role: key.role, payload: kept, window });
     }
     return payload;
   }

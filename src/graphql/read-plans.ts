@@ -1,6 +1,8 @@
 // Read plans: GraphQL queries that only read the caller's own configuration, and update plans: plain
 // updateOrgConfig mutations, each compiled once (graphql-jit) so that the GraphQL fast path
 // (http/fast-graphql-read.ts, http/fast-graphql-update.ts) can run them without yoga.
+// First: graphql-jit's memoized helpers are bounded before it loads.
+import './jit-memo.ts';
 import type { IncomingMessage } from 'node:http';
 import {
   type DocumentNode,
@@ -14,6 +16,7 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 import { timeDependentFields } from './org-config.ts';
+import { compiledBytes, documentBytes } from './retained-size.ts';
 import { schema } from './schema.ts';
 
 /** Where a plan finds one orgConfig field's orgId: written in the document, or a variable. */
@@ -21,7 +24,11 @@ type OrgIdSource = { literal: string } | { variable: string };
 
 export interface ReadPlan {
   readonly kind: 'read';
-  readonly compiled: CompiledQuery;
+  /**
+   * Null once the plans below have let it go: a body remembered with it (known-reads.ts) must not
+   * keep a compiled query alive past the plans' bound, and is then matched to its operation anew.
+   */
+  compiled: CompiledQuery | null;
   readonly orgIdSources: readonly OrgIdSource[];
   /** It selects a field whose answer changes with time, not only with the version (openNow, workingHours). */
   readonly timeDependent: boolean;
@@ -139,19 +146,25 @@ export function operationKey(query: string, operationName: string | undefined): 
 export class ReadPlans {
   /** null: the operation is neither a plain read of configurations nor a plain update, and stays yoga's. */
   private readonly plans = new Map<string, OperationPlan | null>();
+  /** What each plan retains (retained-size.ts): its compiled form, and the document it keeps. */
+  private readonly sizes = new Map<string, number>();
+  private bytes = 0;
   /** Requests handed to yoga, with the key of their operation, to learn from once executed. */
   private readonly pending = new WeakMap<IncomingMessage, string>();
 
   private readonly updates: boolean;
   private readonly capacity: number;
+  private readonly maxBytes: number;
 
   /**
    * @param options.updates learn update plans too (default: yes)
    * @param options.capacity operations remembered, oldest forgotten first: clients send a handful.
+   * @param options.maxBytes what the plans retain, at most (retained-size.ts), oldest forgotten first.
    */
-  constructor(options: { updates?: boolean; capacity?: number } = {}) {
+  constructor(options: { updates?: boolean; capacity?: number; maxBytes?: number } = {}) {
     this.updates = options.updates ?? true;
     this.capacity = options.capacity ?? 500;
+    this.maxBytes = options.maxBytes ?? 32 * 2 ** 20;
   }
 
   /** The plan of an operation; null when it has none; undefined when yoga has not run it yet. */
@@ -175,7 +188,14 @@ export class ReadPlans {
           onExecuteDone: ({ result }) => {
             const succeeded =
               !(Symbol.asyncIterator in result) && !(result as ExecutionResult).errors?.length;
-            if (succeeded) this.remember(key, this.planOf(args.document, args.operationName ?? undefined));
+            if (!succeeded) return;
+            const plan = this.planOf(args.document, args.operationName ?? undefined);
+            // A compiled plan keeps the document (its fields' syntax nodes reach every token).
+            const bytes =
+              128 +
+              key.length * 2 +
+              (plan ? documentBytes(key, args.document) + compiledBytes(args.document) : 0);
+            this.remember(key, plan, bytes);
           },
         };
       },
@@ -194,10 +214,19 @@ export class ReadPlans {
       : { kind: 'update', compiled, inputVariable: inputVariable! };
   }
 
-  private remember(key: string, plan: OperationPlan | null): void {
+  private remember(key: string, plan: OperationPlan | null, bytes: number): void {
     // Two requests of the same operation may finish learning it: the first one's plan stays.
-    if (this.plans.has(key)) return;
-    if (this.plans.size >= this.capacity) this.plans.delete(this.plans.keys().next().value!);
+    if (this.plans.has(key) || bytes > this.maxBytes) return;
     this.plans.set(key, plan);
+    this.sizes.set(key, bytes);
+    this.bytes += bytes;
+    for (const [oldestKey, oldest] of this.plans) {
+      if (this.plans.size <= this.capacity && this.bytes <= this.maxBytes) break;
+      this.plans.delete(oldestKey);
+      this.bytes -= this.sizes.get(oldestKey)!;
+      this.sizes.delete(oldestKey);
+      // Bodies remembered with it may outlive it (known-reads.ts): they keep no compiled query.
+      if (oldest?.kind === 'read') oldest.compiled = null;
+    }
   }
 }

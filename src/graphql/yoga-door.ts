@@ -2,6 +2,8 @@
 // subscriptions, GraphiQL, /health and /ready). Behind the edge, which has authenticated, limited,
 // and read the body of each request: yoga gets the Actor through its server context, and has no
 // auth, log, body-limit or CORS plugin of its own.
+// First: graphql-jit's memoized helpers are bounded before it loads.
+import './jit-memo.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -17,6 +19,7 @@ import { type Logger, yogaLogger } from '../logging.ts';
 import type { WebhookService } from '../webhooks/service.ts';
 import { useGraphQLLimits } from './armor.ts';
 import { type Context, contextFactory, type ServerContext } from './context.ts';
+import { boundedDocumentCaches } from './document-cache.ts';
 import { logUnexpectedErrors, maskError } from './error-masking.ts';
 import { graphiqlOptions } from './graphiql.ts';
 import type { ReadPlans } from './read-plans.ts';
@@ -80,8 +83,11 @@ function unlessCredentialsInUrl(plugin: Plugin): Plugin {
 
 export function createYogaDoor(deps: YogaDoorDeps) {
   const { logger } = deps;
+  // Parsed documents and their compiled forms, bounded in bytes (yoga's default holds 1,024 of any size).
+  const documentCaches = boundedDocumentCaches();
   const yoga = createYoga<ServerContext & { req: IncomingMessage; res: ServerResponse }, Context>({
     schema,
+    parserAndValidationCache: documentCaches.parserAndValidationCache,
     context: contextFactory(deps),
     maskedErrors: { maskError },
     logging: yogaLogger(logger),
@@ -100,12 +106,16 @@ export function createYogaDoor(deps: YogaDoorDeps) {
         withCode('BAD_REQUEST', useCSRFPrevention({ requestHeaders: ['x-api-key', 'x-graphql-yoga-csrf'] })),
       ),
       ...useGraphQLLimits(),
+      documentCaches.plugin,
       ...(deps.introspection === false ? [useDisableIntrospection()] : []),
       // No key, or variables that do not coerce: one coded request error, before anything runs.
       useRequestErrors(),
       // Compiles each query and mutation once into a function (graphql-jit): it measured +8% to
       // +27% on GraphQL reads (bench/results). Subscriptions keep graphql-js, whose event stream the SSE and WebSocket doors use.
-      useGraphQlJit({}, { enableIf: ({ document }) => !isSubscription(document) }) as Plugin,
+      useGraphQlJit(
+        {},
+        { enableIf: ({ document }) => !isSubscription(document), cache: documentCaches.jitCache },
+      ) as Plugin,
       // Every subscription, over SSE or WebSocket, through the edge's stream caps (before the shared
       // events wrap it).
       useStreamCaps(deps.admitStream),
