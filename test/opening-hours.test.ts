@@ -11,6 +11,7 @@ import {
   openState,
   toLegacySlots,
   upgradeStoredSettings,
+  weeklySlotSchema,
 } from '../src/config/opening-hours.ts';
 import { applyPatch } from '../src/config/patch.ts';
 import { check } from '../src/config/problems.ts';
@@ -289,11 +290,37 @@ describe('the legacy workingHours (UTC offsets)', () => {
         fc.integer({ min: at('2026-01-05T00:00:00Z'), max: at('2026-02-28T00:00:00Z') }),
         (slots, timeZone, when) => {
           const weekly = fromLegacySlots(timeZone, slots, when);
-          expect(toLegacySlots({ timeZone, weekly, exceptions: [] }, when)).toEqual(slots);
+          // Every slot written is one the server accepts (INVALID_TIME otherwise).
+          for (const slot of weekly) expect(weeklySlotSchema.safeParse(slot).success).toBe(true);
+          const back = toLegacySlots({ timeZone, weekly, exceptions: [] }, when);
+          // The same offsets; near the range's ends, in a zone far from UTC, a week from them (the
+          // same moment of the weekly cycle), where the exact one would start past a slot's range.
+          const expected = slots.map((slot, index) => {
+            const shift = back[index]!.offsetSeconds - slot.offsetSeconds;
+            const nearEnd = 604_800 - Math.abs(slot.offsetSeconds) <= 15 * 3_600;
+            return nearEnd && Math.abs(shift) === 604_800
+              ? { ...slot, offsetSeconds: slot.offsetSeconds + shift }
+              : slot;
+          });
+          expect(back).toEqual(expected);
         },
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('reads offsets near the ends of the legacy range in every zone as slots the server accepts', () => {
+    const zones = [...Intl.supportedValuesOf('timeZone'), 'UTC'];
+    for (const when of [at('2026-01-07T12:00:00Z'), at('2026-07-01T12:00:00Z'), at('2026-12-03T19:00:00Z')])
+      for (const timeZone of zones)
+        for (const offsetSeconds of [-604_800, -604_799, -594_001, 0, 585_001, 604_799, 604_800]) {
+          const [slot] = fromLegacySlots(timeZone, [{ offsetSeconds, durationSeconds: 5_950 }], when);
+          expect([timeZone, offsetSeconds, weeklySlotSchema.safeParse(slot).success]).toEqual([
+            timeZone,
+            offsetSeconds,
+            true,
+          ]);
+        }
   });
 
   it('a legacy write keeps the zone and the exceptions', () => {

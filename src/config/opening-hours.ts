@@ -349,7 +349,8 @@ export function toLegacySlots(hours: OpeningHours, nowMs: number): LegacySlot[] 
 
 /**
  * Weekly local slots from legacy UTC offsets read in the current local week of the zone, so that
- * toLegacySlots answers the same offsets during that week (and always, in the zone UTC).
+ * toLegacySlots answers the same offsets during that week (and always, in the zone UTC); an offset
+ * within the zone's distance from UTC of the legacy range's ends reads back a week from it.
  */
 export function fromLegacySlots(timeZone: string, slots: readonly LegacySlot[], nowMs: number): WeeklySlot[] {
   const utc = timeZone === 'UTC';
@@ -363,7 +364,12 @@ export function fromLegacySlots(timeZone: string, slots: readonly LegacySlot[], 
       : wallOfInstant(timeZone, fromMs + durationSeconds * 1_000);
     const relative = wallFrom - monday * daySeconds;
     const dayIndex = Math.min(Math.max(Math.floor(relative / daySeconds), 0), 6);
-    const start = relative - dayIndex * daySeconds;
+    let start = relative - dayIndex * daySeconds;
+    // Past what a weekly slot may start at (a week before its day, a day after it), which offsets
+    // near the ends of the legacy range reach in zones far from UTC: the same moment of the weekly
+    // cycle, a week later or earlier; it then reads back as that offset, a week from the one written.
+    if (start < -weekSeconds) start += weekSeconds;
+    else if (start > daySeconds) start -= weekSeconds;
     return {
       day: weekdays[dayIndex]!,
       start: formatTime(start),
