@@ -2,7 +2,7 @@
 // that is not to the gateway blocked, sets the key header, runs a query and sees the answer.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { createTestGateway, type TestGateway } from './helpers.ts';
 import { haveChromium, launchChromium } from './support/chromium.ts';
 
 /** Each step's wait: the 9 MB page took 20 s to show its editors on a machine at load 18 (2 cores). */
@@ -10,7 +10,6 @@ const patience = 60_000;
 
 describe.skipIf(!haveChromium('the GraphiQL browser test'))('GraphiQL in a browser, offline', () => {
   let gw: TestGateway;
-  let server: Awaited<ReturnType<typeof listen>>;
   let browser: Browser;
   let page: Page;
   /** Requests the browser tried to send anywhere but the gateway: each one aborted. */
@@ -18,7 +17,6 @@ describe.skipIf(!haveChromium('the GraphiQL browser test'))('GraphiQL in a brows
 
   beforeAll(async () => {
     gw = await createTestGateway();
-    server = await listen(gw.gateway);
     browser = await launchChromium();
     page = await browser.newPage();
     await page.route('**/*', (route) => {
@@ -32,7 +30,6 @@ describe.skipIf(!haveChromium('the GraphiQL browser test'))('GraphiQL in a brows
 
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
     await gw?.close();
   });
 
@@ -50,7 +47,7 @@ describe.skipIf(!haveChromium('the GraphiQL browser test'))('GraphiQL in a brows
     async () => {
       const started = Date.now();
       const lap = (what: string) => console.log(`${what}: ${Date.now() - started} ms`);
-      await page.goto(`${server.baseUrl}/graphql`, { waitUntil: 'load', timeout: patience });
+      await page.goto(`${gw.baseUrl}/graphql`, { waitUntil: 'load', timeout: patience });
       await page.locator('.graphiql-query-editor').first().waitFor({ timeout: patience });
       lap('editors ready');
       expect(await page.title()).toBe('Org config gateway');

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../src/auth/api-keys.ts';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { createTestGateway, type TestGateway } from './helpers.ts';
 
 interface Row {
   readonly case: string;
@@ -49,14 +49,11 @@ const accepts = ['application/graphql-response+json', 'application/json'] as con
 type Accept = (typeof accepts)[number];
 
 let gw: TestGateway;
-let server: Awaited<ReturnType<typeof listen>>;
 
 beforeAll(async () => {
   gw = await createTestGateway();
-  server = await listen(gw.gateway);
 });
 afterAll(async () => {
-  await server?.close();
   await gw?.close();
 });
 
@@ -77,25 +74,25 @@ function post(
 
 /** One request per README row, by the row's first cell. */
 const cases: Record<string, (accept: Accept) => Promise<Response>> = {
-  'no key, asking for data': (accept) => post(server.baseUrl, accept, { query: READ }, null),
+  'no key, asking for data': (accept) => post(gw.baseUrl, accept, { query: READ }, null),
   'an unknown or revoked key': (accept) =>
-    post(server.baseUrl, accept, { query: READ }, 'bf4dd784-1277-4e32-b60e-a86a82623147'),
+    post(gw.baseUrl, accept, { query: READ }, 'bf4dd784-1277-4e32-b60e-a86a82623147'),
   'a key of another organisation, reading': (accept) =>
-    post(server.baseUrl, accept, { query: READ }, gw.keys.otherAdmin),
+    post(gw.baseUrl, accept, { query: READ }, gw.keys.otherAdmin),
   'an adviser key, writing': (accept) =>
     post(
-      server.baseUrl,
+      gw.baseUrl,
       accept,
       { query: UPDATE, variables: { input: { orgId: 'demo', patch: { branding: { color: '#000000' } } } } },
       gw.keys.adviser,
     ),
   'a document that does not parse': (accept) =>
-    post(server.baseUrl, accept, { query: '{ orgConfig(orgId: "demo") { version }' }, gw.keys.admin),
+    post(gw.baseUrl, accept, { query: '{ orgConfig(orgId: "demo") { version }' }, gw.keys.admin),
   'a document that does not fit the schema': (accept) =>
-    post(server.baseUrl, accept, { query: '{ orgConfig(orgId: "demo") { nope } }' }, gw.keys.admin),
+    post(gw.baseUrl, accept, { query: '{ orgConfig(orgId: "demo") { nope } }' }, gw.keys.admin),
   'a variable value of the wrong type': (accept) =>
     post(
-      server.baseUrl,
+      gw.baseUrl,
       accept,
       {
         query: UPDATE,
@@ -105,14 +102,14 @@ const cases: Record<string, (accept: Accept) => Promise<Response>> = {
     ),
   'a required variable left out': (accept) =>
     post(
-      server.baseUrl,
+      gw.baseUrl,
       accept,
       { query: 'query ($orgId: ID!) { orgConfig(orgId: $orgId) { version } }' },
       gw.keys.admin,
     ),
   'over a graphql-armor limit (aliases here)': (accept) =>
     post(
-      server.baseUrl,
+      gw.baseUrl,
       accept,
       {
         query: `{ orgConfig(orgId: "demo") { ${Array.from({ length: 16 }, (_, i) => `a${i}: version`).join(' ')} } }`,
@@ -120,31 +117,31 @@ const cases: Record<string, (accept: Accept) => Promise<Response>> = {
       gw.keys.admin,
     ),
   'a document over 16 KiB': (accept) =>
-    post(server.baseUrl, accept, { query: `{ __typename } #${' '.repeat(17_000)}` }, gw.keys.admin),
+    post(gw.baseUrl, accept, { query: `{ __typename } #${' '.repeat(17_000)}` }, gw.keys.admin),
   'a body over 1 MiB': (accept) =>
     post(
-      server.baseUrl,
+      gw.baseUrl,
       accept,
       { query: '{ __typename }', variables: { padding: 'x'.repeat(1_100_000) } },
       gw.keys.admin,
     ),
-  'no query': (accept) => post(server.baseUrl, accept, { variables: {} }, gw.keys.admin),
-  'a body that is not JSON': (accept) => post(server.baseUrl, accept, null, gw.keys.admin, '{"query": '),
+  'no query': (accept) => post(gw.baseUrl, accept, { variables: {} }, gw.keys.admin),
+  'a body that is not JSON': (accept) => post(gw.baseUrl, accept, null, gw.keys.admin, '{"query": '),
   'several operations and no operationName': (accept) =>
-    post(server.baseUrl, accept, { query: 'query A { __typename } query B { __typename }' }, gw.keys.admin),
+    post(gw.baseUrl, accept, { query: 'query A { __typename } query B { __typename }' }, gw.keys.admin),
   'a mutation sent with GET': (accept) =>
     fetch(
-      `${server.baseUrl}/graphql?query=${encodeURIComponent('mutation { revertOrgConfig(input: { orgId: "demo", toVersion: 1 }) { __typename } }')}`,
+      `${gw.baseUrl}/graphql?query=${encodeURIComponent('mutation { revertOrgConfig(input: { orgId: "demo", toVersion: 1 }) { __typename } }')}`,
       { headers: { accept, 'x-api-key': gw.keys.admin } },
     ),
   'an expired key': async (accept) => {
     const { key } = await createApiKey(gw.store, 'demo', 'adviser', { expiresAt: new Date(Date.now() - 1) });
-    return post(server.baseUrl, accept, { query: READ }, key);
+    return post(gw.baseUrl, accept, { query: READ }, key);
   },
   'a widget key from an origin not allowed': async (accept) => {
     // "other" starts from the defaults: no origin is allowed.
     const { key } = await createApiKey(gw.store, 'other', 'widget');
-    return fetch(`${server.baseUrl}/graphql`, {
+    return fetch(`${gw.baseUrl}/graphql`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -156,32 +153,28 @@ const cases: Record<string, (accept: Accept) => Promise<Response>> = {
     });
   },
   'a secret key in the URL': (accept) =>
-    fetch(`${server.baseUrl}/graphql?${new URLSearchParams({ query: READ, key: gw.keys.admin })}`, {
+    fetch(`${gw.baseUrl}/graphql?${new URLSearchParams({ query: READ, key: gw.keys.admin })}`, {
       headers: { accept },
     }),
   'a key in the URL beside x-api-key': (accept) =>
-    fetch(`${server.baseUrl}/graphql?${new URLSearchParams({ query: READ, key: 'pk_any' })}`, {
+    fetch(`${gw.baseUrl}/graphql?${new URLSearchParams({ query: READ, key: 'pk_any' })}`, {
       headers: { accept, 'x-api-key': gw.keys.admin },
     }),
   'an unknown stream ticket (also TICKET_REUSED, TICKET_EXPIRED)': (accept) =>
-    fetch(`${server.baseUrl}/graphql?${new URLSearchParams({ query: READ, ticket: 'st_never' })}`, {
+    fetch(`${gw.baseUrl}/graphql?${new URLSearchParams({ query: READ, ticket: 'st_never' })}`, {
       headers: { accept: `${accept}, text/event-stream` },
     }),
   'a GET without x-api-key (CSRF prevention)': (accept) =>
-    fetch(`${server.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept } }),
+    fetch(`${gw.baseUrl}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept } }),
   "past a key's rate limit": async (accept) => {
     // A gateway of its own, whose keys may send one request a minute.
     const limited = await createTestGateway({ rateLimits: { perKeyPerMinute: 1, failedAuthPerMinute: 30 } });
-    const limitedServer = await listen(limited.gateway);
     try {
-      expect((await post(limitedServer.baseUrl, accept, { query: READ }, limited.keys.admin)).status).toBe(
-        200,
-      );
-      const refused = await post(limitedServer.baseUrl, accept, { query: READ }, limited.keys.admin);
-      // Read here: the server closes below.
+      expect((await post(limited.baseUrl, accept, { query: READ }, limited.keys.admin)).status).toBe(200);
+      const refused = await post(limited.baseUrl, accept, { query: READ }, limited.keys.admin);
+      // Read here: the gateway closes below.
       return new Response(await refused.arrayBuffer(), { status: refused.status, headers: refused.headers });
     } finally {
-      await limitedServer.close();
       await limited.close();
     }
   },
@@ -218,7 +211,7 @@ describe('README: Every GraphQL error', () => {
 
   it('names the path inside a variable that does not coerce, each bad value once', async () => {
     const response = await post(
-      server.baseUrl,
+      gw.baseUrl,
       'application/graphql-response+json',
       {
         query: UPDATE,
@@ -249,11 +242,11 @@ describe('README: Every GraphQL error', () => {
 
   it('answers no key before it judges the variables, and lets anyone read the schema', async () => {
     const bad = { input: { orgId: 'demo', patch: { assignment: { autoAssignedLimit: 'x' } } } };
-    const anonymous = await post(server.baseUrl, 'application/json', { query: UPDATE, variables: bad }, null);
+    const anonymous = await post(gw.baseUrl, 'application/json', { query: UPDATE, variables: bad }, null);
     const { errors } = (await anonymous.json()) as { errors: { extensions: { code: string } }[] };
     expect(errors.map((error) => error.extensions.code)).toEqual(['UNAUTHENTICATED']);
     const schema = await post(
-      server.baseUrl,
+      gw.baseUrl,
       'application/graphql-response+json',
       { query: '{ __schema { queryType { name } } }' },
       null,

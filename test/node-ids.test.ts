@@ -1,17 +1,14 @@
 // Global ids (the Node interface): Apollo Client's normalised cache, with no type policies, over HTTP.
 import { ApolloClient, gql, HttpLink, InMemoryCache, type TypedDocumentNode } from '@apollo/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { createTestGateway, type TestGateway } from './helpers.ts';
 
 let gw: TestGateway;
-let server: Awaited<ReturnType<typeof listen>>;
 
 beforeAll(async () => {
   gw = await createTestGateway();
-  server = await listen(gw.gateway);
 });
 afterAll(async () => {
-  await server?.close();
   await gw?.close();
 });
 
@@ -21,7 +18,7 @@ function apolloClient(key: string) {
   const client = new ApolloClient({
     cache: new InMemoryCache(),
     link: new HttpLink({
-      uri: `${server.baseUrl}/graphql`,
+      uri: `${gw.baseUrl}/graphql`,
       headers: { 'x-api-key': key },
       fetch: (input, init) => {
         requests.push(JSON.parse(String(init?.body)).operationName);

@@ -21,7 +21,7 @@ import { createApiKey } from '../src/auth/api-keys.ts';
 import { ConfigService } from '../src/config/service.ts';
 import { createLogger } from '../src/logging.ts';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { createTestGateway, exited, listen, tempDir, until } from './helpers.ts';
+import { createTestGateway, exited, tempDir, until } from './helpers.ts';
 
 const projectRoot = new URL('..', import.meta.url).pathname;
 const children: ChildProcess[] = [];
@@ -76,23 +76,20 @@ describe('a database that cannot write', () => {
     );
     const gw = await createTestGateway({ logger });
     cleanups.push(() => gw.close());
-    const server = await listen(gw.gateway);
-    cleanups.push(() => server.close());
     // Warm the key cache, as in steady use.
     expect(
-      (await fetch(`${server.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } }))
-        .status,
+      (await fetch(`${gw.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } })).status,
     ).toBe(200);
-    await untilStatus(`${server.baseUrl}/ready`, 200);
+    await untilStatus(`${gw.baseUrl}/ready`, 200);
 
     // SQLite's own limit on the file's pages: the failure a full disk gives (SQLITE_FULL).
     const sqlite = connectionOf(gw.store);
     const pages = sqlite.pragma('page_count', { simple: true }) as number;
     sqlite.pragma(`max_page_count = ${pages}`);
     const long = 'x'.repeat(9_000);
-    await expectStorageUnavailable(await put(server.baseUrl, gw.keys.admin, { agreement: long }));
+    await expectStorageUnavailable(await put(gw.baseUrl, gw.keys.admin, { agreement: long }));
     // With a condition (If-Match), the write reads the current version first.
-    const conditional = await fetch(`${server.baseUrl}/api/orgs/demo/config`, {
+    const conditional = await fetch(`${gw.baseUrl}/api/orgs/demo/config`, {
       method: 'PATCH',
       headers: {
         'x-api-key': gw.keys.admin,
@@ -106,17 +103,16 @@ describe('a database that cannot write', () => {
       input: { orgId: 'demo', patch: { privacy: { agreementText: `${long}z` } } },
     });
     expect(graphql.errors?.[0]?.extensions?.code).toBe('STORAGE_UNAVAILABLE');
-    expect((await fetch(`${server.baseUrl}/ready`)).status).toBe(503);
+    expect((await fetch(`${gw.baseUrl}/ready`)).status).toBe(503);
     expect(lines.filter((line) => line.includes('"databaseCode":"SQLITE_FULL"')).length).toBe(3);
     // Reads go on.
     expect(
-      (await fetch(`${server.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } }))
-        .status,
+      (await fetch(`${gw.baseUrl}/api/orgs/demo/config`, { headers: { 'x-api-key': gw.keys.admin } })).status,
     ).toBe(200);
 
     sqlite.pragma('max_page_count = 1073741823');
-    await untilStatus(`${server.baseUrl}/ready`, 200);
-    const written = await put(server.baseUrl, gw.keys.admin, { agreement: long });
+    await untilStatus(`${gw.baseUrl}/ready`, 200);
+    const written = await put(gw.baseUrl, gw.keys.admin, { agreement: long });
     expect(written.status).toBe(200);
     expect(written.headers.get('etag')).toBe('"v2"');
   });

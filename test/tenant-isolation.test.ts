@@ -3,17 +3,14 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestGateway, listen, type TestGateway } from './helpers.ts';
+import { createTestGateway, type TestGateway } from './helpers.ts';
 import { writeLargeRevisions } from './support/large-revisions.ts';
 
 let gw: TestGateway;
-let server: { baseUrl: string; close: () => Promise<void> };
 beforeEach(async () => {
   gw = await createTestGateway();
-  server = await listen(gw.gateway);
 });
 afterEach(async () => {
-  await server.close();
   await gw.close();
 });
 
@@ -22,7 +19,7 @@ async function otherOrgReads(count: number): Promise<number[]> {
   const latencies: number[] = [];
   for (let index = 0; index < count; index++) {
     const started = performance.now();
-    const response = await fetch(`${server.baseUrl}/api/orgs/other/config`, {
+    const response = await fetch(`${gw.baseUrl}/api/orgs/other/config`, {
       headers: { 'x-api-key': gw.keys.otherAdmin },
     });
     await response.arrayBuffer();
@@ -58,7 +55,7 @@ async function readsWhilePulling(path: string) {
        }
      };
      Promise.all([pull(), pull(), pull(), pull()]).then(() => parentPort.postMessage(pages));`,
-    { eval: true, workerData: { url: `${server.baseUrl}${path}`, key: gw.keys.admin } },
+    { eval: true, workerData: { url: `${gw.baseUrl}${path}`, key: gw.keys.admin } },
   );
   const pulled = new Promise<number>((resolve, reject) => {
     pullers.once('message', resolve);
