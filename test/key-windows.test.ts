@@ -1,4 +1,4 @@
-// The per-key limit counted in this process: a fixed window from a key's first request.
+// The limits counted in this process: a fixed window from a key's (or an address's) first request.
 import { expect, it } from 'vitest';
 import { KeyWindows } from '../src/edge/key-windows.ts';
 
@@ -31,4 +31,19 @@ it("drops the ended windows of keys not seen since, once a window's time", () =>
   expect(windows.size).toBe(1);
   for (let request = 4; request <= 10; request++) expect(windows.consume('recent')).toBe(0);
   expect(windows.consume('recent')).toBe(30_000);
+});
+
+it('tells, without counting, when a window has used its points (an address that sent too many unknown keys)', () => {
+  let now = 0;
+  const failures = new KeyWindows(2, 60_000, () => now);
+  expect(failures.exhausted('10.0.0.1')).toBe(0); // never seen
+  failures.consume('10.0.0.1');
+  expect(failures.exhausted('10.0.0.1')).toBe(0);
+  now = 15_000;
+  failures.consume('10.0.0.1');
+  expect(failures.exhausted('10.0.0.1')).toBe(45_000);
+  expect(failures.exhausted('10.0.0.1')).toBe(45_000); // asking counts nothing
+  expect(failures.exhausted('10.0.0.2')).toBe(0);
+  now = 60_000;
+  expect(failures.exhausted('10.0.0.1')).toBe(0);
 });

@@ -111,7 +111,7 @@ describe('the widget snapshot', () => {
     const request = {
       method: 'GET',
       path: '/widget/demo/config',
-      header: () => null,
+      ifNoneMatch: undefined,
       actor: actorOfKey(record, keyHash),
       keyGiven: true,
     };

@@ -57,6 +57,8 @@ export function originDecision(
   const { any, origins } = listed(allowedOrigins);
   // "null" (a sandboxed frame, a file:) is no origin anyone can list: only "*" lets it in.
   if (origin === 'null') return any ? { kind: 'allowed', allowOrigin: 'null' } : denied;
+  // A browser sends its origin serialised already: one listed as sent needs no parsing.
+  if (origins.has(origin)) return { kind: 'allowed', allowOrigin: origin };
   const requested = serialised(origin);
   if (requested === null) return denied;
   if (any || origins.has(requested)) return { kind: 'allowed', allowOrigin: origin };

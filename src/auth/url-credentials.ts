@@ -15,10 +15,35 @@ export type UrlCredentials =
       readonly message: string;
     };
 
-/** The credentials of a request's query. */
-export function urlCredentials(query: URLSearchParams): UrlCredentials {
-  const keys = query.getAll('key');
-  const tickets = query.getAll('ticket');
+/** A part of a query that URLSearchParams would decode: a percent escape, or + for a space. */
+const escaped = /[%+]/;
+
+/**
+ * The values of `key` and `ticket` in a query string, decoded as URLSearchParams decodes them. Only
+ * those parameters are decoded: a GraphQL GET's query and variables, the long part, are left to the
+ * door that reads them.
+ */
+function credentialParams(query: string): { keys: string[]; tickets: string[] } {
+  const keys: string[] = [];
+  const tickets: string[] = [];
+  for (const pair of query.split('&')) {
+    const equals = pair.indexOf('=');
+    let name = equals < 0 ? pair : pair.slice(0, equals);
+    let value = equals < 0 ? '' : pair.slice(equals + 1);
+    if (escaped.test(name) || ((name === 'key' || name === 'ticket') && escaped.test(value))) {
+      const decoded = new URLSearchParams(pair).entries().next().value;
+      if (!decoded) continue;
+      [name, value] = decoded;
+    }
+    if (name === 'key') keys.push(value);
+    else if (name === 'ticket') tickets.push(value);
+  }
+  return { keys, tickets };
+}
+
+/** The credentials of a request's query string (after the `?`). */
+export function urlCredentials(query: string): UrlCredentials {
+  const { keys, tickets } = credentialParams(query);
   if (keys.length + tickets.length === 0) return { kind: 'none' };
   if (keys.length + tickets.length > 1)
     return {

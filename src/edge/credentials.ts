@@ -21,7 +21,7 @@ export function credentialOf(req: IncomingMessage): RequestCredential {
   // Nearly every request: no query, or none naming a credential; nothing to parse.
   if (queryAt < 0 || !namesCredential.test(url.slice(queryAt)))
     return { kind: 'key', key: headerKey, fromUrl: false };
-  const inUrl = urlCredentials(new URLSearchParams(url.slice(queryAt + 1)));
+  const inUrl = urlCredentials(url.slice(queryAt + 1));
   if (inUrl.kind === 'none') return { kind: 'key', key: headerKey, fromUrl: false };
   if (inUrl.kind === 'refused') return inUrl;
   if (headerKey !== null)

@@ -260,7 +260,9 @@ export class Edge {
       if (!answer) {
         // 3. address limit, 4. key -> Actor, 5. key limit
         const address = guard.clientAddress(req);
-        const blocked = await guard.addressThrottled(address);
+        // Each step that counts in this process answers without a promise; only a shared count awaits.
+        const blocking = guard.addressThrottled(address);
+        const blocked = blocking instanceof Promise ? await blocking : blocking;
         if (blocked) {
           this.options.metrics.refused('per-address');
           answer = tooManyRequests(path, blocked);
@@ -283,7 +285,8 @@ export class Edge {
                 : unauthorised(path, authenticated.code, authenticated.message);
           } else {
             const { record, actor, expired } = authenticated;
-            const throttled = expired ? null : await guard.keyThrottled(actor);
+            const throttling = expired ? null : guard.keyThrottled(actor);
+            const throttled = throttling instanceof Promise ? await throttling : throttling;
             if (expired) {
               answer = unauthorised(path, 'KEY_EXPIRED', 'the API key has expired');
             } else if (throttled) {

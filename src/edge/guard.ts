@@ -77,9 +77,12 @@ function limiter(
 }
 
 export class RequestGuard {
-  /** Counted in this process alone (KeyWindows), by the cluster's primary, or in Redis (the library). */
+  /**
+   * Counted in this process alone (KeyWindows, checked without a promise: every request passes both),
+   * by the cluster's primary, or in Redis (the library).
+   */
   private readonly perKey: KeyWindows | RateLimiterAbstract;
-  private readonly failedAuth: RateLimiterAbstract;
+  private readonly failedAuth: KeyWindows | RateLimiterAbstract;
 
   constructor(
     private readonly options: {
@@ -91,15 +94,14 @@ export class RequestGuard {
     } & RateLimitCounting,
   ) {
     const perKey = { points: options.limits.perKeyPerMinute, duration: 60 };
-    this.perKey =
-      options.acrossWorkers || options.shared
-        ? limiter('per-key', perKey, options)
-        : new KeyWindows(perKey.points, perKey.duration * 1000);
-    this.failedAuth = limiter(
-      'failed-auth',
-      { points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 },
-      options,
-    );
+    const failedAuth = { points: options.limits.failedAuthPerMinute, duration: 60, blockDuration: 60 };
+    const alone = !options.acrossWorkers && !options.shared;
+    this.perKey = alone
+      ? new KeyWindows(perKey.points, perKey.duration * 1000)
+      : limiter('per-key', perKey, options);
+    this.failedAuth = alone
+      ? new KeyWindows(failedAuth.points, failedAuth.duration * 1000)
+      : limiter('failed-auth', failedAuth, options);
   }
 
   /**
@@ -112,14 +114,26 @@ export class RequestGuard {
     return request?.socket?.remoteAddress ?? 'unknown';
   }
 
-  /** Set when this address sent too many unknown keys lately: it is refused whatever it sends. */
-  async addressThrottled(address: string): Promise<Throttled | null> {
-    const failures = await this.failedAuth.get(address);
-    if (!failures || failures.consumedPoints < this.options.limits.failedAuthPerMinute) return null;
-    return {
-      retryAfterSeconds: Math.max(1, Math.ceil(failures.msBeforeNext / 1000)),
-      reason: 'too many requests with unknown API keys from this address',
-    };
+  /**
+   * Set when this address sent too many unknown keys lately: it is refused whatever it sends. At once
+   * when this process counts alone.
+   */
+  addressThrottled(address: string): Throttled | null | Promise<Throttled | null> {
+    const { failedAuth } = this;
+    if (failedAuth instanceof KeyWindows) {
+      const msBeforeNext = failedAuth.exhausted(address);
+      return msBeforeNext === 0 ? null : addressBlocked(msBeforeNext);
+    }
+    return failedAuth.get(address).then((failures) => {
+      if (!failures || failures.consumedPoints < this.options.limits.failedAuthPerMinute) return null;
+      return addressBlocked(failures.msBeforeNext);
+    });
+  }
+
+  /** Counts an unknown key or ticket against its address. */
+  private async failed(address: string): Promise<void> {
+    if (this.failedAuth instanceof KeyWindows) this.failedAuth.consume(address);
+    else await this.failedAuth.consume(address).catch(() => undefined);
   }
 
   /** What authenticate answers, when it needs no lookup: no key, or one the key cache holds; else undefined. */
@@ -139,7 +153,7 @@ export class RequestGuard {
     const keyHash = hashApiKey(key.trim());
     const record = await this.options.store.findApiKeyByHash(keyHash);
     if (record) return checked(record, keyHash);
-    await this.failedAuth.consume(address).catch(() => undefined);
+    await this.failed(address);
     return anonymous;
   }
 
@@ -153,27 +167,33 @@ export class RequestGuard {
   ): Promise<Authenticated | { readonly code: TicketRefusalCode; readonly message: string }> {
     const check = await redeemStreamTicket(this.options.store, ticket, Date.now());
     if (check.ok) return { record: check.record, actor: check.actor };
-    if (check.code === 'TICKET_UNKNOWN') await this.failedAuth.consume(address).catch(() => undefined);
+    if (check.code === 'TICKET_UNKNOWN') await this.failed(address);
     return check;
   }
 
-  /** Counts one request of the actor's key; set when the key is over its limit. */
-  async keyThrottled(actor: Actor | null): Promise<Throttled | null> {
+  /** Counts one request of the actor's key; set when the key is over its limit. At once when this process counts alone. */
+  keyThrottled(actor: Actor | null): Throttled | null | Promise<Throttled | null> {
     if (actor?.kind !== 'apiKey') return null;
     this.options.keyUse?.saw(actor.keyId);
-    if (this.perKey instanceof KeyWindows) {
-      const msBeforeNext = this.perKey.consume(actor.keyId);
+    const { perKey } = this;
+    if (perKey instanceof KeyWindows) {
+      const msBeforeNext = perKey.consume(actor.keyId);
       return msBeforeNext === 0 ? null : keyLimitReached(msBeforeNext);
     }
-    try {
-      await this.perKey.consume(actor.keyId);
-      return null;
-    } catch (limited) {
-      if (!(limited instanceof RateLimiterRes)) throw limited;
-      return keyLimitReached(limited.msBeforeNext);
-    }
+    return perKey.consume(actor.keyId).then(
+      () => null,
+      (limited: unknown) => {
+        if (!(limited instanceof RateLimiterRes)) throw limited;
+        return keyLimitReached(limited.msBeforeNext);
+      },
+    );
   }
 }
+
+const addressBlocked = (msBeforeNext: number): Throttled => ({
+  retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),
+  reason: 'too many requests with unknown API keys from this address',
+});
 
 const keyLimitReached = (msBeforeNext: number): Throttled => ({
   retryAfterSeconds: Math.max(1, Math.ceil(msBeforeNext / 1000)),

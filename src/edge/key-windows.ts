@@ -1,4 +1,5 @@
-// The per-key request limit when this process counts it alone: a fixed window per key, as
+// The per-key request limit, and the per-address limit of unknown keys, when this process counts
+// them alone: a fixed window per key (or address), as
 // rate-limiter-flexible's RateLimiterMemory counts it (a window opens at a key's first request and
 // lasts `durationMs`), held in one small object per key and counted synchronously (the library makes
 // a promise and a result object per request).
@@ -45,6 +46,13 @@ export class KeyWindows {
     }
     window.count++;
     return window.count > this.points ? window.endsAt - now : 0;
+  }
+
+  /** The ms until the key's window ends once its count has reached the limit, else 0; counts nothing. */
+  exhausted(key: string): number {
+    const window = this.windows.get(key);
+    if (!window || window.count < this.points) return 0;
+    return Math.max(0, window.endsAt - this.now());
   }
 
   /** Keys with a window held. */
