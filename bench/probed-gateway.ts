@@ -1,5 +1,5 @@
 // A gateway in production mode as a child process whose memory can be read after a forced GC: started
-// with --expose-gc and bench/soak-probe.ts over an IPC channel (npm run soak, test/memory-bound.test.ts).
+// with --expose-gc and bench/soak-probe.mjs over an IPC channel (npm run soak, test/memory-bound.test.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { gatewayEnv } from './variant-gateway.ts';
@@ -13,10 +13,18 @@ const root = new URL('..', import.meta.url).pathname;
 export function startProbedGateway(
   databasePath: string,
   extraEnv: Record<string, string> = {},
+  /** The gateway's entry: the source through tsx, or a bundle (npm run build), as `npm run start:built` runs in production. */
+  entry = 'src/main.ts',
 ): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--import', './bench/soak-probe.ts', 'src/main.ts'],
+    [
+      '--expose-gc',
+      ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      '--import',
+      './bench/soak-probe.mjs',
+      entry,
+    ],
     {
       cwd: root,
       env: { ...process.env, ...gatewayEnv(databasePath, extraEnv) },
@@ -35,7 +43,7 @@ export function startProbedGateway(
 
 /**
  * The gateway's process.memoryUsage() after a full garbage collection, and `reduced`: after the
- * collection V8 makes when memory runs low, which also drops its compilation cache (bench/soak-probe.ts).
+ * collection V8 makes when memory runs low, which also drops its compilation cache (bench/soak-probe.mjs).
  */
 export function memoryOf(child: ChildProcess): Promise<NodeJS.MemoryUsage & { reduced: NodeJS.MemoryUsage }> {
   return new Promise((resolve, reject) => {

@@ -1,4 +1,4 @@
-// Loaded by the soak alone (`node --expose-gc --import tsx --import ./bench/soak-probe.ts src/main.ts`)
+// Loaded by the soak alone (`node --expose-gc --import ./bench/soak-probe.mjs dist/main.js`)
 // and by test/memory-bound.test.ts, never by the gateway's own code: asked "memory" over the IPC
 // channel they opened, it forces a full garbage collection and answers process.memoryUsage(), then
 // forces the collection V8 makes when memory runs low (which also drops its compilation cache, the
@@ -7,7 +7,8 @@
 // nothing of it can be reached in production.
 import { Session } from 'node:inspector';
 
-const gc = (globalThis as { gc?: () => void }).gc;
+/** Set by --expose-gc. Plain JavaScript, so that a gateway from the bundle needs no TypeScript loader. */
+const gc = globalThis.gc;
 
 if (typeof process.send === 'function' && gc) {
   // In-process: V8's own low-memory notification, as the heap profiler forces it.
@@ -18,7 +19,7 @@ if (typeof process.send === 'function' && gc) {
     gc();
     const memory = process.memoryUsage();
     session.post('HeapProfiler.collectGarbage', () => {
-      process.send!({ memory, reduced: process.memoryUsage() });
+      process.send({ memory, reduced: process.memoryUsage() });
     });
   });
   // The channel must not keep the gateway alive once it stops (SIGTERM).

@@ -1,8 +1,8 @@
 // npm run soak -- [--duration 300] [--orgs 200] [--connections 16] [--subscribers 16] [--hold-ms 1000]
-//                  [--sample-every 15] [--bound-mib 384]
+//                  [--sample-every 15] [--bound-mib 384] [--from bundle|source]
 //
 // A soak anyone can rerun: for --duration seconds, a gateway in production mode (a child process,
-// NODE_ENV=production, started with --expose-gc and bench/soak-probe.ts, which answers its memory
+// NODE_ENV=production, started with --expose-gc and bench/soak-probe.mjs, which answers its memory
 // after a forced GC over the IPC channel this script opens) takes mixed traffic:
 //   - reads through both doors (REST, GraphQL) over --orgs organisations and their keys, GraphQL
 //     operations of many shapes and, one in ten, a text never sent before (a new operation name);
@@ -16,7 +16,7 @@
 // any 5xx answer, any lost or out-of-order event, resident memory over --bound-mib (the README's
 // bound), or a heap still growing at the end (no plateau: the last third of the samples above the
 // middle third by more than 5 % + 4 MiB). Exit code 1 when it fails.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -33,11 +33,17 @@ const subscriberLoops = Number(option('subscribers', '16'));
 const holdMs = Number(option('hold-ms', '1000'));
 const sampleEveryS = Number(option('sample-every', '15'));
 const boundMiB = Number(option('bound-mib', '384'));
+/** The gateway as production runs it (the bundle, built first: npm run build; npm run start:built), or through tsx. */
+const from = option('from', 'bundle');
+if (from !== 'bundle' && from !== 'source') throw new Error(`--from is bundle or source, not ${from}`);
 const MiB = 1024 * 1024;
+const root = new URL('..', import.meta.url).pathname;
 
 interface Memory {
   atS: number;
   heapUsed: number;
+  /** The heap V8 holds, used or not: what it grew to under load and keeps for the next. */
+  heapTotal: number;
   rss: number;
 }
 
@@ -312,14 +318,27 @@ function plateau(samples: Memory[]): { judged: boolean; ok: boolean; detail: str
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'org-config-soak-'));
   let gateway: ChildProcess | undefined;
+  let bundle: string | undefined;
   try {
     const databasePath = join(work, 'soak.db');
     const { demoKey, orgs } = await buildOrgsDatabase(databasePath, orgCount);
-    const started = await startProbedGateway(databasePath, { RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '1000000' });
+    // A bundle of its own inside the package (where it finds its migrations), removed at the end.
+    if (from === 'bundle') {
+      bundle = join(root, 'dist', `soak-${process.pid}.js`);
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts', '--outfile', bundle], {
+        cwd: root,
+        stdio: 'inherit',
+      });
+    }
+    const started = await startProbedGateway(
+      databasePath,
+      { RATE_LIMIT_FAILED_AUTH_PER_MINUTE: '1000000' },
+      bundle,
+    );
     gateway = started.child;
     const baseUrl = started.url;
     console.log(
-      `soak: ${durationS} s against ${baseUrl} (production, ${orgCount} organisations), ${connections} request loops, ${subscriberLoops} subscriber loops`,
+      `soak: ${durationS} s against ${baseUrl} (production, from the ${from}, ${orgCount} organisations), ${connections} request loops, ${subscriberLoops} subscriber loops`,
     );
     const startedAt = Date.now();
     const endAt = startedAt + durationS * 1000;
@@ -347,10 +366,15 @@ async function main(): Promise<void> {
           setTimeout(resolve, Math.min(sampleEveryS * 1000, endAt - Date.now())),
         );
         const memory = await memoryOf(started.child);
-        const sample = { atS: (Date.now() - startedAt) / 1000, heapUsed: memory.heapUsed, rss: memory.rss };
+        const sample = {
+          atS: (Date.now() - startedAt) / 1000,
+          heapUsed: memory.heapUsed,
+          heapTotal: memory.heapTotal,
+          rss: memory.rss,
+        };
         samples.push(sample);
         console.log(
-          `  ${sample.atS.toFixed(0).padStart(6)} s  ${String(counts.requests).padStart(9)} requests  ${String(counts.subscriberCycles.sse + counts.subscriberCycles.ws).padStart(7)} subscriber cycles  heap ${(sample.heapUsed / MiB).toFixed(1)} MiB  rss ${(sample.rss / MiB).toFixed(1)} MiB`,
+          `  ${sample.atS.toFixed(0).padStart(6)} s  ${String(counts.requests).padStart(9)} requests  ${String(counts.subscriberCycles.sse + counts.subscriberCycles.ws).padStart(7)} subscriber cycles  heap ${(sample.heapUsed / MiB).toFixed(1)} of ${(sample.heapTotal / MiB).toFixed(1)} MiB  rss ${(sample.rss / MiB).toFixed(1)} MiB`,
         );
       }
     })();
@@ -360,7 +384,12 @@ async function main(): Promise<void> {
       sampling,
     ]);
     const final = await memoryOf(started.child);
-    samples.push({ atS: (Date.now() - startedAt) / 1000, heapUsed: final.heapUsed, rss: final.rss });
+    samples.push({
+      atS: (Date.now() - startedAt) / 1000,
+      heapUsed: final.heapUsed,
+      heapTotal: final.heapTotal,
+      rss: final.rss,
+    });
 
     const seconds = (Date.now() - startedAt) / 1000;
     const serverErrors = [...counts.byStatus].filter(([status]) => status >= 500 || status === 0);
@@ -392,6 +421,7 @@ verdict: ${reasons.length === 0 ? 'PASS' : `FAIL (${reasons.join('; ')})`}`);
   } finally {
     if (gateway) await stopProbedGateway(gateway);
     rmSync(work, { recursive: true, force: true });
+    if (bundle) for (const file of [bundle, `${bundle}.map`]) rmSync(file, { force: true });
   }
 }
 

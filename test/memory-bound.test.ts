@@ -3,7 +3,7 @@
 // distinct GraphQL read operations (each twice, so each gets a compiled plan and a remembered body),
 // distinct bodies of one operation (other variables, other whitespace, large variables), documents
 // that do not parse or validate, and distinct REST requests, over real HTTP with keep-alive. The
-// gateway's heap after a forced GC (V8's low-memory collection, bench/soak-probe.ts) must stay within
+// gateway's heap after a forced GC (V8's low-memory collection, bench/soak-probe.mjs) must stay within
 // the sum of the README's bounds over what it held before, and level off: the second half of the
 // traffic must not grow it as the first half did.
 import { mkdtempSync, rmSync } from 'node:fs';
