@@ -14,8 +14,9 @@
 //     in order, without a gap, up to the last write acknowledged before it leaves.
 // Every --sample-every seconds the gateway's memory is read after a forced GC. The verdict fails on
 // any 5xx answer, any lost or out-of-order event, resident memory over --bound-mib (the README's
-// bound under sustained load: V8 keeps more heap committed between collections than at rest), or a heap still growing at the end (no plateau: the last third of the samples above the
-// middle third by more than 5 % + 4 MiB). Exit code 1 when it fails.
+// bound under sustained load: V8 keeps more heap committed between collections than at rest), or
+// a heap still growing at the end (no plateau: the last third of the samples above the middle third
+// by more than 5 % + 4 MiB). Exit code 1 when it fails.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
