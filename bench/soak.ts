@@ -344,6 +344,11 @@ async function main(): Promise<void> {
     const startedAt = Date.now();
     const endAt = startedAt + durationS * 1000;
     const samples: Memory[] = [];
+    /** The gateway's memory after a forced GC, now. */
+    const sampleNow = async (): Promise<Memory> => {
+      const { heapUsed, heapTotal, rss } = await memoryOf(started.child);
+      return { atS: (Date.now() - startedAt) / 1000, heapUsed, heapTotal, rss };
+    };
 
     const requestLoop = async () => {
       while (Date.now() < endAt) {
@@ -366,13 +371,7 @@ async function main(): Promise<void> {
         await new Promise((resolve) =>
           setTimeout(resolve, Math.min(sampleEveryS * 1000, endAt - Date.now())),
         );
-        const memory = await memoryOf(started.child);
-        const sample = {
-          atS: (Date.now() - startedAt) / 1000,
-          heapUsed: memory.heapUsed,
-          heapTotal: memory.heapTotal,
-          rss: memory.rss,
-        };
+        const sample = await sampleNow();
         samples.push(sample);
         console.log(
           `  ${sample.atS.toFixed(0).padStart(6)} s  ${String(counts.requests).padStart(9)} requests  ${String(counts.subscriberCycles.sse + counts.subscriberCycles.ws).padStart(7)} subscriber cycles  heap ${(sample.heapUsed / MiB).toFixed(1)} of ${(sample.heapTotal / MiB).toFixed(1)} MiB  rss ${(sample.rss / MiB).toFixed(1)} MiB`,
@@ -384,13 +383,7 @@ async function main(): Promise<void> {
       ...Array.from({ length: subscriberLoops }, (_, index) => subscriberLoop(index)),
       sampling,
     ]);
-    const final = await memoryOf(started.child);
-    samples.push({
-      atS: (Date.now() - startedAt) / 1000,
-      heapUsed: final.heapUsed,
-      heapTotal: final.heapTotal,
-      rss: final.rss,
-    });
+    samples.push(await sampleNow());
 
     const seconds = (Date.now() - startedAt) / 1000;
     const serverErrors = [...counts.byStatus].filter(([status]) => status >= 500 || status === 0);
