@@ -1,5 +1,6 @@
 // The per-organisation CORS decision, pure: the organisation's allowed origins and a request's
 // Origin in, allow or deny out. The edge applies it (headers, Vary: Origin, ORIGIN_NOT_ALLOWED).
+import { SerialisedOrigins, serialisedOrigin } from './serialised-origins.ts';
 
 export type OriginDecision =
   /** No Origin header: not a browser. Origins protect browsers, not secrets: not refused for that. */
@@ -12,15 +13,8 @@ export type OriginDecision =
 const noOrigin: OriginDecision = { kind: 'no-origin' };
 const denied: OriginDecision = { kind: 'denied' };
 
-/** An origin as browsers serialise it: lowercase scheme and host, no default port, no path. */
-function serialised(origin: string): string | null {
-  if (!/^https?:\/\/[^/?#\s,]+$/i.test(origin)) return null;
-  try {
-    return new URL(origin).origin;
-  } catch {
-    return null;
-  }
-}
+/** The Origin headers of requests, serialised once while remembered. */
+const requestOrigins = new SerialisedOrigins();
 
 /** A list's origins as browsers serialise them, made once per list (a configuration's lists never change). */
 const listedOrigins = new WeakMap<
@@ -33,7 +27,7 @@ function listed(allowedOrigins: readonly string[]) {
   if (!made) {
     const origins = new Set<string>();
     for (const allowed of allowedOrigins) {
-      const origin = serialised(allowed);
+      const origin = serialisedOrigin(allowed);
       if (origin !== null) origins.add(origin);
     }
     made = { any: allowedOrigins.includes('*'), origins };
@@ -59,7 +53,7 @@ export function originDecision(
   if (origin === 'null') return any ? { kind: 'allowed', allowOrigin: 'null' } : denied;
   // A browser sends its origin serialised already: one listed as sent needs no parsing.
   if (origins.has(origin)) return { kind: 'allowed', allowOrigin: origin };
-  const requested = serialised(origin);
+  const requested = requestOrigins.of(origin);
   if (requested === null) return denied;
   if (any || origins.has(requested)) return { kind: 'allowed', allowOrigin: origin };
   return denied;
