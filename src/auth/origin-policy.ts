@@ -1,6 +1,6 @@
 // The per-organisation CORS decision, pure: the organisation's allowed origins and a request's
 // Origin in, allow or deny out. The edge applies it (headers, Vary: Origin, ORIGIN_NOT_ALLOWED).
-import { SerialisedOrigins, serialisedOrigin } from './serialised-origins.ts';
+import { BoundedMemo } from '../bounded-memo.ts';
 
 export type OriginDecision =
   /** No Origin header: not a browser. Origins protect browsers, not secrets: not refused for that. */
@@ -13,8 +13,22 @@ export type OriginDecision =
 const noOrigin: OriginDecision = { kind: 'no-origin' };
 const denied: OriginDecision = { kind: 'denied' };
 
-/** The Origin headers of requests, serialised once while remembered. */
-const requestOrigins = new SerialisedOrigins();
+/** An origin as browsers serialise it: lowercase scheme and host, no default port, no path. */
+function serialisedOrigin(origin: string): string | null {
+  if (!/^https?:\/\/[^/?#\s,]+$/i.test(origin)) return null;
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Requests' Origin headers, serialised once while remembered: a page's browser sends the same one
+ * with every request, and the URL parser cost more than the rest of the decision. At most 1,024
+ * origins of up to 255 characters (some 600 KB).
+ */
+export const requestOrigins = new BoundedMemo(serialisedOrigin, 1024, 255);
 
 /** A list's origins as browsers serialise them, made once per list (a configuration's lists never change). */
 const listedOrigins = new WeakMap<
