@@ -1,13 +1,12 @@
 // GET /widget/{orgId}/config?key=pk_…: the public settings for a CDN to cache, serialised once per
 // version, from memory (the per-organisation cache). A request's method, path, headers and the
 // edge's Actor in (the edge read the key from ?key=, refusing a secret there unread), an answer out
-// (or null: not this door's path). A door behind the edge (widgetSnapshotAnswerer).
+// (or undefined: not this door's path). A door behind the edge (widgetSnapshotAnswerer).
 import { createHash } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Actor } from '../auth/actor.ts';
 import type { OrgConfig } from '../config/model.ts';
 import { publicSettings } from '../config/visibility.ts';
-import type { Answer, Answerer } from '../edge/edge.ts';
+import { type Answer, type Answerer, problemAnswer } from '../edge/edge.ts';
 import type { ConfigStore } from '../store/config-store.ts';
 import { keyGiven, widgetRefusal } from './widget-access.ts';
 
@@ -35,13 +34,6 @@ export interface SnapshotRequest {
   readonly keyGiven: boolean;
 }
 
-export interface SnapshotAnswer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  /** Null for 304 and HEAD. */
-  readonly body: Buffer | null;
-}
-
 const snapshotPath = /^\/widget\/([A-Za-z0-9][A-Za-z0-9._-]{0,63})\/config$/;
 
 /** The body and strong ETag of a configuration's snapshot, made once per version (configs are immutable). */
@@ -55,15 +47,6 @@ function noneMatch(header: string | null | undefined, etag: string): boolean {
   if (!header) return false;
   if (header.trim() === '*') return true;
   return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
-}
-
-function problem(status: number, code: string, detail: string, extra: Record<string, string> = {}) {
-  const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, code, detail });
-  return {
-    status,
-    headers: { 'content-type': 'application/problem+json', 'cache-control': 'no-store', ...extra },
-    body: Buffer.from(body),
-  } satisfies SnapshotAnswer;
 }
 
 /**
@@ -93,41 +76,51 @@ export function snapshotAnswerer(store: ConfigStore, settings: SnapshotSettings 
     return made;
   }
 
-  /** The answer from the organisation's current configuration. */
-  function answerWith(config: OrgConfig, request: SnapshotRequest): SnapshotAnswer {
+  /** The answer from the organisation's current configuration (the edge leaves out the body of HEAD). */
+  function answerWith(config: OrgConfig, request: SnapshotRequest): Answer {
     const { body, etag } = serialise(config);
     // Vary: Origin even without one, so a cache never hands a browser an answer made for no Origin.
-    const headers = { etag, 'cache-control': cacheControl, vary: 'Origin' };
-    if (noneMatch(request.ifNoneMatch, etag)) return { status: 304, headers, body: null };
+    if (noneMatch(request.ifNoneMatch, etag))
+      return { status: 304, headers: { etag, 'cache-control': cacheControl, vary: 'Origin' } };
     return {
       status: 200,
       headers: {
         'content-type': 'application/json; charset=utf-8',
-        ...headers,
-        'content-length': String(body.byteLength),
+        etag,
+        'cache-control': cacheControl,
+        vary: 'Origin',
       },
-      body: request.method === 'HEAD' ? null : body,
+      body,
     };
   }
 
-  /** The answer, or null (not this door's path); at once when the cache holds the configuration. */
-  return function answer(request: SnapshotRequest): SnapshotAnswer | null | Promise<SnapshotAnswer | null> {
+  /** The answer, or undefined (not this door's path); at once when the cache holds the configuration. */
+  return function answer(request: SnapshotRequest): Answer | undefined | Promise<Answer> {
     const match = snapshotPath.exec(request.path);
     if (!match)
-      return request.path.startsWith('/widget/') ? problem(404, 'NOT_FOUND', 'no such endpoint') : null;
+      return request.path.startsWith('/widget/')
+        ? problemAnswer(404, 'NOT_FOUND', 'no such endpoint')
+        : undefined;
     const orgId = match[1]!;
     if (request.method !== 'GET' && request.method !== 'HEAD')
-      return problem(405, 'METHOD_NOT_ALLOWED', `${request.method} is not supported here; use GET, HEAD`, {
-        allow: 'GET, HEAD',
-      });
+      return problemAnswer(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `${request.method} is not supported here; use GET, HEAD`,
+        {
+          headers: { allow: 'GET, HEAD' },
+        },
+      );
     const refused = widgetRefusal(request.actor, request.keyGiven, orgId);
-    if (refused) return problem(refused.status, refused.code, refused.detail);
+    if (refused) return problemAnswer(refused.status, refused.code, refused.detail);
     const cached = store.peekConfig?.(orgId);
     if (cached) return answerWith(cached, request);
     return store
       .getConfig(orgId)
       .then((config) =>
-        config ? answerWith(config, request) : problem(404, 'NOT_FOUND', `organisation "${orgId}" not found`),
+        config
+          ? answerWith(config, request)
+          : problemAnswer(404, 'NOT_FOUND', `organisation "${orgId}" not found`),
       );
   };
 }
@@ -144,18 +137,12 @@ export function widgetSnapshotAnswerer(answer: SnapshotAnswerer): Answerer {
     if (!request.path.startsWith('/widget/')) return undefined;
     request.door = 'widget';
     const { req } = request;
-    const answered = answer({
+    return answer({
       method: req.method ?? 'GET',
       path: request.path,
       ifNoneMatch: req.headers['if-none-match'],
       actor: request.actor,
       keyGiven: keyGiven(request),
     });
-    return answered instanceof Promise ? answered.then(asEdgeAnswer) : asEdgeAnswer(answered);
   };
 }
-
-const asEdgeAnswer = (answered: SnapshotAnswer | null): Answer | undefined =>
-  answered
-    ? { status: answered.status, headers: answered.headers, body: answered.body ?? undefined }
-    : undefined;

@@ -15,7 +15,6 @@ export interface WidgetRefusal {
  * named a key, which the edge did not find (unknown, revoked): it answers as an unknown organisation.
  */
 export function widgetRefusal(actor: Actor | null, keyGiven: boolean, orgId: string): WidgetRefusal | null {
-  const notFound = { status: 404, code: 'NOT_FOUND', detail: `organisation "${orgId}" not found` };
   if (actor?.kind === 'apiKey' && actor.role !== 'widget')
     return {
       status: 403,
@@ -23,11 +22,10 @@ export function widgetRefusal(actor: Actor | null, keyGiven: boolean, orgId: str
       detail:
         'widget doors are opened with a publishable (pk_) key in ?key=; a secret key is not for web pages',
     };
-  if (!actor)
-    return keyGiven
-      ? notFound
-      : { status: 401, code: 'UNAUTHENTICATED', detail: 'a publishable (pk_) key is required as ?key=' };
-  if (actor.kind !== 'apiKey' || actor.orgId !== orgId) return notFound;
+  if (!actor && !keyGiven)
+    return { status: 401, code: 'UNAUTHENTICATED', detail: 'a publishable (pk_) key is required as ?key=' };
+  if (actor?.kind !== 'apiKey' || actor.orgId !== orgId)
+    return { status: 404, code: 'NOT_FOUND', detail: `organisation "${orgId}" not found` };
   return null;
 }
 
