@@ -39,6 +39,7 @@ import { credentialOf } from './credentials.ts';
 import type { Authenticated, RequestGuard, Throttled } from './guard.ts';
 import type { KeyLifetimes } from './key-lifetimes.ts';
 import type { Door, Metrics, OperationType } from './metrics.ts';
+import { readBody } from './request-body.ts';
 import { logAnswer, requestIdFrom } from './request-log.ts';
 import { type StreamCaps, streamKeyOf, tooManyStreams } from './stream-caps.ts';
 
@@ -189,33 +190,6 @@ const originNotAllowed = (path: string) =>
   );
 
 const methodsWithBodies = new Set(['POST', 'PUT', 'PATCH']);
-
-type BodyRead = Buffer | 'too-large' | 'declared-too-large' | null;
-
-/** Step 2: the whole body under the limit; null when the client went away. */
-function readBody(req: IncomingMessage, limitBytes: number): Promise<BodyRead> {
-  const declared = Number(req.headers['content-length']);
-  if (declared > limitBytes) return Promise.resolve('declared-too-large');
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > limitBytes) {
-        // Stop reading: the answer closes the connection, which drops the rest of the body.
-        req.off('data', onData);
-        req.pause();
-        resolve('too-large');
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once('error', () => resolve(null));
-    req.once('aborted', () => resolve(null));
-  });
-}
 
 /** The edge: a node:http request listener, and the checks a WebSocket connection passes. */
 export class Edge {

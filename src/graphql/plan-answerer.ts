@@ -114,12 +114,15 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
     return maskedPayload(result);
   }
 
-  /** A read's answer: the bytes kept for it while its configuration is unchanged, or executed anew. */
-  async function read(
+  /**
+   * A read's answer: the bytes kept for it while its configuration is unchanged (at once), or
+   * executed anew.
+   */
+  function read(
     request: EdgeRequest,
     known: KnownRead,
     lastRead: boolean,
-  ): Promise<Buffer | undefined> {
+  ): Buffer | undefined | Promise<Buffer | undefined> {
     const key = request.key!;
     // A key's last read was checked against the key when it was kept.
     if (!lastRead) {
@@ -137,6 +140,12 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
       (!kept.window || (kept.window.fromMs <= now && now < kept.window.untilMs))
     )
       return kept.payload;
+    return execute(request, known, now);
+  }
+
+  /** Executes a read by its plan, and keeps the bytes for the next. */
+  async function execute(request: EdgeRequest, known: KnownRead, now: number): Promise<Buffer | undefined> {
+    const key = request.key!;
     // Checked by the caller, which found the read (lastOf, readOf): nothing has run since.
     const compiled = known.plan.compiled;
     if (!compiled) return undefined;
@@ -161,7 +170,7 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
     return payload;
   }
 
-  return async (request): Promise<Answer | undefined> => {
+  return (request) => {
     const { req, body, key } = request;
     const { headers } = req;
     const answerType = answerTypeFor(headers.accept);
@@ -182,13 +191,20 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
     const last = knownReads.lastOf(key, text);
     const known = last ?? readOf(request, text);
     if (!known) return undefined;
-    const payload =
-      'update' in known ? await update(request, known) : await read(request, known, last !== undefined);
-    if (!payload) {
-      request.operation = 'none';
-      return undefined;
-    }
-    request.planned = true;
-    return { status: 200, headers: { 'content-type': answerType }, body: payload };
+    const payload = 'update' in known ? update(request, known) : read(request, known, last !== undefined);
+    // A read kept from before answers without a promise.
+    return payload instanceof Promise
+      ? payload.then((made) => answered(request, made, answerType))
+      : answered(request, payload, answerType);
   };
+}
+
+/** The edge's answer of a plan's payload; undefined (yoga's to answer) without one. */
+function answered(request: EdgeRequest, payload: Buffer | undefined, answerType: string): Answer | undefined {
+  if (!payload) {
+    request.operation = 'none';
+    return undefined;
+  }
+  request.planned = true;
+  return { status: 200, headers: { 'content-type': answerType }, body: payload };
 }
