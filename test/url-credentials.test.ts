@@ -39,6 +39,10 @@ describe('urlCredentials', () => {
       'tick%65t=st_1&x=%',
       'keys=pk_1&xkey=pk_2',
       '=pk_1',
+      'x=1&key',
+      'key&x=1',
+      'x=%41&k%65y=secret',
+      'query=%7Bkey%7D',
     ];
     for (const query of queries) {
       const params = new URLSearchParams(query);

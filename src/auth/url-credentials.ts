@@ -41,10 +41,20 @@ function credentialParams(query: string): { keys: string[]; tickets: string[] } 
   return { keys, tickets };
 }
 
+/**
+ * Whether a query may name `key` or `ticket` as URLSearchParams reads it: by name, with a value or
+ * not, or escaped (only a percent escape can spell either name otherwise).
+ */
+const mayNameCredential = /(?:^|&)(?:key|ticket)(?:[=&]|$)|%/;
+
+/** The none of nearly every request: its query names no credential. */
+const none: UrlCredentials = { kind: 'none' };
+
 /** The credentials of a request's query string (after the `?`). */
 export function urlCredentials(query: string): UrlCredentials {
+  if (!mayNameCredential.test(query)) return none;
   const { keys, tickets } = credentialParams(query);
-  if (keys.length + tickets.length === 0) return { kind: 'none' };
+  if (keys.length + tickets.length === 0) return none;
   if (keys.length + tickets.length > 1)
     return {
       kind: 'refused',

@@ -10,17 +10,14 @@ export type RequestCredential =
   | { readonly kind: 'ticket'; readonly ticket: string }
   | { readonly kind: 'refused'; readonly code: string; readonly message: string };
 
-const namesCredential = /[?&](?:key|ticket)=/;
-
 /** The request's credential: a key (header or URL; null for none), a stream ticket, or why it is refused. */
 export function credentialOf(req: IncomingMessage): RequestCredential {
   const header = req.headers['x-api-key'];
   const headerKey = typeof header === 'string' ? header : null;
   const url = req.url ?? '/';
   const queryAt = url.indexOf('?');
-  // Nearly every request: no query, or none naming a credential; nothing to parse.
-  if (queryAt < 0 || !namesCredential.test(url.slice(queryAt)))
-    return { kind: 'key', key: headerKey, fromUrl: false };
+  // Nearly every request: no query, nothing to read.
+  if (queryAt < 0) return { kind: 'key', key: headerKey, fromUrl: false };
   const inUrl = urlCredentials(url.slice(queryAt + 1));
   if (inUrl.kind === 'none') return { kind: 'key', key: headerKey, fromUrl: false };
   if (inUrl.kind === 'refused') return inUrl;

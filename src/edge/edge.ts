@@ -1,7 +1,7 @@
 // The one edge. Every HTTP request passes these steps once, in this order (and a WebSocket
 // connection the ones marked "ws", from the same functions):
 //   1. request id      x-request-id kept when sane, else a new one
-//   2. body limit      POST, PUT and PATCH bodies read here, refused with 413 over the limit
+//   2. body limit      POST, PUT and PATCH bodies read whole (edge/request-body.ts), 413 over the limit
 //   3. address limit   an address that sent too many unknown keys is refused (429)          ws
 //   4. key -> Actor    the one credential (edge/credentials.ts): x-api-key, or in the URL a   ws
 //                      publishable key (?key=pk_…) or a stream ticket (?ticket=st_…), spent
@@ -71,6 +71,8 @@ export interface EdgeRequest {
    * on its own, so a cross-site request cannot borrow it (yoga's CSRF check has nothing to guard).
    */
   readonly credentialsFromUrl: boolean;
+  /** A publishable (pk_) key's text, which is no secret (a page embeds it); null for any other credential. */
+  readonly publishableKey: string | null;
   /** The key's record, for what a door remembers per key; null without a known key. */
   readonly key: ApiKeyRecord | null;
   readonly startedAt: number;
@@ -281,6 +283,7 @@ export class Edge {
                 actor,
                 credentialsFromUrl:
                   credential.kind === 'ticket' || (credential.kind === 'key' && credential.fromUrl),
+                publishableKey: credential.kind === 'key' && isPublishable(actor) ? credential.key : null,
                 key: record,
                 startedAt,
                 door: path.startsWith('/api/') ? 'rest' : 'graphql',

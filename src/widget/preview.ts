@@ -1,6 +1,6 @@
 // GET /preview/{orgId}?key=pk_…: a page showing the widget's header as a customer's page would, live;
 // and GET /widget.js, the script such a page embeds (widget/widget.js, served as written: no build
-// step). A door behind the edge, which has read the publishable key from ?key= and checked the
+// step). A door behind the edge, which has read the publishable key (from ?key=) and checked the
 // page's origin. A wrong or foreign key answers 404, as an unknown organisation does.
 import { readFileSync } from 'node:fs';
 import { type Answerer, problemAnswer } from '../edge/edge.ts';
@@ -58,8 +58,9 @@ export function previewAnswerer(): Answerer {
     if (orgId === undefined) return problemAnswer(404, 'NOT_FOUND', 'no such page');
     const refused = widgetRefusal(actor, keyGiven(request), orgId);
     if (refused) return problemAnswer(refused.status, refused.code, refused.detail);
-    const url = req.url ?? '';
-    const key = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('key') ?? '';
+    // The page embeds the publishable key it was opened with (a stream ticket opens no page).
+    const key = request.publishableKey;
+    if (key === null) return problemAnswer(404, 'NOT_FOUND', 'no such page');
     return {
       status: 200,
       headers: {
