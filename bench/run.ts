@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { benchCluster } from './cluster.ts';
 import { type FanOutResult, sseFanOut, wsFanOut } from './fanout.ts';
 import { benchPostgres, type PostgresBenchResult } from './postgres.ts';
-import { rss } from './process-stats.ts';
+import { cpuMs, rss } from './process-stats.ts';
 import {
   fullQuery,
   graphqlRequest,
@@ -130,6 +130,9 @@ interface VariantRow {
   ratio: number;
   /** Failed or unexpected answers, both sides together. */
   errors: number;
+  /** The server's CPU time per request, µs, the median round's: the variant's, and this checkout's. */
+  cpuUsPerRequest?: number;
+  baselineCpuUsPerRequest?: number;
 }
 
 /** What a scenario sends, without the gateway's URL (each run has its own). */
@@ -141,15 +144,24 @@ interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /**
+   * The server's CPU time per request, µs (user and system, all its threads), when its process was
+   * given: unlike req/s, it does not depend on whether the load generator or the server ran out of
+   * CPU first, nor on how much of the machine another tenant took meanwhile.
+   */
+  cpuUsPerRequest?: number;
   /** Measured in alternated rounds: which alternation (one per call of alternated), and the req/s of each round. */
   rounds?: { alternation: number; rps: number[] };
 }
 
-async function load(
-  name: string,
-  options: autocannon.Options & { expectStatus?: number },
-): Promise<LoadResult> {
-  const result = await autocannon({ connections: plan.connections, duration: plan.duration, ...options });
+/** A load's options: autocannon's, the status expected, and the server's process, to count its CPU time. */
+type LoadOptions = autocannon.Options & { expectStatus?: number; server?: ChildProcess };
+
+async function load(name: string, options: LoadOptions): Promise<LoadResult> {
+  const { server, ...sent } = options;
+  const cpuBefore = server ? cpuMs(server) : 0;
+  const result = await autocannon({ connections: plan.connections, duration: plan.duration, ...sent });
+  const cpuUsPerRequest = server ? ((cpuMs(server) - cpuBefore) * 1000) / result.requests.total : undefined;
   const expected = options.expectStatus ?? 200;
   const statusCounts = result.statusCodeStats as unknown as Record<string, { count: number }> | undefined;
   const unexpected = Object.entries(statusCounts ?? {})
@@ -161,8 +173,12 @@ async function load(
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + unexpected,
+    cpuUsPerRequest,
   };
-  log(`${name}: ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}`);
+  const cpu = cpuUsPerRequest === undefined ? '' : `, server CPU ${cpuUsPerRequest.toFixed(1)} µs/request`;
+  log(
+    `${name}: ${Math.round(row.rps)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${cpu}`,
+  );
   return row;
 }
 
@@ -172,12 +188,12 @@ async function load(
  * them hold (pairedRatio). Each figure is the mean of its rounds' req/s, the median round's latencies.
  */
 let alternations = 0;
-async function alternated(
-  runs: { name: string; options: autocannon.Options & { expectStatus?: number } }[],
-): Promise<LoadResult[]> {
+async function alternated(runs: { name: string; options: LoadOptions }[]): Promise<LoadResult[]> {
   const alternation = ++alternations;
-  for (const { options } of runs)
-    await autocannon({ connections: plan.connections, ...options, duration: 1 });
+  for (const { options } of runs) {
+    const { server: _, ...sent } = options;
+    await autocannon({ connections: plan.connections, ...sent, duration: 1 });
+  }
   const measured = runs.map(() => [] as LoadResult[]);
   for (let round = 1; round <= plan.rounds; round++) {
     for (const [index, { name, options }] of runs.entries())
@@ -196,6 +212,10 @@ async function alternated(
       p50: median(rounds.map((row) => row.p50)),
       p99: median(rounds.map((row) => row.p99)),
       errors: rounds.reduce((sum, row) => sum + row.errors, 0),
+      cpuUsPerRequest:
+        rounds[0]!.cpuUsPerRequest === undefined
+          ? undefined
+          : median(rounds.map((row) => row.cpuUsPerRequest!)),
       rounds: { alternation, rps: rounds.map((row) => row.rps) },
     };
   });
@@ -261,31 +281,51 @@ async function main(): Promise<void> {
   const gateway = await startGateway(oneOrgDb);
   const demo = { orgId: 'demo', key: one.demoKey };
   const [b0, g1, g2, r1, r2, gw, sw] = (await alternated([
-    { name: 'B0 bare node:http, same JSON from memory', options: { url: bare.url } },
+    { name: 'B0 bare node:http, same JSON from memory', options: { url: bare.url, server: bare.child } },
     {
       name: 'G1 GraphQL, 5 widget settings',
-      options: { url: gateway.url, requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] },
+      options: {
+        url: gateway.url,
+        server: gateway.child,
+        requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)],
+      },
     },
     {
       name: 'G2 GraphQL, whole config',
-      options: { url: gateway.url, requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)] },
+      options: {
+        url: gateway.url,
+        server: gateway.child,
+        requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)],
+      },
     },
-    { name: 'R1 REST GET', options: { url: gateway.url, requests: [restRequest(demo.orgId, demo.key)] } },
+    {
+      name: 'R1 REST GET',
+      options: { url: gateway.url, server: gateway.child, requests: [restRequest(demo.orgId, demo.key)] },
+    },
     {
       name: 'R2 REST GET, 304',
       options: {
         url: gateway.url,
+        server: gateway.child,
         requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': '"v1"' })],
         expectStatus: 304,
       },
     },
     {
       name: 'GW GraphQL, 5 widget settings, widget key (pk_) and Origin',
-      options: { url: gateway.url, requests: [widgetGraphqlRequest(demo.orgId, one.demoWidgetKey)] },
+      options: {
+        url: gateway.url,
+        server: gateway.child,
+        requests: [widgetGraphqlRequest(demo.orgId, one.demoWidgetKey)],
+      },
     },
     {
       name: 'SW widget snapshot, GET /widget/{orgId}/config with Origin',
-      options: { url: gateway.url, requests: [snapshotRequest(demo.orgId, one.demoWidgetKey)] },
+      options: {
+        url: gateway.url,
+        server: gateway.child,
+        requests: [snapshotRequest(demo.orgId, one.demoWidgetKey)],
+      },
     },
   ])) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
   rows.push(b0, g1, g2, r1, r2, gw, sw);
@@ -452,11 +492,14 @@ async function main(): Promise<void> {
       await fetch(`${own.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })
     ).headers.get('etag')!;
     const sides = [
-      { label: 'this checkout', url: own.url },
-      { label: `variant ${variant.label}`, url: other.url },
+      { label: 'this checkout', url: own.url, server: own.child },
+      { label: `variant ${variant.label}`, url: other.url, server: other.child },
     ];
     const both = (scenario: string, options: VariantOptions) =>
-      sides.map((side) => ({ name: `${scenario}, ${side.label}`, options: { ...options, url: side.url } }));
+      sides.map((side) => ({
+        name: `${scenario}, ${side.label}`,
+        options: { ...options, url: side.url, server: side.server },
+      }));
     const scenarios: [string, VariantOptions][][] = [
       [
         ['G1 GraphQL, 5 widget settings', { requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)] }],
@@ -486,6 +529,8 @@ async function main(): Promise<void> {
           baseline: mine.rps,
           ratio: pairedRatio(mine, theirs),
           errors: mine.errors + theirs.errors,
+          cpuUsPerRequest: theirs.cpuUsPerRequest,
+          baselineCpuUsPerRequest: mine.cpuUsPerRequest,
         });
       }
     }
@@ -555,6 +600,7 @@ const memoryBoundMiB = 512;
 const ms = (value: number) => value.toFixed(1);
 const times = (factor: number) => `${factor.toFixed(2)} ×`;
 const ratio = (value: number, base: number) => times(value / base);
+const cpuText = (us: number | undefined) => (us === undefined ? '' : us.toFixed(1));
 
 function renderReport(r: {
   machine: string;
@@ -590,11 +636,13 @@ function renderReport(r: {
     '',
     `The read runs are measured in ${plan.rounds} alternated rounds of ${plan.roundSeconds} s (B0, G1, G2, R1, R2 in turn; each many-organisations run in turn with its one-organisation baseline); req/s is the mean of the rounds, p50 and p99 the median round's, and a ratio of two runs alternated together (× B0, the targets) the median of their rounds' ratios, any other ratio that of their req/s. Other runs last ${plan.duration} s.`,
     '',
-    '| scenario | req/s | × B0 | p50 ms | p99 ms | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    "The server's CPU time per request (user and system, from /proc, the median round's) is given for the runs alternated with B0, and as B0's ÷ the run's: what the run's req/s would be, × B0, if the server's CPU alone limited both. On these 2 cores the load generator limits B0 (it uses a whole core, the bare server less), and another tenant of the machine moves req/s from round to round; CPU time per request moves far less.",
+    '',
+    '| scenario | req/s | × B0 | p50 ms | p99 ms | errors | server CPU µs/request | B0 CPU ÷ this |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.rows.map(
       (row) =>
-        `| ${row.name} | ${Math.round(row.rps)} | ${times(pairedRatio(row, r.b0))} | ${row.p50} | ${row.p99} | ${row.errors} |`,
+        `| ${row.name} | ${Math.round(row.rps)} | ${times(pairedRatio(row, r.b0))} | ${row.p50} | ${row.p99} | ${row.errors} | ${cpuText(row.cpuUsPerRequest)} | ${row.cpuUsPerRequest && r.b0.cpuUsPerRequest ? ratio(r.b0.cpuUsPerRequest, row.cpuUsPerRequest) : ''} |`,
     ),
     '',
     `Each fan-out row: the change with the median p99 of ${plan.changes} committed one after another, each once every subscriber had the one before.`,
@@ -686,11 +734,11 @@ function renderReport(r: {
     '',
     `Each scenario on both in ${plan.rounds} alternated rounds of ${plan.roundSeconds} s, each gateway fresh on its own copy of the one-organisation database (the reads first, then the writes); the ratio is the median of the rounds' ratios.`,
     '',
-    '| variant | scenario | variant req/s | this checkout req/s | this ÷ variant | errors |',
-    '| --- | --- | ---: | ---: | ---: | ---: |',
+    '| variant | scenario | variant req/s | this checkout req/s | this ÷ variant | errors | variant CPU µs/request | this checkout CPU µs/request | variant CPU ÷ this |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.variantRows.map(
       (row) =>
-        `| ${row.variant} | ${row.scenario} | ${Math.round(row.rps)} | ${Math.round(row.baseline)} | ${times(row.ratio)} | ${row.errors} |`,
+        `| ${row.variant} | ${row.scenario} | ${Math.round(row.rps)} | ${Math.round(row.baseline)} | ${times(row.ratio)} | ${row.errors} | ${cpuText(row.cpuUsPerRequest)} | ${cpuText(row.baselineCpuUsPerRequest)} | ${row.cpuUsPerRequest && row.baselineCpuUsPerRequest ? ratio(row.cpuUsPerRequest, row.baselineCpuUsPerRequest) : ''} |`,
     ),
     '',
     ...alsoTried,
