@@ -51,11 +51,16 @@ function onGone(this: ReadRequest): void {
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<BodyRead> {
   const declared = Number(req.headers['content-length']);
   if (declared > limitBytes) return Promise.resolve('declared-too-large');
+  // A request pipelined behind another waits for it before its body is read: the client may have
+  // gone in between, and a destroyed request emits none of the events below any more.
+  if (req.destroyed) return Promise.resolve(null);
   return new Promise((resolve) => {
     (req as ReadRequest)[reading] = { limitBytes, chunks: [], size: 0, resolve };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onGone);
     req.on('aborted', onGone);
+    // After 'end' (settled already), or when the connection closes before it.
+    req.on('close', onGone);
   });
 }
