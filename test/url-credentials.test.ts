@@ -43,6 +43,7 @@ describe('urlCredentials', () => {
       'key&x=1',
       'x=%41&k%65y=secret',
       'query=%7Bkey%7D',
+      'a&?%6bey=secret',
     ];
     for (const query of queries) {
       const params = new URLSearchParams(query);

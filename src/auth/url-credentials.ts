@@ -31,7 +31,8 @@ function credentialParams(query: string): { keys: string[]; tickets: string[] } 
     let name = equals < 0 ? pair : pair.slice(0, equals);
     let value = equals < 0 ? '' : pair.slice(equals + 1);
     if (escaped.test(name) || ((name === 'key' || name === 'ticket') && escaped.test(value))) {
-      const decoded = new URLSearchParams(pair).entries().next().value;
+      // After '&': a string starting with '?' would have it dropped, which the whole query keeps.
+      const decoded = new URLSearchParams(`&${pair}`).entries().next().value;
       if (!decoded) continue;
       [name, value] = decoded;
     }
