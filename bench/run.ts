@@ -83,6 +83,9 @@ async function start(
   return { ...started, startupMs: performance.now() - began };
 }
 
+/** A load's target: the started server's URL, and its process, whose CPU time the load counts. */
+const measured = (started: Started) => ({ url: started.url, server: started.child });
+
 async function stop(started: Started): Promise<void> {
   const exited = new Promise((resolve) => started.child.once('exit', resolve));
   started.child.kill('SIGTERM');
@@ -281,32 +284,29 @@ async function main(): Promise<void> {
   const gateway = await startGateway(oneOrgDb);
   const demo = { orgId: 'demo', key: one.demoKey };
   const [b0, g1, g2, r1, r2, gw, sw] = (await alternated([
-    { name: 'B0 bare node:http, same JSON from memory', options: { url: bare.url, server: bare.child } },
+    { name: 'B0 bare node:http, same JSON from memory', options: measured(bare) },
     {
       name: 'G1 GraphQL, 5 widget settings',
       options: {
-        url: gateway.url,
-        server: gateway.child,
+        ...measured(gateway),
         requests: [graphqlRequest(widgetQuery, demo.orgId, demo.key)],
       },
     },
     {
       name: 'G2 GraphQL, whole config',
       options: {
-        url: gateway.url,
-        server: gateway.child,
+        ...measured(gateway),
         requests: [graphqlRequest(fullQuery, demo.orgId, demo.key)],
       },
     },
     {
       name: 'R1 REST GET',
-      options: { url: gateway.url, server: gateway.child, requests: [restRequest(demo.orgId, demo.key)] },
+      options: { ...measured(gateway), requests: [restRequest(demo.orgId, demo.key)] },
     },
     {
       name: 'R2 REST GET, 304',
       options: {
-        url: gateway.url,
-        server: gateway.child,
+        ...measured(gateway),
         requests: [restRequest(demo.orgId, demo.key, { 'if-none-match': '"v1"' })],
         expectStatus: 304,
       },
@@ -314,16 +314,14 @@ async function main(): Promise<void> {
     {
       name: 'GW GraphQL, 5 widget settings, widget key (pk_) and Origin',
       options: {
-        url: gateway.url,
-        server: gateway.child,
+        ...measured(gateway),
         requests: [widgetGraphqlRequest(demo.orgId, one.demoWidgetKey)],
       },
     },
     {
       name: 'SW widget snapshot, GET /widget/{orgId}/config with Origin',
       options: {
-        url: gateway.url,
-        server: gateway.child,
+        ...measured(gateway),
         requests: [snapshotRequest(demo.orgId, one.demoWidgetKey)],
       },
     },
@@ -492,13 +490,13 @@ async function main(): Promise<void> {
       await fetch(`${own.url}/api/orgs/demo/config`, { headers: { 'x-api-key': demo.key } })
     ).headers.get('etag')!;
     const sides = [
-      { label: 'this checkout', url: own.url, server: own.child },
-      { label: `variant ${variant.label}`, url: other.url, server: other.child },
+      { label: 'this checkout', started: own },
+      { label: `variant ${variant.label}`, started: other },
     ];
     const both = (scenario: string, options: VariantOptions) =>
       sides.map((side) => ({
         name: `${scenario}, ${side.label}`,
-        options: { ...options, url: side.url, server: side.server },
+        options: { ...options, ...measured(side.started) },
       }));
     const scenarios: [string, VariantOptions][][] = [
       [

@@ -39,8 +39,9 @@ function onData(this: ReadRequest, chunk: Buffer): void {
 }
 
 function onEnd(this: ReadRequest): void {
-  const { chunks } = this[reading];
-  settle(this, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  const { chunks, resolve } = this[reading];
+  // Settled already (over the limit): nothing to join.
+  if (resolve) settle(this, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
 }
 
 function onGone(this: ReadRequest): void {
