@@ -27,24 +27,16 @@ export function preflightHeaders(request: IncomingHttpHeaders): OutgoingHttpHead
 }
 
 /**
- * The CORS headers of an answer to a request with this decision: the origin allowed (with Vary:
- * Origin), or Vary: Origin alone; null for a request without Origin. A new object each time.
+ * Adds the CORS headers of a decision to an answer's headers: the origin allowed (with Vary:
+ * Origin), or Vary: Origin alone; nothing for a request without Origin. Vary keeps what the answer
+ * varies by, after Origin. Set on the answer's own object, whose headers are made for this request.
  */
-export function allowanceHeaders(decision: OriginDecision): OutgoingHttpHeaders | null {
-  if (decision.kind === 'no-origin') return null;
-  if (decision.kind === 'denied') return { vary: 'Origin' };
-  return {
-    'access-control-allow-origin': decision.allowOrigin,
-    vary: 'Origin',
-    'access-control-allow-credentials': 'true',
-  };
-}
-
-/** An answer's headers with the CORS headers added; Vary keeps what the answer varies by, after Origin. */
-export function withCors(headers: OutgoingHttpHeaders, cors: OutgoingHttpHeaders): OutgoingHttpHeaders {
+export function addAllowance(headers: OutgoingHttpHeaders, decision: OriginDecision): void {
+  if (decision.kind === 'no-origin') return;
   const vary = headers.vary;
-  Object.assign(headers, cors);
-  if (typeof vary === 'string' && vary !== '')
-    headers.vary = /\borigin\b/i.test(vary) ? vary : `${cors.vary}, ${vary}`;
-  return headers;
+  headers.vary =
+    typeof vary !== 'string' || vary === '' ? 'Origin' : /\borigin\b/i.test(vary) ? vary : `Origin, ${vary}`;
+  if (decision.kind === 'denied') return;
+  headers['access-control-allow-origin'] = decision.allowOrigin;
+  headers['access-control-allow-credentials'] = 'true';
 }

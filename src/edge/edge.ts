@@ -34,7 +34,7 @@ import { StorageUnavailableError } from '../config/errors.ts';
 import type { Logger } from '../logging.ts';
 import type { ApiKeyRecord } from '../store/config-store.ts';
 import { storageRetryAfterSeconds } from '../store/storage-failures.ts';
-import { allowanceHeaders, preflightHeaders, withCors } from './cors.ts';
+import { addAllowance, preflightHeaders } from './cors.ts';
 import { credentialOf } from './credentials.ts';
 import type { Authenticated, RequestGuard, Throttled } from './guard.ts';
 import type { KeyLifetimes } from './key-lifetimes.ts';
@@ -222,8 +222,8 @@ export class Edge {
     let body: Buffer | undefined;
     let answer: Answer | WrittenAnswer | undefined;
     let request: EdgeRequest | undefined;
-    /** Step 6's headers; undefined while it has not run (a refusal before it). */
-    let cors: OutgoingHttpHeaders | null | undefined;
+    /** Step 6's decision; undefined while it has not run (a refusal before it). */
+    let allowance: OriginDecision | undefined;
     try {
       // 2. body limit
       if (methodsWithBodies.has(req.method!)) {
@@ -295,9 +295,8 @@ export class Edge {
                 answer = { status: 204, headers: preflightHeaders(req.headers) };
               } else if (req.headers.origin !== undefined) {
                 const deciding = this.originDecision(req.headers.origin, actor, path);
-                const decision = deciding instanceof Promise ? await deciding : deciding;
-                cors = allowanceHeaders(decision);
-                if (decision.kind === 'denied' && isPublishable(actor)) answer = originNotAllowed(path);
+                allowance = deciding instanceof Promise ? await deciding : deciding;
+                if (allowance.kind === 'denied' && isPublishable(actor)) answer = originNotAllowed(path);
               }
               // 7. the doors
               for (let i = 0; !answer && i < answerers.length; i++) {
@@ -335,17 +334,19 @@ export class Edge {
       (performance.now() - startedAt) / 1000,
     );
     // 10. writing, with the CORS decision's headers (for a refusal before step 6, the path's organisation's)
-    if (cors === undefined && req.method !== 'OPTIONS' && req.headers.origin !== undefined)
-      cors = allowanceHeaders(
-        await Promise.resolve(this.originDecision(req.headers.origin, null, path)).catch(() => denied),
+    if (allowance === undefined && req.method !== 'OPTIONS' && req.headers.origin !== undefined)
+      allowance = await Promise.resolve(this.originDecision(req.headers.origin, null, path)).catch(
+        () => denied,
       );
     if ('write' in answer) {
-      const headers: OutgoingHttpHeaders = cors ?? {};
+      const headers: OutgoingHttpHeaders = {};
+      if (allowance) addAllowance(headers, allowance);
       headers['x-request-id'] = id;
       answer.write(headers);
       return;
     }
-    const headers = cors ? withCors(answer.headers, cors) : answer.headers;
+    const headers = answer.headers;
+    if (allowance) addAllowance(headers, allowance);
     const out = answer.body;
     if (out !== undefined && status !== 204 && status !== 304)
       headers['content-length'] = typeof out === 'string' ? Buffer.byteLength(out) : out.byteLength;
