@@ -59,9 +59,8 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Body
     (req as ReadRequest)[reading] = { limitBytes, chunks: [], size: 0, resolve };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onGone);
-    req.on('aborted', onGone);
-    // After 'end' (settled already), or when the connection closes before it.
+    // After 'end' (settled already), or when the client went away before it: a request destroyed
+    // for any reason (aborted, a socket error) emits 'close', and emits 'error' only to listeners.
     req.on('close', onGone);
   });
 }
