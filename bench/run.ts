@@ -510,6 +510,14 @@ async function main(): Promise<void> {
             expectStatus: 304,
           },
         ],
+        [
+          'GW GraphQL, 5 widget settings, widget key (pk_) and Origin',
+          { requests: [widgetGraphqlRequest(demo.orgId, one.demoWidgetKey)] },
+        ],
+        [
+          'SW widget snapshot, GET /widget/{orgId}/config with Origin',
+          { requests: [snapshotRequest(demo.orgId, one.demoWidgetKey)] },
+        ],
       ],
       [
         ['W REST PUT, one setting', restWrites],
