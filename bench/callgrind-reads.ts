@@ -7,15 +7,15 @@
 //
 // Needs valgrind (Debian: apt install valgrind); valgrind runs node some fifty times slower, so each
 // measure takes minutes (the many- and one-organisation runs of a pair go side by side). Each commit
-// ("worktree": the checkout with its changes to tracked files) is a copy built to the bundle, with the key
-// cache's 30 s and the per-key limit's minute lengthened to an hour: at that speed every key would
-// otherwise expire between two of its reads. Before the counted reads, every organisation is read
+// ("worktree": the checkout with its changes to tracked files) is a copy built to the bundle, its keys
+// kept longer (callgrind-copy.ts). Before the counted reads, every organisation is read
 // twice: the first read caches its configuration, the second makes the answer that is then kept.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { preparedCopy } from './callgrind-copy.ts';
 import { inTurn, readRequestOf } from './requests.ts';
 import { option } from './script-options.ts';
 import {
@@ -33,35 +33,6 @@ const doors = option('doors', 'graphql').split(',');
 const commits = option('commits', 'worktree').split(',');
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'org-config-callgrind-'));
-
-/** The constants lengthened in the copy: each must be found, or the copy would measure expiring keys. */
-const lengthened: [file: string, from: string, to: string][] = [
-  ['src/store/cached-store.ts', 'const keyTtlMs = 30_000;', 'const keyTtlMs = 3_600_000;'],
-  ['src/edge/guard.ts', 'perKeyPerMinute, duration: 60 }', 'perKeyPerMinute, duration: 3600 }'],
-];
-
-/** A copy of the commit (or of the working tree), with the constants lengthened, built to dist/main.js. */
-function preparedCopy(commit: string, index: number): string {
-  const dir = join(work, `${index}-${commit.replace(/\W+/g, '_')}`);
-  mkdirSync(dir);
-  // `git stash create` makes a commit of the working tree's changes without touching it (nothing when clean).
-  const rev =
-    commit === 'worktree'
-      ? execFileSync('git', ['stash', 'create'], { cwd: root }).toString().trim() || 'HEAD'
-      : commit;
-  const archive = `${dir}.tar`;
-  execFileSync('git', ['archive', '-o', archive, rev], { cwd: root });
-  execFileSync('tar', ['-x', '-f', archive, '-C', dir]);
-  execFileSync('ln', ['-s', join(root, 'node_modules'), join(dir, 'node_modules')]);
-  for (const [file, from, to] of lengthened) {
-    const text = readFileSync(join(dir, file), 'utf8');
-    if (!text.includes(from))
-      throw new Error(`${commit}: "${from}" is not in ${file}; update bench/callgrind-reads.ts`);
-    writeFileSync(join(dir, file), text.replace(from, to));
-  }
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: dir, stdio: 'inherit' });
-  return dir;
-}
 
 /** Instructions and last-level data read misses per read, on the main thread, for reads of these targets. */
 async function measured(
@@ -137,7 +108,7 @@ async function main(): Promise<void> {
     throw new Error('valgrind is not installed (Debian: apt install valgrind)');
   const { manyDb, oneDb, manyTargets, oneTargets } = await manyAndOneOrgDatabases(work, orgCount);
   for (const [index, commit] of commits.entries()) {
-    const dir = preparedCopy(commit, index);
+    const dir = preparedCopy(root, work, commit, index);
     for (const door of doors) {
       const [overMany, overOne] = await Promise.all([
         measured(dir, manyDb, manyTargets, door, `${commit}-${door}-many`),
