@@ -8,24 +8,16 @@
 // Needs valgrind (Debian: apt install valgrind); valgrind runs node some fifty times slower, so each
 // measure takes minutes (the many- and one-organisation runs of a pair go side by side). Each commit
 // ("worktree": the checkout with its changes to tracked files) is a copy built to the bundle, its keys
-// kept longer (callgrind-copy.ts). Before the counted reads, every organisation is read
+// kept longer (callgrind.ts). Before the counted reads, every organisation is read
 // twice: the first read caches its configuration, the second makes the answer that is then kept.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { preparedCopy } from './callgrind-copy.ts';
+import { answeredUnderValgrind, countedUnderCallgrind, preparedCopy } from './callgrind.ts';
 import { inTurn, readRequestOf } from './requests.ts';
 import { option } from './script-options.ts';
-import {
-  gatewayEnv,
-  type Keyed,
-  manyAndOneOrgDatabases,
-  runBenchScript,
-  startProcess,
-  stop,
-} from './variant-gateway.ts';
+import { gatewayEnv, type Keyed, manyAndOneOrgDatabases, runBenchScript } from './variant-gateway.ts';
 
 const orgCount = Number(option('orgs', '10000'));
 const reads = Number(option('reads', '10000'));
@@ -42,57 +34,39 @@ async function measured(
   door: string,
   label: string,
 ): Promise<{ instructions: number; misses: number }> {
-  const out = join(work, `out-${label}`);
-  mkdirSync(out);
-  const valgrind = [
-    '--tool=callgrind',
-    '--cache-sim=yes',
-    '--LL=4194304,16,64',
-    '--smc-check=all-non-file',
-    `--callgrind-out-file=${join(out, 'callgrind.out.%p')}`,
-    `--log-file=${join(out, 'valgrind.log')}`,
-  ];
-  const { url, child } = await startProcess(
-    [...valgrind, process.execPath, 'dist/main.js'],
-    gatewayEnv(databasePath),
-    dir,
-    'valgrind',
+  const load = (url: string, amount: number) =>
+    answeredUnderValgrind(label, url, 20, amount, inTurn(targets, readRequestOf[door]!));
+  const { annotated, answered } = await countedUnderCallgrind(
+    {
+      label,
+      out: join(work, `out-${label}`),
+      options: ['--cache-sim=yes', '--LL=4194304,16,64'],
+      args: ['dist/main.js'],
+      env: gatewayEnv(databasePath),
+      cwd: dir,
+      warmUp: async (url) => {
+        for (let pass = 0; pass < 2; pass++) await load(url, targets.length);
+      },
+      counted: (url) => load(url, reads),
+    },
+    // Without --separate-threads the one dump holds every thread.
+    '.1',
   );
-  // Under valgrind a connection now and then fails to open in time: such a request is not answered,
-  // and the reads counted are those answered. Any answer but a 2xx means the copy does not work.
-  const load = async (amount: number) => {
-    const result = await autocannon({
-      url,
-      connections: 20,
-      amount,
-      timeout: 300,
-      requests: inTurn(targets, readRequestOf[door]!),
-    });
-    if (result.non2xx) throw new Error(`${label}: ${result.non2xx} answers other than 2xx`);
-    return result['2xx'];
-  };
-  for (let pass = 0; pass < 2; pass++) await load(targets.length);
-  execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' });
-  const answered = await load(reads);
-  execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
-  await stop(child);
-  // callgrind names the dumps that callgrind_control asks for OUTFILE.1, .2, ...: this is the only one.
-  const dump = readdirSync(out).find((name) => name.endsWith('.1'));
-  if (!dump) throw new Error(`${label}: callgrind wrote no dump`);
-  return mainThreadCosts(join(out, dump), answered);
+  return mainThreadCosts(annotated, label, answered);
 }
 
 /**
  * The main thread's costs: the inclusive cost of glibc's __libc_start_main, which only the main
  * thread runs (the others start at clone); valgrind counts all threads of the process in one dump.
  */
-function mainThreadCosts(file: string, answered: number): { instructions: number; misses: number } {
-  const annotated = execFileSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], {
-    maxBuffer: 1 << 28,
-  }).toString();
+function mainThreadCosts(
+  annotated: string,
+  label: string,
+  answered: number,
+): { instructions: number; misses: number } {
   const events = /^Events shown:\s+(.*)$/m.exec(annotated)![1]!.trim().split(/\s+/);
   const line = annotated.split('\n').find((text) => text.includes('__libc_start_main'));
-  if (!line) throw new Error(`${file}: no main thread in the dump`);
+  if (!line) throw new Error(`${label}: no main thread in the dump`);
   const counts = line
     .replace(/\([^)]*\)/g, '')
     .trim()

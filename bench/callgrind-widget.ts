@@ -6,18 +6,18 @@
 // npm run bench:callgrind-widget -- [--commits worktree,HEAD~1] [--warm 20000] [--reads 3000]
 //
 // Needs valgrind (Debian: apt install valgrind). Each commit is a copy built to the bundle
-// (callgrind-copy.ts). Each process is counted alone, one after another: beside another one, its
+// (callgrind.ts). Each process is counted alone, one after another: beside another one, its
 // compiler thread falls behind and more of the requests counted run unoptimised code. The requests
 // before the counted ones let V8 optimise what they run.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
-import { preparedCopy } from './callgrind-copy.ts';
+import type autocannon from 'autocannon';
+import { answeredUnderValgrind, countedUnderCallgrind, preparedCopy } from './callgrind.ts';
 import { snapshotRequest, widgetGraphqlRequest } from './requests.ts';
 import { option } from './script-options.ts';
-import { buildOrgsDatabase, gatewayEnv, runBenchScript, startProcess, stop } from './variant-gateway.ts';
+import { buildOrgsDatabase, gatewayEnv, runBenchScript } from './variant-gateway.ts';
 
 const commits = option('commits', 'worktree').split(',');
 const warm = Number(option('warm', '20000'));
@@ -33,36 +33,21 @@ async function instructionsPerRequest(
   cwd: string,
   request: autocannon.Request,
 ): Promise<number> {
-  const out = join(work, label);
-  mkdirSync(out);
-  const valgrind = [
-    '--tool=callgrind',
-    '--separate-threads=yes',
-    '--smc-check=all-non-file',
-    `--callgrind-out-file=${join(out, 'callgrind.out.%p')}`,
-    `--log-file=${join(out, 'valgrind.log')}`,
-  ];
-  const { url, child } = await startProcess([...valgrind, process.execPath, ...args], env, cwd, 'valgrind');
-  const load = async (amount: number) => {
-    const result = await autocannon({ url, connections: 10, amount, timeout: 300, requests: [request] });
-    if (result.non2xx) throw new Error(`${label}: ${result.non2xx} answers other than 2xx`);
-    return result['2xx'];
-  };
-  await load(warm);
-  execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' });
-  const answered = await load(reads);
-  execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
-  await stop(child);
-  // With --separate-threads, the dump callgrind_control asked for is OUTFILE.1-TT per thread; 01 is the main one.
-  const dump = readdirSync(out).find((name) => name.endsWith('.1-01'));
-  if (!dump) throw new Error(`${label}: callgrind wrote no dump of the main thread`);
-  const annotated = execFileSync(
-    'callgrind_annotate',
-    ['--inclusive=yes', '--threshold=100', join(out, dump)],
+  const load = (url: string, amount: number) => answeredUnderValgrind(label, url, 10, amount, [request]);
+  const { annotated, answered } = await countedUnderCallgrind(
     {
-      maxBuffer: 1 << 28,
+      label,
+      out: join(work, label),
+      options: ['--separate-threads=yes'],
+      args,
+      env,
+      cwd,
+      warmUp: (url) => load(url, warm),
+      counted: (url) => load(url, reads),
     },
-  ).toString();
+    // With --separate-threads, thread 01 is the main one.
+    '.1-01',
+  );
   const total = /^\s*([\d,]+)\s.*PROGRAM TOTALS/m.exec(annotated);
   if (!total) throw new Error(`${label}: no total in the dump`);
   return Number(total[1]!.replaceAll(',', '')) / answered;
