@@ -36,11 +36,17 @@ export const snapshotRequest = (orgId: string, key: string) => ({
   headers: { origin: widgetOrigin },
 });
 
-/** The widget's GraphQL read, as a page's browser sends it: its Origin and the publishable key. */
-export const widgetGraphqlRequest = (orgId: string, key: string) => {
-  const request = graphqlRequest(widgetQuery, orgId, key);
-  return { ...request, headers: { ...request.headers, origin: widgetOrigin } };
-};
+/**
+ * The widget's own read, as src/widget/widget.js sends it from a page: GraphQL over GET, its query,
+ * variables and publishable key in the URL (no custom header, so no preflight), and the page's Origin.
+ */
+export const widgetHeaderQuery =
+  'query WidgetHeader($orgId: ID!) { orgConfig(orgId: $orgId) { version branding { color name } messages { header { en pl } welcome { en pl } } openingHours { openNow nextChangeAt } } }';
+export const widgetGraphqlRequest = (orgId: string, key: string) => ({
+  method: 'GET' as const,
+  path: `/graphql?${new URLSearchParams({ query: widgetHeaderQuery, variables: JSON.stringify({ orgId }), key })}`,
+  headers: { origin: widgetOrigin },
+});
 
 /** The read of each door that the many-organisations scripts measure: R1's REST GET, G1's widget query. */
 export const readRequestOf: Record<string, (orgId: string, key: string) => autocannon.Request> = {

@@ -312,7 +312,7 @@ async function main(): Promise<void> {
       },
     },
     {
-      name: 'GW GraphQL, 5 widget settings, widget key (pk_) and Origin',
+      name: "GW GraphQL, the widget's read as widget.js sends it: GET, pk_ key in the URL, Origin",
       options: {
         ...measured(gateway),
         requests: [widgetGraphqlRequest(demo.orgId, one.demoWidgetKey)],
@@ -511,7 +511,7 @@ async function main(): Promise<void> {
           },
         ],
         [
-          'GW GraphQL, 5 widget settings, widget key (pk_) and Origin',
+          "GW GraphQL, the widget's read as widget.js sends it: GET, pk_ key in the URL, Origin",
           { requests: [widgetGraphqlRequest(demo.orgId, one.demoWidgetKey)] },
         ],
         [

@@ -27,7 +27,7 @@ describe('npm run bench -- --smoke', () => {
         'R2 REST GET, 304',
         'W REST PUT',
         'W GraphQL mutation',
-        'GW GraphQL, 5 widget settings, widget key',
+        "GW GraphQL, the widget's read as widget.js sends it",
         'SW widget snapshot',
         'S SSE',
         'S WebSocket',

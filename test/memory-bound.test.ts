@@ -1,7 +1,8 @@
 // What the gateway remembers per request shape, per key and per organisation stays within its bounds
 // in bytes against a client sending endless variants: one adviser key sends tens of thousands of
 // distinct GraphQL read operations (each twice, so each gets a compiled plan and a remembered body),
-// distinct bodies of one operation (other variables, other whitespace, large variables), documents
+// distinct bodies of one operation (other variables, other whitespace, large variables), as many
+// distinct GET URLs of it (remembered by their text as bodies are), documents
 // that do not parse or validate, and distinct REST requests, over real HTTP with keep-alive. The
 // gateway's heap after a forced GC (V8's low-memory collection, bench/soak-probe.mjs) must stay within
 // the sum of the README's bounds over what it held before, and level off: the second half of the
@@ -51,14 +52,23 @@ function operation(i: number): string {
 
 const sameOperation = 'query Same($orgId: ID!) { orgConfig(orgId: $orgId) { version branding { color } } }';
 
-/** The j-th distinct body of one operation: other variables, other whitespace; some large. */
-function body(j: number, orgId: string): string {
+/** The j-th distinct variables of one operation; some large. */
+function variablesOf(j: number, orgId: string): Record<string, unknown> {
   const variables: Record<string, unknown> = { orgId, n: j };
   if (j % 5 === 0) variables.pad = 'x'.repeat(6_000);
   // Parsed, each {} is an object of its own: far more memory than its two characters.
   if (j % 5 === 1) variables.objects = Array.from({ length: 1_000 }, () => ({}));
-  return `{"query":${JSON.stringify(sameOperation)},${' '.repeat(j % 97)}"variables":${JSON.stringify(variables)}}`;
+  return variables;
 }
+
+/** The j-th distinct body of one operation: other variables, other whitespace. */
+function body(j: number, orgId: string): string {
+  return `{"query":${JSON.stringify(sameOperation)},${' '.repeat(j % 97)}"variables":${JSON.stringify(variablesOf(j, orgId))}}`;
+}
+
+/** The j-th distinct GET of the same operation, its variables in the URL (remembered by its URL). */
+const getPath = (j: number, orgId: string) =>
+  `/graphql?${new URLSearchParams({ query: sameOperation, variables: JSON.stringify(variablesOf(j, orgId)) })}`;
 
 interface Sent {
   status: number;
@@ -124,6 +134,8 @@ describe('memory against endless variants through one key', () => {
           const j = first + n;
           expectRead(await graphql(body(j, orgId)), `body ${j}`);
           expectRead(await graphql(body(j, orgId)), `body ${j} again`);
+          expectRead(await send(getPath(j, orgId), {}), `GET ${j}`);
+          expectRead(await send(getPath(j, orgId), {}), `GET ${j} again`);
         });
         await run(operations, async (n) => {
           const i = first + n;

@@ -1,6 +1,8 @@
 // The GraphQL door's plans (src/graphql/plan-answerer.ts): an operation yoga has run once is answered
-// from its compiled plan, with yoga's bytes; anything else passes on to yoga.
+// from its compiled plan, with yoga's bytes, POSTed or (a read) in a GET's URL; anything else passes
+// on to yoga.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../src/auth/api-keys.ts';
 import { createTestGateway, type TestGateway } from './helpers.ts';
 import { sendRaw } from './support/raw-http.ts';
 
@@ -91,5 +93,90 @@ describe('answers from plans', () => {
       [versionBefore + 1, 'graphql'],
       [versionBefore, expect.any(String)],
     ]);
+  });
+});
+
+describe('reads over GET, as the widget sends them (its key in the URL)', () => {
+  const widgetRead =
+    'query WidgetHeader($orgId: ID!) { orgConfig(orgId: $orgId) { version branding { color name } openingHours { openNow nextChangeAt } } }';
+  const url = (params: Record<string, string>) => `/graphql?${new URLSearchParams(params)}`;
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    sendRaw(gw.baseUrl, 'GET', path, { origin: 'https://shop.example', ...headers });
+  let widgetKey: string;
+  beforeAll(async () => {
+    widgetKey = (await createApiKey(gw.store, 'demo', 'widget')).key;
+  });
+
+  it('leaves a read to yoga until yoga has run it once, then answers it with the same bytes and headers', async () => {
+    const path = url({ query: widgetRead, variables: JSON.stringify({ orgId: 'demo' }), key: widgetKey });
+    const before = await planned();
+    const viaYoga = await get(path, { accept: '*/*' });
+    expect(await planned()).toBe(before);
+    const viaPlan = await get(path, { accept: '*/*' });
+    const again = await get(path);
+    expect(await planned()).toBe(before + 2);
+    expect(viaPlan.status).toBe(200);
+    expect(JSON.parse(viaYoga.body.toString()).data.orgConfig.branding.color).toMatch(/^#/);
+    expect(viaPlan.body.toString()).toBe(viaYoga.body.toString());
+    expect(again.body.toString()).toBe(viaYoga.body.toString());
+    const named = (answer: typeof viaPlan) =>
+      Object.fromEntries(
+        answer.headers
+          .map(([name, value]) => [name.toLowerCase(), value])
+          .filter(([name]) => ['content-type', 'access-control-allow-origin', 'vary'].includes(name!)),
+      );
+    expect(named(viaPlan)).toEqual(named(viaYoga));
+  });
+
+  it('answers the same operation POSTed and in a URL from one plan, and never runs a mutation from a URL', async () => {
+    const variables = { orgId: 'demo' };
+    await post({ query: widgetQuery, variables }, gw.keys.admin); // learnt (if not yet) from a POST
+    const before = await planned();
+    const read = await get(url({ query: widgetQuery, variables: JSON.stringify(variables) }), {
+      'x-api-key': gw.keys.admin,
+    });
+    expect(read.status).toBe(200);
+    expect(await planned()).toBe(before + 1);
+
+    const update = {
+      query: updateMutation,
+      variables: { input: { orgId: 'demo', patch: { branding: { color: '#400000' } } } },
+    };
+    await post(update, gw.keys.admin); // its plan is learnt
+    const version = (await gw.store.getConfig('demo'))!.version;
+    const refused = await get(url({ query: update.query, variables: JSON.stringify(update.variables) }), {
+      'x-api-key': gw.keys.admin,
+    });
+    expect(refused.status).toBe(405);
+    expect((await gw.store.getConfig('demo'))!.version).toBe(version);
+    expect(await planned()).toBe(before + 2); // the POSTed update
+  });
+
+  it('passes to yoga what it does not read as yoga would: extensions, variables that are no JSON object', async () => {
+    const path = url({ query: widgetRead, variables: JSON.stringify({ orgId: 'demo' }), key: widgetKey });
+    await get(path); // learnt
+    const before = await planned();
+    const unusual = [
+      `${path}&extensions=${encodeURIComponent('{"persistedQuery":{}}')}`,
+      url({ query: widgetRead, variables: '[1]', key: widgetKey }),
+      url({ query: widgetRead, variables: '{', key: widgetKey }),
+    ];
+    // Each twice: a plan would answer the second.
+    for (const unusualPath of [...unusual, ...unusual]) await get(unusualPath);
+    expect(await planned()).toBe(before);
+  });
+
+  it('does not answer a POST whose body is the text of a URL it answered: yoga refuses that body', async () => {
+    const path = url({ query: widgetRead, variables: JSON.stringify({ orgId: 'demo' }) });
+    const read = await get(path, { 'x-api-key': gw.keys.admin });
+    expect(read.status).toBe(200);
+    const asBody = await sendRaw(
+      gw.baseUrl,
+      'POST',
+      '/graphql',
+      { 'content-type': 'application/json', 'x-api-key': gw.keys.admin },
+      path,
+    );
+    expect(asBody.status).toBe(400);
   });
 });

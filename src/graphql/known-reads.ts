@@ -1,12 +1,14 @@
-// The GraphQL read fast path's memory of request bodies: what each means (its parameters, read plan
+// The GraphQL read fast path's memory of request bodies and GET URLs: what each means (its parameters, read plan
 // and organisation), and the last answer made for it with the configuration it was made from.
 import type { ReadPlan } from '../graphql/read-plans.ts';
 import type { ConfigSlot } from '../store/cached-store.ts';
 import type { ApiKeyRecord, Role } from '../store/config-store.ts';
 
 export interface KnownRead {
-  /** The request body it was read from. */
+  /** The text it was read from: the request's body, or for a GET its URL. */
   readonly body: string;
+  /** Read from a GET's URL: a POSTed body of the same text (not JSON) is another request. */
+  readonly inUrl: boolean;
   readonly variables: Record<string, unknown>;
   readonly plan: ReadPlan;
   /** The one organisation the operation reads (every orgConfig field of it names the same one). */

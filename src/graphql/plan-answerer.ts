@@ -1,8 +1,10 @@
-// The GraphQL door's answers from compiled plans (read-plans.ts): a POSTed operation yoga has run
-// once without errors, that reads the caller's own configuration or makes a plain update of it,
-// is executed by its plan, without yoga's request pipeline; a read body seen before, for an
-// unchanged configuration, gets the bytes made last time (known-reads.ts), found first as the last
-// read of the caller's key, then by its text. Anything else passes on to yoga, body and all.
+// The GraphQL door's answers from compiled plans (read-plans.ts): an operation yoga has run once
+// without errors, that reads the caller's own configuration or makes a plain update of it, is
+// executed by its plan, without yoga's request pipeline. It comes POSTed as JSON, or, for a read,
+// in the URL of a GET (GraphQL over HTTP; the widget reads so, with its key in the URL too). A read
+// seen before, for an unchanged configuration, gets the bytes made last time (known-reads.ts), found
+// first as the last read of the caller's key, then by its text (the body, or the GET's URL).
+// Anything else passes on to yoga, body and all.
 import type { ExecutionResult } from 'graphql';
 import { unchangedWindow } from '../config/opening-hours.ts';
 import type { ConfigService } from '../config/service.ts';
@@ -39,8 +41,8 @@ interface GraphQLParams {
   variables: Record<string, unknown>;
 }
 
-/** The request's query, operation name and variables; undefined for anything unusual (extensions, say). */
-function paramsOf(body: string): GraphQLParams | undefined {
+/** A POSTed body's query, operation name and variables; undefined for anything unusual (extensions, say). */
+function paramsOfBody(body: string): GraphQLParams | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -54,6 +56,26 @@ function paramsOf(body: string): GraphQLParams | undefined {
     return undefined;
   if (variables !== undefined && variables !== null && !isRecord(variables)) return undefined;
   return { query, operationName: operationName ?? undefined, variables: variables ?? {} };
+}
+
+/**
+ * A GET's query, operation name and variables, read from its URL as yoga reads them (the first of
+ * each parameter, an empty one as none; others, such as the key, ignored); undefined for anything
+ * unusual (extensions, variables that are not a JSON object).
+ */
+function paramsOfUrl(url: string): GraphQLParams | undefined {
+  const search = new URLSearchParams(url.slice(url.indexOf('?') + 1));
+  const query = search.get('query');
+  const variablesText = search.get('variables');
+  if (!query || search.get('extensions')) return undefined;
+  let variables: unknown;
+  try {
+    variables = variablesText ? JSON.parse(variablesText) : {};
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(variables)) return undefined;
+  return { query, operationName: search.get('operationName') || undefined, variables };
 }
 
 /** A plain update and its variables: never remembered (each body is another change) nor answered from memory. */
@@ -73,21 +95,24 @@ export interface PlanDeps {
 export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): Answerer {
   const knownReads = new KnownReads();
 
-  /** What a body asks, from memory or parsed and matched to its plan; undefined when yoga must answer. */
-  function readOf(request: EdgeRequest, text: string): KnownRead | KnownUpdate | undefined {
+  /**
+   * What a request's text (a POSTed body, or a GET's URL) asks, from memory or parsed and matched to
+   * its plan; undefined when yoga must answer. A GET only reads (GraphQL over HTTP).
+   */
+  function readOf(request: EdgeRequest, text: string, inUrl: boolean): KnownRead | KnownUpdate | undefined {
     const known = knownReads.get(text);
     // A read whose plan was let go of is matched to its operation anew.
-    if (known?.plan.compiled) return known;
-    const params = paramsOf(text);
+    if (known?.plan.compiled) return known.inUrl === inUrl ? known : undefined;
+    const params = inUrl ? paramsOfUrl(text) : paramsOfBody(text);
     if (!params) return undefined;
     const operation = operationKey(params.query, params.operationName);
     const plan = readPlans.get(operation);
     if (plan === undefined) readPlans.learnFrom(request.req, operation);
     if (!plan) return undefined;
-    if (plan.kind === 'update') return { update: plan, variables: params.variables };
+    if (plan.kind === 'update') return inUrl ? undefined : { update: plan, variables: params.variables };
     const orgIds = orgIdsRead(plan, params.variables);
     if (!orgIds || orgIds.some((orgId) => orgId !== orgIds[0])) return undefined;
-    return knownReads.remember({ body: text, variables: params.variables, plan, orgId: orgIds[0]! });
+    return knownReads.remember({ body: text, inUrl, variables: params.variables, plan, orgId: orgIds[0]! });
   }
 
   /**
@@ -171,32 +196,37 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
   }
 
   return (request) => {
-    const { req, body, key } = request;
-    const { headers } = req;
-    const answerType = answerTypeFor(headers.accept);
-    if (
-      !key ||
-      !body ||
-      req.method !== 'POST' ||
-      request.path !== '/graphql' ||
-      req.url !== '/graphql' ||
-      !answerType ||
-      (headers['content-type'] !== 'application/json' &&
-        headers['content-type'] !== 'application/json; charset=utf-8') ||
-      body.byteLength > largestBody ||
-      headers['content-encoding'] !== undefined
-    )
-      return undefined;
-    const text = body.toString('utf8');
+    const { req, key } = request;
+    const answerType = answerTypeFor(req.headers.accept);
+    if (!key || !answerType || request.path !== '/graphql') return undefined;
+    const inUrl = req.method === 'GET';
+    const text = inUrl ? req.url! : postedJson(request);
+    if (text === undefined) return undefined;
     const last = knownReads.lastOf(key, text);
-    const known = last ?? readOf(request, text);
+    const known = last?.inUrl === inUrl ? last : readOf(request, text, inUrl);
     if (!known) return undefined;
-    const payload = 'update' in known ? update(request, known) : read(request, known, last !== undefined);
+    const payload = 'update' in known ? update(request, known) : read(request, known, known === last);
     // A read kept from before answers without a promise.
     return payload instanceof Promise
       ? payload.then((made) => answered(request, made, answerType))
       : answered(request, payload, answerType);
   };
+}
+
+/** A POST's JSON body as text, when plans may answer it; undefined when it is yoga's. */
+function postedJson({ req, body }: EdgeRequest): string | undefined {
+  const { headers } = req;
+  if (
+    !body ||
+    req.method !== 'POST' ||
+    req.url !== '/graphql' ||
+    (headers['content-type'] !== 'application/json' &&
+      headers['content-type'] !== 'application/json; charset=utf-8') ||
+    body.byteLength > largestBody ||
+    headers['content-encoding'] !== undefined
+  )
+    return undefined;
+  return body.toString('utf8');
 }
 
 /** The edge's answer of a plan's payload; undefined (yoga's to answer) without one. */
