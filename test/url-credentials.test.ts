@@ -44,6 +44,10 @@ describe('urlCredentials', () => {
       'x=%41&k%65y=secret',
       'query=%7Bkey%7D',
       'a&?%6bey=secret',
+      'key=pk_a=b',
+      'x=1=2&key=pk_1',
+      '=&key=pk_1&=',
+      '',
     ];
     for (const query of queries) {
       const params = new URLSearchParams(query);

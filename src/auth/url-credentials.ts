@@ -26,18 +26,22 @@ const escaped = /[%+]/;
 function credentialParams(query: string): { keys: string[]; tickets: string[] } {
   const keys: string[] = [];
   const tickets: string[] = [];
-  for (const pair of query.split('&')) {
-    const equals = pair.indexOf('=');
-    let name = equals < 0 ? pair : pair.slice(0, equals);
-    let value = equals < 0 ? '' : pair.slice(equals + 1);
+  // Pair by pair with indexOf: split('&') costs a call into the runtime per query, more than the rest.
+  for (let start = 0; start <= query.length; ) {
+    const found = query.indexOf('&', start);
+    const end = found < 0 ? query.length : found;
+    const equals = query.indexOf('=', start);
+    const nameEnd = equals < 0 || equals > end ? end : equals;
+    let name = query.slice(start, nameEnd);
+    let value = nameEnd === end ? '' : query.slice(nameEnd + 1, end);
     if (escaped.test(name) || ((name === 'key' || name === 'ticket') && escaped.test(value))) {
       // After '&': a string starting with '?' would have it dropped, which the whole query keeps.
-      const decoded = new URLSearchParams(`&${pair}`).entries().next().value;
-      if (!decoded) continue;
-      [name, value] = decoded;
+      const decoded = new URLSearchParams(`&${query.slice(start, end)}`).entries().next().value;
+      [name, value] = decoded ?? ['', ''];
     }
     if (name === 'key') keys.push(value);
     else if (name === 'ticket') tickets.push(value);
+    start = end + 1;
   }
   return { keys, tickets };
 }
