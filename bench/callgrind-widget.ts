@@ -1,7 +1,9 @@
 // The widget's reads counted rather than timed: instructions per request on the main thread, under
-// valgrind's callgrind, for GW (the GraphQL widget read) and SW (the snapshot), and for B0's bare
-// handler sent SW's request (bench/bare-server.ts), the ceiling. On a shared machine CPU time per
-// request moves by half from minute to minute; these counts move by well under 1 %.
+// valgrind's callgrind, for GW (the GraphQL widget read) and SW (the snapshot); for B0's bare handler
+// sent SW's request (bench/bare-server.ts), the ceiling; and for B0H, that handler writing the
+// snapshot's headers too, the floor of any server answering the widget so. On a shared machine CPU
+// time per request moves by half from minute to minute; these counts moved by under 1 % between
+// runs on a quiet machine, by up to 5 % on a busy one: compare what one run counts.
 //
 // npm run bench:callgrind-widget -- [--commits worktree,HEAD~1] [--warm 20000] [--reads 3000]
 //
@@ -68,6 +70,16 @@ async function main(): Promise<void> {
     snapshot,
   );
   console.log(`B0's bare handler, sent SW's request: ${thousands(bare)} instructions per request`);
+  const floor = await instructionsPerRequest(
+    'bare-widget-headers',
+    ['--import', 'tsx', 'bench/bare-server.ts', '--widget-headers'],
+    {},
+    root,
+    snapshot,
+  );
+  console.log(
+    `B0H, the same writing the snapshot's headers too: ${thousands(floor)} (${(floor / bare).toFixed(2)} × B0's)`,
+  );
   for (const [index, commit] of commits.entries()) {
     const dir = preparedCopy(root, work, commit, index);
     const counted = async (name: string, request: autocannon.Request) => {

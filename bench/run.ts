@@ -259,6 +259,7 @@ async function main(): Promise<void> {
 
   const rows: LoadResult[] = [];
   const bare = await start(['bench/bare-server.ts']);
+  const bareWidget = await start(['bench/bare-server.ts', '--widget-headers']);
 
   // Start-up on the database of many organisations, to ready: from the bundle (npm run build, then
   // npm run start:built), and from the source through tsx (npm start), which keeps serving the runs below.
@@ -283,7 +284,7 @@ async function main(): Promise<void> {
 
   const gateway = await startGateway(oneOrgDb);
   const demo = { orgId: 'demo', key: one.demoKey };
-  const [b0, g1, g2, r1, r2, gw, sw] = (await alternated([
+  const [b0, g1, g2, r1, r2, gw, sw, b0h] = (await alternated([
     { name: 'B0 bare node:http, same JSON from memory', options: measured(bare) },
     {
       name: 'G1 GraphQL, 5 widget settings',
@@ -325,8 +326,12 @@ async function main(): Promise<void> {
         requests: [snapshotRequest(demo.orgId, one.demoWidgetKey)],
       },
     },
-  ])) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
-  rows.push(b0, g1, g2, r1, r2, gw, sw);
+    {
+      name: "B0H bare node:http, same JSON with the snapshot's headers",
+      options: measured(bareWidget),
+    },
+  ])) as [LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult];
+  rows.push(b0, g1, g2, r1, r2, gw, sw, b0h);
   const rssOneOrg = rss(gateway.child);
 
   // Many organisations against one, their requests handed out in turn (requests.ts). Building each request
@@ -560,6 +565,7 @@ async function main(): Promise<void> {
   });
   const cluster = clusterRows.map((row, index) => ({ row, oneProcess: [r1, g1, wRest][index]! }));
   await stop(bare);
+  await stop(bareWidget);
 
   const postgres = await runPostgres();
 
@@ -574,6 +580,7 @@ async function main(): Promise<void> {
     r170,
     gw,
     sw,
+    b0h,
     r1Many,
     r1Listed,
     g1Many,
@@ -619,6 +626,8 @@ function renderReport(r: {
   r170: LoadResult;
   gw: LoadResult;
   sw: LoadResult;
+  /** B0 writing the snapshot's headers: the floor of the widget's answers. */
+  b0h: LoadResult;
   r1Many: LoadResult;
   r1Listed: LoadResult;
   g1Many: LoadResult;
@@ -709,6 +718,8 @@ function renderReport(r: {
       `${Math.round(r.rssManyCached / 2 ** 20)} MiB`,
       r.rssManyCached <= memoryBoundMiB * 2 ** 20,
     ),
+    '',
+    `The floor of the widget's answers: B0H, B0 writing the snapshot's headers besides its two (ETag, Cache-Control, Vary, the CORS allowance, a request id), gave ${times(pairedRatio(r.b0h, r.b0))} B0 in req/s, server CPU ${r.b0h.cpuUsPerRequest?.toFixed(1)} µs/request against ${r.b0.cpuUsPerRequest?.toFixed(1)}: what node:http alone spends on those headers. SW gave ${times(pairedRatio(r.sw, r.b0h))} B0H, GW ${times(pairedRatio(r.gw, r.b0h))}.`,
     '',
     '## Several processes on the SQLite file (WORKERS=2)',
     '',

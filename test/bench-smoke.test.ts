@@ -29,6 +29,8 @@ describe('npm run bench -- --smoke', () => {
         'W GraphQL mutation',
         "GW GraphQL, the widget's read as widget.js sends it",
         'SW widget snapshot',
+        "B0H bare node:http, same JSON with the snapshot's headers",
+        "The floor of the widget's answers: B0H",
         'S SSE',
         'S WebSocket',
         'Start-up to ready',
