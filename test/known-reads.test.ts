@@ -16,10 +16,10 @@ it('forgets the oldest bodies once their texts and answers pass the bound', () =
   const body = (index: number) =>
     `{"query":"{ orgConfig(orgId: \\"demo\\") { version } }","variables":{"pad":"${String(index).padStart(1_000, '0')}"}}`;
   for (let index = 0; index < 4; index++)
-    reads.remember({ body: body(index), inUrl: false, variables: {}, plan, orgId: 'demo' });
+    reads.remember({ text: body(index), inUrl: false, variables: {}, plan, orgId: 'demo' });
   expect([0, 1, 2, 3].map((index) => reads.get(body(index)) !== undefined)).toEqual([true, true, true, true]);
   // Each text is about 2 KB in memory: a fifth and a large answer push the first two out.
-  const fifth = reads.remember({ body: body(4), inUrl: false, variables: {}, plan, orgId: 'demo' });
+  const fifth = reads.remember({ text: body(4), inUrl: false, variables: {}, plan, orgId: 'demo' });
   const config = {} as OrgConfig;
   reads.keepAnswer(fifth, {
     slot: { current: config },
@@ -49,7 +49,7 @@ it('gives a key its last read only for the same body, and only while the map hol
   const sameKeyReadAgain = { ...key };
   const body = (pad: number) =>
     `{"query":"{ orgConfig(orgId: \\"demo\\") { version } }","pad":"${'x'.repeat(pad)}"}`;
-  const first = reads.remember({ body: body(600), inUrl: false, variables: {}, plan, orgId: 'demo' });
+  const first = reads.remember({ text: body(600), inUrl: false, variables: {}, plan, orgId: 'demo' });
   reads.keepLast(key, first);
   expect(reads.lastOf(key, body(600))).toBe(first);
   expect(reads.lastOf(key, body(601))).toBeUndefined();
@@ -65,7 +65,7 @@ it('gives a key its last read only for the same body, and only while the map hol
   reads.keepAnswer(first, answer);
   expect(reads.lastOf(key, body(600))?.answer).toBe(answer);
   // A second body of 2.5 KB in memory pushes the first out: it is no longer the key's last read, and keeps no answer.
-  reads.remember({ body: body(1_200), inUrl: false, variables: {}, plan, orgId: 'demo' });
+  reads.remember({ text: body(1_200), inUrl: false, variables: {}, plan, orgId: 'demo' });
   expect(reads.get(body(600))).toBeUndefined();
   expect(reads.lastOf(key, body(600))).toBeUndefined();
   expect(first.answer).toBeUndefined();
@@ -80,12 +80,12 @@ it('gives no read whose plan was let go of, and remembers its body anew in its p
   const key = { id: 'k1', orgId: 'demo', role: 'adviser' } as ApiKeyRecord;
   const text = '{"query":"{ orgConfig(orgId: \\"demo\\") { version } }"}';
   const letGo = { compiled: {} } as ReadPlan;
-  const first = reads.remember({ body: text, inUrl: false, variables: {}, plan: letGo, orgId: 'demo' });
+  const first = reads.remember({ text: text, inUrl: false, variables: {}, plan: letGo, orgId: 'demo' });
   reads.keepLast(key, first);
   expect(reads.lastOf(key, text)).toBe(first);
   letGo.compiled = null; // as read-plans.ts does when it forgets the operation
   expect(reads.lastOf(key, text)).toBeUndefined();
-  const again = reads.remember({ body: text, inUrl: false, variables: {}, plan, orgId: 'demo' });
+  const again = reads.remember({ text: text, inUrl: false, variables: {}, plan, orgId: 'demo' });
   expect(reads.get(text)).toBe(again);
   expect(first.forgotten).toBe(true);
 });
@@ -107,7 +107,7 @@ it('counts parsed variables at least as large as V8 holds them', () => {
     const parsed = texts.map((text) => JSON.parse(text).variables as Record<string, unknown>);
     gc();
     const measured = (process.memoryUsage().heapUsed - before) / parsed.length;
-    const counted = retainedBytes({ body: '', variables: parsed[0]!, orgId: 'demo' }) - 256;
+    const counted = retainedBytes({ text: '', variables: parsed[0]!, orgId: 'demo' }) - 256;
     expect(counted, shape).toBeGreaterThanOrEqual(measured);
   }
 });

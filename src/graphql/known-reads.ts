@@ -1,12 +1,13 @@
-// The GraphQL read fast path's memory of request bodies and GET URLs: what each means (its parameters, read plan
-// and organisation), and the last answer made for it with the configuration it was made from.
+// The GraphQL read fast path's memory of request texts (POSTed bodies and GET URLs): what each means
+// (its parameters, read plan and organisation), and the last answer made for it with the
+// configuration it was made from.
 import type { ReadPlan } from '../graphql/read-plans.ts';
 import type { ConfigSlot } from '../store/cached-store.ts';
 import type { ApiKeyRecord, Role } from '../store/config-store.ts';
 
 export interface KnownRead {
   /** The text it was read from: the request's body, or for a GET its URL. */
-  readonly body: string;
+  readonly text: string;
   /** Read from a GET's URL: a POSTed body of the same text (not JSON) is another request. */
   readonly inUrl: boolean;
   readonly variables: Record<string, unknown>;
@@ -30,13 +31,13 @@ export interface KnownRead {
   /**
    * Set once the memory below has let it go: it is then no key's last read, and keeps no answer.
    * Its text stays reachable from a key's record until that key's next read replaces it, or the
-   * key cache drops the record: at most one body per key the cache holds.
+   * key cache drops the record: at most one text per key the cache holds.
    */
   forgotten?: true;
 }
 
 /**
- * Bodies by their text, oldest forgotten first once what they hold (texts, variables, answers)
+ * Reads by their text (body or URL), oldest forgotten first once what they hold (texts, variables, answers)
  * passes `maxBytes`: a client could send endless variants (other variables), so the bound is in
  * bytes, counted on what each read retains (retainedBytes, and its answer's bytes).
  */
@@ -45,9 +46,9 @@ export class KnownReads {
   private bytes = 0;
   /**
    * The read each key sent last, found from the key's cached record, which a read looks up anyway.
-   * A widget's key sends the same body at every load. Found this way, the body's text is compared
-   * once with the one kept, instead of being hashed (a few hundred characters, every request) and
-   * compared with the bodies sharing its bucket in the map below, which over many organisations
+   * A widget's key sends the same text at every load. Found this way, the text is compared once
+   * with the one kept, instead of being hashed (a few hundred characters, every request) and
+   * compared with the texts sharing its bucket in the map below, which over many organisations
    * differ only near their end (the organisation's id). Weak: it goes with the record, once the key
    * cache lets it go.
    */
@@ -55,24 +56,24 @@ export class KnownReads {
 
   constructor(private readonly maxBytes = 32 * 2 ** 20) {}
 
-  get(body: string): KnownRead | undefined {
-    return this.reads.get(body)?.read;
+  get(text: string): KnownRead | undefined {
+    return this.reads.get(text)?.read;
   }
 
   remember(read: KnownRead): KnownRead {
-    // A body remembered anew (its plan let go of meanwhile) replaces the read kept for it.
-    const earlier = this.reads.get(read.body);
-    if (earlier) this.forget(read.body, earlier);
+    // A text remembered anew (its plan let go of meanwhile) replaces the read kept for it.
+    const earlier = this.reads.get(read.text);
+    if (earlier) this.forget(read.text, earlier);
     const entry = { read, bytes: 0 };
-    this.reads.set(read.body, entry);
+    this.reads.set(read.text, entry);
     this.grow(entry, retainedBytes(read));
     return read;
   }
 
-  /** The key's last read, if it was of this body. */
-  lastOf(key: ApiKeyRecord, body: string): KnownRead | undefined {
+  /** The key's last read, if it was of this text. */
+  lastOf(key: ApiKeyRecord, text: string): KnownRead | undefined {
     const read = this.lastOfKey.get(key);
-    return read?.body === body && !read.forgotten && read.plan.compiled ? read : undefined;
+    return read?.text === text && !read.forgotten && read.plan.compiled ? read : undefined;
   }
 
   /** Remembers the read as the key's last (the caller has checked that the key may make it). */
@@ -82,8 +83,8 @@ export class KnownReads {
 
   /** Keeps an answer for the read, unless the memory has let it go meanwhile. */
   keepAnswer(read: KnownRead, answer: NonNullable<KnownRead['answer']>): void {
-    // A read let go of is never held again: a body remembered anew is another read.
-    const entry = this.reads.get(read.body);
+    // A read let go of is never held again: a text remembered anew is another read.
+    const entry = this.reads.get(read.text);
     if (entry?.read !== read) return;
     const before = read.answer ? answerBytes(read.answer) : 0;
     read.answer = answer;
@@ -93,14 +94,14 @@ export class KnownReads {
   private grow(entry: { bytes: number }, bytes: number): void {
     entry.bytes += bytes;
     this.bytes += bytes;
-    for (const [body, oldest] of this.reads) {
+    for (const [text, oldest] of this.reads) {
       if (this.bytes <= this.maxBytes) break;
-      this.forget(body, oldest);
+      this.forget(text, oldest);
     }
   }
 
-  private forget(body: string, entry: { read: KnownRead; bytes: number }): void {
-    this.reads.delete(body);
+  private forget(text: string, entry: { read: KnownRead; bytes: number }): void {
+    this.reads.delete(text);
     this.bytes -= entry.bytes;
     // A key may still hold it as its last read: it must not keep an answer outside the bound.
     entry.read.forgotten = true;
@@ -116,8 +117,8 @@ const answerBytes = (answer: NonNullable<KnownRead['answer']>) => 256 + answer.p
  * variables, and the objects that hold it (the map's entry, the read, its organisation's id). Its
  * plan is the plans' (read-plans.ts): counted in their bound, and let go of with them.
  */
-export function retainedBytes(read: Pick<KnownRead, 'body' | 'variables' | 'orgId'>): number {
-  return 256 + read.body.length * 2 + valueBytes(read.variables);
+export function retainedBytes(read: Pick<KnownRead, 'text' | 'variables' | 'orgId'>): number {
+  return 256 + read.text.length * 2 + valueBytes(read.variables);
 }
 
 /**

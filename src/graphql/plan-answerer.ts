@@ -112,7 +112,7 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
     if (plan.kind === 'update') return inUrl ? undefined : { update: plan, variables: params.variables };
     const orgIds = orgIdsRead(plan, params.variables);
     if (!orgIds || orgIds.some((orgId) => orgId !== orgIds[0])) return undefined;
-    return knownReads.remember({ body: text, inUrl, variables: params.variables, plan, orgId: orgIds[0]! });
+    return knownReads.remember({ text, inUrl, variables: params.variables, plan, orgId: orgIds[0]! });
   }
 
   /**
