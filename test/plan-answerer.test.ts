@@ -166,6 +166,23 @@ describe('reads over GET, as the widget sends them (its key in the URL)', () => 
     expect(await planned()).toBe(before);
   });
 
+  it("learns no plan from a request yoga reads otherwise: another tenant's Host cannot give everyone another query's answer", async () => {
+    const asked =
+      'query HostRead($orgId: ID!) { orgConfig(orgId: $orgId) { version branding { color name } } }';
+    const other = 'query HostRead($orgId: ID!) { orgConfig(orgId: $orgId) { version } }';
+    const otherTenantsKey = (await createApiKey(gw.store, 'other', 'widget')).key;
+    // Yoga builds the URL it reads from the Host header: here it would run `other`.
+    await sendRaw(
+      gw.baseUrl,
+      'GET',
+      url({ query: asked, variables: JSON.stringify({ orgId: 'other' }), key: otherTenantsKey }),
+      { host: `h/graphql?${new URLSearchParams({ query: other })}&` },
+    );
+    const path = url({ query: asked, variables: JSON.stringify({ orgId: 'demo' }), key: widgetKey });
+    for (const answer of [await get(path), await get(path)])
+      expect(JSON.parse(answer.body.toString()).data.orgConfig.branding.color).toMatch(/^#/);
+  });
+
   it('does not answer a POST whose body is the text of a URL it answered: yoga refuses that body', async () => {
     const path = url({ query: widgetRead, variables: JSON.stringify({ orgId: 'demo' }) });
     const read = await get(path, { 'x-api-key': gw.keys.admin });

@@ -180,6 +180,15 @@ export class ReadPlans {
   /** A yoga plugin that learns the operations of the requests handed over, once they succeed. */
   plugin(): Plugin {
     return {
+      // Learnt only if yoga read the same operation as the door did. Yoga reads a GET's parameters
+      // from a URL it builds with the Host header: a request could otherwise have it run another
+      // operation, whose plan would then answer this one's text, for every client.
+      onParams: ({ params, context }) => {
+        const request = (context as { req?: IncomingMessage }).req;
+        const key = request && this.pending.get(request);
+        if (key !== undefined && key !== operationKey(params.query ?? '', params.operationName ?? undefined))
+          this.pending.delete(request!);
+      },
       onExecute: ({ args }) => {
         const request = (args.contextValue as { req?: IncomingMessage }).req;
         const key = request && this.pending.get(request);
