@@ -4,16 +4,20 @@ import type { Logger } from '../logging.ts';
 
 /** A new request id's length: 22 base64url characters, 132 random bits. */
 const idLength = 22;
-/** Random bytes for new request ids, drawn 4,095 (a multiple of 3: base64url without padding) at a time. */
-const idBytes = Buffer.alloc(4095);
-/** idBytes as base64url text, cut into ids (248 per draw). */
+/**
+ * Random bytes for 16 ids at a time, 264 (a multiple of 3: base64url without padding). Few, because
+ * an id is a slice of their text, and a slice keeps its whole text alive as long as it lives (a
+ * stream's context keeps its request id for hours): 352 characters per id at most.
+ */
+const idBytes = Buffer.alloc(264);
+/** idBytes as base64url text, cut into ids. */
 let idText = '';
 let idTextUsed = 0;
 
 /**
  * A new request id: 22 base64url characters of random bytes (132 bits), as unique and unguessable as
- * a random UUID. The bytes are turned into text once per 248 ids, each id then a slice of that text;
- * node's randomUUID joins 20 pieces of text per id.
+ * a random UUID. The bytes are drawn and turned into text once per 16 ids, each id then a slice of
+ * that text; node's randomUUID joins 20 pieces of text per id.
  */
 function newRequestId(): string {
   if (idTextUsed + idLength > idText.length) {
