@@ -27,10 +27,12 @@ function credentialParams(query: string): { keys: string[]; tickets: string[] } 
   const keys: string[] = [];
   const tickets: string[] = [];
   // Pair by pair with indexOf: split('&') costs a call into the runtime per query, more than the rest.
+  // The next '=' is looked for again only once passed, so each part of the query is read once.
+  let equals = query.indexOf('=');
   for (let start = 0; start <= query.length; ) {
     const found = query.indexOf('&', start);
     const end = found < 0 ? query.length : found;
-    const equals = query.indexOf('=', start);
+    if (equals >= 0 && equals < start) equals = query.indexOf('=', start);
     const nameEnd = equals < 0 || equals > end ? end : equals;
     let name = query.slice(start, nameEnd);
     let value = nameEnd === end ? '' : query.slice(nameEnd + 1, end);
