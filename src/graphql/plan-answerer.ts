@@ -102,7 +102,7 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
   function readOf(request: EdgeRequest, text: string, inUrl: boolean): KnownRead | KnownUpdate | undefined {
     const known = knownReads.get(text);
     // A read whose plan was let go of is matched to its operation anew.
-    if (known?.plan.compiled) return known.inUrl === inUrl ? known : undefined;
+    if (known?.plan.compiled) return known;
     const params = inUrl ? paramsOfUrl(text) : paramsOfBody(text);
     if (!params) return undefined;
     const operation = operationKey(params.query, params.operationName);
@@ -203,8 +203,9 @@ export function planAnswerer({ cache, service, readPlans, logger }: PlanDeps): A
     const text = inUrl ? req.url! : postedJson(request);
     if (text === undefined) return undefined;
     const last = knownReads.lastOf(key, text);
-    const known = last?.inUrl === inUrl ? last : readOf(request, text, inUrl);
-    if (!known) return undefined;
+    const known = last ?? readOf(request, text, inUrl);
+    // A text remembered from a GET's URL, POSTed as a body (not JSON), is yoga's to refuse.
+    if (!known || ('inUrl' in known && known.inUrl !== inUrl)) return undefined;
     const payload = 'update' in known ? update(request, known) : read(request, known, known === last);
     // A read kept from before answers without a promise.
     return payload instanceof Promise
